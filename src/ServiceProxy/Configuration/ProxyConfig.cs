@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Primitives;
+
+namespace ServiceProxy.Configuration;
+
+/// <summary>An immutable snapshot of every service port to serve, with a token that fires when it is stale.</summary>
+public sealed class ProxyConfig
+{
+    public ProxyConfig(long version, ImmutableArray<ServicePortConfig> ports, IChangeToken changeToken)
+    {
+        Version = version;
+        Ports = ports;
+        ChangeToken = changeToken;
+    }
+
+    /// <summary>The registry resourceVersion this snapshot reflects (or any increasing number).</summary>
+    public long Version { get; }
+
+    public ImmutableArray<ServicePortConfig> Ports { get; }
+
+    /// <summary>Fires once a newer snapshot is available from the provider.</summary>
+    public IChangeToken ChangeToken { get; }
+}
+
+/// <summary>Source of <see cref="ProxyConfig"/> snapshots (YARP's IProxyConfigProvider pattern).</summary>
+public interface IProxyConfigProvider
+{
+    ProxyConfig GetConfig();
+}

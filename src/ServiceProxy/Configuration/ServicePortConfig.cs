@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace ServiceProxy.Configuration;
+
+/// <summary>
+/// Everything the data plane needs to serve one service port: where to listen, where to send,
+/// and how to pick. Immutable; the data plane compares old and new to decide what to touch.
+/// </summary>
+public sealed record ServicePortConfig
+{
+    public required ServicePortKey Key { get; init; }
+
+    /// <summary>ClusterIP:port, each node address:nodePort, each external and load-balancer IP:port.</summary>
+    public ImmutableArray<IPEndPoint> ListenEndPoints { get; init; } = [];
+
+    /// <summary>Ready backends (ip:targetPort), in a stable order.</summary>
+    public ImmutableArray<IPEndPoint> Endpoints { get; init; } = [];
+
+    public AffinityConfig Affinity { get; init; } = AffinityConfig.None;
+
+    /// <summary>UDP only: a per-service idle timeout (annotation <c>serviceproxy.io/udp-idle-timeout</c>); null: the global default.</summary>
+    public TimeSpan? UdpIdleTimeout { get; init; }
+
+    /// <summary>True when the listen side is equal, so listeners can be kept and only the balancer updated.</summary>
+    public bool HasSameListeners(ServicePortConfig other) =>
+        Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints);
+
+    public bool Equals(ServicePortConfig? other) =>
+        other is not null
+        && HasSameListeners(other)
+        && Endpoints.SequenceEqual(other.Endpoints)
+        && Affinity == other.Affinity
+        && UdpIdleTimeout == other.UdpIdleTimeout;
+
+    public override int GetHashCode() => HashCode.Combine(Key, ListenEndPoints.Length, Endpoints.Length, Affinity);
+}
+
+/// <summary>Session affinity of one service port: None, or ClientIP with a sliding timeout.</summary>
+public sealed record AffinityConfig(bool ClientIP, TimeSpan Timeout)
+{
+    public static AffinityConfig None { get; } = new(false, TimeSpan.Zero);
+
+    public static AffinityConfig ForClientIP(int timeoutSeconds) => new(true, TimeSpan.FromSeconds(timeoutSeconds));
+}

@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+
+namespace ServiceProxy.Model;
+
+/// <summary>The part of Kubernetes <c>metadata</c> that ServiceProxy keeps.</summary>
+public sealed record ObjectMeta
+{
+    public const string DefaultNamespace = "default";
+
+    public string? Name { get; init; }
+
+    public string? GenerateName { get; init; }
+
+    /// <summary>Defaults to <c>default</c> when absent.</summary>
+    public string? Namespace { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+
+    public string? Uid { get; init; }
+
+    /// <summary>The store's version of this object, as a decimal string (opaque to clients).</summary>
+    public string? ResourceVersion { get; init; }
+
+    public long? Generation { get; init; }
+
+    public DateTimeOffset? CreationTimestamp { get; init; }
+
+    [JsonIgnore]
+    public string NamespaceOrDefault => string.IsNullOrEmpty(Namespace) ? DefaultNamespace : Namespace;
+}

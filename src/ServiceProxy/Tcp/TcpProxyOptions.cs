@@ -1,0 +1,30 @@
+namespace ServiceProxy.Tcp;
+
+/// <summary>TCP data-plane settings.</summary>
+public sealed class TcpProxyOptions
+{
+    /// <summary>
+    /// Connect attempts and the timeout of each (kube-proxy's ladder). Each attempt asks the
+    /// balancer again; affinity is reset after the first failure. Default 250 ms, 500 ms, 1 s, 2 s.
+    /// </summary>
+    public IList<TimeSpan> ConnectTimeouts { get; set; } =
+        [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
+
+    /// <summary>Close a connection when no byte moves either way for this long. Default 1 hour; zero: never.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Close a half-closed connection after this long without a byte. Default 60 s.</summary>
+    public TimeSpan HalfClosedTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Most bytes buffered per direction of one connection. Default 64 KiB.</summary>
+    public int MaxBufferPerDirection { get; set; } = 64 * 1024;
+
+    /// <summary>TCP_NODELAY on both sides. Default true.</summary>
+    public bool NoDelay { get; set; } = true;
+
+    /// <summary>SO_KEEPALIVE on both sides. Default false.</summary>
+    public bool KeepAlive { get; set; }
+
+    /// <summary>Listen backlog of each listener. Default 512.</summary>
+    public int Backlog { get; set; } = 512;
+}
