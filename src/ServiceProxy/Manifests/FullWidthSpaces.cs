@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace ServiceProxy.Manifests;
 
 /// <summary>Where a full-width space (U+3000) stands in place of an ASCII space.</summary>
@@ -27,7 +29,7 @@ internal sealed record FullWidthSpace(int Line, int Column, FullWidthSpaceKind K
 /// U+3000 inside quoted strings, block scalars and real comments, or between words, is content
 /// and left alone. Quoted strings spanning several lines are not tracked.
 /// </summary>
-internal static class FullWidthSpaces
+internal static partial class FullWidthSpaces
 {
     public const char Ideographic = '\u3000';
 
@@ -73,7 +75,7 @@ internal static class FullWidthSpaces
     private static bool ScanLine(char[] chars, int start, int end, int lineNumber, List<FullWidthSpace> found)
     {
         var quote = '\0';
-        var lastSignificant = '\0';
+        var contentEnd = end;
         for (var i = start; i < end; i++)
         {
             var c = chars[i];
@@ -88,29 +90,23 @@ internal static class FullWidthSpaces
                     quote = '\0';
                 }
 
-                lastSignificant = c;
                 continue;
             }
 
             if (c == '#' && (i == start || chars[i - 1] is ' ' or '\t'))
             {
+                contentEnd = i;
                 break;
             }
 
             if (c is '"' or '\'' && (i == start || IsBlank(chars[i - 1]) || chars[i - 1] is ':' or '[' or '{' or ',' or '-'))
             {
                 quote = c;
-                lastSignificant = c;
                 continue;
             }
 
             if (c != Ideographic)
             {
-                if (!IsBlank(c))
-                {
-                    lastSignificant = c;
-                }
-
                 continue;
             }
 
@@ -142,11 +138,7 @@ internal static class FullWidthSpaces
             i = runEnd - 1;
         }
 
-        var trimmed = new string(chars, start, end - start).Split(" #")[0].TrimEnd();
-        return quote == '\0' && (trimmed.EndsWith(": |", StringComparison.Ordinal) || trimmed.EndsWith(": >", StringComparison.Ordinal)
-            || trimmed.EndsWith(": |-", StringComparison.Ordinal) || trimmed.EndsWith(": >-", StringComparison.Ordinal)
-            || trimmed.EndsWith(": |+", StringComparison.Ordinal) || trimmed.EndsWith(": >+", StringComparison.Ordinal)
-            || trimmed is "|" or ">" or "- |" or "- >");
+        return quote == '\0' && BlockScalarHeader().IsMatch(new string(chars, start, contentEnd - start).TrimEnd());
     }
 
     /// <summary>Leading blanks (ASCII space, tab, or U+3000) of a line.</summary>
@@ -162,4 +154,8 @@ internal static class FullWidthSpaces
     }
 
     private static bool IsBlank(char c) => c is ' ' or '\t' or Ideographic;
+
+    /// <summary>A line ending in a block scalar header: <c>key: |</c>, <c>- >-</c>, a lone <c>|2</c>…</summary>
+    [GeneratedRegex(@"(^|[:-]\s+|^\s+)[|>][-+1-9]{0,2}\z")]
+    private static partial Regex BlockScalarHeader();
 }

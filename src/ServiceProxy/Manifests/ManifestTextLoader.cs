@@ -136,17 +136,15 @@ internal sealed class ManifestTextLoader(string source, IObjectValidator validat
 
         // A field that failed to decode was read as absent; do not report it a second time as missing.
         var undecodable = context.Errors.Select(e => e.Error.Field).ToArray();
-        var reported = 0;
         foreach (var error in validationErrors)
         {
             if (!undecodable.Any(field => IsSameOrInside(error.Field, field)))
             {
                 _errors.Add(loaded.Locate(error));
-                reported++;
             }
         }
 
-        if (context.Errors.Count == 0 && reported == 0 && validationErrors.Count == 0)
+        if (context.Errors.Count == 0 && validationErrors.Count == 0)
         {
             _objects.Add(loaded);
         }

@@ -74,7 +74,7 @@ internal static class YamlTreeReader
                 case Scalar scalar:
                     parser.MoveNext();
                     anchor = AnchorOf(scalar.Anchor);
-                    node = new YamlScalar((int)scalar.Start.Line, (int)scalar.Start.Column, scalar.Value, scalar.Style, TagOf(scalar.Tag, scalar.Style));
+                    node = new YamlScalar((int)scalar.Start.Line, (int)scalar.Start.Column, scalar.Value, scalar.Style, TagOf(scalar.Tag));
                     Count(1, scalar.Start, scalar.End);
                     break;
 
@@ -140,7 +140,7 @@ internal static class YamlTreeReader
 
         private static string? AnchorOf(YamlDotNet.Core.AnchorName anchor) => anchor.IsEmpty ? null : anchor.Value;
 
-        private static string? TagOf(YamlDotNet.Core.TagName tag, ScalarStyle style)
+        private static string? TagOf(YamlDotNet.Core.TagName tag)
         {
             if (tag.IsEmpty || tag.IsNonSpecific)
             {

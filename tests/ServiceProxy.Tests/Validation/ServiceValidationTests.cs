@@ -185,6 +185,12 @@ public class ServiceValidationTests
     public void SessionAffinityIsNoneOrClientIP(string? affinity, string? expected) =>
         AssertErrors(Valid(s => s with { SessionAffinity = affinity }), expected);
 
+    [Fact]
+    public void BadValuesArePrintedLikeGoWithReadableTextAndEscapedInvisibleSpaces() =>
+        AssertErrors(
+            Valid(s => s with { SessionAffinity = "ClientIP\u3000#会话's" }),
+            "spec.sessionAffinity: Unsupported value: \"ClientIP\\u3000#会话's\": supported values: \"ClientIP\", \"None\"");
+
     [Theory]
     [InlineData(1, null)]
     [InlineData(86400, null)]
