@@ -13,16 +13,69 @@ internal sealed partial class UdpServicePortProxy
     /// Forwards one datagram a client sent to <paramref name="listener"/>, opening a session when the
     /// client has none. One caller per listener at a time (its receive loop).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask ForwardFromClientAsync(UdpListener listener, ReadOnlyMemory<byte> datagram, SocketAddress client)
+    /// <remarks>
+    /// The common case (an open session, a send the kernel takes at once) completes synchronously
+    /// without an async state machine; everything else goes through <see cref="ForwardFromClientSlowAsync"/>.
+    /// </remarks>
+    internal ValueTask ForwardFromClientAsync(UdpListener listener, ReadOnlyMemory<byte> datagram, SocketAddress client)
     {
         if (datagram.Length >= UdpListener.BufferSize)
         {
             DropTooLarge(datagram.Length);
-            return;
+            return default;
         }
 
         var key = UdpSessionKey.From(listener.Index, client);
+        if (!_table.TryGet(key, out var session) || session.IsClosed)
+        {
+            return ForwardFromClientSlowAsync(listener, datagram, key);
+        }
+
+        _table.Touch(session, _time.GetTimestamp());
+        ValueTask<int> send;
+        try
+        {
+            send = session.SendToEndpointAsync(datagram);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            // Nothing was sent; the slow path sorts out the session.
+            MarkIfUnreachable(session, ex);
+            return ForwardFromClientSlowAsync(listener, datagram, key);
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            _ = send.Result;
+            CountToEndpoint(session, datagram.Length);
+            return default;
+        }
+
+        return AwaitSendToEndpointAsync(listener, datagram, key, session, send);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendToEndpointAsync(
+        UdpListener listener, ReadOnlyMemory<byte> datagram, UdpSessionKey key, UdpSession session, ValueTask<int> send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            CountToEndpoint(session, datagram.Length);
+            return;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            // A failed datagram send never went out; the slow path retries or counts the drop.
+            MarkIfUnreachable(session, ex);
+        }
+
+        await ForwardFromClientSlowAsync(listener, datagram, key).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardFromClientSlowAsync(UdpListener listener, ReadOnlyMemory<byte> datagram, UdpSessionKey key)
+    {
 
         // A second attempt only when the session closed under us (evicted, endpoint removed, or
         // the endpoint's ICMP error surfaced on this send): the datagram goes to a new session.
@@ -36,21 +89,24 @@ internal sealed partial class UdpServicePortProxy
                     return;
                 }
             }
+            else
+            {
+                _table.Touch(session, _time.GetTimestamp());
+            }
 
-            _table.Touch(session, _time.GetTimestamp());
             try
             {
                 await session.SendToEndpointAsync(datagram).ConfigureAwait(false);
-                session.DatagramsToEndpoint++;
-                session.BytesToEndpoint += datagram.Length;
-                _metrics.UdpForwardedToEndpoint(_tags, datagram.Length);
+                CountToEndpoint(session, datagram.Length);
                 return;
             }
             catch (ObjectDisposedException)
             {
+                // Closed under us (evicted, endpoint removed): next attempt opens another session.
             }
             catch (SocketException) when (session.IsClosed)
             {
+                // Same, seen as an aborted send.
             }
             catch (SocketException ex) when (IsUnreachable(ex.SocketErrorCode))
             {
@@ -68,32 +124,72 @@ internal sealed partial class UdpServicePortProxy
     }
 
     /// <summary>Sends one datagram the endpoint of <paramref name="session"/> answered back to its client.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask ForwardToClientAsync(UdpSession session, ReadOnlyMemory<byte> datagram)
+    internal ValueTask ForwardToClientAsync(UdpSession session, ReadOnlyMemory<byte> datagram)
     {
         if (datagram.Length >= UdpListener.BufferSize)
         {
             DropTooLarge(datagram.Length);
-            return;
+            return default;
         }
 
         _table.Touch(session, _time.GetTimestamp());
+        ValueTask<int> send;
         try
         {
-            await session.Listener.SendToClientAsync(datagram, session.ClientAddress).ConfigureAwait(false);
-            session.DatagramsToClient++;
-            session.BytesToClient += datagram.Length;
-            _metrics.UdpForwardedToClient(_tags, datagram.Length);
+            send = session.Listener.SendToClientAsync(datagram, session.ClientAddress);
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {
-            // The listener stopped; StopAsync closes this session next.
+            OnSendToClientFailed(session, ex);
+            return default;
         }
-        catch (SocketException ex)
+
+        if (send.IsCompletedSuccessfully)
+        {
+            _ = send.Result;
+            CountToClient(session, datagram.Length);
+            return default;
+        }
+
+        return AwaitSendToClientAsync(session, datagram.Length, send);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendToClientAsync(UdpSession session, int length, ValueTask<int> send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            CountToClient(session, length);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            OnSendToClientFailed(session, ex);
+        }
+    }
+
+    private void OnSendToClientFailed(UdpSession session, Exception exception)
+    {
+        // ObjectDisposedException: the listener stopped, and StopAsync closes this session next.
+        if (exception is SocketException socketException)
         {
             _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
-            Log.UdpSendFailed(_logger, Key, session.Client, ex.SocketErrorCode);
+            Log.UdpSendFailed(_logger, Key, session.Client, socketException.SocketErrorCode);
         }
+    }
+
+    private void CountToEndpoint(UdpSession session, int length)
+    {
+        session.DatagramsToEndpoint++;
+        session.BytesToEndpoint += length;
+        _metrics.UdpForwardedToEndpoint(_tags, length);
+    }
+
+    private void CountToClient(UdpSession session, int length)
+    {
+        session.DatagramsToClient++;
+        session.BytesToClient += length;
+        _metrics.UdpForwardedToClient(_tags, length);
     }
 
     /// <summary>The session's receive failed: ICMP unreachable marks it, anything else closes it.</summary>
@@ -185,6 +281,14 @@ internal sealed partial class UdpServicePortProxy
 
         _metrics.UdpDropped(_tags, UdpDropReason.NoEndpoints);
         return null;
+    }
+
+    private void MarkIfUnreachable(UdpSession session, Exception exception)
+    {
+        if (exception is SocketException { SocketErrorCode: var error } && IsUnreachable(error))
+        {
+            MarkUnreachable(session, error);
+        }
     }
 
     private void MarkUnreachable(UdpSession session, SocketError error)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 
@@ -76,6 +75,9 @@ internal sealed class UdpSession
     internal UdpSession? Newer;
     internal bool InTable;
 
+    /// <summary>CLOCK reference bit: a datagram went either way since the session was (re-)queued.</summary>
+    internal volatile bool Used;
+
     internal long QueuedAt
     {
         get => Volatile.Read(ref _queuedAt);
@@ -111,7 +113,7 @@ internal sealed class UdpSession
                 // (or with the endpoint's ICMP error) and leaves the datagram in place.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek).ConfigureAwait(false);
 
-                var buffer = ArrayPool<byte>.Shared.Rent(UdpListener.BufferSize);
+                var buffer = UdpBufferPool.Shared.Rent();
                 try
                 {
                     var received = await _socket.ReceiveAsync(buffer.AsMemory(0, UdpListener.BufferSize), SocketFlags.None).ConfigureAwait(false);
@@ -119,7 +121,7 @@ internal sealed class UdpSession
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    UdpBufferPool.Shared.Return(buffer);
                 }
             }
         }

@@ -6,13 +6,16 @@ namespace ServiceProxy.Udp;
 
 /// <summary>
 /// The sessions of one service port, bounded: when full, the least recently used session is
-/// evicted. Lookups are lock-free; a datagram only writes its session's last-activity
-/// timestamp, and re-queues it (under the lock) at most once per <see cref="TouchGranularity"/>.
+/// evicted (CLOCK: the oldest-queued session not used since it was queued). Lookups are
+/// lock-free; a datagram only writes its session's last-activity timestamp and reference bit,
+/// and re-queues it (under the lock) at most once per <see cref="TouchGranularity"/>.
 /// </summary>
 /// <remarks>
 /// Sessions sit in an intrusive list ordered by <see cref="UdpSession.QueuedAt"/>, oldest first,
 /// and every re-queue stamps "now", so the list stays sorted: eviction takes the head and the idle
-/// sweep pops from the head until the first live one — both O(1) amortized, no allocation. Since a
+/// sweep pops from the head until the first live one — both O(1) amortized, no allocation. A head
+/// used since it was queued gets a second chance (re-queued, bit cleared) instead of eviction;
+/// a full pass keeps the queue order, so when every session is busy the oldest-queued one goes. Since a
 /// session's last activity is less than one granularity after its queue stamp, "queued more than
 /// timeout + granularity ago" proves "idle for at least timeout".
 /// </remarks>
@@ -57,6 +60,11 @@ internal sealed class UdpSessionTable
     public void Touch(UdpSession session, long now)
     {
         session.LastActivity = now;
+        if (!session.Used)
+        {
+            session.Used = true;
+        }
+
         if (now - session.QueuedAt >= TouchGranularity)
         {
             lock (_gate)
@@ -91,15 +99,15 @@ internal sealed class UdpSessionTable
                 RemoveLocked(existing);
                 replaced = existing;
             }
-            else if (_count >= _capacity && _oldest is { } lru)
+            else if (_count >= _capacity)
             {
-                RemoveLocked(lru);
-                evicted = lru;
+                evicted = EvictLocked(now);
             }
 
             _sessions[session.Key] = session;
             session.InTable = true;
             Append(session, now);
+            session.Used = true; // its first datagram
             _count++;
             return true;
         }
@@ -162,6 +170,22 @@ internal sealed class UdpSessionTable
         }
     }
 
+    private UdpSession EvictLocked(long now)
+    {
+        // Each second chance consumes one use, so this is O(1) amortized; the count bound only
+        // guards against datagrams setting bits as fast as we clear them.
+        for (var i = 0; i < _count && _oldest!.Used; i++)
+        {
+            var used = _oldest;
+            Unlink(used);
+            Append(used, now);
+        }
+
+        var victim = _oldest!;
+        RemoveLocked(victim);
+        return victim;
+    }
+
     private void RemoveLocked(UdpSession session)
     {
         _sessions.TryRemove(new KeyValuePair<UdpSessionKey, UdpSession>(session.Key, session));
@@ -173,6 +197,7 @@ internal sealed class UdpSessionTable
     private void Append(UdpSession session, long now)
     {
         session.QueuedAt = now;
+        session.Used = false;
         session.Older = _newest;
         session.Newer = null;
         if (_newest is null)

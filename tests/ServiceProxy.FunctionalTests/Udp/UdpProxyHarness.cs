@@ -23,7 +23,7 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
         ServiceProxyOptions? options = null,
         TimeProvider? time = null,
         IEnumerable<IPEndPoint>? listen = null,
-        string name = "dns")
+        bool measure = true)
     {
         _metrics = new ServiceProxyMetrics(_meters);
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -46,10 +46,14 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
 
             _measurements.AddOrUpdate(name, value, (_, sum) => sum + value);
         });
-        _listener.Start();
+        if (measure)
+        {
+            _listener.Start();
+        }
+
         Config = new ServicePortConfig
         {
-            Key = new ServicePortKey("default", name, "dns-udp", TransportProtocol.Udp),
+            Key = new ServicePortKey("default", "dns", "dns-udp", TransportProtocol.Udp),
             ListenEndPoints = [.. listen ?? [new IPEndPoint(IPAddress.Loopback, 0)]],
             Endpoints = [.. endpoints],
             Affinity = affinity ?? AffinityConfig.None,
@@ -68,9 +72,10 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
         AffinityConfig? affinity = null,
         ServiceProxyOptions? options = null,
         TimeProvider? time = null,
-        IEnumerable<IPEndPoint>? listen = null)
+        IEnumerable<IPEndPoint>? listen = null,
+        bool measure = true)
     {
-        var harness = new UdpProxyHarness(endpoints, affinity, options, time, listen);
+        var harness = new UdpProxyHarness(endpoints, affinity, options, time, listen, measure);
         await harness.Proxy.StartAsync(CancellationToken.None);
         return harness;
     }

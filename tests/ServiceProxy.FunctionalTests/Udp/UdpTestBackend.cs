@@ -14,12 +14,15 @@ internal sealed class UdpTestBackend : IAsyncDisposable
     private readonly Socket _socket;
     private readonly Task _loop;
     private readonly bool _tagReplies;
+    private readonly bool _recordSources;
     private int _received;
 
-    public UdpTestBackend(string id, bool tagReplies = true, string address = "127.0.0.1")
+    /// <param name="recordSources">False keeps the echo loop allocation-free (for allocation tests).</param>
+    public UdpTestBackend(string id, bool tagReplies = true, string address = "127.0.0.1", bool recordSources = true)
     {
         Id = id;
         _tagReplies = tagReplies;
+        _recordSources = recordSources;
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
         {
             ReceiveBufferSize = 1024 * 1024,
@@ -64,7 +67,11 @@ internal sealed class UdpTestBackend : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _received);
-            Sources.AddOrUpdate((IPEndPoint)template.Create(from), 1, (_, c) => c + 1);
+            if (_recordSources)
+            {
+                Sources.AddOrUpdate((IPEndPoint)template.Create(from), 1, (_, c) => c + 1);
+            }
+
             var length = n;
             if (_tagReplies)
             {
