@@ -78,6 +78,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
     internal IEndpointBalancer Balancer => _balancer;
 
+    internal UdpSessionTable Sessions => _table;
+
     internal IReadOnlyList<UdpListener> Listeners => _listeners;
 
     internal TimeSpan IdleTimeout => _config.UdpIdleTimeout ?? _options.Udp.IdleTimeout;
