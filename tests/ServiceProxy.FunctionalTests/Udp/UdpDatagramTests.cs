@@ -135,4 +135,21 @@ public sealed class UdpDatagramTests
         Assert.Equal(1, proxy.Measured("serviceproxy.udp.datagrams/to_endpoint"));
         Assert.Equal(1, proxy.Measured("serviceproxy.udp.datagrams/to_client"));
     }
+
+    [Fact]
+    public async Task An_IPv6_listen_address_serves_IPv6_clients()
+    {
+        await using var echo = new UdpTestBackend("a");
+        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint], listen: [new IPEndPoint(IPAddress.IPv6Loopback, 0)]);
+        using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        using var timeout = new CancellationTokenSource(UdpTestClient.ReplyTimeout);
+        var reply = new byte[64];
+
+        await client.SendToAsync("six"u8.ToArray(), SocketFlags.None, proxy.EndPoint, timeout.Token);
+        var received = await client.ReceiveFromAsync(reply, SocketFlags.None, new IPEndPoint(IPAddress.IPv6Any, 0), timeout.Token);
+
+        Assert.Equal("six|a"u8.ToArray(), reply.AsSpan(0, received.ReceivedBytes).ToArray());
+        Assert.Equal(proxy.EndPoint, received.RemoteEndPoint);
+    }
 }
