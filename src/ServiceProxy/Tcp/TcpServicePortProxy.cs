@@ -275,6 +275,16 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
         }
+
+        if (_tcp.SocketSendBufferSize is { } send)
+        {
+            socket.SendBufferSize = send;
+        }
+
+        if (_tcp.SocketReceiveBufferSize is { } receive)
+        {
+            socket.ReceiveBufferSize = receive;
+        }
     }
 
     private void SweepTimeouts()
