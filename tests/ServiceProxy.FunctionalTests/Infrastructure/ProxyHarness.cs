@@ -1,4 +1,4 @@
-using System.Collections.Immutable;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -33,12 +33,12 @@ public sealed class ProxyHarness : IAsyncDisposable
 
     public static async Task<ProxyHarness> StartAsync(
         IEnumerable<IPEndPoint> endpoints, Action<ServiceProxyOptions>? configure = null, AffinityConfig? affinity = null,
-        TimeProvider? time = null, ILoggerFactory? loggerFactory = null)
+        TimeProvider? time = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         var options = new ServiceProxyOptions();
         configure?.Invoke(options);
         var provider = new InMemoryConfigProvider([Port(endpoints, affinity)]);
-        var server = new ServiceProxyServer(provider, options, loggerFactory, timeProvider: time);
+        var server = new ServiceProxyServer(provider, options, loggerFactory, meterFactory, time);
         await server.StartAsync();
         return new ProxyHarness(provider, server);
     }
