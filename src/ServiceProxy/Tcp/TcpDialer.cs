@@ -9,7 +9,7 @@ namespace ServiceProxy.Tcp;
 /// <see cref="TcpProxyOptions.ConnectTimeouts"/>, asking the balancer each time; after the first
 /// failure the client's affinity is reset and the failed endpoint avoided.
 /// </summary>
-internal sealed class TcpDialer(IReadOnlyList<TimeSpan> timeouts, TimeProvider time)
+internal sealed class TcpDialer(IReadOnlyList<TimeSpan> timeouts, TimeProvider time, Action<Socket>? configure = null)
 {
     public async Task<DialResult> ConnectAsync(
         IEndpointBalancer balancer, IPAddress client, Action<IPEndPoint, int, TimeSpan, Exception>? onAttemptFailed, CancellationToken cancellationToken)
@@ -24,6 +24,7 @@ internal sealed class TcpDialer(IReadOnlyList<TimeSpan> timeouts, TimeProvider t
             }
 
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            configure?.Invoke(socket); // before connect, so buffer sizes shape the window from the handshake on
             using var timeout = new CancellationTokenSource(timeouts[attempt], time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
