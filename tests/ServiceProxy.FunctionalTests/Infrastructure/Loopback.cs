@@ -106,6 +106,28 @@ public static class Loopback
     }
 
     /// <summary>
+    /// Connects and waits for the peer's reset. A reset that comes right after the handshake may
+    /// already fail the connect itself; both count.
+    /// </summary>
+    public static async Task<SocketError> ConnectAndAwaitResetAsync(IPEndPoint target, CancellationToken cancellationToken)
+    {
+        Socket socket;
+        try
+        {
+            socket = await ConnectAsync(target, cancellationToken);
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode;
+        }
+
+        using (socket)
+        {
+            return await ReceiveUntilErrorAsync(socket, cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Cheap, non-repeating test data: a random 64 KiB block per seed, with a running counter
     /// stamped into each chunk, so a reordered or dropped chunk changes the hash.
     /// </summary>

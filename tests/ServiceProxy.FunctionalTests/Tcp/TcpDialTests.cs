@@ -45,10 +45,8 @@ public sealed class TcpDialTests
         using var rejected = new MeasurementRecorder(meters, "serviceproxy.tcp.connections.rejected");
         await using var proxy = await ProxyHarness.StartAsync([], ProxyHarness.Engine(engine), meterFactory: meters);
 
-        using var client = await proxy.ConnectAsync(cts.Token);
-
-        Assert.Equal(SocketError.ConnectionReset, await Loopback.ReceiveUntilErrorAsync(client, cts.Token));
-        Assert.Equal(1, rejected.Sum);
+        Assert.Equal(SocketError.ConnectionReset, await Loopback.ConnectAndAwaitResetAsync(proxy.EndPoint, cts.Token));
+        await ProxyHarness.WaitUntilAsync(() => rejected.Sum == 1);
     }
 
     [Fact]
@@ -61,9 +59,7 @@ public sealed class TcpDialTests
         await using var proxy = await ProxyHarness.StartAsync([(IPEndPoint)refusing.LocalEndPoint!],
             o => o.Tcp.ConnectTimeouts = [ShortAttempt, ShortAttempt, ShortAttempt, ShortAttempt], meterFactory: meters);
 
-        using var client = await proxy.ConnectAsync(cts.Token);
-
-        Assert.Equal(SocketError.ConnectionReset, await Loopback.ReceiveUntilErrorAsync(client, cts.Token));
+        Assert.Equal(SocketError.ConnectionReset, await Loopback.ConnectAndAwaitResetAsync(proxy.EndPoint, cts.Token));
         Assert.Equal(4, failures.Sum);
     }
 

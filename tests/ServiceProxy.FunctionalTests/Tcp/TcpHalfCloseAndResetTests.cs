@@ -137,12 +137,12 @@ public sealed class TcpHalfCloseAndResetTests
         var ct = cts.Token;
         await using var backend = TestBackend.Echo();
         await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint],
-            ProxyHarness.Engine(engine, o => o.Tcp.IdleTimeout = TimeSpan.FromMilliseconds(400)));
+            ProxyHarness.Engine(engine, o => o.Tcp.IdleTimeout = TimeSpan.FromSeconds(1)));
 
         using var busy = await proxy.ConnectAsync(ct);
         using var idle = await proxy.ConnectAsync(ct);
         var idleEnded = Loopback.ReceiveUntilErrorAsync(idle, ct);
-        for (var i = 0; i < 12; i++) // 1.2 s of traffic, three idle timeouts long
+        for (var i = 0; i < 30; i++) // 3 s of traffic, three idle timeouts long
         {
             await busy.SendAsync(new byte[] { (byte)i }, SocketFlags.None, ct);
             Assert.Equal((byte)i, (await Loopback.ReadExactlyAsync(busy, 1, ct))[0]);
