@@ -145,7 +145,16 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             AbortAll();
+        }
+
+        try
+        {
+            // Aborted sockets end their relays at once; the bound only guards against a stuck task.
             await _drained.Task.WaitAsync(AbortGrace, _time, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.TcpDrainClosing(_logger, Key, _connections.Count);
         }
         finally
         {
