@@ -7,6 +7,7 @@ using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
 using ServiceProxy.Tcp;
+using ServiceProxy.Udp;
 
 namespace ServiceProxy;
 
@@ -127,6 +128,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         ServiceProxyOptions options, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
     {
         yield return new TcpServicePortProxyFactory(options, loggerFactory, metrics, time);
+        yield return new UdpServicePortProxyFactory(options, metrics, loggerFactory, time);
     }
 
     /// <summary>The running proxy of <paramref name="key"/>; for tests.</summary>

@@ -24,7 +24,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
     private readonly ServiceProxyMetrics.UdpPortTags _tags;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly RoundRobinBalancer _balancer;
+    private readonly IEndpointBalancer _balancer;
+    private readonly bool _ownsBalancer;
     private readonly UdpSessionTable _table;
     private readonly List<UdpListener> _listeners = [];
     private readonly List<string> _errors = [];
@@ -45,7 +46,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         ServiceProxyOptions options,
         ServiceProxyMetrics metrics,
         ILogger logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IEndpointBalancer? balancer = null)
     {
         if (config.Key.Protocol != TransportProtocol.Udp)
         {
@@ -58,7 +60,10 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         _tags = metrics.CreateUdpTags(config.Key);
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _balancer = new RoundRobinBalancer(options.Balancing, _time);
+        // ServiceProxyServer passes the port's balancer (it outlives a listener restart and the
+        // server sweeps it); a proxy built on its own owns one and sweeps it itself.
+        _ownsBalancer = balancer is null;
+        _balancer = balancer ?? new RoundRobinBalancer(options.Balancing, _time);
         _balancer.Update(config.Endpoints, config.Affinity);
         _table = new UdpSessionTable(options.Udp.MaxSessionsPerPort, IsCurrentEndpoint);
         ApplyIdleTimeout(config);
@@ -106,8 +111,11 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
             _status = _status with { Listening = [.. _listeners.Select(l => l.LocalEndPoint)], Errors = [.. _errors] };
             _sweepTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!).SweepIdle(), this, _sweepInterval, _sweepInterval);
-            var affinitySweep = _options.Balancing.AffinitySweepInterval;
-            _affinityTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!)._balancer.SweepExpired(), this, affinitySweep, affinitySweep);
+            if (_ownsBalancer)
+            {
+                var affinitySweep = _options.Balancing.AffinitySweepInterval;
+                _affinityTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!)._balancer.SweepExpired(), this, affinitySweep, affinitySweep);
+            }
             foreach (var listener in _listeners)
             {
                 listener.Start();

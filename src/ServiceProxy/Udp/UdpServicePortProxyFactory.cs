@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
@@ -7,7 +8,7 @@ using ServiceProxy.Hosting;
 namespace ServiceProxy.Udp;
 
 /// <summary>Creates the proxy of each UDP service port, sharing options, metrics, logging and time.</summary>
-internal sealed class UdpServicePortProxyFactory
+internal sealed class UdpServicePortProxyFactory : IServicePortProxyFactory
 {
     private readonly ServiceProxyOptions _options;
     private readonly ServiceProxyMetrics _metrics;
@@ -26,7 +27,10 @@ internal sealed class UdpServicePortProxyFactory
         _time = time ?? TimeProvider.System;
     }
 
-    public IServicePortProxy Create(ServicePortConfig config) => CreateUdp(config);
+    public TransportProtocol Protocol => TransportProtocol.Udp;
+
+    public IServicePortProxy Create(ServicePortConfig config, IEndpointBalancer balancer) =>
+        new UdpServicePortProxy(config, _options, _metrics, _logger, _time, balancer);
 
     internal UdpServicePortProxy CreateUdp(ServicePortConfig config) => new(config, _options, _metrics, _logger, _time);
 }

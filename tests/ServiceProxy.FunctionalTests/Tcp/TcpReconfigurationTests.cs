@@ -136,20 +136,6 @@ public sealed class TcpReconfigurationTests
         await AssertEchoesAsync(viaOtherPort, 2, ct);
     }
 
-    [Fact]
-    public async Task A_port_of_a_protocol_without_a_data_plane_is_reported_not_served()
-    {
-        var udp = new ServicePortKey("default", "dns", "dns", TransportProtocol.Udp);
-        var provider = new InMemoryConfigProvider([ProxyHarness.Port([], key: udp)]);
-        await using var server = new ServiceProxyServer(provider);
-        await server.StartAsync();
-
-        var status = Assert.Single(server.GetStatus());
-        Assert.Equal(udp, status.Key);
-        Assert.Empty(status.Listening);
-        Assert.Contains("Udp", Assert.Single(status.Errors));
-    }
-
     internal static async Task AssertEchoesAsync(Socket socket, byte value, CancellationToken cancellationToken)
     {
         await socket.SendAsync(new[] { value }, SocketFlags.None, cancellationToken);
