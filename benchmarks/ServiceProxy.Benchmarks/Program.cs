@@ -1,5 +1,15 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/ServiceProxy.Benchmarks -- --filter '*'
-// CI smoke: add --job Dry (one iteration of each, so every benchmark keeps compiling and running).
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// CI smoke (tests/ServiceProxy.FunctionalTests/Benchmarks): --job Dry --inProcess --filter '*'
+// runs each benchmark once in this process, so every benchmark keeps compiling and running.
+var config = DefaultConfig.Instance;
+#if DEBUG
+// The smoke test runs the Debug build; its numbers mean nothing, only that it runs.
+config = config.WithOptions(ConfigOptions.DisableOptimizationsValidator);
+#endif
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+
+// Non-zero when any benchmark failed, so CI notices.
+return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
