@@ -17,7 +17,7 @@ public interface IObjectStore
 
     T? Get<T>(string @namespace, string name) where T : KubeObject;
 
-    /// <summary>Lists one kind, in one namespace or (null) all, sorted by namespace then name.</summary>
+    /// <summary>Lists one kind, in one namespace or (null or empty) all, sorted by namespace then name.</summary>
     ObjectList<T> List<T>(string? @namespace = null) where T : KubeObject;
 
     /// <summary>Creates; <see cref="StoreErrorReason.AlreadyExists"/> when the key is taken.</summary>

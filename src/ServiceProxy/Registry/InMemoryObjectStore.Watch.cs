@@ -27,7 +27,8 @@ internal sealed partial class InMemoryObjectStore
                 throw StoreErrors.Gone(fromResourceVersion, _history.OldestVersion(current));
             }
 
-            watcher = new Watcher(kind, @namespace, fromResourceVersion, _watchBufferSize);
+            // Empty means all, as in Kubernetes' all-namespaces watch.
+            watcher = new Watcher(string.IsNullOrEmpty(kind) ? null : kind, string.IsNullOrEmpty(@namespace) ? null : @namespace, fromResourceVersion, _watchBufferSize);
             replay = _history.Since(fromResourceVersion, watcher.Matches);
             _watchers.Add(watcher);
         }

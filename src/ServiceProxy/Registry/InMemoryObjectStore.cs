@@ -57,7 +57,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
             return new ObjectList<T>([], state.ResourceVersion);
         }
 
-        var items = @namespace is null
+        var items = string.IsNullOrEmpty(@namespace)
             ? table.Values.Select(entry => (T)entry.Object)
             : table.Where(pair => pair.Key.Namespace == @namespace).Select(pair => (T)pair.Value.Object);
         return new ObjectList<T>([.. items], state.ResourceVersion);

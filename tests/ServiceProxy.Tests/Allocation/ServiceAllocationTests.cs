@@ -281,6 +281,28 @@ public sealed class ServiceAllocationTests
         Assert.Equal(old, store.Get<Service>("default", "a")!.Spec.Ports![0].NodePort);
     }
 
+    [Fact]
+    public void Configured_ipv4_and_ipv6_ranges_are_used()
+    {
+        var wide = Store(configure: o => o.Allocation.ServiceCidr = "10.96.0.0/12");
+        var v6 = Store(configure: o => o.Allocation.ServiceCidr = "fd00:10:96::/112");
+
+        var a = IPAddress.Parse(wide.Create(Service("a")).Spec.ClusterIP!);
+        var b = v6.Create(Service("b"));
+
+        Assert.True(System.Net.IPNetwork.Parse("10.96.0.0/12").Contains(a));
+        Assert.True(System.Net.IPNetwork.Parse("fd00:10:96::/112").Contains(IPAddress.Parse(b.Spec.ClusterIP!)));
+        Assert.NotEqual(IPAddress.Parse("fd00:10:96::"), IPAddress.Parse(b.Spec.ClusterIP!));
+        Assert.Equal(["IPv6"], b.Spec.IpFamilies);
+    }
+
+    [Fact]
+    public void Malformed_ranges_fail_at_construction()
+    {
+        Assert.Throws<FormatException>(() => Store(configure: o => o.Allocation.ServiceCidr = "10.0.0.0/8"));
+        Assert.Throws<FormatException>(() => Store(configure: o => o.Allocation.NodePortRange = "32767-30000"));
+    }
+
     private static int FreeClusterIPs(IObjectStore store)
     {
         var allocator = Inner(store).Allocator;

@@ -106,6 +106,7 @@ public sealed class InMemoryObjectStoreTests
         Assert.Equal(["a/z", "a-b/a", "default/a", "default/b"], all.Items.Select(s => s.Key));
         Assert.Equal(4, all.ResourceVersion);
         Assert.Equal(["default/a", "default/b"], inDefault.Items.Select(s => s.Key));
+        Assert.Equal(4, store.List<Service>(string.Empty).Items.Count);
         Assert.Empty(store.List<Pod>().Items);
     }
 
