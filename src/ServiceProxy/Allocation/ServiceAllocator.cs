@@ -48,9 +48,23 @@ internal sealed class ServiceAllocator
         {
             spec = spec with { ClusterIP = old.Spec.ClusterIP, ClusterIPs = old.Spec.ClusterIPs };
         }
-        else if (!NeedsClusterIP(service) && NeedsClusterIP(old) && spec.ClusterIP == old.Spec.ClusterIP)
+        else if (!NeedsClusterIP(service) && NeedsClusterIP(old))
         {
-            spec = spec with { ClusterIP = null, ClusterIPs = null };
+            // Fields the allocation filled in, sent back unchanged by a read-modify-write client.
+            if (spec.ClusterIP == old.Spec.ClusterIP)
+            {
+                spec = spec with { ClusterIP = null, ClusterIPs = null };
+            }
+
+            if (spec.IpFamilies is not null && old.Spec.IpFamilies is not null && spec.IpFamilies.SequenceEqual(old.Spec.IpFamilies))
+            {
+                spec = spec with { IpFamilies = null };
+            }
+
+            if (spec.IpFamilyPolicy is not null && spec.IpFamilyPolicy == old.Spec.IpFamilyPolicy)
+            {
+                spec = spec with { IpFamilyPolicy = null };
+            }
         }
 
         var ports = spec.Ports;

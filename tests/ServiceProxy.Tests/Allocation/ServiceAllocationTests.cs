@@ -264,7 +264,11 @@ public sealed class ServiceAllocationTests
         store.Update(created with { Spec = created.Spec with { Type = ServiceTypes.ExternalName, ExternalName = "example.com" } });
 
         Assert.Equal(6, FreeClusterIPs(store));
-        Assert.Null(store.Get<Service>("default", "a")!.Spec.ClusterIP);
+        var external = store.Get<Service>("default", "a")!.Spec;
+        Assert.Null(external.ClusterIP);
+        Assert.Null(external.ClusterIPs);
+        Assert.Null(external.IpFamilies);
+        Assert.Null(external.IpFamilyPolicy);
     }
 
     [Fact]
