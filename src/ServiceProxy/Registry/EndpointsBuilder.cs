@@ -105,8 +105,12 @@ internal static class EndpointsBuilder
             .ContainerPort;
     }
 
-    private static string? PodIP(Pod pod) =>
-        !string.IsNullOrEmpty(pod.Status?.PodIP) ? pod.Status.PodIP : pod.Status?.PodIPs?.FirstOrDefault()?.Ip is { Length: > 0 } ip ? ip : null;
+    /// <summary>status.podIP (or podIPs[0]); null when absent or not an IP, so one bad pod cannot make the whole Endpoints invalid.</summary>
+    private static string? PodIP(Pod pod)
+    {
+        var ip = !string.IsNullOrEmpty(pod.Status?.PodIP) ? pod.Status.PodIP : pod.Status?.PodIPs?.FirstOrDefault()?.Ip;
+        return IPAddress.TryParse(ip, out _) ? ip : null;
+    }
 
     private static List<EndpointAddress> Sorted(List<EndpointAddress> addresses) =>
     [

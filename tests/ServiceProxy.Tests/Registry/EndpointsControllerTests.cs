@@ -36,6 +36,7 @@ public sealed class EndpointsControllerTests
         store.Create(Pod("b", "10.1.0.1", App));
         store.Create(Pod("other", "10.1.0.3", new Dictionary<string, string> { ["app"] = "db" }));
         store.Create(Pod("no-ip", null, App));
+        store.Create(Pod("bad-ip", "10.1.0.999", App));
         store.Create(Pod("elsewhere", "10.1.0.4", App).In("other"));
 
         var endpoints = store.Get<Endpoints>("default", "web");
