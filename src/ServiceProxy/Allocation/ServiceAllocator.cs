@@ -37,7 +37,7 @@ internal sealed class ServiceAllocator
 
     /// <summary>
     /// Before validation on update: fills in the cluster IP and node ports the client left unset from
-    /// the old object, and drops those a type change made meaningless (Kubernetes'
+    /// the old object, and drops those a type change made meaningless, externalTrafficPolicy included (Kubernetes'
     /// <c>patchAllocatedValues</c> and <c>dropTypeDependentFields</c>).
     /// </summary>
     public static Service CarryOver(Service service, Service old)
@@ -65,6 +65,11 @@ internal sealed class ServiceAllocator
             {
                 spec = spec with { IpFamilyPolicy = null };
             }
+        }
+
+        if (NeedsNodePorts(old) && !NeedsNodePorts(service) && spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy)
+        {
+            spec = spec with { ExternalTrafficPolicy = null };
         }
 
         var ports = spec.Ports;
