@@ -275,7 +275,7 @@ public sealed class ServiceAllocationTests
     public void Failed_update_keeps_the_old_allocations()
     {
         var store = SmallStore();
-        var created = store.Create(Service("a", type: ServiceTypes.NodePort, Port(80)));
+        var created = store.Create(Service("a", type: ServiceTypes.NodePort, Port(80, nodePort: 30000)));
         store.Create(Service("b", type: ServiceTypes.NodePort, Port(80, nodePort: 30002)));
         var old = created.Spec.Ports![0].NodePort;
 

@@ -61,12 +61,13 @@ public sealed class RealValidatorTests
     {
         var store = RealStore();
         var created = store.Create(Service("web"));
+        var other = created.Spec.ClusterIP == "127.100.9.9" ? "127.100.9.10" : "127.100.9.9";
 
         var error = Assert.Throws<ObjectStoreException>(() =>
-            store.Update(created with { Spec = created.Spec with { ClusterIP = "127.100.9.9", ClusterIPs = ["127.100.9.9"] } }));
+            store.Update(created with { Spec = created.Spec with { ClusterIP = other, ClusterIPs = [other] } }));
 
         Assert.Contains(error.Causes, c => c.Field == "spec.clusterIP" && c.Detail == "field is immutable");
-        Assert.False(((InMemoryObjectStore)store).Allocator.IsClusterIPAllocated(System.Net.IPAddress.Parse("127.100.9.9")));
+        Assert.False(((InMemoryObjectStore)store).Allocator.IsClusterIPAllocated(System.Net.IPAddress.Parse(other)));
     }
 
     [Fact]
