@@ -5,8 +5,6 @@ namespace ServiceProxy.Registry;
 /// <summary>The kinds the registry stores, with their Kubernetes resource names.</summary>
 internal static class ObjectKinds
 {
-    public static readonly string[] All = ["Service", "Endpoints", "Pod"];
-
     public static string Of<T>() where T : KubeObject =>
         typeof(T) == typeof(Service) ? "Service"
         : typeof(T) == typeof(Endpoints) ? "Endpoints"
