@@ -185,7 +185,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     private static string Service(string name) =>
-        $$"""{"apiVersion":"v1","kind":"Service","metadata":{"name":"{{name}}"},"spec":{"selector":{"app":"{{name}}"},"ports":[{"port":80,"targetPort":8080}]}}""";
+        $$$"""{"apiVersion":"v1","kind":"Service","metadata":{"name":"{{{name}}}"},"spec":{"selector":{"app":"{{{name}}}"},"ports":[{"port":80,"targetPort":8080}]}}""";
 
     private async Task<(int Code, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? body = null, string contentType = "application/json")
     {
