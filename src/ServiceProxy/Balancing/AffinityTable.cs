@@ -72,7 +72,15 @@ internal sealed class AffinityTable
 
             if (_byClient.Count >= _capacity)
             {
-                Remove(_byUse.Last!);
+                // Full: recycle the least recently used node, so a flood of new clients allocates nothing.
+                var oldest = _byUse.Last!;
+                _byClient.Remove(oldest.Value.Client);
+                oldest.Value.Client = client;
+                oldest.Value.Endpoint = endpoint;
+                oldest.Value.LastUsed = now;
+                MoveToFront(oldest);
+                _byClient[client] = oldest;
+                return;
             }
 
             _byClient[client] = _byUse.AddFirst(new Entry(client, endpoint, now));
@@ -138,7 +146,7 @@ internal sealed class AffinityTable
 
     private sealed class Entry(IPAddress client, IPEndPoint endpoint, long lastUsed)
     {
-        public IPAddress Client { get; } = client;
+        public IPAddress Client { get; set; } = client;
 
         public IPEndPoint Endpoint { get; set; } = endpoint;
 

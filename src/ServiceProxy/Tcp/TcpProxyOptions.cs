@@ -25,6 +25,28 @@ public sealed class TcpProxyOptions
     /// <summary>SO_KEEPALIVE on both sides. Default false.</summary>
     public bool KeepAlive { get; set; }
 
+    /// <summary>
+    /// SO_SNDBUF of both sockets of a connection; null: the OS default (autotuned). Small values
+    /// make backpressure tighter at the cost of throughput.
+    /// </summary>
+    public int? SocketSendBufferSize { get; set; }
+
+    /// <summary>SO_RCVBUF of both sockets of a connection; null: the OS default (autotuned).</summary>
+    public int? SocketReceiveBufferSize { get; set; }
+
     /// <summary>Listen backlog of each listener. Default 512.</summary>
     public int Backlog { get; set; } = 512;
+
+    /// <summary>How bytes are relayed between client and backend. Default <see cref="RelayEngine.Socket"/>.</summary>
+    public RelayEngine Engine { get; set; } = RelayEngine.Socket;
+}
+
+/// <summary>The relay implementation of the TCP data plane.</summary>
+public enum RelayEngine
+{
+    /// <summary>Raw sockets, one pooled buffer per direction rented only while data is moving.</summary>
+    Socket,
+
+    /// <summary>System.IO.Pipelines over Pipelines.Sockets.Unofficial <c>SocketConnection</c>.</summary>
+    Pipelines,
 }

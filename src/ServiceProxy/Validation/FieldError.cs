@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace ServiceProxy.Validation;
@@ -64,13 +65,19 @@ public sealed record FieldError(string Field, FieldErrorType Type, string? Detai
 
     private static string Join(string head, string? detail) => string.IsNullOrEmpty(detail) ? head : $"{head}: {detail}";
 
-    /// <summary>Go's %#v for the values we use: strings quoted, numbers bare.</summary>
+    /// <summary>
+    /// Go's %q / %v for the values we use: strings quoted, numbers bare. Relaxed escaping keeps
+    /// readable text (<c>'</c>, <c>&lt;</c>, CJK) as Go prints it, while still escaping invisible
+    /// characters such as U+3000 the way Go's %q does.
+    /// </summary>
     private static string Quote(object? value) => value switch
     {
         null => "null",
-        string s => JsonSerializer.Serialize(s),
+        string s => JsonSerializer.Serialize(s, QuoteOptions),
         bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => JsonSerializer.Serialize(value),
+        _ => JsonSerializer.Serialize(value, QuoteOptions),
     };
+
+    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Runs the side-by-side comparison; see run.sh for the entry point.
+
+Every subject proxies to the same backends on 127.0.0.1 (iperf3, sockperf TCP and UDP, an nginx
+HTTP server with a tiny body). Figures are measured interleaved (round → figure → subject) so drift
+hits every subject alike, and the median of the rounds is reported.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from subjects import Subject, make_subjects, free_port
+from report import write_report
+
+PEERS = ("haproxy", "haproxy-splice", "nginx")
+
+
+def run(cmd: list[str], timeout: float) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-500:]}")
+    return proc.stdout
+
+
+def wait_port(host: str, port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{host}:{port} did not open within {timeout}s")
+
+
+# ---- figures -------------------------------------------------------------------------------
+
+def iperf(host: str, port: int, streams: int, duration: int) -> float:
+    out = run(["iperf3", "-c", host, "-p", str(port), "-t", str(duration), "-P", str(streams), "-J"], duration + 30)
+    return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def sockperf(host: str, port: int, udp: bool, duration: int) -> tuple[float, float]:
+    cmd = ["sockperf", "ping-pong", "-i", host, "-p", str(port), "-m", "64", "-t", str(duration)]
+    if not udp:
+        cmd.append("--tcp")
+    out = run(cmd, duration + 30)
+    avg = float(re.search(r"avg-(?:latency|lat|rtt)\s*=\s*([\d.]+)", out).group(1))
+    p99 = float(re.search(r"percentile 99\.000\s*=\s*([\d.]+)", out).group(1))
+    return avg, p99
+
+
+def wrk(host: str, port: int, close: bool, duration: int) -> float:
+    cmd = ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", f"http://{host}:{port}/"]
+    if close:
+        cmd[1:1] = ["-H", "Connection: close"]
+    out = run(cmd, duration + 30)
+    return float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+
+
+def rss_kib(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def idle_rss_per_connection(subject: Subject, count: int) -> float:
+    """Opens `count` idle connections through the subject to the HTTP backend; RSS growth / count."""
+    host, port = subject.endpoint("http")
+    before = rss_kib(subject.pids())
+    sockets = []
+    try:
+        deadline = time.monotonic() + 60
+        for _ in range(count):
+            if time.monotonic() > deadline:
+                raise RuntimeError("opening idle connections took over 60 s")
+            s = socket.create_connection((host, port), timeout=5)
+            sockets.append(s)
+        time.sleep(2)  # let the proxy dial every backend connection
+        after = rss_kib(subject.pids())
+    finally:
+        for s in sockets:
+            s.close()
+    return max(0.0, (after - before) / count)
+
+
+FIGURES = {
+    # name: (unit, higher_is_better, needs_udp, fn(subject, args) -> value or (avg, p99))
+    "tcp_gbps_1": ("Gbit/s", True),
+    "tcp_gbps_8": ("Gbit/s", True),
+    "tcp_pingpong_avg_us": ("µs", False),
+    "tcp_pingpong_p99_us": ("µs", False),
+    "udp_pingpong_avg_us": ("µs", False),
+    "udp_pingpong_p99_us": ("µs", False),
+    "new_conn_per_s": ("conn/s", True),
+    "keepalive_req_per_s": ("req/s", True),
+    "idle_conn_rss_kib": ("KiB/conn", False),
+}
+
+
+def measure_round(subjects: list[Subject], args, raw: dict) -> None:
+    d = args.duration
+
+    def record(subject: Subject, figure: str, value: float) -> None:
+        raw.setdefault(subject.name, {}).setdefault(figure, []).append(value)
+        print(f"  {subject.name:15} {figure:22} {value:12.3f}", flush=True)
+
+    steps = [
+        ("tcp_gbps_1", lambda s: record(s, "tcp_gbps_1", iperf(*s.endpoint("iperf"), 1, d))),
+        ("tcp_gbps_8", lambda s: record(s, "tcp_gbps_8", iperf(*s.endpoint("iperf"), 8, d))),
+        ("tcp_pingpong", lambda s: [record(s, f"tcp_pingpong_{k}_us", v)
+                                    for k, v in zip(("avg", "p99"), sockperf(*s.endpoint("sockperf_tcp"), False, d))]),
+        ("udp_pingpong", lambda s: [record(s, f"udp_pingpong_{k}_us", v)
+                                    for k, v in zip(("avg", "p99"), sockperf(*s.endpoint("sockperf_udp"), True, d))]
+         if s.has("sockperf_udp") else None),
+        ("new_conn", lambda s: record(s, "new_conn_per_s", wrk(*s.endpoint("http"), True, d))),
+        ("keepalive", lambda s: record(s, "keepalive_req_per_s", wrk(*s.endpoint("http"), False, d))),
+        ("idle_rss", lambda s: record(s, "idle_conn_rss_kib", idle_rss_per_connection(s, args.idle_connections))
+         if s.name != "direct" else None),
+    ]
+    for name, step in steps:
+        if args.only and name not in args.only:
+            continue
+        for subject in subjects:
+            try:
+                step(subject)
+            except Exception as error:  # a failed figure is recorded as missing, the run goes on
+                print(f"  {subject.name:15} {name:22} FAILED: {error}", file=sys.stderr, flush=True)
+            time.sleep(0.5)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--svcproxy", required=True)
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--idle-connections", type=int, default=5000)
+    parser.add_argument("--only", nargs="*", help="figures to run: tcp_gbps_1 tcp_gbps_8 tcp_pingpong udp_pingpong new_conn keepalive idle_rss")
+    parser.add_argument("--subjects", nargs="*", default=["direct", "haproxy", "haproxy-splice", "nginx", "svcproxy"])
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="svcproxy-compare-"))
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    results = Path(args.results)
+    out_dir = results / stamp
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    subjects, backends = make_subjects(work, Path(args.svcproxy), args.subjects)
+    raw: dict = {}
+    try:
+        backends.start()
+        for subject in subjects:
+            subject.start()
+        for subject in subjects:
+            subject.wait_ready()
+        for round_no in range(1, args.rounds + 1):
+            print(f"round {round_no}/{args.rounds}", flush=True)
+            measure_round(subjects, args, raw)
+    except Exception:
+        for log in sorted(work.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text()[-1500:]}", file=sys.stderr)
+        raise
+    finally:
+        for subject in subjects:
+            subject.stop()
+        backends.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    meta = {
+        "utc": stamp,
+        "command": " ".join(["benchmarks/compare/run.sh"] + sys.argv[5:]),
+        "cpus": os.cpu_count(),
+        "kernel": os.uname().release,
+        "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+        "versions": versions(),
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "idle_connections": args.idle_connections,
+    }
+    (out_dir / "raw.json").write_text(json.dumps({"meta": meta, "raw": raw}, indent=2))
+    write_report(out_dir, results, meta, raw, FIGURES, PEERS)
+    print(f"results in {out_dir}")
+    return 0
+
+
+def versions() -> dict:
+    def first_line(cmd: list[str]) -> str:
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return (p.stdout or p.stderr).strip().splitlines()[0]
+        except Exception:
+            return "?"
+    return {
+        "haproxy": first_line(["haproxy", "-v"]),
+        "nginx": first_line(["nginx", "-v"]),
+        "iperf3": first_line(["iperf3", "--version"]),
+        "sockperf": first_line(["sockperf", "--version"]),
+        "wrk": first_line(["wrk", "--version"]),
+        "dotnet": first_line(["dotnet", "--version"]),
+    }
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Turns raw figures into the medians table (markdown), a JSON summary and an SVG chart."""
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+TARGETS = {
+    # figure: (comparison set, factor, higher_is_better)
+    "tcp_gbps_1": ("peers", 1.1, True),
+    "tcp_gbps_8": ("peers", 1.1, True),
+    "tcp_pingpong_avg_us": ("peers", 0.9, False),
+    "tcp_pingpong_p99_us": ("peers", 0.9, False),
+    "udp_pingpong_avg_us": ("nginx", 0.9, False),
+    "udp_pingpong_p99_us": ("nginx", 0.9, False),
+    "new_conn_per_s": ("peers", 1.1, True),
+    "keepalive_req_per_s": ("peers", 1.1, True),
+    "idle_conn_rss_kib": ("absolute", 2.0, False),
+}
+
+
+def medians(raw: dict) -> dict:
+    return {subject: {fig: statistics.median(vals) for fig, vals in figs.items() if vals} for subject, figs in raw.items()}
+
+
+def best_peer(med: dict, figure: str, peers: tuple, higher: bool) -> tuple[str, float] | None:
+    values = [(p, med[p][figure]) for p in peers if p in med and figure in med[p]]
+    if not values:
+        return None
+    return max(values, key=lambda v: v[1]) if higher else min(values, key=lambda v: v[1])
+
+
+def write_report(out_dir: Path, results: Path, meta: dict, raw: dict, figures: dict, peers: tuple) -> None:
+    med = medians(raw)
+    subjects = list(raw.keys())
+    lines = [f"| figure | unit | {' | '.join(subjects)} | svcproxy ÷ best peer | target | met |",
+             "|---|---|" + "---|" * len(subjects) + "---|---|---|"]
+    summary = {}
+    for figure, (unit, higher) in figures.items():
+        cells = [f"{med.get(s, {}).get(figure, float('nan')):.2f}" if figure in med.get(s, {}) else "–" for s in subjects]
+        kind, factor, _ = TARGETS[figure]
+        ours = med.get("svcproxy", {}).get(figure)
+        ratio_text, target_text, met = "–", "", None
+        if kind == "absolute":
+            target_text = f"≤ {factor} KiB"
+            met = ours is not None and ours <= factor
+        else:
+            reference = best_peer(med, figure, ("nginx",) if kind == "nginx" else peers, higher)
+            target_text = f"{'≥' if higher else '≤'} {factor}× {'nginx' if kind == 'nginx' else 'best peer'}"
+            if reference and ours is not None and reference[1] > 0:
+                ratio = ours / reference[1]
+                ratio_text = f"{ratio:.2f} (vs {reference[0]})"
+                met = ratio >= factor if higher else ratio <= factor
+        summary[figure] = {"medians": {s: med.get(s, {}).get(figure) for s in subjects}, "met": met, "ratio": ratio_text}
+        lines.append(f"| {figure} | {unit} | {' | '.join(cells)} | {ratio_text} | {target_text} | {'yes' if met else ('no' if met is False else '?')} |")
+    table = "\n".join(lines)
+    header = (f"Run {meta['utc']} on {meta['cpus']} cores ({meta['cpu_model']}), kernel {meta['kernel']}; "
+              f"median of {meta['rounds']} rounds of {meta['duration_s']} s; idle connections: {meta['idle_connections']}.\n\n"
+              f"Command: `{meta['command']}`\n\nVersions: " + ", ".join(f"{k} `{v}`" for k, v in meta["versions"].items()) + "\n")
+    (out_dir / "table.md").write_text(header + "\n" + table + "\n")
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    svg = chart(med, subjects, figures)
+    (out_dir / "chart.svg").write_text(svg)
+    (results / "latest.md").write_text(header + "\n" + table + "\n")
+    (results / "latest.svg").write_text(svg)
+    print(table)
+
+
+def chart(med: dict, subjects: list[str], figures: dict) -> str:
+    """One small bar group per figure, each normalised to the best subject (1.0 = best)."""
+    colours = ["#888888", "#1f77b4", "#17becf", "#2ca02c", "#d62728", "#9467bd"]
+    width, group_h, bar_h, left = 760, 26 + 14 * len(subjects), 12, 190
+    height = 40 + group_h * len(figures) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+           f'<text x="10" y="20" font-size="14" font-weight="bold">ServiceProxy vs HAProxy vs nginx (1.0 = best; longer is better)</text>']
+    y = 40
+    for figure, (unit, higher) in figures.items():
+        values = {s: med.get(s, {}).get(figure) for s in subjects}
+        present = [v for v in values.values() if v]
+        out.append(f'<text x="10" y="{y + 12}" font-weight="bold">{figure} ({unit})</text>')
+        if present:
+            best = max(present) if higher else min(present)
+            for i, s in enumerate(subjects):
+                v = values[s]
+                if not v:
+                    continue
+                score = (v / best) if higher else (best / v)
+                w = max(1, int((width - left - 80) * score))
+                yy = y + 18 + i * 14
+                out.append(f'<rect x="{left}" y="{yy}" width="{w}" height="{bar_h}" fill="{colours[i % len(colours)]}"/>')
+                out.append(f'<text x="{left - 6}" y="{yy + 10}" text-anchor="end">{s}</text>')
+                out.append(f'<text x="{left + w + 4}" y="{yy + 10}">{v:.2f}</text>')
+        y += group_h
+    out.append("</svg>")
+    return "\n".join(out)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Side-by-side comparison: direct vs HAProxy (with and without splice) vs nginx stream vs svcproxy.
+# Usage: benchmarks/compare/run.sh [--rounds 3] [--duration 10] [--idle-connections 5000]
+# Installs what it needs from Debian's packages, builds svcproxy in Release, runs every figure
+# interleaved over the subjects, and writes raw results, a table and a chart under benchmarks/results/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+need=()
+for pair in haproxy:haproxy nginx:nginx iperf3:iperf3 sockperf:sockperf wrk:wrk python3:python3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
+fi
+
+out="$root/benchmarks/results/tmp/svcproxy"
+dotnet publish "$root/src/ServiceProxy.Host/ServiceProxy.Host.csproj" -c Release -o "$out" --nologo -v quiet >/dev/null
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+exec python3 "$here/compare.py" --svcproxy "$out/svcproxy" --results "$root/benchmarks/results" "$@"

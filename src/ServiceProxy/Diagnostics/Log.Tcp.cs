@@ -1,0 +1,38 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Configuration;
+using ServiceProxy.Tcp;
+
+namespace ServiceProxy.Diagnostics;
+
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Information, "{ServicePort} listening on {EndPoint}")]
+    public static partial void TcpListening(ILogger logger, ServicePortKey servicePort, IPEndPoint endPoint);
+
+    [LoggerMessage(101, LogLevel.Error, "{ServicePort} cannot listen on {EndPoint}: {Reason}")]
+    public static partial void TcpBindFailed(ILogger logger, ServicePortKey servicePort, IPEndPoint endPoint, string reason);
+
+    [LoggerMessage(102, LogLevel.Warning, "{ServicePort} accept on {EndPoint} failed: {Reason}")]
+    public static partial void TcpAcceptFailed(ILogger logger, ServicePortKey servicePort, EndPoint? endPoint, string reason);
+
+    [LoggerMessage(103, LogLevel.Debug, "{ServicePort} connect to {Endpoint} failed (attempt {Attempt}, timeout {Timeout}): {Reason}")]
+    public static partial void TcpConnectAttemptFailed(ILogger logger, ServicePortKey servicePort, IPEndPoint endpoint, int attempt, TimeSpan timeout, string reason);
+
+    [LoggerMessage(104, LogLevel.Warning, "{ServicePort} reset connection from {Client}: {Reason} ({Suppressed} similar since the last report)")]
+    public static partial void TcpConnectionRejected(ILogger logger, ServicePortKey servicePort, IPEndPoint client, string reason, long suppressed);
+
+    [LoggerMessage(105, LogLevel.Information,
+        "{ServicePort} {Client} -> {Endpoint} closed ({CloseReason}): {BytesFromClient} bytes from client, {BytesToClient} bytes to client, {DurationMs} ms")]
+    public static partial void TcpAccess(ILogger logger, ServicePortKey servicePort, IPEndPoint client, IPEndPoint endpoint,
+        TcpCloseReason closeReason, long bytesFromClient, long bytesToClient, long durationMs);
+
+    [LoggerMessage(106, LogLevel.Debug, "{ServicePort} connection from {Client} failed unexpectedly")]
+    public static partial void TcpConnectionFailed(ILogger logger, ServicePortKey servicePort, EndPoint? client, Exception exception);
+
+    [LoggerMessage(107, LogLevel.Information, "{ServicePort} stopped listening on {EndPoint}")]
+    public static partial void TcpListenerStopped(ILogger logger, ServicePortKey servicePort, IPEndPoint endPoint);
+
+    [LoggerMessage(108, LogLevel.Information, "{ServicePort} drain ended: closing {Count} remaining connections")]
+    public static partial void TcpDrainClosing(ILogger logger, ServicePortKey servicePort, int count);
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ServiceProxy.Diagnostics;
+
+internal sealed partial class ServiceProxyMetrics
+{
+    public const string DirectionTag = "serviceproxy.direction";
+
+    private static readonly KeyValuePair<string, object?> Upstream = new(DirectionTag, "upstream");
+    private static readonly KeyValuePair<string, object?> Downstream = new(DirectionTag, "downstream");
+
+    private UpDownCounter<long> _tcpActive = null!;
+    private Histogram<double> _tcpDuration = null!;
+    private Counter<long> _tcpBytes = null!;
+    private Counter<long> _tcpConnectFailures = null!;
+    private Counter<long> _tcpRejected = null!;
+
+    public bool TcpBytesEnabled => _tcpBytes.Enabled;
+
+    partial void CreateTcpInstruments(Meter meter)
+    {
+        _tcpActive = meter.CreateUpDownCounter<long>("serviceproxy.tcp.connections.active", "{connection}",
+            "Proxied TCP connections open now (client accepted, backend connected).");
+        _tcpDuration = meter.CreateHistogram<double>("serviceproxy.tcp.connection.duration", "s",
+            "Lifetime of proxied TCP connections.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 14400] });
+        _tcpBytes = meter.CreateCounter<long>("serviceproxy.tcp.bytes", "By",
+            "Bytes relayed; serviceproxy.direction is upstream (client to backend) or downstream.");
+        _tcpConnectFailures = meter.CreateCounter<long>("serviceproxy.tcp.connect.failures", "{attempt}",
+            "Failed or timed-out connect attempts to a backend.");
+        _tcpRejected = meter.CreateCounter<long>("serviceproxy.tcp.connections.rejected", "{connection}",
+            "Client connections reset because no endpoint exists or every connect attempt failed.");
+    }
+
+    /// <param name="tags">Service, port and endpoint tags.</param>
+    public void TcpConnectionOpened(in TagList tags) => _tcpActive.Add(1, tags);
+
+    public void TcpConnectionClosed(in TagList tags, TimeSpan duration)
+    {
+        _tcpActive.Add(-1, tags);
+        _tcpDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void TcpBytes(in TagList tags, bool upstream, long bytes)
+    {
+        if (bytes > 0 && _tcpBytes.Enabled)
+        {
+            var withDirection = tags;
+            withDirection.Add(upstream ? Upstream : Downstream);
+            _tcpBytes.Add(bytes, withDirection);
+        }
+    }
+
+    public void TcpConnectFailed(in TagList tags) => _tcpConnectFailures.Add(1, tags);
+
+    /// <param name="tags">Service and port tags (no endpoint: there is none).</param>
+    public void TcpRejected(in TagList tags) => _tcpRejected.Add(1, tags);
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using ServiceProxy.Configuration;
+using ServiceProxy.Udp;
+
+namespace ServiceProxy.Diagnostics;
+
+internal sealed partial class ServiceProxyMetrics
+{
+    private const string UdpNamespaceTag = "k8s.namespace.name";
+    private const string UdpServiceTag = "k8s.service.name";
+    private const string UdpPortNameTag = "serviceproxy.port.name";
+    private const string UdpDirectionTag = "serviceproxy.direction";
+    private const string UdpReasonTag = "serviceproxy.reason";
+
+    private UpDownCounter<long> _udpSessionsActive = null!;
+    private Counter<long> _udpSessionsClosed = null!;
+    private Counter<long> _udpDatagrams = null!;
+    private Counter<long> _udpBytes = null!;
+    private Counter<long> _udpDropped = null!;
+
+    /// <summary>The precomputed tags of one UDP service port, so recording allocates nothing.</summary>
+    public UdpPortTags CreateUdpTags(ServicePortKey key) => new(key);
+
+    public void UdpSessionOpened(UdpPortTags tags) => _udpSessionsActive.Add(1, tags.Service);
+
+    public void UdpSessionClosed(UdpPortTags tags, UdpCloseReason reason)
+    {
+        _udpSessionsActive.Add(-1, tags.Service);
+        if (_udpSessionsClosed.Enabled)
+        {
+            var withReason = tags.Service;
+            withReason.Add(UdpReasonTag, reason.ToTagValue());
+            _udpSessionsClosed.Add(1, withReason);
+        }
+    }
+
+    public void UdpForwardedToEndpoint(UdpPortTags tags, int bytes)
+    {
+        _udpDatagrams.Add(1, tags.ToEndpoint);
+        _udpBytes.Add(bytes, tags.ToEndpoint);
+    }
+
+    public void UdpForwardedToClient(UdpPortTags tags, int bytes)
+    {
+        _udpDatagrams.Add(1, tags.ToClient);
+        _udpBytes.Add(bytes, tags.ToClient);
+    }
+
+    public void UdpDropped(UdpPortTags tags, UdpDropReason reason)
+    {
+        if (_udpDropped.Enabled)
+        {
+            var withReason = tags.Service;
+            withReason.Add(UdpReasonTag, reason.ToTagValue());
+            _udpDropped.Add(1, withReason);
+        }
+    }
+
+    partial void CreateUdpInstruments(Meter meter)
+    {
+        _udpSessionsActive = meter.CreateUpDownCounter<long>(
+            "serviceproxy.udp.sessions.active", "{session}", "UDP sessions open now.");
+        _udpSessionsClosed = meter.CreateCounter<long>(
+            "serviceproxy.udp.sessions.closed", "{session}", "UDP sessions closed, by reason (idle, evicted, unreachable, endpoint_removed, stopped, error).");
+        _udpDatagrams = meter.CreateCounter<long>(
+            "serviceproxy.udp.datagrams", "{datagram}", "UDP datagrams forwarded, by direction (to_endpoint, to_client).");
+        _udpBytes = meter.CreateCounter<long>(
+            "serviceproxy.udp.bytes", "By", "UDP payload bytes forwarded, by direction (to_endpoint, to_client).");
+        _udpDropped = meter.CreateCounter<long>(
+            "serviceproxy.udp.datagrams.dropped", "{datagram}", "UDP datagrams not forwarded, by reason (no_endpoints, too_large, send_failed, unreachable, client_unreachable).");
+    }
+
+    /// <summary>Tag lists of one UDP service port; TagList holds up to eight tags inline.</summary>
+    internal sealed class UdpPortTags
+    {
+        public UdpPortTags(ServicePortKey key)
+        {
+            var service = new TagList
+            {
+                { UdpNamespaceTag, key.Namespace },
+                { UdpServiceTag, key.Name },
+                { UdpPortNameTag, key.PortName },
+            };
+            var toEndpoint = service;
+            toEndpoint.Add(UdpDirectionTag, "to_endpoint");
+            var toClient = service;
+            toClient.Add(UdpDirectionTag, "to_client");
+            Service = service;
+            ToEndpoint = toEndpoint;
+            ToClient = toClient;
+        }
+
+#pragma warning disable CA1051 // readonly fields, so `in TagList` passes them without a copy
+        public readonly TagList Service;
+        public readonly TagList ToEndpoint;
+        public readonly TagList ToClient;
+#pragma warning restore CA1051
+    }
+}

@@ -1,0 +1,292 @@
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServiceProxy.Balancing;
+using ServiceProxy.Configuration;
+using ServiceProxy.Diagnostics;
+using ServiceProxy.Hosting;
+using ServiceProxy.Tcp;
+using ServiceProxy.Udp;
+
+namespace ServiceProxy;
+
+/// <summary>
+/// The data plane: serves every service port of the <see cref="IProxyConfigProvider"/>'s current
+/// snapshot and follows its changes. Like kube-proxy's proxier it diffs snapshots by
+/// <see cref="ServicePortKey"/>: new ports start, removed ports stop listening (their connections
+/// drain), changed endpoints or affinity only update the port's balancer, changed listen addresses
+/// restart that port's listeners with the same balancer. Unchanged ports are not touched.
+/// Reconciles run one at a time, triggered by the snapshot's change token.
+/// </summary>
+public sealed class ServiceProxyServer : IAsyncDisposable
+{
+    private static readonly TimeSpan ConfigRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly IProxyConfigProvider _provider;
+    private readonly ServiceProxyOptions _options;
+    private readonly ILogger _logger;
+    private readonly ServiceProxyMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<TransportProtocol, IServicePortProxyFactory> _factories;
+    private readonly Dictionary<ServicePortKey, PortEntry> _ports = []; // reconcile loop only
+    private readonly List<Task> _draining = []; // reconcile loop only
+    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abortDrains;
+    private volatile PortEntry[] _snapshot = [];
+    private IDisposable? _changeRegistration;
+    private ITimer? _sweepTimer;
+    private ITimer? _retryTimer;
+    private Task _loop = Task.CompletedTask;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    public ServiceProxyServer(
+        IProxyConfigProvider provider,
+        ServiceProxyOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        _provider = provider;
+        _options = options ?? new ServiceProxyOptions();
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger("ServiceProxy.Server");
+        _metrics = new ServiceProxyMetrics(meterFactory);
+        _time = timeProvider ?? TimeProvider.System;
+        _abortDrains = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        _factories = CreateFactories(_options, loggerFactory, _metrics, _time).ToDictionary(f => f.Protocol);
+    }
+
+    /// <summary>Where each service port listens and what failed, for health endpoints and status commands.</summary>
+    public IReadOnlyList<ServicePortStatus> GetStatus() =>
+        [.. _snapshot.Select(p => p.Proxy?.Status ?? new ServicePortStatus(p.Config.Key, [], [p.Error ?? "not served"], 0))];
+
+    /// <summary>Applies the current snapshot (listeners are bound when this returns) and starts following changes.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The server was already started.");
+        }
+
+        Log.ServerStarting(_logger);
+        var sweep = _options.Balancing.AffinitySweepInterval;
+        if (sweep > TimeSpan.Zero)
+        {
+            _sweepTimer = _time.CreateTimer(static s => ((ServiceProxyServer)s!).SweepAffinity(), this, sweep, sweep);
+        }
+
+        await ApplyCurrentAsync(cancellationToken).ConfigureAwait(false);
+        _loop = ReconcileLoopAsync();
+    }
+
+    /// <summary>
+    /// Stops every listener, lets established connections drain up to
+    /// <see cref="ServiceProxyOptions.ShutdownDrainTimeout"/> (or until <paramref name="cancellationToken"/>
+    /// fires), then closes the rest.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return;
+        }
+
+        Log.ServerStopping(_logger, _options.ShutdownDrainTimeout);
+        _stopping.Cancel();
+        await _loop.ConfigureAwait(false);
+        _changeRegistration?.Dispose();
+        _sweepTimer?.Dispose();
+        _retryTimer?.Dispose();
+
+        _abortDrains.CancelAfter(_options.ShutdownDrainTimeout);
+        using var abortOnCancel = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abortDrains);
+        var stops = _ports.Values.Where(p => p.Proxy is not null)
+            .Select(p => StopPortAsync(p.Proxy!, _options.ShutdownDrainTimeout))
+            .Concat(_draining)
+            .ToArray();
+        await Task.WhenAll(stops).ConfigureAwait(false);
+        _ports.Clear();
+        _draining.Clear();
+        _snapshot = [];
+        Log.ServerStopped(_logger);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _metrics.Dispose();
+        _stopping.Dispose();
+        _abortDrains.Dispose();
+    }
+
+    /// <summary>The data plane of each protocol. UDP plugs in here with its own factory.</summary>
+    private static IEnumerable<IServicePortProxyFactory> CreateFactories(
+        ServiceProxyOptions options, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
+    {
+        yield return new TcpServicePortProxyFactory(options, loggerFactory, metrics, time);
+        yield return new UdpServicePortProxyFactory(options, metrics, loggerFactory, time);
+    }
+
+    /// <summary>The running proxy of <paramref name="key"/>; for tests.</summary>
+    internal IServicePortProxy? GetPortProxy(ServicePortKey key) =>
+        _snapshot.FirstOrDefault(p => p.Config.Key == key)?.Proxy;
+
+    private void Signal() => _changes.Writer.TryWrite(true);
+
+    private async Task ReconcileLoopAsync()
+    {
+        try
+        {
+            while (await _changes.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                _changes.Reader.TryRead(out _);
+                await ApplyCurrentAsync(_stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping: the current reconcile has finished; StopAsync takes over the ports.
+        }
+    }
+
+    private async Task ApplyCurrentAsync(CancellationToken cancellationToken)
+    {
+        ProxyConfig config;
+        try
+        {
+            config = _provider.GetConfig();
+        }
+        catch (Exception ex)
+        {
+            Log.ConfigReadFailed(_logger, ex);
+            _retryTimer?.Dispose();
+            _retryTimer = _time.CreateTimer(static s => ((ServiceProxyServer)s!).Signal(), this, ConfigRetryDelay, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        _changeRegistration?.Dispose();
+        _changeRegistration = config.ChangeToken.RegisterChangeCallback(static s => ((ServiceProxyServer)s!).Signal(), this);
+        try
+        {
+            await ReconcileAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ConfigApplyFailed(_logger, config.Version, ex);
+        }
+        finally
+        {
+            _snapshot = [.. _ports.Values];
+        }
+    }
+
+    private async Task ReconcileAsync(ProxyConfig config, CancellationToken cancellationToken)
+    {
+        _draining.RemoveAll(t => t.IsCompleted);
+        var plan = ReconcilePlan.Create(_ports.ToDictionary(p => p.Key, p => p.Value.Config), config.Ports);
+        foreach (var key in plan.Duplicates)
+        {
+            Log.DuplicateServicePort(_logger, key, config.Version);
+        }
+
+        // Removed and restarted ports close their listeners first, so their addresses are free for the rest.
+        foreach (var key in plan.Removed)
+        {
+            BeginDrain(_ports[key]);
+            _ports.Remove(key);
+        }
+
+        foreach (var port in plan.Restarted)
+        {
+            var old = _ports[port.Key];
+            BeginDrain(old);
+            await StartPortAsync(port, old.Balancer, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var port in plan.Added)
+        {
+            await StartPortAsync(port, balancer: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var port in plan.Updated)
+        {
+            var entry = _ports[port.Key];
+            if (entry.Proxy is null)
+            {
+                await StartPortAsync(port, entry.Balancer, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            entry.Proxy.Update(port);
+            entry.Config = port;
+        }
+
+        Log.ConfigApplied(_logger, config.Version, plan.Added.Count, plan.Removed.Count, plan.Updated.Count, plan.Restarted.Count, plan.Unchanged);
+    }
+
+    private async Task StartPortAsync(ServicePortConfig port, IEndpointBalancer? balancer, CancellationToken cancellationToken)
+    {
+        balancer ??= new RoundRobinBalancer(_options.Balancing, _time);
+        var entry = new PortEntry(port, balancer);
+        _ports[port.Key] = entry;
+        if (!_factories.TryGetValue(port.Key.Protocol, out var factory))
+        {
+            Log.NoHandlerForProtocol(_logger, port.Key, port.Key.Protocol);
+            entry.Error = $"no data plane for protocol {port.Key.Protocol}";
+            return;
+        }
+
+        entry.Proxy = factory.Create(port, balancer);
+        await entry.Proxy.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void BeginDrain(PortEntry entry)
+    {
+        if (entry.Proxy is not null)
+        {
+            _draining.Add(StopPortAsync(entry.Proxy, _options.RemovedPortDrainTimeout));
+        }
+    }
+
+    private async Task StopPortAsync(IServicePortProxy proxy, TimeSpan drainTimeout)
+    {
+        try
+        {
+            await proxy.StopAsync(drainTimeout, _abortDrains.Token).ConfigureAwait(false);
+            await proxy.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.PortStopFailed(_logger, proxy.Key, ex);
+        }
+    }
+
+    private void SweepAffinity()
+    {
+        var removed = 0;
+        foreach (var port in _snapshot)
+        {
+            removed += port.Balancer.SweepExpired();
+        }
+
+        if (removed > 0)
+        {
+            Log.AffinitySwept(_logger, removed);
+        }
+    }
+
+    private sealed class PortEntry(ServicePortConfig config, IEndpointBalancer balancer)
+    {
+        public ServicePortConfig Config { get; set; } = config;
+
+        public IEndpointBalancer Balancer { get; } = balancer;
+
+        public IServicePortProxy? Proxy { get; set; }
+
+        public string? Error { get; set; }
+    }
+}

@@ -1,0 +1,38 @@
+namespace ServiceProxy.Tcp;
+
+/// <summary>
+/// Moves bytes both ways between a connection's client and backend until both directions have
+/// ended (FIN each way) or the connection is aborted. Never throws: failures end up as
+/// <see cref="TcpProxyConnection.Abort"/> with a reason.
+/// </summary>
+internal interface ITcpRelay
+{
+    Task RunAsync(TcpProxyConnection connection);
+}
+
+/// <summary>Maps a failed relay operation to the side that failed.</summary>
+internal static class RelayFailure
+{
+    /// <summary>
+    /// A receive fails because of the direction's source, a send because of its target; a reset
+    /// or broken pipe names that side, anything else is an error.
+    /// </summary>
+    public static TcpCloseReason Reason(Exception ex, bool onTarget, RelayDirection direction)
+    {
+        var isReset = ex switch
+        {
+            System.Net.Sockets.SocketException s => s.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionReset
+                or System.Net.Sockets.SocketError.Shutdown or System.Net.Sockets.SocketError.ConnectionAborted,
+            Pipelines.Sockets.Unofficial.ConnectionResetException => true,
+            IOException => onTarget, // the send loop reports the target's reset as an IOException
+            _ => false,
+        };
+        if (!isReset)
+        {
+            return TcpCloseReason.Error;
+        }
+
+        var clientFailed = (direction == RelayDirection.Upstream) != onTarget;
+        return clientFailed ? TcpCloseReason.ClientReset : TcpCloseReason.BackendReset;
+    }
+}

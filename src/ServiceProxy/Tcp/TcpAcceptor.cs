@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Configuration;
+using ServiceProxy.Diagnostics;
+
+namespace ServiceProxy.Tcp;
+
+/// <summary>
+/// One listening socket and its accept loop. The loop only accepts and hands the socket over;
+/// dialing the backend happens elsewhere, so a slow backend never delays the next accept.
+/// </summary>
+internal sealed class TcpAcceptor
+{
+    private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
+
+    private readonly Socket _socket;
+    private readonly ServicePortKey _key;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private Task _loop = Task.CompletedTask;
+    private volatile bool _stopped;
+
+    private TcpAcceptor(Socket socket, IPEndPoint requested, ServicePortKey key, ILogger logger, TimeProvider time)
+    {
+        _socket = socket;
+        _key = key;
+        _logger = logger;
+        _time = time;
+        Requested = requested;
+        Bound = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint Requested { get; }
+
+    /// <summary>The bound address; differs from <see cref="Requested"/> when port 0 was asked for.</summary>
+    public IPEndPoint Bound { get; }
+
+    /// <summary>Binds and listens, or returns the reason it could not (address in use, not local, …).</summary>
+    public static TcpAcceptor? TryBind(IPEndPoint endPoint, int backlog, ServicePortKey key, ILogger logger, TimeProvider time, out string? error)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // Lets a restarted listener bind while old connections on the port sit in TIME_WAIT;
+            // two live listeners on one address still conflict (that needs SO_REUSEPORT).
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endPoint);
+            socket.Listen(backlog);
+            error = null;
+            return new TcpAcceptor(socket, endPoint, key, logger, time);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            error = $"cannot listen on {endPoint}: {ex.SocketErrorCode} ({ex.Message})";
+            return null;
+        }
+    }
+
+    public void Start(Action<Socket> onAccepted) => _loop = AcceptLoopAsync(onAccepted);
+
+    /// <summary>Closes the listening socket (synchronously, so the address is free on return) and waits for the loop.</summary>
+    public Task StopAsync()
+    {
+        _stopped = true;
+        _socket.Dispose();
+        return _loop;
+    }
+
+    private async Task AcceptLoopAsync(Action<Socket> onAccepted)
+    {
+        await Task.Yield();
+        while (!_stopped)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException) when (_stopped)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // A client that reset before accept, or a process out of descriptors: the listener lives on.
+                Log.TcpAcceptFailed(_logger, _key, Bound, ex.SocketErrorCode.ToString());
+                if (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+                {
+                    await Task.Delay(ResourceBackoff, _time).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            onAccepted(accepted);
+        }
+    }
+}

@@ -1,0 +1,332 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Balancing;
+using ServiceProxy.Configuration;
+using ServiceProxy.Diagnostics;
+using ServiceProxy.Hosting;
+
+namespace ServiceProxy.Tcp;
+
+/// <summary>
+/// Serves one TCP service port: a listener per listen address, all sharing one balancer; each
+/// accepted client is dialed and relayed on its own task. A shared timer enforces idle and
+/// half-closed timeouts from each connection's last-activity stamp.
+/// </summary>
+internal sealed class TcpServicePortProxy : IServicePortProxy
+{
+    private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(10);
+
+    private readonly ServiceProxyOptions _options;
+    private readonly TcpProxyOptions _tcp;
+    private readonly IEndpointBalancer _balancer;
+    private readonly ITcpRelay _relay;
+    private readonly TcpDialer _dialer;
+    private readonly ILogger _logger;
+    private readonly ServiceProxyMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly LogThrottle _rejectLog;
+    private readonly TagList _portTags;
+    private readonly ConcurrentDictionary<TcpProxyConnection, byte> _connections = new();
+    private readonly CancellationTokenSource _abortDials = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<TcpAcceptor> _acceptors = [];
+    private readonly List<string> _errors = [];
+    private volatile ServicePortConfig _config;
+    private volatile IReadOnlyList<IPEndPoint> _listening = [];
+    private ITimer? _sweepTimer;
+    private long _active;
+    private int _stopping;
+
+    public TcpServicePortProxy(
+        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpRelay relay,
+        ILogger logger, ServiceProxyMetrics metrics, TimeProvider time)
+    {
+        _config = config;
+        _balancer = balancer;
+        _options = options;
+        _tcp = options.Tcp;
+        _relay = relay;
+        _logger = logger;
+        _metrics = metrics;
+        _time = time;
+        _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, ConfigureSocket);
+        _rejectLog = new LogThrottle(time, RejectLogInterval);
+        _portTags = ServicePortTags.For(config.Key);
+        _balancer.Update(config.Endpoints, config.Affinity);
+    }
+
+    public ServicePortKey Key => _config.Key;
+
+    public ServicePortConfig Config => _config;
+
+    public ServicePortStatus Status
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return new ServicePortStatus(Key, _listening, [.. _errors], Interlocked.Read(ref _active));
+            }
+        }
+    }
+
+    /// <summary>Open connections (dialing or relaying); for tests and diagnostics.</summary>
+    internal ICollection<TcpProxyConnection> Connections => _connections.Keys;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var listening = new List<IPEndPoint>();
+        foreach (var endPoint in _config.ListenEndPoints)
+        {
+            var acceptor = TcpAcceptor.TryBind(endPoint, _tcp.Backlog, Key, _logger, _time, out var error);
+            if (acceptor is null)
+            {
+                Log.TcpBindFailed(_logger, Key, endPoint, error!);
+                lock (_errors)
+                {
+                    _errors.Add(error!);
+                }
+
+                continue;
+            }
+
+            _acceptors.Add(acceptor);
+            listening.Add(acceptor.Bound);
+            acceptor.Start(OnAccepted);
+            Log.TcpListening(_logger, Key, acceptor.Bound);
+        }
+
+        _listening = listening;
+        var period = SweepPeriod(_tcp);
+        if (period > TimeSpan.Zero)
+        {
+            _sweepTimer = _time.CreateTimer(static s => ((TcpServicePortProxy)s!).SweepTimeouts(), this, period, period);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public void Update(ServicePortConfig config)
+    {
+        _config = config;
+        _balancer.Update(config.Endpoints, config.Affinity);
+    }
+
+    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+            return;
+        }
+
+        // Listening sockets close before the first await, so a successor can bind the same addresses at once.
+        var loops = _acceptors.Select(a => a.StopAsync()).ToArray();
+        _listening = [];
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        foreach (var acceptor in _acceptors)
+        {
+            Log.TcpListenerStopped(_logger, Key, acceptor.Bound);
+        }
+
+        if (Interlocked.Read(ref _active) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(drainTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            AbortAll();
+        }
+
+        try
+        {
+            // Aborted sockets end their relays at once; the bound only guards against a stuck task.
+            await _drained.Task.WaitAsync(AbortGrace, _time, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.TcpDrainClosing(_logger, Key, _connections.Count);
+        }
+        finally
+        {
+            _sweepTimer?.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        _abortDials.Dispose();
+    }
+
+    private void AbortAll()
+    {
+        Log.TcpDrainClosing(_logger, Key, _connections.Count);
+        _abortDials.Cancel();
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Abort(TcpCloseReason.Shutdown);
+        }
+    }
+
+    private void OnAccepted(Socket client)
+    {
+        Interlocked.Increment(ref _active);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.proxy.HandleAsync(state.client), (proxy: this, client), preferLocal: false);
+    }
+
+    private async Task HandleAsync(Socket client)
+    {
+        TcpProxyConnection? connection = null;
+        try
+        {
+            var clientEndPoint = (IPEndPoint)client.RemoteEndPoint!;
+            connection = new TcpProxyConnection(client, clientEndPoint, _time);
+            _connections.TryAdd(connection, 0);
+            if (Volatile.Read(ref _stopping) != 0 && _abortDials.IsCancellationRequested)
+            {
+                connection.Abort(TcpCloseReason.Shutdown);
+                return;
+            }
+
+            ConfigureSocket(client);
+            var clientIp = clientEndPoint.Address.IsIPv4MappedToIPv6 ? clientEndPoint.Address.MapToIPv4() : clientEndPoint.Address;
+            var dial = await _dialer.ConnectAsync(_balancer, clientIp, OnDialFailed, _abortDials.Token).ConfigureAwait(false);
+            if (dial.Socket is null)
+            {
+                Reject(connection, dial.Attempts == 0 ? "no endpoints" : $"all {dial.Attempts} connect attempts failed");
+                return;
+            }
+
+            var tags = ServicePortTags.For(Key, dial.Endpoint!);
+            if (!connection.AttachBackend(dial.Socket, dial.Endpoint!, tags))
+            {
+                return;
+            }
+
+            _metrics.TcpConnectionOpened(tags);
+            try
+            {
+                await _relay.RunAsync(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                _metrics.TcpBytes(tags, upstream: true, connection.BytesFromClient);
+                _metrics.TcpBytes(tags, upstream: false, connection.BytesToClient);
+                _metrics.TcpConnectionClosed(tags, connection.Duration);
+            }
+
+            if (_options.AccessLog)
+            {
+                Log.TcpAccess(_logger, Key, connection.ClientEndPoint, connection.Endpoint!, connection.CloseReason,
+                    connection.BytesFromClient, connection.BytesToClient, (long)connection.Duration.TotalMilliseconds);
+            }
+        }
+        catch (Exception ex)
+        {
+            // A dial cancelled by shutdown, or a socket that died before it was ever used.
+            Log.TcpConnectionFailed(_logger, Key, connection?.ClientEndPoint, ex);
+            if (connection is null)
+            {
+                TcpProxyConnection.Reset(client);
+            }
+            else
+            {
+                connection.Abort(ex is OperationCanceledException ? TcpCloseReason.Shutdown : TcpCloseReason.Error);
+            }
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                connection.Close();
+                _connections.TryRemove(connection, out _);
+            }
+
+            if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _stopping) != 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private void OnDialFailed(IPEndPoint endpoint, int attempt, TimeSpan timeout, Exception error)
+    {
+        _metrics.TcpConnectFailed(ServicePortTags.For(Key, endpoint));
+        Log.TcpConnectAttemptFailed(_logger, Key, endpoint, attempt, timeout, error is SocketException s ? s.SocketErrorCode.ToString() : "timed out");
+    }
+
+    private void Reject(TcpProxyConnection connection, string reason)
+    {
+        _metrics.TcpRejected(_portTags);
+        if (_rejectLog.TryAcquire(out var suppressed))
+        {
+            Log.TcpConnectionRejected(_logger, Key, connection.ClientEndPoint, reason, suppressed);
+        }
+
+        connection.Abort(TcpCloseReason.Error);
+    }
+
+    private void ConfigureSocket(Socket socket)
+    {
+        socket.NoDelay = _tcp.NoDelay;
+        if (_tcp.KeepAlive)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        }
+
+        if (_tcp.SocketSendBufferSize is { } send)
+        {
+            socket.SendBufferSize = send;
+        }
+
+        if (_tcp.SocketReceiveBufferSize is { } receive)
+        {
+            socket.ReceiveBufferSize = receive;
+        }
+    }
+
+    private void SweepTimeouts()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var connection in _connections.Keys)
+        {
+            if (connection.Backend is null || connection.IsAborted)
+            {
+                continue;
+            }
+
+            var idle = connection.IdleFor(now);
+            if (connection.IsHalfClosed && _tcp.HalfClosedTimeout > TimeSpan.Zero && idle >= _tcp.HalfClosedTimeout)
+            {
+                connection.Abort(TcpCloseReason.HalfClosedTimeout);
+            }
+            else if (_tcp.IdleTimeout > TimeSpan.Zero && idle >= _tcp.IdleTimeout)
+            {
+                connection.Abort(TcpCloseReason.IdleTimeout);
+            }
+        }
+    }
+
+    /// <summary>A quarter of the shortest timeout, at most one second: timeouts fire at most 25 % late (or 1 s).</summary>
+    internal static TimeSpan SweepPeriod(TcpProxyOptions options)
+    {
+        var shortest = new[] { options.IdleTimeout, options.HalfClosedTimeout }.Where(t => t > TimeSpan.Zero).DefaultIfEmpty(TimeSpan.Zero).Min();
+        if (shortest == TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var period = shortest / 4;
+        return period > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : period < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : period;
+    }
+}

@@ -1,0 +1,352 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using ServiceProxy.Diagnostics;
+
+namespace ServiceProxy.Udp;
+
+// The data path. ForwardFromClientAsync and ForwardToClientAsync are also the seams a benchmark
+// drives: in steady state (session open, sends completing) neither allocates.
+internal sealed partial class UdpServicePortProxy
+{
+    /// <summary>
+    /// Forwards one datagram a client sent to <paramref name="listener"/>, opening a session when the
+    /// client has none. One caller per listener at a time (its receive loop).
+    /// </summary>
+    /// <remarks>
+    /// The common case (an open session, a send the kernel takes at once) completes synchronously
+    /// without an async state machine; everything else goes through <see cref="ForwardFromClientSlowAsync"/>.
+    /// </remarks>
+    internal ValueTask ForwardFromClientAsync(UdpListener listener, ReadOnlyMemory<byte> datagram, SocketAddress client)
+    {
+        if (datagram.Length >= UdpListener.BufferSize)
+        {
+            DropTooLarge(datagram.Length);
+            return default;
+        }
+
+        var key = UdpSessionKey.From(listener.Index, client);
+        if (!_table.TryGet(key, out var session) || session.IsClosed)
+        {
+            return ForwardFromClientSlowAsync(listener, datagram, key);
+        }
+
+        _table.Touch(session, _time.GetTimestamp());
+        ValueTask<int> send;
+        try
+        {
+            send = session.SendToEndpointAsync(datagram);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            // Nothing was sent; the slow path sorts out the session.
+            MarkIfUnreachable(session, ex);
+            return ForwardFromClientSlowAsync(listener, datagram, key);
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            _ = send.Result;
+            CountToEndpoint(session, datagram.Length);
+            return default;
+        }
+
+        return AwaitSendToEndpointAsync(listener, datagram, key, session, send);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendToEndpointAsync(
+        UdpListener listener, ReadOnlyMemory<byte> datagram, UdpSessionKey key, UdpSession session, ValueTask<int> send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            CountToEndpoint(session, datagram.Length);
+            return;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            // A failed datagram send never went out; the slow path retries or counts the drop.
+            MarkIfUnreachable(session, ex);
+        }
+
+        await ForwardFromClientSlowAsync(listener, datagram, key).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardFromClientSlowAsync(UdpListener listener, ReadOnlyMemory<byte> datagram, UdpSessionKey key)
+    {
+
+        // A second attempt only when the session closed under us (evicted, endpoint removed, or
+        // the endpoint's ICMP error surfaced on this send): the datagram goes to a new session.
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            if (!_table.TryGet(key, out var session) || session.IsClosed)
+            {
+                session = OpenSession(listener, key, session);
+                if (session is null)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                _table.Touch(session, _time.GetTimestamp());
+            }
+
+            try
+            {
+                await session.SendToEndpointAsync(datagram).ConfigureAwait(false);
+                CountToEndpoint(session, datagram.Length);
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closed under us (evicted, endpoint removed): next attempt opens another session.
+            }
+            catch (SocketException) when (session.IsClosed)
+            {
+                // Same, seen as an aborted send.
+            }
+            catch (SocketException ex) when (IsUnreachable(ex.SocketErrorCode))
+            {
+                MarkUnreachable(session, ex.SocketErrorCode);
+            }
+            catch (SocketException ex)
+            {
+                _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
+                Log.UdpSendFailed(_logger, Key, session.Endpoint, ex.SocketErrorCode);
+                return;
+            }
+        }
+
+        _metrics.UdpDropped(_tags, UdpDropReason.Unreachable);
+    }
+
+    /// <summary>Sends one datagram the endpoint of <paramref name="session"/> answered back to its client.</summary>
+    internal ValueTask ForwardToClientAsync(UdpSession session, ReadOnlyMemory<byte> datagram)
+    {
+        if (datagram.Length >= UdpListener.BufferSize)
+        {
+            DropTooLarge(datagram.Length);
+            return default;
+        }
+
+        _table.Touch(session, _time.GetTimestamp());
+        ValueTask<int> send;
+        try
+        {
+            send = session.Listener.SendToClientAsync(datagram, session.ClientAddress);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            OnSendToClientFailed(session, ex);
+            return default;
+        }
+
+        if (send.IsCompletedSuccessfully)
+        {
+            _ = send.Result;
+            CountToClient(session, datagram.Length);
+            return default;
+        }
+
+        return AwaitSendToClientAsync(session, datagram.Length, send);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendToClientAsync(UdpSession session, int length, ValueTask<int> send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            CountToClient(session, length);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            OnSendToClientFailed(session, ex);
+        }
+    }
+
+    private void OnSendToClientFailed(UdpSession session, Exception exception)
+    {
+        // ObjectDisposedException: the listener stopped, and StopAsync closes this session next.
+        if (exception is SocketException socketException)
+        {
+            _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
+            Log.UdpSendFailed(_logger, Key, session.Client, socketException.SocketErrorCode);
+        }
+    }
+
+    private void CountToEndpoint(UdpSession session, int length)
+    {
+        session.DatagramsToEndpoint++;
+        session.BytesToEndpoint += length;
+        _metrics.UdpForwardedToEndpoint(_tags, length);
+    }
+
+    private void CountToClient(UdpSession session, int length)
+    {
+        session.DatagramsToClient++;
+        session.BytesToClient += length;
+        _metrics.UdpForwardedToClient(_tags, length);
+    }
+
+    /// <summary>The session's receive failed: ICMP unreachable marks it, anything else closes it.</summary>
+    internal void OnSessionFailed(UdpSession session, Exception exception)
+    {
+        if (exception is SocketException socketException && IsUnreachable(socketException.SocketErrorCode))
+        {
+            MarkUnreachable(session, socketException.SocketErrorCode);
+            return;
+        }
+
+        Log.UdpSessionFailed(_logger, Key, session.Client, session.Endpoint, exception);
+        _table.Remove(session);
+        CloseSession(session, UdpCloseReason.Error);
+    }
+
+    internal void OnListenerReceiveError(UdpListener listener, SocketError error)
+    {
+        if (IsUnreachable(error))
+        {
+            _metrics.UdpDropped(_tags, UdpDropReason.ClientUnreachable);
+        }
+        else if (error == SocketError.MessageSize)
+        {
+            DropTooLarge(UdpListener.BufferSize);
+        }
+        else
+        {
+            Log.UdpReceiveError(_logger, Key, listener.LocalEndPoint, error);
+        }
+    }
+
+    internal void OnForwardFailed(UdpListener listener, Exception exception) =>
+        Log.UdpForwardFailed(_logger, Key, listener.LocalEndPoint, exception);
+
+    private UdpSession? OpenSession(UdpListener listener, UdpSessionKey key, UdpSession? previous)
+    {
+        var client = previous?.Client ?? key.ToIPEndPoint();
+        var failed = previous is { IsClosed: true, CloseReason: UdpCloseReason.Unreachable } ? previous.Endpoint : null;
+
+        // Twice at most: a pick can race with an update that removes the picked endpoint.
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var endpoint = _balancer.Pick(client.Address, resetAffinity: failed is not null, avoid: failed);
+            if (endpoint is null)
+            {
+                DropNoEndpoints();
+                return null;
+            }
+
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                // A UDP connect only sets the default peer (and filters what we receive): no I/O.
+                socket.Connect(endpoint);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
+                Log.UdpSendFailed(_logger, Key, endpoint, ex.SocketErrorCode);
+                return null;
+            }
+
+            var now = _time.GetTimestamp();
+            var session = new UdpSession(this, listener, key, client, endpoint, socket, now);
+            if (!_table.TryAdd(session, now, out var replaced, out var evicted))
+            {
+                socket.Dispose();
+                continue;
+            }
+
+            Interlocked.Increment(ref _activeSessions);
+            _metrics.UdpSessionOpened(_tags);
+            if (replaced is not null)
+            {
+                CloseSession(replaced, UdpCloseReason.Error);
+            }
+
+            if (evicted is not null)
+            {
+                CloseSession(evicted, UdpCloseReason.Evicted);
+            }
+
+            Log.UdpSessionOpened(_logger, Key, client, endpoint);
+            session.Start();
+            return session;
+        }
+
+        _metrics.UdpDropped(_tags, UdpDropReason.NoEndpoints);
+        return null;
+    }
+
+    private void MarkIfUnreachable(UdpSession session, Exception exception)
+    {
+        if (exception is SocketException { SocketErrorCode: var error } && IsUnreachable(error))
+        {
+            MarkUnreachable(session, error);
+        }
+    }
+
+    private void MarkUnreachable(UdpSession session, SocketError error)
+    {
+        // The closed session stays in the table so the client's next datagram avoids this endpoint.
+        if (CloseSession(session, UdpCloseReason.Unreachable))
+        {
+            Log.UdpEndpointUnreachable(_logger, Key, session.Endpoint, session.Client, error);
+        }
+    }
+
+    private bool CloseSession(UdpSession session, UdpCloseReason reason)
+    {
+        if (!session.TryClose(reason))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _activeSessions);
+        _metrics.UdpSessionClosed(_tags, reason);
+        if (_options.AccessLog)
+        {
+            Log.UdpSessionAccess(
+                _logger,
+                session.Client,
+                Key,
+                session.Endpoint,
+                session.DatagramsToEndpoint,
+                session.BytesToEndpoint,
+                session.DatagramsToClient,
+                session.BytesToClient,
+                (long)_time.GetElapsedTime(session.StartedAt).TotalMilliseconds,
+                reason.ToTagValue());
+        }
+
+        return true;
+    }
+
+    private void DropNoEndpoints()
+    {
+        _metrics.UdpDropped(_tags, UdpDropReason.NoEndpoints);
+        Interlocked.Increment(ref _noEndpointsDropped);
+        var now = _time.GetTimestamp();
+        var next = Volatile.Read(ref _nextNoEndpointsLog);
+        if (now >= next
+            && Interlocked.CompareExchange(ref _nextNoEndpointsLog, now + ToTimestampTicks(NoEndpointsLogInterval), next) == next)
+        {
+            Log.UdpNoEndpoints(_logger, Key, Interlocked.Exchange(ref _noEndpointsDropped, 0));
+        }
+    }
+
+    private void DropTooLarge(int size)
+    {
+        _metrics.UdpDropped(_tags, UdpDropReason.TooLarge);
+        Log.UdpDatagramTooLarge(_logger, Key, size);
+    }
+
+    private static bool IsUnreachable(SocketError error) =>
+        error is SocketError.ConnectionRefused or SocketError.ConnectionReset
+            or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
+}

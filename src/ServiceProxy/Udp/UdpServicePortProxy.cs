@@ -1,0 +1,254 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Balancing;
+using ServiceProxy.Configuration;
+using ServiceProxy.Diagnostics;
+using ServiceProxy.Hosting;
+
+namespace ServiceProxy.Udp;
+
+/// <summary>
+/// Serves one UDP service port, like kube-proxy's userspace UDP proxy without its faults: one
+/// socket per listen address, one session (own connected socket) per client (ip, port), each new
+/// session balanced like a TCP connection, datagrams forwarded whole, sessions bounded and expired.
+/// </summary>
+internal sealed partial class UdpServicePortProxy : IServicePortProxy
+{
+    private static readonly TimeSpan NoEndpointsLogInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaxSweepInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MinSweepInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly ServiceProxyOptions _options;
+    private readonly ServiceProxyMetrics _metrics;
+    private readonly ServiceProxyMetrics.UdpPortTags _tags;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly IEndpointBalancer _balancer;
+    private readonly bool _ownsBalancer;
+    private readonly UdpSessionTable _table;
+    private readonly List<UdpListener> _listeners = [];
+    private readonly List<string> _errors = [];
+    private readonly Lock _lifecycle = new();
+    private volatile ServicePortConfig _config;
+    private ServicePortStatus _status;
+    private ITimer? _sweepTimer;
+    private ITimer? _affinityTimer;
+    private long _idleTimeout; // timestamp ticks
+    private TimeSpan _sweepInterval;
+    private int _activeSessions;
+    private long _noEndpointsDropped;
+    private long _nextNoEndpointsLog;
+    private bool _stopped;
+
+    public UdpServicePortProxy(
+        ServicePortConfig config,
+        ServiceProxyOptions options,
+        ServiceProxyMetrics metrics,
+        ILogger logger,
+        TimeProvider? time = null,
+        IEndpointBalancer? balancer = null)
+    {
+        if (config.Key.Protocol != TransportProtocol.Udp)
+        {
+            throw new ArgumentException($"{config.Key} is not a UDP service port.", nameof(config));
+        }
+
+        _config = config;
+        _options = options;
+        _metrics = metrics;
+        _tags = metrics.CreateUdpTags(config.Key);
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        // ServiceProxyServer passes the port's balancer (it outlives a listener restart and the
+        // server sweeps it); a proxy built on its own owns one and sweeps it itself.
+        _ownsBalancer = balancer is null;
+        _balancer = balancer ?? new RoundRobinBalancer(options.Balancing, _time);
+        _balancer.Update(config.Endpoints, config.Affinity);
+        _table = new UdpSessionTable(options.Udp.MaxSessionsPerPort, IsCurrentEndpoint);
+        ApplyIdleTimeout(config);
+        _status = new ServicePortStatus(config.Key, [], [], 0);
+    }
+
+    public ServicePortKey Key => _config.Key;
+
+    public ServicePortConfig Config => _config;
+
+    public ServicePortStatus Status => _status with { ActiveConnections = Volatile.Read(ref _activeSessions) };
+
+    /// <summary>Sessions in the table, including markers of unreachable endpoints.</summary>
+    internal int SessionCount => _table.Count;
+
+    internal int ActiveSessions => Volatile.Read(ref _activeSessions);
+
+    internal IEndpointBalancer Balancer => _balancer;
+
+    internal UdpSessionTable Sessions => _table;
+
+    internal IReadOnlyList<UdpListener> Listeners => _listeners;
+
+    internal TimeSpan IdleTimeout => _config.UdpIdleTimeout ?? _options.Udp.IdleTimeout;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lifecycle)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (_listeners.Count > 0 || _errors.Count > 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            foreach (var endPoint in _config.ListenEndPoints)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var socket = TryBind(endPoint);
+                if (socket is not null)
+                {
+                    _listeners.Add(new UdpListener(this, _listeners.Count, socket));
+                }
+            }
+
+            _status = _status with { Listening = [.. _listeners.Select(l => l.LocalEndPoint)], Errors = [.. _errors] };
+            _sweepTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!).SweepIdle(), this, _sweepInterval, _sweepInterval);
+            if (_ownsBalancer)
+            {
+                var affinitySweep = _options.Balancing.AffinitySweepInterval;
+                _affinityTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!)._balancer.SweepExpired(), this, affinitySweep, affinitySweep);
+            }
+            foreach (var listener in _listeners)
+            {
+                listener.Start();
+                Log.UdpListening(_logger, Key, listener.LocalEndPoint);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public void Update(ServicePortConfig config)
+    {
+        if (!config.HasSameListeners(_config))
+        {
+            throw new ArgumentException($"{config.Key}: listen addresses changed; replace the proxy instead.", nameof(config));
+        }
+
+        var removed = new List<UdpSession>();
+        lock (_lifecycle)
+        {
+            _config = config;
+            _balancer.Update(config.Endpoints, config.Affinity);
+
+            // Sessions (and unreachable markers) of vanished endpoints go now; their clients'
+            // next datagram is balanced over the new set. IsCurrentEndpoint is checked on insert
+            // under the same table lock, so no session to a vanished endpoint can slip in.
+            var current = config.Endpoints.ToHashSet();
+            _table.RemoveWhere(s => !current.Contains(s.Endpoint), removed);
+            if (ApplyIdleTimeout(config))
+            {
+                _sweepTimer?.Change(_sweepInterval, _sweepInterval);
+            }
+        }
+
+        foreach (var session in removed)
+        {
+            CloseSession(session, UdpCloseReason.EndpointRemoved);
+        }
+    }
+
+    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
+        // UDP has nothing to drain: answers travel through the listen sockets, which close now.
+        UdpListener[] listeners;
+        lock (_lifecycle)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            listeners = [.. _listeners];
+            _sweepTimer?.Dispose();
+            _affinityTimer?.Dispose();
+        }
+
+        await Task.WhenAll(listeners.Select(l => l.StopAsync())).ConfigureAwait(false);
+
+        var sessions = new List<UdpSession>();
+        _table.RemoveWhere(static _ => true, sessions);
+        foreach (var session in sessions)
+        {
+            CloseSession(session, UdpCloseReason.Stopped);
+        }
+
+        _status = _status with { Listening = [] };
+        Log.UdpStopped(_logger, Key, sessions.Count);
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync(TimeSpan.Zero, CancellationToken.None));
+
+    /// <summary>Closes sessions idle for the timeout; driven by the sweep timer.</summary>
+    internal int SweepIdle()
+    {
+        var expired = new List<UdpSession>();
+        _table.RemoveIdle(_time.GetTimestamp(), Volatile.Read(ref _idleTimeout), expired);
+        foreach (var session in expired)
+        {
+            CloseSession(session, UdpCloseReason.Idle);
+        }
+
+        return expired.Count;
+    }
+
+    private Socket? TryBind(IPEndPoint endPoint)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            // Room for a burst of full-size datagrams; the kernel caps it at its maximum.
+            socket.ReceiveBufferSize = 1024 * 1024;
+            socket.SendBufferSize = 1024 * 1024;
+            if (OperatingSystem.IsWindows())
+            {
+                // Windows reports ICMP port unreachable from a client as a receive error; ignore it.
+                const int SioUdpConnReset = -1744830452;
+                socket.IOControl(SioUdpConnReset, [0, 0, 0, 0], null);
+            }
+
+            socket.Bind(endPoint);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            _errors.Add($"{endPoint}: {ex.SocketErrorCode}: {ex.Message}");
+            Log.UdpBindFailed(_logger, Key, endPoint, ex.SocketErrorCode, ex);
+            return null;
+        }
+    }
+
+    /// <returns>True when the sweep interval changed.</returns>
+    private bool ApplyIdleTimeout(ServicePortConfig config)
+    {
+        var timeout = config.UdpIdleTimeout ?? _options.Udp.IdleTimeout;
+        if (timeout <= TimeSpan.Zero)
+        {
+            timeout = _options.Udp.IdleTimeout;
+        }
+
+        // Expiry is exact to within granularity + sweep interval: at most 1/8 over the timeout.
+        var slack = TimeSpan.FromTicks(timeout.Ticks / 16);
+        var granularity = slack < MaxSweepInterval ? slack : MaxSweepInterval;
+        var sweep = granularity < MinSweepInterval ? MinSweepInterval : granularity;
+        Volatile.Write(ref _idleTimeout, ToTimestampTicks(timeout));
+        _table.TouchGranularity = ToTimestampTicks(granularity);
+        var changed = sweep != _sweepInterval;
+        _sweepInterval = sweep;
+        return changed;
+    }
+
+    private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private bool IsCurrentEndpoint(IPEndPoint endpoint) => _balancer.Endpoints.Contains(endpoint);
+}

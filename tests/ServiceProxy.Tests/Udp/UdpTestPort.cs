@@ -1,0 +1,85 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ServiceProxy.Configuration;
+using ServiceProxy.Diagnostics;
+using ServiceProxy.Udp;
+
+namespace ServiceProxy.Tests.Udp;
+
+/// <summary>A started UDP port proxy on 127.0.0.1:0 over one echo endpoint, with its own meter.</summary>
+internal sealed class UdpTestPort : IAsyncDisposable
+{
+    private readonly Socket _echo;
+    private readonly Task _echoLoop;
+
+    private UdpTestPort(ServiceProxyOptions options, ILogger? logger)
+    {
+        _echo = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _echo.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _echoLoop = EchoAsync(_echo);
+        Meters = new TestMeterFactory();
+        Metrics = new ServiceProxyMetrics(Meters);
+        Config = new ServicePortConfig
+        {
+            Key = new ServicePortKey("kube-system", "kube-dns", "dns", TransportProtocol.Udp),
+            ListenEndPoints = [new IPEndPoint(IPAddress.Loopback, 0)],
+            Endpoints = [(IPEndPoint)_echo.LocalEndPoint!],
+        };
+        Proxy = new UdpServicePortProxy(Config, options, Metrics, logger ?? NullLogger.Instance);
+    }
+
+    public TestMeterFactory Meters { get; }
+
+    public ServiceProxyMetrics Metrics { get; }
+
+    public ServicePortConfig Config { get; }
+
+    public UdpServicePortProxy Proxy { get; }
+
+    public IPEndPoint EndPoint => Proxy.Status.Listening[0];
+
+    public static async Task<UdpTestPort> StartAsync(ServiceProxyOptions? options = null, ILogger? logger = null)
+    {
+        var port = new UdpTestPort(options ?? new ServiceProxyOptions(), logger);
+        await port.Proxy.StartAsync(CancellationToken.None);
+        return port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Proxy.StopAsync(TimeSpan.Zero, CancellationToken.None);
+        _echo.Dispose();
+        await _echoLoop;
+        Metrics.Dispose();
+        Meters.Dispose();
+    }
+
+    private static async Task EchoAsync(Socket socket)
+    {
+        var buffer = new byte[65536];
+        var from = new SocketAddress(AddressFamily.InterNetwork);
+        try
+        {
+            while (true)
+            {
+                var n = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from);
+                await socket.SendToAsync(buffer.AsMemory(0, n), SocketFlags.None, from);
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+        }
+    }
+
+    internal sealed class TestMeterFactory : IMeterFactory
+    {
+        public Meter? Meter { get; private set; }
+
+        public Meter Create(MeterOptions options) => Meter = new Meter(options);
+
+        public void Dispose() => Meter?.Dispose();
+    }
+}
