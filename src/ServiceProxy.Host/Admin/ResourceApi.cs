@@ -124,7 +124,7 @@ internal static class ResourceApi
             JsonNode? patched;
             try
             {
-                patched = ObjectPatcher.Apply(mediaType, liveNode, patch);
+                patched = ObjectPatcher.Apply(mediaType, resource.Kind, liveNode, patch);
             }
             catch (FormatException e)
             {
@@ -134,6 +134,11 @@ internal static class ResourceApi
             if (patched is null)
             {
                 throw new ApiException(ApiStatus.BadRequest("the patch removes the whole object"));
+            }
+
+            if (JsonNode.DeepEquals(patched, liveNode))
+            {
+                return live; // A no-op patch writes nothing, so the resourceVersion stays (kubectl prints "(no change)").
             }
 
             var obj = RequestBody.Decode(context, patched, resource);

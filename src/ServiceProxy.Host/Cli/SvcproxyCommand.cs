@@ -10,6 +10,8 @@ internal static class SvcproxyCommand
         var global = new GlobalOptions();
         var root = new RootCommand("svcproxy: Kubernetes Services as a userspace layer-4 load balancer, with a Kubernetes-shaped admin API.");
         global.AddTo(root);
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(GetCommand.Create(global));
         root.Subcommands.Add(DescribeCommand.Create(global));
         root.Subcommands.Add(ApplyCommand.CreateApply(global));

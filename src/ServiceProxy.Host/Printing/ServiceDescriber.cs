@@ -105,18 +105,22 @@ internal static class ServiceDescriber
         }
     }
 
+    /// <summary>kubectl 1.32 leaves this one out of describe: it repeats the object.</summary>
+    private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
     /// <summary>kubectl's printAnnotationsMultiline: long or multi-line values go below their key, shortened.</summary>
     private static void Annotations(StringBuilder w, IReadOnlyDictionary<string, string>? annotations)
     {
         w.Append("Annotations:\t");
-        if (annotations is null || annotations.Count == 0)
+        var shown = (annotations ?? new Dictionary<string, string>()).Where(a => a.Key != LastAppliedAnnotation).ToList();
+        if (shown.Count == 0)
         {
             w.Append("<none>\n");
             return;
         }
 
         var first = true;
-        foreach (var (key, raw) in annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var (key, raw) in shown.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
             if (!first)
             {

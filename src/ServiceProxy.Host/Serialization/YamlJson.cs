@@ -113,6 +113,8 @@ internal static class YamlJson
         value.Length > 0 && (char.IsAsciiDigit(value[0]) || value[0] is '-' or '+' or '.') && value.Any(char.IsAsciiDigit)
         && value.All(c => char.IsAsciiDigit(c) || c is '.' or 'e' or 'E' or '-' or '+');
 
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>YAML as kubectl prints it: keys sorted, two-space indent, list items at the key's indent.</summary>
     public static string ToYaml(JsonNode? node)
     {
@@ -200,7 +202,7 @@ internal static class YamlJson
     {
         if (value.Length == 0 || NeedsQuotes(value))
         {
-            return JsonSerializer.Serialize(value);
+            return JsonSerializer.Serialize(value, Relaxed);
         }
 
         return value;

@@ -46,7 +46,9 @@ public sealed class AdminApiTests : IAsyncLifetime
     {
         var (_, created) = await SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/services", Service("stale"));
         var current = created!.AsObject();
-        var (ok, updated) = await SendAsync(HttpMethod.Put, "/api/v1/namespaces/default/services/stale", current.ToJsonString());
+        var changed = (JsonObject)current.DeepClone();
+        changed["metadata"]!["labels"] = new JsonObject { ["tier"] = "cache" };
+        var (ok, updated) = await SendAsync(HttpMethod.Put, "/api/v1/namespaces/default/services/stale", changed.ToJsonString());
         Assert.Equal(200, ok);
         Assert.NotEqual(current["metadata"]!["resourceVersion"]!.ToString(), updated!["metadata"]!["resourceVersion"]!.ToString());
 

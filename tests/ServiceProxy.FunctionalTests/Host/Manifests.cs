@@ -3,40 +3,16 @@ namespace ServiceProxy.FunctionalTests.Host;
 /// <summary>The seed's manifests, with the test's free nodePort and the backends' named port.</summary>
 internal static class Manifests
 {
-    public static string MyAppService(int nodePort, string? sessionAffinity = null) => $"""
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: myapp
-          namespace: default
-        spec:
-          selector:
-            app: myapp
-            release: canary
-        {(sessionAffinity is null ? string.Empty : $"  sessionAffinity: {sessionAffinity}\n")}  type: NodePort
-          ports:
-          - port: 80
-            targetPort: http
-            nodePort: {nodePort}
-
-        """;
-
-    public const string RedisService = """
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: redis
-          namespace: default
-        spec:
-          selector:
-            app: redis
-            role: logstor
-          type: ClusterIP
-          ports:
-          - port: 6379
-            targetPort: http
-
-        """;
+    /// <summary>
+    /// A sample manifest from samples/manifests, made fit for a test: the nodePort becomes the test's
+    /// free port and the targetPort the pods' named port <c>http</c> (test backends listen on OS-picked ports).
+    /// </summary>
+    public static string Sample(string relativePath, int nodePort = 0)
+    {
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "manifests", relativePath));
+        text = System.Text.RegularExpressions.Regex.Replace(text, @"targetPort: \d+", "targetPort: http");
+        return System.Text.RegularExpressions.Regex.Replace(text, @"nodePort: \d+", $"nodePort: {nodePort}");
+    }
 
     /// <summary>A selector-less NodePort service and its hand-written Endpoints (one backend port).</summary>
     public static string StaticService(string name, int nodePort, int backendPort) => $"""

@@ -33,9 +33,9 @@ public sealed class SeedTranscriptTests : IAsyncLifetime
         Assert.Equal(0, applied.ExitCode);
         Assert.Equal(4, applied.Stdout.Split('\n').Count(l => l.StartsWith("pod/", StringComparison.Ordinal) && l.EndsWith(" created", StringComparison.Ordinal)));
 
-        var redis = await _host.CliAsync("apply", "-f", Write("redis-svc.yaml", Manifests.RedisService));
+        var redis = await _host.CliAsync("apply", "-f", Write("redis-svc.yaml", Manifests.Sample("redis-svc.yaml")));
         Assert.Equal("service/redis created\n", redis.Stdout);
-        var myappFile = Write("myapp-svc.yaml", Manifests.MyAppService(_nodePort));
+        var myappFile = Write("myapp-svc.yaml", Manifests.Sample("myapp-svc.yaml", _nodePort));
         var myapp = await _host.CliAsync("apply", "-f", myappFile);
         Assert.Equal("service/myapp created\n", myapp.Stdout);
 
@@ -78,7 +78,7 @@ public sealed class SeedTranscriptTests : IAsyncLifetime
 
         // The file never set sessionAffinity: re-applying it leaves the patched field alone.
         Assert.Equal("service/myapp unchanged\n", (await _host.CliAsync("apply", "-f", myappFile)).Stdout);
-        Assert.Equal("service/myapp configured\n", (await _host.CliAsync("apply", "-f", Write("myapp-svc.yaml", Manifests.MyAppService(_nodePort, "ClientIP")))).Stdout);
+        Assert.Equal("service/myapp configured\n", (await _host.CliAsync("apply", "-f", Write("myapp-svc.yaml", Manifests.Sample("edits/myapp-svc-clientip.yaml", _nodePort)))).Stdout);
 
         var missing = await _host.CliAsync("get", "svc", "nope");
         Assert.Equal(1, missing.ExitCode);
