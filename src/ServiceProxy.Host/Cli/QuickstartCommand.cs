@@ -78,6 +78,7 @@ internal static class QuickstartCommand
             }
 
             Print("service/myapp patched\n");
+            await WaitUntilStickyAsync(nodePort, cancellationToken);
             await CurlLoopAsync(nodePort, requests, cancellationToken);
 
             if (exitAfterDemo)
@@ -118,6 +119,39 @@ internal static class QuickstartCommand
             {
                 Print($"curl: {e.Message}\n");
             }
+        }
+    }
+
+    /// <summary>
+    /// The data plane applies a registry change asynchronously (milliseconds). Round-robin over three
+    /// pods never answers twice in a row from the same one, so two equal answers in a row mean the
+    /// ClientIP affinity is live. Bounded: after 10 s the demo goes on and shows what it gets.
+    /// </summary>
+    private static async Task WaitUntilStickyAsync(int nodePort, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(10) };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        string? previous = null;
+        try
+        {
+            while (true)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{nodePort}/hostname.html");
+                request.Headers.ConnectionClose = true;
+                using var response = await http.SendAsync(request, timeout.Token);
+                var name = await response.Content.ReadAsStringAsync(timeout.Token);
+                if (name == previous)
+                {
+                    return;
+                }
+
+                previous = name;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // Give up waiting; the loop below shows the state as it is.
         }
     }
 
