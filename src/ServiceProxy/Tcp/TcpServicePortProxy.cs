@@ -112,8 +112,9 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
     public void Update(ServicePortConfig config)
     {
-        _config = config;
+        // Balancer first: once Config shows the new set, every new connection already uses it.
         _balancer.Update(config.Endpoints, config.Affinity);
+        _config = config;
     }
 
     public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
