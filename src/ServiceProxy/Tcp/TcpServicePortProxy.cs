@@ -214,6 +214,12 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
                 return;
             }
 
+            var proxyProtocol = _config.ProxyProtocol;
+            if (proxyProtocol != ProxyProtocolVersion.None)
+            {
+                await ProxyProtocolHeader.SendAsync(dial.Socket, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
+            }
+
             _metrics.TcpConnectionOpened(tags);
             try
             {
