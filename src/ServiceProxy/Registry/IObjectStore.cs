@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Primitives;
 using ServiceProxy.Model;
 using ServiceProxy.Validation;
 
@@ -16,7 +17,7 @@ public interface IObjectStore
 
     T? Get<T>(string @namespace, string name) where T : KubeObject;
 
-    /// <summary>Lists one kind, in one namespace or (null) all, sorted by namespace then name.</summary>
+    /// <summary>Lists one kind, in one namespace or (null or empty) all, sorted by namespace then name.</summary>
     ObjectList<T> List<T>(string? @namespace = null) where T : KubeObject;
 
     /// <summary>Creates; <see cref="StoreErrorReason.AlreadyExists"/> when the key is taken.</summary>
@@ -37,6 +38,22 @@ public interface IObjectStore
     /// <see cref="StoreErrorReason.Gone"/> when that version is older than the history kept.
     /// </summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(string? kind, string? @namespace, long fromResourceVersion, CancellationToken cancellationToken);
+
+    /// <summary>The <see cref="WriteOptions.Owner"/> of the object's last write; null for the API or when absent.</summary>
+    string? GetOwner(string kind, string @namespace, string name);
+
+    /// <summary>
+    /// Fires once after the next committed write, on the writing thread, after the store's lock is
+    /// released. In-process consumers take the token, read, then read the events since what they saw
+    /// (<see cref="TryGetEventsSince"/>), so no write is missed.
+    /// </summary>
+    IChangeToken GetChangeToken();
+
+    /// <summary>
+    /// The kept events after <paramref name="resourceVersion"/>, in order, every kind and namespace;
+    /// false when that version is older than the history (the consumer must relist).
+    /// </summary>
+    bool TryGetEventsSince(long resourceVersion, out IReadOnlyList<WatchEvent> events);
 }
 
 public sealed record WriteOptions
@@ -68,7 +85,11 @@ public enum StoreErrorReason
     Gone,
 }
 
-/// <summary>A refused write or read, with the Kubernetes reason and, for Invalid, per-field causes.</summary>
+/// <summary>
+/// A refused write or read, with the Kubernetes reason and, for Invalid, per-field causes.
+/// <see cref="Kind"/> is what Kubernetes puts in <c>status.details.kind</c>: the resource
+/// (<c>services</c>) for NotFound, AlreadyExists and Conflict; the kind (<c>Service</c>) for Invalid.
+/// </summary>
 public sealed class ObjectStoreException : Exception
 {
     public ObjectStoreException(StoreErrorReason reason, string kind, string name, string message, IReadOnlyList<FieldError>? causes = null)

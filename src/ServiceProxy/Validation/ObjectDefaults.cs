@@ -14,7 +14,8 @@ internal static class ObjectDefaults
         var type = string.IsNullOrEmpty(spec.Type) ? ServiceTypes.ClusterIP : spec.Type;
         var affinity = string.IsNullOrEmpty(spec.SessionAffinity) ? SessionAffinities.None : spec.SessionAffinity;
 
-        var affinityConfig = spec.SessionAffinityConfig;
+        // As Kubernetes' SetDefaults_Service: None drops the config, so patching ClientIP back to None is valid.
+        var affinityConfig = affinity == SessionAffinities.None ? null : spec.SessionAffinityConfig;
         if (affinity == SessionAffinities.ClientIP && affinityConfig?.ClientIP?.TimeoutSeconds is null)
         {
             affinityConfig = new SessionAffinityConfig

@@ -41,7 +41,9 @@ public sealed class UdpForwardingTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, pending);
-        Assert.True(allocated < 1024, $"{allocated} bytes for {2 * Datagrams} datagrams");
+        // The smallest object is 24 bytes, so any per-datagram allocation shows as ≥ 480 KB here;
+        // the slack covers one-off runtime allocations on this thread (tiering, timers).
+        Assert.True(allocated < 8 * 1024, $"{allocated} bytes for {2 * Datagrams} datagrams");
         Assert.Equal(Datagrams + 101, session.DatagramsToEndpoint);
         Assert.Equal(Datagrams + 100, session.DatagramsToClient);
         Assert.Equal(1, port.Proxy.SessionCount);

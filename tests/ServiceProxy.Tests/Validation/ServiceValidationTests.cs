@@ -202,10 +202,19 @@ public class ServiceValidationTests
             expected);
 
     [Fact]
-    public void SessionAffinityConfigIsForbiddenWithNone() =>
-        AssertErrors(
-            Valid(s => s with { SessionAffinityConfig = new() { ClientIP = new() { TimeoutSeconds = 60 } } }),
-            "spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None");
+    public void SessionAffinityConfigIsForbiddenWithNone()
+    {
+        var service = Validator.ApplyDefaults(Valid());
+        service = service with { Spec = service.Spec with { SessionAffinityConfig = new() { ClientIP = new() { TimeoutSeconds = 60 } } } };
+        Assert.Equal(
+            ["spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None"],
+            Validator.Validate(service).Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void DefaultingDropsTheAffinityConfigOfNone() =>
+        // Kubernetes' SetDefaults_Service: what makes `patch sessionAffinity: None` valid after ClientIP.
+        Assert.Null(Validator.ApplyDefaults(Valid(s => s with { SessionAffinity = "None", SessionAffinityConfig = new() { ClientIP = new() { TimeoutSeconds = 60 } } })).Spec.SessionAffinityConfig);
 
     [Fact]
     public void ClientIPWithoutConfigIsRequiredWhenNotDefaulted()

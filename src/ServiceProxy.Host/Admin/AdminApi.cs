@@ -1,0 +1,38 @@
+using OpenTelemetry.Metrics;
+using ServiceProxy.Host.Hosting;
+
+namespace ServiceProxy.Host.Admin;
+
+/// <summary>
+/// The admin API: a Kubernetes-shaped core/v1 API for services, endpoints and pods, discovery,
+/// health probes and Prometheus metrics. One file per concern beside this one.
+/// </summary>
+internal static class AdminApi
+{
+    /// <summary>The library's meter (ServiceProxyMetrics.MeterName, internal to the library).</summary>
+    public const string MeterName = "ServiceProxy";
+
+    /// <summary>Registers what the admin API needs besides the store: readiness and the Prometheus exporter.</summary>
+    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    {
+        services.AddSingleton<HostReadiness>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(MeterName).AddPrometheusExporter());
+        return services;
+    }
+
+    public static WebApplication MapAdminApi(this WebApplication app, string? token)
+    {
+        if (!string.IsNullOrEmpty(token))
+        {
+            app.UseMiddleware<BearerTokenAuthentication>(token);
+        }
+
+        app.MapHealthApi();
+        app.MapDiscoveryApi();
+        app.MapResourceApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapFallback((HttpContext context) => ApiResponses.WriteStatusAsync(context, ApiStatus.ResourceNotFound()));
+        return app;
+    }
+}

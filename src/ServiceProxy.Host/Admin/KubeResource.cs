@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ServiceProxy.Model;
+using ServiceProxy.Registry;
+
+namespace ServiceProxy.Host.Admin;
+
+/// <summary>
+/// One core/v1 resource the API serves (services, endpoints, pods): its names, as discovery and
+/// kubectl know them, and typed access to the store so the routes stay kind-agnostic.
+/// </summary>
+internal abstract class KubeResource
+{
+    protected KubeResource(string plural, string singular, string kind, string[] shortNames)
+    {
+        Plural = plural;
+        Singular = singular;
+        Kind = kind;
+        ShortNames = shortNames;
+    }
+
+    public static IReadOnlyList<KubeResource> All { get; } =
+    [
+        new KubeResource<Service>("services", "service", "Service", ["svc"]),
+        new KubeResource<Endpoints>("endpoints", "endpoints", "Endpoints", ["ep"]),
+        new KubeResource<Pod>("pods", "pod", "Pod", ["po"]),
+    ];
+
+    public string Plural { get; }
+
+    public string Singular { get; }
+
+    public string Kind { get; }
+
+    public string ListKind => Kind + "List";
+
+    public IReadOnlyList<string> ShortNames { get; }
+
+    public abstract Type ClrType { get; }
+
+    /// <summary>The resource a URL segment or CLI word names: plural, singular, short name or kind (case-insensitive).</summary>
+    public static KubeResource? Find(string name) =>
+        All.FirstOrDefault(r =>
+            string.Equals(r.Plural, name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(r.Singular, name, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(r.Kind, name, StringComparison.OrdinalIgnoreCase)
+            || r.ShortNames.Contains(name, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>The resource served at a URL segment: plural only, like kube-apiserver.</summary>
+    public static KubeResource? FromPath(string plural) => All.FirstOrDefault(r => r.Plural == plural);
+
+    public static KubeResource? OfKind(string? kind) => All.FirstOrDefault(r => r.Kind == kind);
+
+    public abstract KubeObject? Get(IObjectStore store, string @namespace, string name);
+
+    public abstract (IReadOnlyList<KubeObject> Items, long ResourceVersion) List(IObjectStore store, string? @namespace);
+
+    public abstract KubeObject Create(IObjectStore store, KubeObject obj, WriteOptions options);
+
+    public abstract KubeObject Update(IObjectStore store, KubeObject obj, WriteOptions options);
+
+    public abstract KubeObject Delete(IObjectStore store, string @namespace, string name, WriteOptions options);
+
+    /// <summary>Binds JSON to this resource's type; <see cref="JsonException"/> when the shape is wrong.</summary>
+    public KubeObject Deserialize(JsonNode node, JsonSerializerOptions options) =>
+        (KubeObject?)node.Deserialize(ClrType, options) ?? throw new JsonException("the object is null");
+}
+
+internal sealed class KubeResource<T>(string plural, string singular, string kind, string[] shortNames)
+    : KubeResource(plural, singular, kind, shortNames)
+    where T : KubeObject
+{
+    public override Type ClrType => typeof(T);
+
+    public override KubeObject? Get(IObjectStore store, string @namespace, string name) => store.Get<T>(@namespace, name);
+
+    public override (IReadOnlyList<KubeObject> Items, long ResourceVersion) List(IObjectStore store, string? @namespace)
+    {
+        var list = store.List<T>(@namespace);
+        return (list.Items, list.ResourceVersion);
+    }
+
+    public override KubeObject Create(IObjectStore store, KubeObject obj, WriteOptions options) => store.Create((T)obj, options);
+
+    public override KubeObject Update(IObjectStore store, KubeObject obj, WriteOptions options) => store.Update((T)obj, options);
+
+    public override KubeObject Delete(IObjectStore store, string @namespace, string name, WriteOptions options) =>
+        store.Delete<T>(@namespace, name, options);
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Nodes;
+using ServiceProxy.Registry.Patching;
+
+namespace ServiceProxy.Host.Admin;
+
+/// <summary>Applies the three PATCH media types kube-apiserver accepts to an object's JSON.</summary>
+internal static class ObjectPatcher
+{
+    /// <exception cref="FormatException">The patch is malformed or does not apply.</exception>
+    public static JsonNode? Apply(string mediaType, string kind, JsonNode live, JsonNode patch) => mediaType switch
+    {
+        "application/json-patch+json" => JsonPatch.Apply(live, patch),
+        "application/merge-patch+json" => JsonMergePatch.Apply(live, patch),
+        "application/strategic-merge-patch+json" => StrategicMergePatch.Apply(live, patch, kind),
+        _ => throw new ApiException(ApiStatus.UnsupportedMediaType()),
+    };
+}

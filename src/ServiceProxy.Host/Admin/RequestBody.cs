@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.Net.Http.Headers;
+using ServiceProxy.Host.Serialization;
+using ServiceProxy.Model;
+
+namespace ServiceProxy.Host.Admin;
+
+/// <summary>
+/// Reads request bodies as kube-apiserver does: JSON or YAML by Content-Type, decoded into the
+/// route's kind with <c>fieldValidation</c> (Strict, Warn, Ignore). Garbage is a 400, an unknown
+/// media type a 415 — never a 500.
+/// </summary>
+internal static class RequestBody
+{
+    /// <summary>Bodies larger than this are refused (kube-apiserver's limit is 3 MiB as well).</summary>
+    public const int MaxBytes = 3 * 1024 * 1024;
+
+    public static readonly string[] AcceptedMediaTypes = ["application/json", "application/yaml"];
+
+    public static readonly string[] PatchMediaTypes =
+        ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
+
+    private static readonly JsonSerializerOptions Strict = new(KubeJson.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    /// <summary>The body as JSON; <paramref name="allowed"/> lists the media types this request may use.</summary>
+    public static async Task<JsonNode> ReadJsonAsync(HttpRequest request, IReadOnlyList<string> allowed, CancellationToken cancellationToken)
+    {
+        var mediaType = MediaTypeOf(request);
+        if (!allowed.Contains(mediaType))
+        {
+            throw new ApiException(ApiStatus.UnsupportedMediaType());
+        }
+
+        var text = await ReadTextAsync(request, cancellationToken);
+        try
+        {
+            var node = IsYaml(mediaType) ? YamlJson.ParseSingle(text) : JsonNode.Parse(text);
+            return node ?? throw new ApiException(ApiStatus.BadRequest("the body of the request is empty"));
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            var format = IsYaml(mediaType) ? "yaml" : "json";
+            throw new ApiException(ApiStatus.BadRequest($"the body of the request could not be decoded: {format} parse error: {e.Message}"));
+        }
+    }
+
+    /// <summary>
+    /// Binds <paramref name="node"/> to <paramref name="resource"/>'s type. The <c>fieldValidation</c>
+    /// query parameter decides what unknown fields do: Strict refuses, Warn (default) adds a Warning header.
+    /// </summary>
+    public static KubeObject Decode(HttpContext context, JsonNode node, KubeResource resource)
+    {
+        if (node is not JsonObject obj)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the body of the request must be a JSON object, got {node.GetValueKind()}"));
+        }
+
+        var kind = (obj["kind"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? obj["kind"]!.GetValue<string>() : null;
+        if (kind is null)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"Object 'Kind' is missing in '{Abbreviate(obj.ToJsonString())}'"));
+        }
+
+        if (kind != resource.Kind)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the kind in the body ({kind}) does not match the resource {resource.Plural}, which holds kind {resource.Kind}"));
+        }
+
+        var apiVersion = (obj["apiVersion"] as JsonValue)?.ToString();
+        if (apiVersion is not (null or "v1"))
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version (v1)"));
+        }
+
+        var validation = context.Request.Query["fieldValidation"].ToString();
+        if (validation is not ("" or "Strict" or "Warn" or "Ignore"))
+        {
+            throw new ApiException(ApiStatus.BadRequest($"fieldValidation parameter unsupported: {validation}; valid values are Strict, Warn, Ignore"));
+        }
+
+        try
+        {
+            if (validation != "Ignore" && UnknownField(obj, resource) is { } unknown)
+            {
+                if (validation == "Strict")
+                {
+                    throw new ApiException(ApiStatus.BadRequest($"strict decoding error: unknown field \"{unknown}\""));
+                }
+
+                context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{unknown}\\\"\"");
+            }
+
+            return resource.Deserialize(obj, KubeJson.Options);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the body of the request could not be decoded into {resource.Kind}: {e.Message}"));
+        }
+    }
+
+    private static string? UnknownField(JsonObject obj, KubeResource resource)
+    {
+        try
+        {
+            _ = resource.Deserialize(obj, Strict);
+            return null;
+        }
+        catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            var path = e.Path ?? string.Empty;
+            return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+        }
+    }
+
+    private static string MediaTypeOf(HttpRequest request)
+    {
+        if (string.IsNullOrEmpty(request.ContentType))
+        {
+            return "application/json";
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) || parsed.MediaType.Value is not { } value)
+        {
+            throw new ApiException(ApiStatus.UnsupportedMediaType());
+        }
+
+        return value.ToLowerInvariant() switch
+        {
+            "application/x-yaml" or "text/yaml" or "application/yaml" => "application/yaml",
+            var other => other,
+        };
+    }
+
+    private static bool IsYaml(string mediaType) => mediaType == "application/yaml";
+
+    private static async Task<string> ReadTextAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            throw new ApiException(ApiStatus.Failure(413, "RequestEntityTooLarge", $"the request body is larger than {MaxBytes} bytes"));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBytes)
+            {
+                throw new ApiException(ApiStatus.Failure(413, "RequestEntityTooLarge", $"the request body is larger than {MaxBytes} bytes"));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new ApiException(ApiStatus.BadRequest("the body of the request is not valid UTF-8"));
+        }
+    }
+
+    private static string Abbreviate(string text) => text.Length <= 200 ? text : text[..200] + "...";
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ServiceProxy.Model;
+using ServiceProxy.Registry;
+
+namespace ServiceProxy.Host.Admin;
+
+/// <summary>
+/// The core/v1 REST paths of services, endpoints and pods: collection GET (list or watch) and
+/// POST, item GET, PUT, PATCH and DELETE, with kube-apiserver's status codes and Status bodies.
+/// </summary>
+internal static class ResourceApi
+{
+    private const int MaxPatchAttempts = 5;
+
+    public static void MapResourceApi(this IEndpointRouteBuilder app)
+    {
+        app.Map("/api/v1/{resource}", (HttpContext c, string resource) => Collection(c, null, resource));
+        app.Map("/api/v1/namespaces/{namespace}/{resource}", (HttpContext c, string @namespace, string resource) => Collection(c, @namespace, resource));
+        app.Map("/api/v1/namespaces/{namespace}/{resource}/{name}", (HttpContext c, string @namespace, string resource, string name) => Item(c, @namespace, resource, name));
+        app.Map("/api/v1/watch/{resource}", (HttpContext c, string resource) => LegacyWatch(c, null, resource, null));
+        app.Map("/api/v1/watch/namespaces/{namespace}/{resource}", (HttpContext c, string @namespace, string resource) => LegacyWatch(c, @namespace, resource, null));
+        app.Map("/api/v1/watch/namespaces/{namespace}/{resource}/{name}", (HttpContext c, string @namespace, string resource, string name) => LegacyWatch(c, @namespace, resource, name));
+    }
+
+    private static Task Collection(HttpContext context, string? @namespace, string resourceName) =>
+        ApiResponses.Handle(context, resourceName, null, async resource =>
+        {
+            var store = context.RequestServices.GetRequiredService<IObjectStore>();
+            switch (context.Request.Method)
+            {
+                case "GET" when IsWatch(context):
+                    await WatchApi.StreamAsync(context, store, resource, @namespace, null);
+                    break;
+                case "GET":
+                    await ListAsync(context, store, resource, @namespace);
+                    break;
+                case "POST" when @namespace is not null:
+                    var body = await RequestBody.ReadJsonAsync(context.Request, RequestBody.AcceptedMediaTypes, context.RequestAborted);
+                    var obj = WithNamespace(RequestBody.Decode(context, body, resource), @namespace);
+                    var created = resource.Create(store, obj, WriteOptionsOf(context));
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status201Created, created);
+                    break;
+                default:
+                    throw new ApiException(ApiStatus.MethodNotAllowed(context.Request.Method));
+            }
+        });
+
+    private static Task Item(HttpContext context, string @namespace, string resourceName, string name) =>
+        ApiResponses.Handle(context, resourceName, name, async resource =>
+        {
+            var store = context.RequestServices.GetRequiredService<IObjectStore>();
+            switch (context.Request.Method)
+            {
+                case "GET":
+                    var found = resource.Get(store, @namespace, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, found);
+                    break;
+                case "PUT":
+                    var body = await RequestBody.ReadJsonAsync(context.Request, RequestBody.AcceptedMediaTypes, context.RequestAborted);
+                    var obj = WithNamespace(RequestBody.Decode(context, body, resource), @namespace);
+                    if (obj.Metadata.Name != name)
+                    {
+                        throw new ApiException(ApiStatus.BadRequest($"the name of the object ({obj.Metadata.Name}) does not match the name on the URL ({name})"));
+                    }
+
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, resource.Update(store, obj, WriteOptionsOf(context)));
+                    break;
+                case "PATCH":
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await PatchAsync(context, store, resource, @namespace, name));
+                    break;
+                case "DELETE":
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, resource.Delete(store, @namespace, name, WriteOptionsOf(context)));
+                    break;
+                default:
+                    throw new ApiException(ApiStatus.MethodNotAllowed(context.Request.Method));
+            }
+        });
+
+    private static Task LegacyWatch(HttpContext context, string? @namespace, string resourceName, string? name) =>
+        ApiResponses.Handle(context, resourceName, name, resource =>
+        {
+            if (context.Request.Method != "GET")
+            {
+                throw new ApiException(ApiStatus.MethodNotAllowed(context.Request.Method));
+            }
+
+            return WatchApi.StreamAsync(context, context.RequestServices.GetRequiredService<IObjectStore>(), resource, @namespace, name);
+        });
+
+    private static async Task ListAsync(HttpContext context, IObjectStore store, KubeResource resource, string? @namespace)
+    {
+        var filter = ObjectFilter.FromQuery(context.Request.Query, name: null);
+        var (items, resourceVersion) = resource.List(store, @namespace);
+        var selected = items.Where(filter.Matches).ToList();
+        if (TableResponses.IsTableRequested(context.Request))
+        {
+            await TableResponses.WriteAsync(context, resource, selected, resourceVersion);
+            return;
+        }
+
+        var list = new JsonObject
+        {
+            ["kind"] = resource.ListKind,
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ["items"] = new JsonArray([.. selected.Select(o => JsonSerializer.SerializeToNode(o, o.GetType(), KubeJson.Options))]),
+        };
+        await ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, list);
+    }
+
+    /// <summary>
+    /// Applies a patch to the live object and writes it back under optimistic concurrency. Like
+    /// kube-apiserver, a patch that does not pin a resourceVersion is retried on a conflict.
+    /// </summary>
+    private static async Task<KubeObject> PatchAsync(HttpContext context, IObjectStore store, KubeResource resource, string @namespace, string name)
+    {
+        var patch = await RequestBody.ReadJsonAsync(context.Request, RequestBody.PatchMediaTypes, context.RequestAborted);
+        var mediaType = context.Request.ContentType!.Split(';')[0].Trim().ToLowerInvariant();
+        for (var attempt = 1; ; attempt++)
+        {
+            var live = resource.Get(store, @namespace, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
+            var liveNode = JsonSerializer.SerializeToNode(live, live.GetType(), KubeJson.Options)!;
+            JsonNode? patched;
+            try
+            {
+                patched = ObjectPatcher.Apply(mediaType, resource.Kind, liveNode, patch);
+            }
+            catch (FormatException e)
+            {
+                throw new ApiException(ApiStatus.BadRequest($"the patch could not be applied: {e.Message}"));
+            }
+
+            if (patched is null)
+            {
+                throw new ApiException(ApiStatus.BadRequest("the patch removes the whole object"));
+            }
+
+            if (JsonNode.DeepEquals(patched, liveNode))
+            {
+                return live; // A no-op patch writes nothing, so the resourceVersion stays (kubectl prints "(no change)").
+            }
+
+            var obj = RequestBody.Decode(context, patched, resource);
+            if (obj.Metadata.Name != name || obj.Metadata.NamespaceOrDefault != @namespace)
+            {
+                throw new ApiException(ApiStatus.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch"));
+            }
+
+            var pinned = obj.Metadata.ResourceVersion is not null && obj.Metadata.ResourceVersion != live.Metadata.ResourceVersion;
+            try
+            {
+                return resource.Update(store, obj, WriteOptionsOf(context));
+            }
+            catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Conflict && e.Causes.Count == 0 && !pinned && attempt < MaxPatchAttempts)
+            {
+                // Someone wrote between our read and our write: re-apply the patch to the new state.
+            }
+        }
+    }
+
+    private static KubeObject WithNamespace(KubeObject obj, string @namespace)
+    {
+        if (!string.IsNullOrEmpty(obj.Metadata.Namespace) && obj.Metadata.Namespace != @namespace)
+        {
+            throw new ApiException(ApiStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+        }
+
+        return obj with { Metadata = obj.Metadata with { Namespace = @namespace } };
+    }
+
+    private static WriteOptions WriteOptionsOf(HttpContext context)
+    {
+        var dryRun = context.Request.Query["dryRun"];
+        return dryRun.Count switch
+        {
+            0 => new WriteOptions(),
+            _ when dryRun.All(v => v == "All") => new WriteOptions { DryRun = true },
+            _ => throw new ApiException(ApiStatus.BadRequest($"dryRun: Unsupported value: \"{dryRun}\": supported values: \"All\"")),
+        };
+    }
+
+    private static bool IsWatch(HttpContext context) => context.Request.Query["watch"].ToString() is "true" or "1";
+}

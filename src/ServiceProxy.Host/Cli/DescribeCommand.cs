@@ -1,0 +1,41 @@
+using System.CommandLine;
+using ServiceProxy.Host.Admin;
+using ServiceProxy.Host.Printing;
+using ServiceProxy.Model;
+
+namespace ServiceProxy.Host.Cli;
+
+/// <summary><c>svcproxy describe svc NAME</c>: the service with its endpoints, in kubectl's layout.</summary>
+internal static class DescribeCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var resourceArgument = new Argument<string>("resource") { Description = "services (svc)." };
+        var nameArgument = new Argument<string[]>("name") { Arity = ArgumentArity.OneOrMore };
+        var command = new Command("describe", "Show details of a service.") { resourceArgument, nameArgument };
+        command.SetAction((result, cancellationToken) => GlobalOptions.RunAsync(async () =>
+        {
+            var resource = ApiPaths.Resolve(result.GetValue(resourceArgument)!);
+            if (resource.Kind != "Service")
+            {
+                throw new CliException($"error: describe supports services only, not {resource.Plural}");
+            }
+
+            var endpointsResource = KubeResource.OfKind("Endpoints")!;
+            var ns = global.NamespaceOf(result);
+            using var client = global.CreateClient(result);
+            var first = true;
+            foreach (var name in result.GetValue(nameArgument)!)
+            {
+                var service = (Service)ObjectOutput.ToObject(resource, (await client.GetAsync(ApiPaths.Item(resource, ns, name), cancellationToken)).EnsureSuccess());
+                var endpointsResponse = await client.GetAsync(ApiPaths.Item(endpointsResource, ns, name), cancellationToken);
+                var endpoints = endpointsResponse.IsSuccess && endpointsResponse.Body is { } body ? (Endpoints)ObjectOutput.ToObject(endpointsResource, body) : null;
+                await Console.Out.WriteAsync((first ? string.Empty : "\n\n") + ServiceDescriber.Describe(service, endpoints));
+                first = false;
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,57 @@
+using System.CommandLine;
+
+namespace ServiceProxy.Host.Cli;
+
+/// <summary>Options every client command takes: where the admin API is, how to authenticate, which namespace.</summary>
+internal sealed class GlobalOptions
+{
+    /// <summary>kube-apiserver's historical insecure port on loopback: where kubectl looks without a kubeconfig.</summary>
+    public const string DefaultAdminAddress = "127.0.0.1:8080";
+
+    public Option<string> Server { get; } = new("--server", "-s")
+    {
+        Description = "The admin API's address (env SVCPROXY_SERVER).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SVCPROXY_SERVER") is { Length: > 0 } server
+            ? server
+            : "http://" + (Environment.GetEnvironmentVariable("SVCPROXY_ADMIN") is { Length: > 0 } admin ? admin : DefaultAdminAddress),
+    };
+
+    public Option<string?> Token { get; } = new("--token")
+    {
+        Description = "Bearer token for the admin API (env SVCPROXY_TOKEN, or SVCPROXY_ADMIN_TOKEN).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SVCPROXY_TOKEN") ?? Environment.GetEnvironmentVariable("SVCPROXY_ADMIN_TOKEN"),
+    };
+
+    public Option<string?> Namespace { get; } = new("--namespace", "-n")
+    {
+        Description = "The namespace (default: default).",
+        Recursive = true,
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Server);
+        command.Options.Add(Token);
+        command.Options.Add(Namespace);
+    }
+
+    public AdminClient CreateClient(ParseResult result) => new(result.GetValue(Server)!, result.GetValue(Token));
+
+    public string NamespaceOf(ParseResult result) => result.GetValue(Namespace) is { Length: > 0 } ns ? ns : Model.ObjectMeta.DefaultNamespace;
+
+    /// <summary>Runs a client command: a <see cref="CliException"/> is printed to stderr and exits 1.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (CliException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 1;
+        }
+    }
+}

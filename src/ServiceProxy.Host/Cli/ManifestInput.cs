@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using ServiceProxy.Host.Serialization;
+
+namespace ServiceProxy.Host.Cli;
+
+/// <summary>The objects of <c>-f FILE|DIR|-</c>: YAML (multi-document) or JSON, <c>kind: List</c> expanded.</summary>
+internal static class ManifestInput
+{
+    private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
+
+    public static async Task<IReadOnlyList<(string Source, JsonObject Object)>> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
+    {
+        var objects = new List<(string, JsonObject)>();
+        foreach (var path in paths)
+        {
+            foreach (var file in Expand(path))
+            {
+                var text = file == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(file, cancellationToken);
+                IReadOnlyList<JsonNode> documents;
+                try
+                {
+                    documents = YamlJson.ParseDocuments(text);
+                }
+                catch (FormatException e)
+                {
+                    throw new CliException($"error: error parsing {file}: {e.Message}");
+                }
+
+                foreach (var document in documents)
+                {
+                    if (document is not JsonObject obj)
+                    {
+                        throw new CliException($"error: error parsing {file}: a document is not an object");
+                    }
+
+                    if (obj["kind"]?.ToString() == "List" && obj["items"] is JsonArray items)
+                    {
+                        objects.AddRange(items.OfType<JsonObject>().Select(i => (file, i)));
+                    }
+                    else
+                    {
+                        objects.Add((file, obj));
+                    }
+                }
+            }
+        }
+
+        return objects;
+    }
+
+    private static IEnumerable<string> Expand(string path)
+    {
+        if (path == "-")
+        {
+            return [path];
+        }
+
+        if (Directory.Exists(path))
+        {
+            return Directory.EnumerateFiles(path).Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).Order(StringComparer.Ordinal);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliException($"error: the path \"{path}\" does not exist");
+        }
+
+        return [path];
+    }
+}

@@ -1,0 +1,359 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using ServiceProxy.Host.Admin;
+using ServiceProxy.Manifests;
+using ServiceProxy.Model;
+using ServiceProxy.Registry;
+using ServiceProxy.Validation;
+
+namespace ServiceProxy.Host.Hosting;
+
+/// <summary>
+/// Keeps the store in line with the <c>-f</c> manifests. Each file owns its objects
+/// (<see cref="WriteOptions.Owner"/> = its path): a file is applied all or nothing, so a file that
+/// fails to load or to validate changes nothing and its last good objects keep serving; a deleted
+/// file's objects are deleted. With <c>--watch</c>, changes are applied after a quiet period
+/// (FileSystemWatcher, with polling as the fallback for filesystems that do not report events).
+/// </summary>
+internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly ManifestSyncOptions _options;
+    private readonly HostReadiness _readiness;
+    private readonly ILogger<ManifestSync> _logger;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _watchLoop = Task.CompletedTask;
+
+    public ManifestSync(IObjectStore store, ManifestSyncOptions options, HostReadiness readiness, ILogger<ManifestSync> logger, TimeProvider time)
+    {
+        _store = store;
+        _options = options;
+        _readiness = readiness;
+        _logger = logger;
+        _time = time;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Reconcile();
+        _readiness.MarkReady(HostReadiness.Manifests);
+        if (_options.Watch && _options.Paths.Count > 0)
+        {
+            StartWatchers();
+            _watchLoop = WatchLoopAsync(_stopping.Token);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        foreach (var watcher in _watchers)
+        {
+            watcher.Dispose();
+        }
+
+        await _watchLoop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Loads every manifest file whose content changed, and drops the objects of files that are gone.</summary>
+    internal void Reconcile()
+    {
+        var current = ExpandPaths();
+        foreach (var gone in _files.Keys.Except(current, StringComparer.Ordinal).ToList())
+        {
+            LogFileRemoved(gone);
+            Apply(gone, []);
+            _files.Remove(gone);
+        }
+
+        foreach (var file in current)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Mid-write or vanished between listing and reading: the next event or poll retries.
+                LogUnreadable(file, e.Message);
+                continue;
+            }
+
+            if (_files.TryGetValue(file, out var state) && state.Text == text)
+            {
+                continue;
+            }
+
+            var result = ManifestLoader.LoadText(text, file, _options.Loader);
+            if (!result.Succeeded)
+            {
+                foreach (var error in result.Errors)
+                {
+                    LogInvalid(error.ToString());
+                }
+
+                LogKeptLastGood(file);
+                continue;
+            }
+
+            if (Apply(file, result.Objects))
+            {
+                _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects));
+            }
+            else
+            {
+                LogKeptLastGood(file);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the store hold exactly <paramref name="objects"/> for <paramref name="file"/>: every write is
+    /// first tried as a dry run, and only when all pass is anything written.
+    /// </summary>
+    private bool Apply(string file, IReadOnlyList<LoadedObject> objects)
+    {
+        var previous = _files.GetValueOrDefault(file);
+        var owner = new WriteOptions { Owner = file };
+        var changed = objects.Where(o => previous is null || !previous.Json.TryGetValue(Identity.Of(o.Object), out var json) || json != ToJson(o.Object)).ToList();
+
+        var dryRun = owner with { DryRun = true };
+        var failed = false;
+        foreach (var loaded in changed)
+        {
+            try
+            {
+                Write(loaded.Object, dryRun);
+            }
+            catch (ObjectStoreException e)
+            {
+                failed = true;
+                foreach (var cause in e.Causes.DefaultIfEmpty(new FieldError("metadata.name", FieldErrorType.Invalid, e.Message, loaded.Object.Metadata.Name)))
+                {
+                    LogInvalid(loaded.Locate(cause).ToString());
+                }
+            }
+        }
+
+        if (failed)
+        {
+            return false;
+        }
+
+        foreach (var loaded in changed)
+        {
+            Write(loaded.Object, owner);
+            LogApplied(loaded.Object.Kind, loaded.Object.Key, file);
+        }
+
+        var kept = objects.Select(o => Identity.Of(o.Object)).ToHashSet();
+        foreach (var stale in previous?.Objects.Where(o => !kept.Contains(o)) ?? [])
+        {
+            if (_store.GetOwner(stale.Kind, stale.Namespace, stale.Name) != file)
+            {
+                continue; // Taken over since (by another file or the API): no longer ours to delete.
+            }
+
+            try
+            {
+                KubeResource.OfKind(stale.Kind)!.Delete(_store, stale.Namespace, stale.Name, owner);
+                LogDeleted(stale.Kind, $"{stale.Namespace}/{stale.Name}", file);
+            }
+            catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.NotFound)
+            {
+                // Already gone.
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Create, or replace whatever is there (a manifest is the desired state; allocations are kept by the store).</summary>
+    private void Write(KubeObject obj, WriteOptions options)
+    {
+        var resource = KubeResource.OfKind(obj.Kind)!;
+        if (resource.Get(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!) is null)
+        {
+            resource.Create(_store, obj, options);
+        }
+        else
+        {
+            resource.Update(_store, obj with { Metadata = obj.Metadata with { ResourceVersion = null } }, options);
+        }
+    }
+
+    private List<string> ExpandPaths()
+    {
+        var files = new List<string>();
+        foreach (var path in _options.Paths.Select(Path.GetFullPath))
+        {
+            if (Directory.Exists(path))
+            {
+                files.AddRange(Directory.EnumerateFiles(path)
+                    .Where(f => ManifestLoader.Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal));
+            }
+            else if (File.Exists(path))
+            {
+                files.Add(path);
+            }
+            else if (!_options.Watch)
+            {
+                LogMissing(path);
+            }
+        }
+
+        return [.. files.Distinct(StringComparer.Ordinal)];
+    }
+
+    private void StartWatchers()
+    {
+        foreach (var path in _options.Paths.Select(Path.GetFullPath))
+        {
+            var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(path);
+            if (directory is null || !Directory.Exists(directory))
+            {
+                continue;
+            }
+
+            try
+            {
+                var watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+                if (!Directory.Exists(path))
+                {
+                    watcher.Filter = Path.GetFileName(path);
+                }
+
+                watcher.Changed += (_, _) => Signal();
+                watcher.Created += (_, _) => Signal();
+                watcher.Deleted += (_, _) => Signal();
+                watcher.Renamed += (_, _) => Signal();
+                watcher.Error += (_, _) => Signal();
+                watcher.EnableRaisingEvents = true;
+                _watchers.Add(watcher);
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+            {
+                LogWatcherUnavailable(directory, e.Message);
+            }
+        }
+    }
+
+    private void Signal() => _changes.Writer.TryWrite(true);
+
+    private async Task WatchLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                // Wake on an event, or after the poll interval (the fallback when events are not delivered).
+                using (var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    poll.CancelAfter(_options.PollInterval);
+                    try
+                    {
+                        await _changes.Reader.ReadAsync(poll.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                    }
+                }
+
+                // Debounce: editors write in several steps; wait until the files are quiet.
+                while (true)
+                {
+                    using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    quiet.CancelAfter(_options.Debounce);
+                    try
+                    {
+                        await _changes.Reader.ReadAsync(quiet.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+
+                Reconcile();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogReconcileFailed(e);
+                await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private static Dictionary<Identity, string> ToJson(IReadOnlyList<LoadedObject> objects) =>
+        objects.GroupBy(o => Identity.Of(o.Object)).ToDictionary(g => g.Key, g => ToJson(g.Last().Object));
+
+    private static string ToJson(KubeObject obj) => JsonSerializer.Serialize(obj, obj.GetType(), KubeJson.Options);
+
+    private sealed record FileState(string Text, IReadOnlyList<Identity> Objects, IReadOnlyDictionary<Identity, string> Json);
+
+    private readonly record struct Identity(string Kind, string Namespace, string Name)
+    {
+        public static Identity Of(KubeObject obj) => new(obj.Kind, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name ?? string.Empty);
+    }
+
+    [LoggerMessage(EventId = 520, Level = LogLevel.Error, Message = "{Error}")]
+    private partial void LogInvalid(string error);
+
+    [LoggerMessage(EventId = 521, Level = LogLevel.Warning, Message = "{File}: not applied; the last good state of this file keeps serving")]
+    private partial void LogKeptLastGood(string file);
+
+    [LoggerMessage(EventId = 522, Level = LogLevel.Information, Message = "{Kind} {Key} applied from {File}")]
+    private partial void LogApplied(string kind, string key, string file);
+
+    [LoggerMessage(EventId = 523, Level = LogLevel.Information, Message = "{Kind} {Key} deleted: no longer in {File}")]
+    private partial void LogDeleted(string kind, string key, string file);
+
+    [LoggerMessage(EventId = 524, Level = LogLevel.Information, Message = "{File} is gone: deleting its objects")]
+    private partial void LogFileRemoved(string file);
+
+    [LoggerMessage(EventId = 525, Level = LogLevel.Warning, Message = "{File} could not be read: {Reason}")]
+    private partial void LogUnreadable(string file, string reason);
+
+    [LoggerMessage(EventId = 526, Level = LogLevel.Error, Message = "{Path}: no such file or directory")]
+    private partial void LogMissing(string path);
+
+    [LoggerMessage(EventId = 527, Level = LogLevel.Warning, Message = "cannot watch {Directory} ({Reason}); polling instead")]
+    private partial void LogWatcherUnavailable(string directory, string reason);
+
+    [LoggerMessage(EventId = 528, Level = LogLevel.Error, Message = "applying manifests failed")]
+    private partial void LogReconcileFailed(Exception exception);
+}
+
+/// <summary>Settings of <see cref="ManifestSync"/>.</summary>
+internal sealed record ManifestSyncOptions
+{
+    public IReadOnlyList<string> Paths { get; init; } = [];
+
+    public bool Watch { get; init; }
+
+    /// <summary>Quiet period before a change is applied. Default 300 ms.</summary>
+    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>How often files are compared when no event arrives. Default 2 s.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public ManifestLoaderOptions Loader { get; init; } = ManifestLoaderOptions.Default;
+}

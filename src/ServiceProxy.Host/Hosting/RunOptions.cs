@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net;
+
+namespace ServiceProxy.Host.Hosting;
+
+/// <summary>
+/// Settings of <c>svcproxy run</c>. Each comes from the command line, else the environment
+/// (<c>SVCPROXY_NODE_PORT_RANGE</c>…), else appsettings.json's <c>Svcproxy</c> section, else the default shown.
+/// </summary>
+internal sealed class RunOptions
+{
+    /// <summary>Manifest files or directories (<c>-f</c>). Default none.</summary>
+    public List<string> Filename { get; set; } = [];
+
+    /// <summary>Re-apply manifests when they change. Default false.</summary>
+    public bool Watch { get; set; }
+
+    /// <summary>Addresses NodePort services listen on. Default every local address (loopback included).</summary>
+    public List<string> NodeAddress { get; set; } = [];
+
+    /// <summary>Where ClusterIPs come from. Default 127.100.0.0/16: loopback, so they work without root.</summary>
+    public string ServiceCidr { get; set; } = "127.100.0.0/16";
+
+    /// <summary>Kubernetes' default range: 30000-32767.</summary>
+    public string NodePortRange { get; set; } = "30000-32767";
+
+    /// <summary>The admin API's address. Default 127.0.0.1:8080.</summary>
+    public string Admin { get; set; } = "127.0.0.1:8080";
+
+    /// <summary>Bearer token the admin API requires; mandatory when <see cref="Admin"/> is not loopback.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>Where objects created through the API are kept across restarts. Default none (in memory only).</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>Trace, Debug, Information (default), Warning, Error, Critical or None.</summary>
+    public string LogLevel { get; set; } = "Information";
+
+    /// <summary><c>text</c> (default) or <c>json</c>.</summary>
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>One log line per closed connection or UDP session. Default false.</summary>
+    public bool AccessLog { get; set; }
+
+    public IPEndPoint AdminEndPoint => ParseEndPoint(Admin, "--admin");
+
+    public (int First, int Last) NodePorts
+    {
+        get
+        {
+            var parts = NodePortRange.Split('-', StringSplitOptions.TrimEntries);
+            if (parts.Length == 2
+                && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var last)
+                && first is > 0 and <= 65535 && last >= first && last <= 65535)
+            {
+                return (first, last);
+            }
+
+            throw new FormatException($"--node-port-range \"{NodePortRange}\" is not FIRST-LAST within 1-65535");
+        }
+    }
+
+    public Microsoft.Extensions.Logging.LogLevel MinimumLevel =>
+        Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(LogLevel, ignoreCase: true, out var level)
+            ? level
+            : throw new FormatException($"--log-level \"{LogLevel}\" is not one of Trace, Debug, Information, Warning, Error, Critical, None");
+
+    /// <summary>The node addresses to serve NodePorts on: the configured ones, or every local address.</summary>
+    public IReadOnlyList<IPAddress> NodeAddresses =>
+        NodeAddress.Count > 0
+            ? [.. NodeAddress.Select(a => IPAddress.TryParse(a, out var ip) ? ip : throw new FormatException($"--node-address \"{a}\" is not an IP address"))]
+            : LocalAddresses.All();
+
+    /// <summary>Every check <c>run</c> makes before binding anything; the message says which option is wrong and how.</summary>
+    public void Validate()
+    {
+        _ = AdminEndPoint;
+        _ = NodePorts;
+        _ = MinimumLevel;
+        _ = NodeAddresses;
+        if (LogFormat is not ("text" or "json"))
+        {
+            throw new FormatException($"--log-format \"{LogFormat}\" is not text or json");
+        }
+
+        if (!IPAddress.IsLoopback(AdminEndPoint.Address) && string.IsNullOrEmpty(AdminToken))
+        {
+            throw new FormatException(
+                $"--admin {Admin} is not a loopback address: set --admin-token (or SVCPROXY_ADMIN_TOKEN) so the admin API is not open to the network without authentication");
+        }
+    }
+
+    private static IPEndPoint ParseEndPoint(string text, string option) =>
+        IPEndPoint.TryParse(text, out var endPoint) && text.Contains(':')
+            ? endPoint
+            : throw new FormatException($"{option} \"{text}\" is not ADDRESS:PORT (e.g. 127.0.0.1:8080)");
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ServiceProxy.Configuration;
+using ServiceProxy.Host.Admin;
+using ServiceProxy.Registry;
+using ServiceProxy.Validation;
+
+namespace ServiceProxy.Host.Hosting;
+
+/// <summary>
+/// The <c>svcproxy run</c> process: the registry (with <c>--data-dir</c> persistence), the endpoints
+/// controller, manifests (with <c>--watch</c>), the data plane fed by registry snapshots, and the
+/// admin API on Kestrel. Start order: persisted objects, manifests, data plane, then the API, so
+/// the API never serves a half-loaded state.
+/// </summary>
+internal static partial class SvcproxyHost
+{
+    public static WebApplication Build(RunOptions options)
+    {
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+        ConfigureLogging(builder.Logging, options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(options.AdminEndPoint);
+            kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+            kestrel.AddServerHeader = false;
+        });
+
+        var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog };
+        var registryOptions = new RegistryOptions { NodeAddresses = [.. options.NodeAddresses] };
+        var (first, last) = options.NodePorts;
+        registryOptions.Allocation.ServiceCidr = options.ServiceCidr;
+        registryOptions.Allocation.NodePortRange = $"{first}-{last}";
+
+        // Connections drain for up to ShutdownDrainTimeout on SIGTERM/Ctrl-C; the host must wait that long.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = serviceProxyOptions.ShutdownDrainTimeout + TimeSpan.FromSeconds(5));
+        builder.Services.AddAdminApi();
+        builder.Services.AddSingleton(registryOptions);
+        builder.Services.AddSingleton<IObjectValidator>(ObjectValidator.Default);
+        builder.Services.AddKeyedSingleton<IObjectStore>("registry", (sp, _) => ObjectStore.CreateInMemory(
+            registryOptions, sp.GetRequiredService<IObjectValidator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton<IObjectStore>(sp =>
+        {
+            var inner = sp.GetRequiredKeyedService<IObjectStore>("registry");
+            return options.DataDir is null ? inner : new DurableObjectStore(inner, options.DataDir, sp.GetRequiredService<ILogger<DurableObjectStore>>());
+        });
+
+        // Persisted API objects first, then the manifests, then the data plane, then Kestrel (started last by WebApplication).
+        builder.Services.AddHostedService<PersistenceLoader>();
+        builder.Services.AddSingleton(new ManifestSyncOptions { Paths = options.Filename, Watch = options.Watch });
+        builder.Services.AddHostedService<ManifestSync>();
+        RegistryWiring.AddRegistryDataPlane(builder.Services, serviceProxyOptions);
+        builder.Services.AddHostedService<DataPlaneReadiness>();
+
+        var app = builder.Build();
+        app.MapAdminApi(options.AdminToken);
+        return app;
+    }
+
+    /// <summary>The admin API's bound address (useful when the port was 0).</summary>
+    public static IPEndPoint? AdminAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+            .Select(a => BindingAddress.Parse(a)).Select(b => new IPEndPoint(IPAddress.Parse(b.Host.Trim('[', ']')), b.Port)).FirstOrDefault();
+
+    private static void ConfigureLogging(ILoggingBuilder logging, RunOptions options)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(options.MinimumLevel);
+        if (options.MinimumLevel > LogLevel.Debug)
+        {
+            // Kestrel and routing chatter is noise at Information; their warnings still show.
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+        }
+
+        if (options.LogFormat == "json")
+        {
+            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+    }
+
+    /// <summary>Restores <c>--data-dir</c> objects before anything else starts.</summary>
+    private sealed partial class PersistenceLoader(IObjectStore store, ILogger<PersistenceLoader> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (store is DurableObjectStore durable)
+            {
+                LogRestored(durable.Load());
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(EventId = 541, Level = LogLevel.Information, Message = "restored {Count} objects from the data directory")]
+        private partial void LogRestored(int count);
+    }
+
+    /// <summary>Marks the data plane ready once ServiceProxyServer's hosted service (registered before it) has started.</summary>
+    private sealed class DataPlaneReadiness(HostReadiness readiness) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            readiness.MarkReady(HostReadiness.DataPlane);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Registry;
+
+namespace ServiceProxy.Diagnostics;
+
+/// <summary>Registry, endpoints controller and snapshot builder: event ids 300–399.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(300, LogLevel.Debug, "{Type} {Kind} {Key} at resourceVersion {ResourceVersion}")]
+    public static partial void ObjectWritten(ILogger logger, WatchEventType type, string kind, string key, string? resourceVersion);
+
+    [LoggerMessage(301, LogLevel.Warning, "Watch of {Kind} in namespace {Namespace} fell too far behind after resourceVersion {ResourceVersion}; ended with 410 Gone")]
+    public static partial void WatcherTooSlow(ILogger logger, string kind, string @namespace, long resourceVersion);
+
+    [LoggerMessage(302, LogLevel.Error, "A registry change callback failed")]
+    public static partial void ChangeCallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(303, LogLevel.Debug, "Endpoints {Key}: {Action} ({Ready} ready, {NotReady} not ready)")]
+    public static partial void EndpointsReconciled(ILogger logger, string key, string action, int ready, int notReady);
+
+    [LoggerMessage(304, LogLevel.Warning, "Endpoints {Key} could not be written")]
+    public static partial void EndpointsWriteFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(305, LogLevel.Warning, "Registry history no longer covers resourceVersion {ResourceVersion}; {Consumer} resyncs everything")]
+    public static partial void ConsumerResync(ILogger logger, string consumer, long resourceVersion);
+
+    [LoggerMessage(306, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/udp-idle-timeout \"{Value}\": not a positive Go duration such as 5s, 500ms or 1m30s")]
+    public static partial void InvalidUdpIdleTimeout(ILogger logger, string key, string value);
+
+    [LoggerMessage(312, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/proxy-protocol \"{Value}\": use v1, v2 or none")]
+    public static partial void InvalidProxyProtocol(ILogger logger, string key, string value);
+
+    [LoggerMessage(307, LogLevel.Warning, "Service {Key}: ignoring {Field} \"{Value}\": not an IP address")]
+    public static partial void InvalidServiceAddress(ILogger logger, string key, string field, string value);
+
+    [LoggerMessage(308, LogLevel.Information, "Proxy snapshot {Version}: {Ports} service ports")]
+    public static partial void SnapshotPublished(ILogger logger, long version, int ports);
+
+    [LoggerMessage(309, LogLevel.Error, "{Consumer} failed to process registry changes")]
+    public static partial void ConsumerFailed(ILogger logger, string consumer, Exception exception);
+}

@@ -1,0 +1,29 @@
+using System.Net;
+using ServiceProxy.Allocation;
+
+namespace ServiceProxy.Registry;
+
+/// <summary>Settings of the object registry and of the snapshot it feeds to the data plane.</summary>
+public sealed class RegistryOptions
+{
+    /// <summary>Service CIDR and node port range.</summary>
+    public AllocationOptions Allocation { get; set; } = new();
+
+    /// <summary>
+    /// Events kept for watches that resume from a resourceVersion; older versions get 410 Gone.
+    /// Default 1000.
+    /// </summary>
+    public int WatchHistorySize { get; set; } = 1000;
+
+    /// <summary>
+    /// Events buffered per watcher; a watcher that falls this far behind is ended with Gone (the
+    /// client relists) rather than buffered without bound. Default 1000.
+    /// </summary>
+    public int WatchBufferSize { get; set; } = 1000;
+
+    /// <summary>
+    /// This node's addresses: NodePort and LoadBalancer services listen on each of them at their
+    /// node ports. Default none (no node port listeners); the host passes its <c>--node-address</c> list.
+    /// </summary>
+    public IList<IPAddress> NodeAddresses { get; set; } = [];
+}

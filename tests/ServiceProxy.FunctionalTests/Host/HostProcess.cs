@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ServiceProxy.FunctionalTests.Host;
+
+/// <summary>
+/// The real <c>svcproxy</c> process (<c>dotnet svcproxy.dll run …</c>) on a free loopback admin port,
+/// its output captured, plus the CLI run against it. Every wait is bounded.
+/// </summary>
+internal sealed class HostProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private HostProcess(Process process, string adminUrl)
+    {
+        _process = process;
+        AdminUrl = adminUrl;
+        Http = new HttpClient { BaseAddress = new Uri(adminUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string AdminUrl { get; }
+
+    public HttpClient Http { get; }
+
+    public string Output => string.Join('\n', _output);
+
+    public bool HasExited => _process.HasExited;
+
+    public static string DllPath => Path.Combine(AppContext.BaseDirectory, "svcproxy.dll");
+
+    /// <summary>
+    /// Starts <c>svcproxy run</c> with <paramref name="args"/> plus a free <c>--admin</c> port, its own
+    /// service CIDR (so parallel hosts never share a ClusterIP), NodePorts on 127.0.0.1 only, and waits for /readyz.
+    /// </summary>
+    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true)
+    {
+        var adminPort = Ports.FreeTcpPort();
+        var all = new List<string> { "run", "--admin", $"127.0.0.1:{adminPort}" };
+        var list = args.ToList();
+        if (!list.Contains("--service-cidr"))
+        {
+            all.AddRange(["--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{Random.Shared.Next(0, 256)}.0/24"]);
+        }
+
+        if (!list.Contains("--node-address"))
+        {
+            all.AddRange(["--node-address", "127.0.0.1"]);
+        }
+
+        all.AddRange(list);
+        var host = Start(all, environment);
+        var process = new HostProcess(host, $"http://127.0.0.1:{adminPort}");
+        host.OutputDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
+        host.ErrorDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+        if (waitReady)
+        {
+            await process.WaitReadyAsync();
+        }
+
+        return process;
+    }
+
+    public async Task WaitReadyAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"svcproxy exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync("/readyz", timeout.Token);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"svcproxy not ready within {StartTimeout}:\n{Output}");
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    /// <summary>Waits until the output has a line containing <paramref name="text"/>.</summary>
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        while (!cancellation.IsCancellationRequested)
+        {
+            if (_output.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
+            {
+                return line;
+            }
+
+            await Task.Delay(50, CancellationToken.None);
+        }
+
+        throw new TimeoutException($"no output line with \"{text}\" within {timeout}:\n{Output}");
+    }
+
+    /// <summary>Runs <c>svcproxy ARGS --server ADMIN</c> and returns its exit code and output.</summary>
+    public Task<CliResult> CliAsync(params string[] args) => RunCliAsync([.. args, "--server", AdminUrl]);
+
+    public static async Task<CliResult> RunCliAsync(IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? environment = null)
+    {
+        using var process = Start(args, environment, redirectInput: stdin is not null);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
+
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"svcproxy {string.Join(' ', args)} did not exit within {StartTimeout}");
+        }
+
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Like kill -9: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>SIGTERM, then waits for the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cancellation = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancellation.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits for the process to exit on its own (a refused start).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancellation.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            using var timeout = new CancellationTokenSource(StartTimeout);
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+
+        _process.Dispose();
+    }
+
+    private static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(DllPath);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // Settings of the developer's shell must not leak into the process under test.
+        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(k => k.StartsWith("SVCPROXY_", StringComparison.Ordinal)))
+        {
+            info.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start svcproxy");
+    }
+}
+
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr);
+
+internal static class Ports
+{
+    /// <summary>A TCP port free on 127.0.0.1 right now (bind 0, read, release).</summary>
+    public static int FreeTcpPort(IPAddress? address = null)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(address ?? IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+}

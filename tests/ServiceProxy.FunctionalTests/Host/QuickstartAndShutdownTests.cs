@@ -1,0 +1,34 @@
+namespace ServiceProxy.FunctionalTests.Host;
+
+public sealed class QuickstartAndShutdownTests
+{
+    [Fact]
+    public async Task Quickstart_goes_round_robin_then_sticks_after_the_ClientIP_patch()
+    {
+        var nodePort = Ports.FreeTcpPort();
+
+        var result = await HostProcess.RunCliAsync(["quickstart", "--admin", "127.0.0.1:0", "--node-port", $"{nodePort}", "--backend-port", "0", "--requests", "6", "--exit"]);
+
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        var loops = result.Stdout.Split("/hostname.html; done\n");
+        Assert.Equal(3, loops.Length);
+        var roundRobin = loops[1].Split('\n').Take(6).ToList();
+        var sticky = loops[2].Split('\n').Take(6).ToList();
+        Assert.All(roundRobin.Concat(sticky), name => Assert.Matches("^myapp-deploy-69b47bc96d-[a-z0-9]{5}$", name));
+        Assert.Equal(3, roundRobin.Distinct().Count());
+        Assert.Single(sticky.Distinct());
+        Assert.Contains($"80:{nodePort}/TCP", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("service/myapp patched", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_the_host_cleanly()
+    {
+        await using var host = await HostProcess.StartAsync(["--log-format", "json"]);
+
+        var exitCode = await host.TerminateAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains(host.Output.Split('\n'), line => line.StartsWith('{') && line.Contains("\"Category\"", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections;
+using ServiceProxy.Host.Hosting;
+
+namespace ServiceProxy.Tests.Host;
+
+public sealed class RunConfigurationTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("svcproxy-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Defaults_apply_when_nothing_is_set()
+    {
+        var options = RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), new Hashtable(), _directory);
+
+        Assert.Equal("127.0.0.1:8080", options.Admin);
+        Assert.Equal("127.100.0.0/16", options.ServiceCidr);
+        Assert.Equal((30000, 32767), options.NodePorts);
+        Assert.Empty(options.Filename);
+        Assert.False(options.Watch);
+        Assert.Contains(System.Net.IPAddress.Loopback, options.NodeAddresses);
+    }
+
+    [Fact]
+    public void Command_line_wins_over_environment_which_wins_over_appsettings()
+    {
+        File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """
+            { "Svcproxy": { "Admin": "127.0.0.1:1111", "NodePortRange": "31000-31999", "ServiceCidr": "127.50.0.0/16",
+                            "Filename": ["a.yaml", "b.yaml"], "AccessLog": true, "LogLevel": "Debug" } }
+            """);
+        var environment = new Hashtable
+        {
+            ["SVCPROXY_ADMIN"] = "127.0.0.1:2222",
+            ["SVCPROXY_NODE_PORT_RANGE"] = "32000-32100",
+            ["SVCPROXY_FILENAME"] = "c.yaml",
+            ["SVCPROXY_WATCH"] = "true",
+        };
+        var commandLine = new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["Admin"] = ["127.0.0.1:3333"],
+            ["NodeAddress"] = ["127.0.0.1", "::1"],
+        };
+
+        var options = RunConfiguration.Load(commandLine, environment, _directory);
+
+        Assert.Equal("127.0.0.1:3333", options.Admin); // command line over env over appsettings
+        Assert.Equal((32000, 32100), options.NodePorts); // env over appsettings
+        Assert.Equal("127.50.0.0/16", options.ServiceCidr); // appsettings only
+        Assert.Equal(["c.yaml"], options.Filename); // a list is replaced as a whole
+        Assert.True(options.Watch);
+        Assert.True(options.AccessLog);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, options.MinimumLevel);
+        Assert.Equal(["127.0.0.1", "::1"], options.NodeAddresses.Select(a => a.ToString()));
+    }
+
+    [Theory]
+    [InlineData("Admin", "0.0.0.0:8080", "--admin-token")]
+    [InlineData("Admin", "nonsense", "--admin")]
+    [InlineData("NodePortRange", "32767-30000", "--node-port-range")]
+    [InlineData("LogFormat", "xml", "--log-format")]
+    [InlineData("NodeAddress", "not-an-ip", "--node-address")]
+    public void Invalid_settings_are_refused_with_the_option_named(string property, string value, string mentioned)
+    {
+        var options = RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>> { [property] = [value] }, new Hashtable(), _directory);
+
+        var error = Assert.Throws<FormatException>(options.Validate);
+        Assert.Contains(mentioned, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_non_loopback_admin_address_is_accepted_with_a_token()
+    {
+        var options = RunConfiguration.Load(
+            new Dictionary<string, IReadOnlyList<string>> { ["Admin"] = ["0.0.0.0:8080"], ["AdminToken"] = ["t"] }, new Hashtable(), _directory);
+
+        options.Validate();
+    }
+
+    [Fact]
+    public void Environment_variable_names_follow_the_option_names()
+    {
+        Assert.Equal(
+            ["SVCPROXY_FILENAME", "SVCPROXY_WATCH", "SVCPROXY_NODE_ADDRESS", "SVCPROXY_SERVICE_CIDR", "SVCPROXY_NODE_PORT_RANGE", "SVCPROXY_ADMIN",
+             "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG"],
+            RunConfiguration.Settings.Select(s => s.EnvironmentVariable));
+    }
+}
