@@ -182,7 +182,10 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private void OnAccepted(Socket client)
     {
         Interlocked.Increment(ref _active);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.proxy.HandleAsync(state.client), (proxy: this, client), preferLocal: false);
+
+        // Runs on the accept loop up to the dial's first await (a non-blocking connect), so the
+        // loop is never held by a slow backend, and a new connection costs no thread-pool hop.
+        _ = HandleAsync(client);
     }
 
     private async Task HandleAsync(Socket client)
