@@ -75,10 +75,10 @@ public class TcpRelayBenchmarks
     {
         for (var sent = 0; sent < BytesPerOperation; sent += _message.Length)
         {
-            await _client.SendAsync(_message, SocketFlags.None);
+            await _client.SendAsync(_message.AsMemory(), SocketFlags.None);
         }
 
-        return await _client.ReceiveAsync(_ack, SocketFlags.None);
+        return await _client.ReceiveAsync(_ack.AsMemory(), SocketFlags.None);
     }
 
     /// <summary>Reads everything; after each full <see cref="BytesPerOperation"/> bytes answers one byte.</summary>
@@ -102,12 +102,12 @@ public class TcpRelayBenchmarks
             try
             {
                 int read;
-                while ((read = await connection.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+                while ((read = await connection.ReceiveAsync(buffer.AsMemory(), SocketFlags.None)) > 0)
                 {
                     pending += read;
                     for (; pending >= BytesPerOperation; pending -= BytesPerOperation)
                     {
-                        await connection.SendAsync(ack, SocketFlags.None);
+                        await connection.SendAsync(ack.AsMemory(), SocketFlags.None);
                     }
                 }
             }

@@ -160,6 +160,7 @@ def main() -> int:
     parser.add_argument("--subjects", nargs="*", default=["direct", "haproxy", "haproxy-splice", "nginx", "svcproxy"])
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="svcproxy-compare-"))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     results = Path(args.results)
@@ -197,6 +198,9 @@ def main() -> int:
         "rounds": args.rounds,
         "duration_s": args.duration,
         "idle_connections": args.idle_connections,
+        # A shared machine skews every figure; the load average says how quiet it was.
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
     (out_dir / "raw.json").write_text(json.dumps({"meta": meta, "raw": raw}, indent=2))
     write_report(out_dir, results, meta, raw, FIGURES, PEERS)

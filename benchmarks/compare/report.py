@@ -55,7 +55,8 @@ def write_report(out_dir: Path, results: Path, meta: dict, raw: dict, figures: d
         lines.append(f"| {figure} | {unit} | {' | '.join(cells)} | {ratio_text} | {target_text} | {'yes' if met else ('no' if met is False else '?')} |")
     table = "\n".join(lines)
     header = (f"Run {meta['utc']} on {meta['cpus']} cores ({meta['cpu_model']}), kernel {meta['kernel']}; "
-              f"median of {meta['rounds']} rounds of {meta['duration_s']} s; idle connections: {meta['idle_connections']}.\n\n"
+              f"median of {meta['rounds']} rounds of {meta['duration_s']} s; idle connections: {meta['idle_connections']}; "
+              f"load average (1/5/15 min) before {meta.get('loadavg_before')}, after {meta.get('loadavg_after')}.\n\n"
               f"Command: `{meta['command']}`\n\nVersions: " + ", ".join(f"{k} `{v}`" for k, v in meta["versions"].items()) + "\n")
     (out_dir / "table.md").write_text(header + "\n" + table + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
