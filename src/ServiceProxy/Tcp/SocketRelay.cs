@@ -52,8 +52,13 @@ internal sealed class SocketRelay(TcpProxyOptions options) : ITcpRelay
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
                     sending = true;
-                    to.Shutdown(SocketShutdown.Send);
-                    connection.DirectionCompleted();
+                    if (!connection.DirectionCompleted())
+                    {
+                        // Half-close: the other direction goes on. When it has ended already,
+                        // closing the sockets right after sends this FIN, one syscall fewer.
+                        to.Shutdown(SocketShutdown.Send);
+                    }
+
                     return;
                 }
 

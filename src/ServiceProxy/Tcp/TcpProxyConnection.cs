@@ -80,7 +80,8 @@ internal sealed class TcpProxyConnection
 
     public TimeSpan IdleFor(long now) => _time.GetElapsedTime(Volatile.Read(ref _lastActivity), now);
 
-    public void DirectionCompleted() => Interlocked.Decrement(ref _openDirections);
+    /// <summary>Marks one direction ended; true when it was the last, so both have now ended.</summary>
+    public bool DirectionCompleted() => Interlocked.Decrement(ref _openDirections) == 0;
 
     public void AddBytes(RelayDirection direction, long count) => Interlocked.Add(ref _bytes[(int)direction], count);
 
