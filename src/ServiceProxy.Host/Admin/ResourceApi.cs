@@ -141,7 +141,7 @@ internal static class ResourceApi
                 return live; // A no-op patch writes nothing, so the resourceVersion stays (kubectl prints "(no change)").
             }
 
-            var obj = RequestBody.Decode(context, patched, resource);
+            var obj = RequestBody.Decode(context, patched, resource, patched: true);
             if (obj.Metadata.Name != name || obj.Metadata.NamespaceOrDefault != @namespace)
             {
                 throw new ApiException(ApiStatus.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch"));
