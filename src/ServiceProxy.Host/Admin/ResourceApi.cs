@@ -70,7 +70,15 @@ internal static class ResourceApi
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await PatchAsync(context, store, resource, @namespace, name));
                     break;
                 case "DELETE":
-                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, resource.Delete(store, @namespace, name, WriteOptionsOf(context)));
+                    var deleted = resource.Delete(store, @namespace, name, WriteOptionsOf(context));
+                    if (resource.Kind == "Endpoints")
+                    {
+                        // kube-apiserver returns the deleted object for pods and services, a Success Status for endpoints (clients decode it so).
+                        await ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, SuccessStatus(resource, deleted));
+                        break;
+                    }
+
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, deleted);
                     break;
                 default:
                     throw new ApiException(ApiStatus.MethodNotAllowed(context.Request.Method));
@@ -158,6 +166,15 @@ internal static class ResourceApi
             }
         }
     }
+
+    private static JsonObject SuccessStatus(KubeResource resource, KubeObject deleted) => new()
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Success",
+        ["details"] = new JsonObject { ["name"] = deleted.Metadata.Name, ["kind"] = resource.Plural, ["uid"] = deleted.Metadata.Uid },
+    };
 
     private static KubeObject WithNamespace(KubeObject obj, string @namespace)
     {
