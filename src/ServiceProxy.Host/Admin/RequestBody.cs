@@ -57,8 +57,15 @@ internal static class RequestBody
             throw new ApiException(ApiStatus.BadRequest($"the body of the request must be a JSON object, got {node.GetValueKind()}"));
         }
 
-        var kind = (obj["kind"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? obj["kind"]!.GetValue<string>() : null;
-        if (kind is null)
+        // Like kube-apiserver's decoder, the route's kind and version fill in what the body leaves out
+        // (the C# client, for one, sends objects without them).
+        var kind = resource.Kind;
+        if (obj["kind"] is { } kindNode)
+        {
+            kind = (kindNode as JsonValue)?.GetValueKind() == JsonValueKind.String ? kindNode.GetValue<string>() : string.Empty;
+        }
+
+        if (kind.Length == 0)
         {
             throw new ApiException(ApiStatus.BadRequest($"Object 'Kind' is missing in '{Abbreviate(obj.ToJsonString())}'"));
         }
