@@ -22,6 +22,9 @@ public sealed record ServicePortConfig
     /// <summary>UDP only: a per-service idle timeout (annotation <c>serviceproxy.io/udp-idle-timeout</c>); null: the global default.</summary>
     public TimeSpan? UdpIdleTimeout { get; init; }
 
+    /// <summary>TCP only: send a PROXY protocol header with the client's address to the backend first.</summary>
+    public ProxyProtocolVersion ProxyProtocol { get; init; }
+
     /// <summary>True when the listen side is equal, so listeners can be kept and only the balancer updated.</summary>
     public bool HasSameListeners(ServicePortConfig other) =>
         Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints);
@@ -31,7 +34,8 @@ public sealed record ServicePortConfig
         && HasSameListeners(other)
         && Endpoints.SequenceEqual(other.Endpoints)
         && Affinity == other.Affinity
-        && UdpIdleTimeout == other.UdpIdleTimeout;
+        && UdpIdleTimeout == other.UdpIdleTimeout
+        && ProxyProtocol == other.ProxyProtocol;
 
     public override int GetHashCode() => HashCode.Combine(Key, ListenEndPoints.Length, Endpoints.Length, Affinity);
 }

@@ -27,6 +27,9 @@ internal static partial class Log
     [LoggerMessage(306, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/udp-idle-timeout \"{Value}\": not a positive Go duration such as 5s, 500ms or 1m30s")]
     public static partial void InvalidUdpIdleTimeout(ILogger logger, string key, string value);
 
+    [LoggerMessage(312, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/proxy-protocol \"{Value}\": use v1, v2 or none")]
+    public static partial void InvalidProxyProtocol(ILogger logger, string key, string value);
+
     [LoggerMessage(307, LogLevel.Warning, "Service {Key}: ignoring {Field} \"{Value}\": not an IP address")]
     public static partial void InvalidServiceAddress(ILogger logger, string key, string field, string value);
 

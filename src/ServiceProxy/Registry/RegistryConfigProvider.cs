@@ -22,6 +22,9 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     /// <summary>Annotation with a per-service UDP idle timeout as a Go duration (<c>30s</c>, <c>2m</c>).</summary>
     public const string UdpIdleTimeoutAnnotation = ServicePortConfigBuilder.UdpIdleTimeoutAnnotation;
 
+    /// <summary>Annotation <c>serviceproxy.io/proxy-protocol: v1|v2</c>: TCP backends get a PROXY protocol header with the client's address.</summary>
+    public const string ProxyProtocolAnnotation = ServicePortConfigBuilder.ProxyProtocolAnnotation;
+
     private readonly IObjectStore _store;
     private readonly IReadOnlyList<IPAddress> _nodeAddresses;
     private readonly ILogger _logger;

@@ -16,6 +16,8 @@ internal static class ServicePortConfigBuilder
 {
     public const string UdpIdleTimeoutAnnotation = "serviceproxy.io/udp-idle-timeout";
 
+    public const string ProxyProtocolAnnotation = "serviceproxy.io/proxy-protocol";
+
     public static ImmutableArray<ServicePortConfig> Build(Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger)
     {
         var spec = service.Spec;
@@ -36,6 +38,7 @@ internal static class ServicePortConfigBuilder
             ? AffinityConfig.ForClientIP(spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds ?? SessionAffinities.DefaultTimeoutSeconds)
             : AffinityConfig.None;
         var udpIdleTimeout = UdpIdleTimeout(service, logger);
+        var proxyProtocol = ProxyProtocol(service, logger);
 
         var ports = ImmutableArray.CreateBuilder<ServicePortConfig>(spec.Ports.Count);
         foreach (var port in spec.Ports)
@@ -64,6 +67,7 @@ internal static class ServicePortConfigBuilder
                 Endpoints = Sorted(ReadyEndpoints(endpoints, port)),
                 Affinity = affinity,
                 UdpIdleTimeout = protocol == TransportProtocol.Udp ? udpIdleTimeout : null,
+                ProxyProtocol = protocol == TransportProtocol.Tcp ? proxyProtocol : ProxyProtocolVersion.None,
             });
         }
 
@@ -107,6 +111,27 @@ internal static class ServicePortConfigBuilder
 
         Log.InvalidUdpIdleTimeout(logger, service.Key, text!);
         return null;
+    }
+
+    private static ProxyProtocolVersion ProxyProtocol(Service service, ILogger logger)
+    {
+        if (service.Metadata.Annotations?.TryGetValue(ProxyProtocolAnnotation, out var text) != true)
+        {
+            return ProxyProtocolVersion.None;
+        }
+
+        switch (text?.Trim().ToLowerInvariant())
+        {
+            case "v1":
+                return ProxyProtocolVersion.V1;
+            case "v2":
+                return ProxyProtocolVersion.V2;
+            case "" or "none" or "false":
+                return ProxyProtocolVersion.None;
+            default:
+                Log.InvalidProxyProtocol(logger, service.Key, text!);
+                return ProxyProtocolVersion.None;
+        }
     }
 
     private static List<IPAddress> Addresses(IEnumerable<string?> values, string key, string field, ILogger logger)

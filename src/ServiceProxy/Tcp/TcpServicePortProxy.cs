@@ -112,8 +112,9 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
     public void Update(ServicePortConfig config)
     {
-        _config = config;
+        // Balancer first: once Config shows the new set, every new connection already uses it.
         _balancer.Update(config.Endpoints, config.Affinity);
+        _config = config;
     }
 
     public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
@@ -211,6 +212,12 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             if (!connection.AttachBackend(dial.Socket, dial.Endpoint!, tags))
             {
                 return;
+            }
+
+            var proxyProtocol = _config.ProxyProtocol;
+            if (proxyProtocol != ProxyProtocolVersion.None)
+            {
+                await ProxyProtocolHeader.SendAsync(dial.Socket, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
             }
 
             _metrics.TcpConnectionOpened(tags);

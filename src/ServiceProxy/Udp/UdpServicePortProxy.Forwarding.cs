@@ -46,7 +46,7 @@ internal sealed partial class UdpServicePortProxy
 
         if (send.IsCompletedSuccessfully)
         {
-            _ = send.Result;
+            CompletedValueTask.Consume(send);
             CountToEndpoint(session, datagram.Length);
             return default;
         }
@@ -146,7 +146,7 @@ internal sealed partial class UdpServicePortProxy
 
         if (send.IsCompletedSuccessfully)
         {
-            _ = send.Result;
+            CompletedValueTask.Consume(send);
             CountToClient(session, datagram.Length);
             return default;
         }

@@ -136,8 +136,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         var removed = new List<UdpSession>();
         lock (_lifecycle)
         {
-            _config = config;
             _balancer.Update(config.Endpoints, config.Affinity);
+            _config = config;
 
             // Sessions (and unreachable markers) of vanished endpoints go now; their clients'
             // next datagram is balanced over the new set. IsCurrentEndpoint is checked on insert

@@ -136,6 +136,34 @@ public sealed class RegistryConfigProviderTests
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("\"soon\"", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("v1", ProxyProtocolVersion.V1)]
+    [InlineData("V2", ProxyProtocolVersion.V2)]
+    [InlineData("none", ProxyProtocolVersion.None)]
+    public void Proxy_protocol_annotation_applies_to_tcp_ports(string value, ProxyProtocolVersion expected)
+    {
+        var (store, provider, _) = Create();
+        using var _p = provider;
+        var annotated = Service("web", null, Port(80, "http", Protocols.Tcp), Port(53, "dns", Protocols.Udp));
+        store.Create(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.ProxyProtocolAnnotation] = value } } });
+
+        var ports = provider.GetConfig().Ports;
+        Assert.Equal(expected, ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp).ProxyProtocol);
+        Assert.Equal(ProxyProtocolVersion.None, ports.Single(p => p.Key.Protocol == TransportProtocol.Udp).ProxyProtocol);
+    }
+
+    [Fact]
+    public void A_bad_proxy_protocol_annotation_is_ignored_with_a_warning()
+    {
+        var (store, provider, logger) = Create();
+        using var _p = provider;
+        var annotated = Service("web", null, Port(80));
+        store.Create(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.ProxyProtocolAnnotation] = "v3" } } });
+
+        Assert.Equal(ProxyProtocolVersion.None, Assert.Single(provider.GetConfig().Ports).ProxyProtocol);
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("\"v3\"", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Headless_external_name_and_sctp_ports_are_not_proxied()
     {
