@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using ServiceProxy.FunctionalTests.Host;
+using ServiceProxy.FunctionalTests.Infrastructure;
 
 namespace ServiceProxy.FunctionalTests.Kubectl;
 
@@ -42,26 +43,7 @@ internal sealed class Kubectl : IDisposable
     public async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin)
     {
         using var process = Start(args, stdin is not null);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-        }
-
-        using var timeout = new CancellationTokenSource(ProcessTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl {string.Join(' ', args)} did not exit within {ProcessTimeout}");
-        }
-
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        return await ProcessRunner.RunToExitAsync(process, stdin, ProcessTimeout, $"kubectl {string.Join(' ', args)}");
     }
 
     /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>); the caller reads its output and kills it by PID.</summary>
