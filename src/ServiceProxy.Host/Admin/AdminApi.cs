@@ -30,6 +30,10 @@ internal static class AdminApi
 
         app.MapHealthApi();
         app.MapDiscoveryApi();
+        app.MapOpenApiDocuments();
+        app.MapNamespacesApi();
+        app.MapEventsApi();
+        app.MapEndpointSliceApi();
         app.MapResourceApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapFallback((HttpContext context) => ApiResponses.WriteStatusAsync(context, ApiStatus.ResourceNotFound()));

@@ -55,7 +55,6 @@ internal static class ApiResponses
             return Task.CompletedTask;
         }
 
-        context.Response.Headers.Remove("Warning");
         return WriteAsync(context, status.Code, status, typeof(ApiStatus));
     }
 

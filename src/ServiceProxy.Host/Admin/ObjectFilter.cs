@@ -51,9 +51,11 @@ internal sealed class ObjectFilter
         return new ObjectFilter(labels, fields);
     }
 
-    public bool Matches(KubeObject obj) =>
-        _labels.Matches(obj.Metadata.Labels)
-        && _fields.All(f => (f.Field == "metadata.name" ? obj.Metadata.Name : obj.Metadata.NamespaceOrDefault) == f.Value == f.Equal);
+    public bool Matches(KubeObject obj) => Matches(obj.Metadata);
+
+    public bool Matches(ObjectMeta metadata) =>
+        _labels.Matches(metadata.Labels)
+        && _fields.All(f => (f.Field == "metadata.name" ? metadata.Name : metadata.NamespaceOrDefault) == f.Value == f.Equal);
 
     private static IEnumerable<string> Split(StringValues values) =>
         values.SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using Microsoft.Net.Http.Headers;
 using ServiceProxy.Host.Serialization;
 using ServiceProxy.Model;
@@ -22,8 +21,6 @@ internal static class RequestBody
 
     public static readonly string[] PatchMediaTypes =
         ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
-
-    private static readonly JsonSerializerOptions Strict = new(KubeJson.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
     /// <summary>The body as JSON; <paramref name="allowed"/> lists the media types this request may use.</summary>
     public static async Task<JsonNode> ReadJsonAsync(HttpRequest request, IReadOnlyList<string> allowed, CancellationToken cancellationToken)
@@ -49,17 +46,26 @@ internal static class RequestBody
 
     /// <summary>
     /// Binds <paramref name="node"/> to <paramref name="resource"/>'s type. The <c>fieldValidation</c>
-    /// query parameter decides what unknown fields do: Strict refuses, Warn (default) adds a Warning header.
+    /// query parameter decides what unknown fields do: Strict refuses (400, kube-apiserver's strict
+    /// decoding message), Warn (default) adds one Warning header per field, Ignore drops them.
+    /// <paramref name="patched"/> says the object is the result of a patch, whose message has no "cannot be handled" prefix.
     /// </summary>
-    public static KubeObject Decode(HttpContext context, JsonNode node, KubeResource resource)
+    public static KubeObject Decode(HttpContext context, JsonNode node, KubeResource resource, bool patched = false)
     {
         if (node is not JsonObject obj)
         {
             throw new ApiException(ApiStatus.BadRequest($"the body of the request must be a JSON object, got {node.GetValueKind()}"));
         }
 
-        var kind = (obj["kind"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? obj["kind"]!.GetValue<string>() : null;
-        if (kind is null)
+        // Like kube-apiserver's decoder, the route's kind and version fill in what the body leaves out
+        // (the C# client, for one, sends objects without them).
+        var kind = resource.Kind;
+        if (obj["kind"] is { } kindNode)
+        {
+            kind = (kindNode as JsonValue)?.GetValueKind() == JsonValueKind.String ? kindNode.GetValue<string>() : string.Empty;
+        }
+
+        if (kind.Length == 0)
         {
             throw new ApiException(ApiStatus.BadRequest($"Object 'Kind' is missing in '{Abbreviate(obj.ToJsonString())}'"));
         }
@@ -81,37 +87,27 @@ internal static class RequestBody
             throw new ApiException(ApiStatus.BadRequest($"fieldValidation parameter unsupported: {validation}; valid values are Strict, Warn, Ignore"));
         }
 
-        try
+        if (validation != "Ignore" && UnknownFields.Find(obj, resource.ClrType) is { Count: > 0 } unknown)
         {
-            if (validation != "Ignore" && UnknownField(obj, resource) is { } unknown)
+            if (validation == "Strict")
             {
-                if (validation == "Strict")
-                {
-                    throw new ApiException(ApiStatus.BadRequest($"strict decoding error: unknown field \"{unknown}\""));
-                }
-
-                context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{unknown}\\\"\"");
+                var message = UnknownFields.Message(unknown);
+                throw new ApiException(ApiStatus.BadRequest(patched ? message : $"{kind} in version \"v1\" cannot be handled as a {resource.Kind}: {message}"));
             }
 
+            foreach (var field in unknown)
+            {
+                context.Response.Headers.Append("Warning", UnknownFields.Warning(field));
+            }
+        }
+
+        try
+        {
             return resource.Deserialize(obj, KubeJson.Options);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            throw new ApiException(ApiStatus.BadRequest($"the body of the request could not be decoded into {resource.Kind}: {e.Message}"));
-        }
-    }
-
-    private static string? UnknownField(JsonObject obj, KubeResource resource)
-    {
-        try
-        {
-            _ = resource.Deserialize(obj, Strict);
-            return null;
-        }
-        catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
-        {
-            var path = e.Path ?? string.Empty;
-            return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+            throw new ApiException(ApiStatus.BadRequest($"{kind} in version \"v1\" cannot be handled as a {resource.Kind}: {e.Message}"));
         }
     }
 

@@ -70,7 +70,15 @@ internal static class ResourceApi
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await PatchAsync(context, store, resource, @namespace, name));
                     break;
                 case "DELETE":
-                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, resource.Delete(store, @namespace, name, WriteOptionsOf(context)));
+                    var deleted = resource.Delete(store, @namespace, name, WriteOptionsOf(context));
+                    if (resource.Kind == "Endpoints")
+                    {
+                        // kube-apiserver returns the deleted object for pods and services, a Success Status for endpoints (clients decode it so).
+                        await ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, SuccessStatus(resource, deleted));
+                        break;
+                    }
+
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, deleted);
                     break;
                 default:
                     throw new ApiException(ApiStatus.MethodNotAllowed(context.Request.Method));
@@ -141,7 +149,7 @@ internal static class ResourceApi
                 return live; // A no-op patch writes nothing, so the resourceVersion stays (kubectl prints "(no change)").
             }
 
-            var obj = RequestBody.Decode(context, patched, resource);
+            var obj = RequestBody.Decode(context, patched, resource, patched: true);
             if (obj.Metadata.Name != name || obj.Metadata.NamespaceOrDefault != @namespace)
             {
                 throw new ApiException(ApiStatus.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch"));
@@ -158,6 +166,15 @@ internal static class ResourceApi
             }
         }
     }
+
+    private static JsonObject SuccessStatus(KubeResource resource, KubeObject deleted) => new()
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Success",
+        ["details"] = new JsonObject { ["name"] = deleted.Metadata.Name, ["kind"] = resource.Plural, ["uid"] = deleted.Metadata.Uid },
+    };
 
     private static KubeObject WithNamespace(KubeObject obj, string @namespace)
     {

@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using ServiceProxy.Model;
+using ServiceProxy.Host.Printing;
 using ServiceProxy.Registry;
 
 namespace ServiceProxy.Host.Admin;
@@ -18,66 +16,49 @@ internal static class WatchApi
     {
         var filter = ObjectFilter.FromQuery(context.Request.Query, name);
         var from = ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
-        var timeout = ParseTimeout(context.Request.Query["timeoutSeconds"].ToString());
-
-        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        if (timeout is { } t)
-        {
-            cancellation.CancelAfter(t);
-        }
-
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
-        await context.Response.StartAsync(context.RequestAborted);
-
-        if (from is null)
-        {
-            var (items, listVersion) = resource.List(store, @namespace);
-            foreach (var obj in items.Where(filter.Matches))
-            {
-                await WriteEventAsync(context, "ADDED", JsonSerializer.SerializeToNode(obj, obj.GetType(), KubeJson.Options), cancellation.Token);
-            }
-
-            from = listVersion;
-        }
-
+        using var stream = await WatchStream.StartAsync(context, ResourceTables.Columns(resource.Kind));
         try
         {
-            await foreach (var change in store.WatchAsync(resource.Kind, @namespace, from.Value, cancellation.Token))
+            if (from is null)
+            {
+                var (items, listVersion) = resource.List(store, @namespace);
+                foreach (var obj in items.Where(filter.Matches))
+                {
+                    await stream.WriteAsync("ADDED", obj);
+                }
+
+                from = listVersion;
+            }
+
+            await foreach (var change in store.WatchAsync(resource.Kind, @namespace, from.Value, stream.Token))
             {
                 if (change.Object.Kind != resource.Kind || !filter.Matches(change.Object))
                 {
                     continue;
                 }
 
-                var type = change.Type switch
-                {
-                    WatchEventType.Added => "ADDED",
-                    WatchEventType.Modified => "MODIFIED",
-                    _ => "DELETED",
-                };
-                await WriteEventAsync(context, type, JsonSerializer.SerializeToNode(change.Object, change.Object.GetType(), KubeJson.Options), cancellation.Token);
+                await stream.WriteAsync(EventType(change.Type), change.Object);
             }
         }
         catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Gone)
         {
-            await WriteEventAsync(context, "ERROR", JsonSerializer.SerializeToNode(ApiStatus.Expired(e.Message), KubeJson.Options), cancellation.Token);
+            await stream.WriteErrorAsync(ApiStatus.Expired(e.Message));
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (stream.Token.IsCancellationRequested)
         {
             // Timeout, client gone, or shutting down: the stream just ends, as kube-apiserver's does.
         }
     }
 
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonNode? obj, CancellationToken cancellationToken)
+    public static string EventType(WatchEventType type) => type switch
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = obj }.ToJsonString() + "\n";
-        await context.Response.WriteAsync(line, cancellationToken);
-        await context.Response.Body.FlushAsync(cancellationToken);
-    }
+        WatchEventType.Added => "ADDED",
+        WatchEventType.Modified => "MODIFIED",
+        _ => "DELETED",
+    };
 
-    private static long? ParseResourceVersion(string text)
+    /// <summary>A watch's <c>resourceVersion</c>: null (or "0") means "start with the current state".</summary>
+    public static long? ParseResourceVersion(string text)
     {
         if (text is "" or "0")
         {
@@ -87,17 +68,5 @@ internal static class WatchApi
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
             ? version
             : throw new ApiException(ApiStatus.BadRequest($"invalid resource version \"{text}\""));
-    }
-
-    private static TimeSpan? ParseTimeout(string text)
-    {
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new ApiException(ApiStatus.BadRequest($"invalid timeoutSeconds \"{text}\""));
     }
 }

@@ -25,6 +25,8 @@ public sealed record ObjectMeta
 
     public long? Generation { get; init; }
 
+    /// <summary>Written in UTC as RFC 3339 with second precision (<c>2024-01-02T03:04:05Z</c>), like Kubernetes.</summary>
+    [JsonConverter(typeof(KubeTimeJsonConverter))]
     public DateTimeOffset? CreationTimestamp { get; init; }
 
     [JsonIgnore]

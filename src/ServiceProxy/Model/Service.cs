@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ServiceProxy.Model;
 
 /// <summary>A Kubernetes core/v1 Service.</summary>
@@ -56,7 +58,8 @@ public sealed record ServicePort
     /// <summary>Defaults to <see cref="Port"/>.</summary>
     public IntOrString? TargetPort { get; init; }
 
-    /// <summary>0 when absent; allocated for NodePort and LoadBalancer services.</summary>
+    /// <summary>0 when absent; allocated for NodePort and LoadBalancer services. Not written when 0, as Kubernetes omits it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int NodePort { get; init; }
 
     public string? AppProtocol { get; init; }

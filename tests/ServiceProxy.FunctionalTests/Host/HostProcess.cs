@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ServiceProxy.FunctionalTests.Infrastructure;
 
 namespace ServiceProxy.FunctionalTests.Host;
 
@@ -122,26 +123,7 @@ internal sealed class HostProcess : IAsyncDisposable
     public static async Task<CliResult> RunCliAsync(IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? environment = null)
     {
         using var process = Start(args, environment, redirectInput: stdin is not null);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-        }
-
-        using var timeout = new CancellationTokenSource(StartTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"svcproxy {string.Join(' ', args)} did not exit within {StartTimeout}");
-        }
-
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        return await ProcessRunner.RunToExitAsync(process, stdin, StartTimeout, $"svcproxy {string.Join(' ', args)}");
     }
 
     /// <summary>Like kill -9: no shutdown code runs.</summary>

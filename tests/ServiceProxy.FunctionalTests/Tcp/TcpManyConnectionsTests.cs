@@ -40,7 +40,8 @@ public sealed class TcpManyConnectionsTests(ITestOutputHelper output)
         var perConnection = (heapHeld - heapBefore) / Connections;
         output.WriteLine($"descriptors {descriptorsBefore} -> {descriptorsHeld} -> {ProcessResources.OpenDescriptors()}; " +
                          $"heap {heapBefore >> 10} KiB -> {heapHeld >> 10} KiB ({perConnection} B per connection, proxy and backend) -> {heapAfter >> 10} KiB");
-        Assert.InRange(descriptorsHeld - descriptorsBefore, 3 * Connections, 3 * Connections + 100); // client side, backend side, backend's own
+        // Client side, backend side, backend's own; other tests' sockets may still be closing meanwhile.
+        Assert.InRange(descriptorsHeld - descriptorsBefore, 3 * Connections - 200, 3 * Connections + 100);
         Assert.InRange(perConnection, 0, 32 * 1024); // a held 64 KiB buffer per direction would be 128 KiB (seen: ~6 KB socket, ~15 KB pipelines)
         Assert.InRange(heapAfter - heapBefore, long.MinValue, 16L << 20);
     }

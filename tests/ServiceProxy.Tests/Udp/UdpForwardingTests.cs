@@ -13,7 +13,10 @@ public sealed class UdpForwardingTests
     public async Task Forwarding_on_an_open_session_allocates_nothing_per_datagram()
     {
         const int Datagrams = 10_000;
-        await using var port = await UdpTestPort.StartAsync();
+
+        // A silent endpoint: echoed replies would make the session's loop send on the listen socket
+        // at the same time as this test, and the runtime allocates an operation for a contended send.
+        await using var port = await UdpTestPort.StartAsync(echo: false);
         var listener = port.Proxy.Listeners[0];
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -41,9 +44,7 @@ public sealed class UdpForwardingTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, pending);
-        // The smallest object is 24 bytes, so any per-datagram allocation shows as ≥ 480 KB here;
-        // the slack covers one-off runtime allocations on this thread (tiering, timers).
-        Assert.True(allocated < 8 * 1024, $"{allocated} bytes for {2 * Datagrams} datagrams");
+        Assert.True(allocated < 1024, $"{allocated} bytes for {2 * Datagrams} datagrams");
         Assert.Equal(Datagrams + 101, session.DatagramsToEndpoint);
         Assert.Equal(Datagrams + 100, session.DatagramsToClient);
         Assert.Equal(1, port.Proxy.SessionCount);

@@ -15,11 +15,11 @@ internal sealed class UdpTestPort : IAsyncDisposable
     private readonly Socket _echo;
     private readonly Task _echoLoop;
 
-    private UdpTestPort(ServiceProxyOptions options, ILogger? logger)
+    private UdpTestPort(ServiceProxyOptions options, ILogger? logger, bool echo)
     {
         _echo = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _echo.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _echoLoop = EchoAsync(_echo);
+        _echoLoop = echo ? EchoAsync(_echo) : Task.CompletedTask;
         Meters = new TestMeterFactory();
         Metrics = new ServiceProxyMetrics(Meters);
         Config = new ServicePortConfig
@@ -41,9 +41,10 @@ internal sealed class UdpTestPort : IAsyncDisposable
 
     public IPEndPoint EndPoint => Proxy.Status.Listening[0];
 
-    public static async Task<UdpTestPort> StartAsync(ServiceProxyOptions? options = null, ILogger? logger = null)
+    /// <param name="echo">False: the endpoint never answers, so nothing but the test sends on the proxy's sockets.</param>
+    public static async Task<UdpTestPort> StartAsync(ServiceProxyOptions? options = null, ILogger? logger = null, bool echo = true)
     {
-        var port = new UdpTestPort(options ?? new ServiceProxyOptions(), logger);
+        var port = new UdpTestPort(options ?? new ServiceProxyOptions(), logger, echo);
         await port.Proxy.StartAsync(CancellationToken.None);
         return port;
     }

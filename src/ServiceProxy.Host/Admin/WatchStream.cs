@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ServiceProxy.Host.Printing;
+using ServiceProxy.Model;
+
+namespace ServiceProxy.Host.Admin;
+
+/// <summary>
+/// The response side of a watch: newline-delimited <c>{"type":…,"object":…}</c> events, each flushed.
+/// When the client asked for a Table (kubectl get -w), each object is a one-row Table; only the
+/// first carries column definitions, which kubectl keeps for the rows after it.
+/// </summary>
+internal sealed class WatchStream : IDisposable
+{
+    private readonly HttpContext _context;
+    private readonly IReadOnlyList<TableColumn>? _columns;
+    private readonly CancellationTokenSource _cancellation;
+    private bool _columnsSent;
+
+    private WatchStream(HttpContext context, IReadOnlyList<TableColumn>? columns, CancellationTokenSource cancellation)
+    {
+        _context = context;
+        _columns = columns;
+        _cancellation = cancellation;
+    }
+
+    /// <summary>Ends with the client, the host, or <c>timeoutSeconds</c>, whichever comes first.</summary>
+    public CancellationToken Token => _cancellation.Token;
+
+    /// <summary>
+    /// Sends the response headers at once (a watch with nothing to report must still look alive), and
+    /// returns the stream; <paramref name="columns"/> are the Table columns if the client asked for a Table.
+    /// </summary>
+    public static async Task<WatchStream> StartAsync(HttpContext context, IReadOnlyList<TableColumn> columns)
+    {
+        var timeout = ParseTimeout(context.Request.Query["timeoutSeconds"].ToString());
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        if (timeout is { } t)
+        {
+            cancellation.CancelAfter(t);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        await context.Response.StartAsync(context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        return new WatchStream(context, TableResponses.IsTableRequested(context.Request) ? columns : null, cancellation);
+    }
+
+    /// <summary>A store object's event.</summary>
+    public Task WriteAsync(string type, KubeObject obj)
+    {
+        var json = JsonSerializer.SerializeToNode(obj, obj.GetType(), KubeJson.Options)!.AsObject();
+        return WriteAsync(type, json, () => ResourceTables.Cells(obj, _context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()));
+    }
+
+    /// <summary>An event about <paramref name="obj"/>; <paramref name="cells"/> makes its Table row when one was asked for.</summary>
+    public async Task WriteAsync(string type, JsonObject obj, Func<IReadOnlyList<string>> cells)
+    {
+        JsonNode payload = obj.Parent is null ? obj : obj.DeepClone();
+        if (_columns is not null)
+        {
+            var resourceVersion = obj["metadata"]?["resourceVersion"]?.GetValue<string>();
+            payload = TableResponses.Build(_context, _columnsSent ? [] : _columns, [new TableRow(cells(), obj)], resourceVersion);
+            _columnsSent = true;
+        }
+
+        await WriteLineAsync(type, payload);
+    }
+
+    /// <summary>The ERROR event that ends a watch (e.g. 410 Expired): its object is a Status, never a Table.</summary>
+    public Task WriteErrorAsync(ApiStatus status) => WriteLineAsync("ERROR", JsonSerializer.SerializeToNode(status, KubeJson.Options));
+
+    public void Dispose() => _cancellation.Dispose();
+
+    private async Task WriteLineAsync(string type, JsonNode? obj)
+    {
+        var line = new JsonObject { ["type"] = type, ["object"] = obj }.ToJsonString() + "\n";
+        await _context.Response.WriteAsync(line, Token);
+        await _context.Response.Body.FlushAsync(Token);
+    }
+
+    private static TimeSpan? ParseTimeout(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ApiException(ApiStatus.BadRequest($"invalid timeoutSeconds \"{text}\""));
+    }
+}
