@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""One subject, one figure, plus the CPU the proxy spent per operation (user + system time of its
+processes / operations). On a shared machine the rate swings with everyone else's load; CPU per
+operation moves much less, so it is what engine changes were judged by during development.
+
+Usage (after run.sh has published svcproxy once):
+  python3 benchmarks/compare/cpu_per_op.py --svcproxy benchmarks/results/tmp/svcproxy/svcproxy \
+      --subject svcproxy --figure keepalive --duration 5
+Figures: new_conn keepalive tcp_pingpong udp_pingpong tcp_gbps_1 tcp_gbps_8.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import compare
+from subjects import make_subjects
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--svcproxy", required=True)
+    parser.add_argument("--subject", default="svcproxy")
+    parser.add_argument("--figure", default="keepalive")
+    parser.add_argument("--duration", type=int, default=5)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="svcproxy-cpu-"))
+    subjects, backends = make_subjects(work, Path(args.svcproxy), [args.subject])
+    subject, d = subjects[0], args.duration
+    try:
+        backends.start()
+        subject.start()
+        subject.wait_ready()
+        pids = subject.pids()
+        before = cpu_seconds(pids)
+        if args.figure in ("new_conn", "keepalive"):
+            rate = compare.wrk(*subject.endpoint("http"), args.figure == "new_conn", d)
+            ops, text = rate * d, f"{rate:.0f}/s"
+        elif args.figure in ("tcp_pingpong", "udp_pingpong"):
+            avg, p99 = compare.sockperf(*subject.endpoint("sockperf_tcp" if args.figure == "tcp_pingpong" else "sockperf_udp"),
+                                        args.figure == "udp_pingpong", d)
+            ops, text = d / (avg * 1e-6), f"avg {avg:.1f} µs p99 {p99:.1f} µs"
+        else:
+            gbps = compare.iperf(*subject.endpoint("iperf"), 8 if args.figure.endswith("8") else 1, d)
+            ops, text = gbps * 1e9 / 8 / 65536 * d, f"{gbps:.2f} Gbit/s (operation: 64 KiB)"
+        used = cpu_seconds(pids) - before
+        print(f"{args.subject} {args.figure}: {text}; proxy CPU {used / ops * 1e6:.1f} µs per operation")
+    finally:
+        subject.stop()
+        backends.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
