@@ -1,14 +1,17 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using ServiceProxy.FunctionalTests.Tcp;
 
 namespace ServiceProxy.FunctionalTests.Benchmarks;
 
 /// <summary>
 /// Keeps benchmarks/ServiceProxy.Benchmarks compiling and running: every benchmark runs once
 /// (BenchmarkDotNet's Dry job, in this build's configuration, in process) and must report a
-/// measurement. No timing is asserted.
+/// measurement. No timing is asserted. The benchmarks saturate the CPU and loopback for a few
+/// seconds, so they run alone, not beside tests that count on timely datagrams.
 /// </summary>
+[Collection(nameof(ExclusiveCollection))]
 public sealed class BenchmarkSmokeTests
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
