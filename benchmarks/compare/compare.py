@@ -35,17 +35,6 @@ def run(cmd: list[str], timeout: float) -> str:
     return proc.stdout
 
 
-def wait_port(host: str, port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{host}:{port} did not open within {timeout}s")
-
-
 # ---- figures -------------------------------------------------------------------------------
 
 def iperf(host: str, port: int, streams: int, duration: int) -> float:
