@@ -68,6 +68,7 @@ internal static class QuickstartCommand
             Say("$ svcproxy get svc");
             Print(TablePrinter.Print("Service", store.List<Service>(ObjectMeta.DefaultNamespace).Items, DateTimeOffset.UtcNow));
 
+            await WaitUntilListeningAsync(app.Services.GetRequiredService<ServiceProxyServer>(), nodePort, cancellationToken);
             await CurlLoopAsync(nodePort, requests, cancellationToken);
 
             Say("$ svcproxy patch svc myapp -p '{\"spec\":{\"sessionAffinity\":\"ClientIP\"}}'");
@@ -119,6 +120,20 @@ internal static class QuickstartCommand
             {
                 Print($"curl: {e.Message}\n");
             }
+        }
+    }
+
+    /// <summary>The data plane binds a new service's listeners asynchronously (milliseconds) after the write; bounded at 10 s.</summary>
+    private static async Task WaitUntilListeningAsync(ServiceProxyServer server, int nodePort, CancellationToken cancellationToken)
+    {
+        for (var waited = 0; waited < 10_000; waited += 10)
+        {
+            if (server.GetStatus().Any(port => port.Listening.Any(endPoint => endPoint.Port == nodePort)))
+            {
+                return;
+            }
+
+            await Task.Delay(10, cancellationToken);
         }
     }
 
