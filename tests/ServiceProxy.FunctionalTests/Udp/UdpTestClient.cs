@@ -7,7 +7,8 @@ namespace ServiceProxy.FunctionalTests.Udp;
 /// <summary>A loopback client socket on port 0 of <paramref name="address"/>.</summary>
 internal sealed class UdpTestClient(string address = "127.0.0.1") : IDisposable
 {
-    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(5);
+    // Generous: a reply that never comes fails all the same, and CI runs many socket tests at once.
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(15);
 
     private readonly byte[] _buffer = new byte[65536];
 
