@@ -38,8 +38,28 @@ internal sealed class UdpListener
 
     public void Start() => _loop = ReceiveLoopAsync();
 
-    public ValueTask<int> SendToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client) =>
-        _socket.SendToAsync(datagram, SocketFlags.None, client);
+    /// <summary>Sends an endpoint's answer to <paramref name="client"/>; every session of this listener calls it, concurrently.</summary>
+    /// <remarks>
+    /// .NET 10's <c>Socket.SendToAsync(…, SocketAddress, …)</c> clears its cached event args' address in a
+    /// <c>finally</c>, after a synchronous completion may already have handed those args to another
+    /// thread's send on the same socket; that send then throws NullReferenceException, or
+    /// ArgumentException "Null is not a valid value for e.RemoteEndPoint", before any syscall. Nothing was sent, so sending again is correct (seen about once per 10 000 concurrent
+    /// answers in UdpDatagramTests.Many_clients_get_every_answer, which lost the answer before this).
+    /// </remarks>
+    public ValueTask<int> SendToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return _socket.SendToAsync(datagram, SocketFlags.None, client);
+            }
+            catch (Exception ex) when (attempt < 4 && ex is NullReferenceException or ArgumentException { ParamName: "e" })
+            {
+                // The runtime race above: retry with another (or a fresh) set of event args.
+            }
+        }
+    }
 
     /// <summary>Closes the socket and waits for the receive loop to end.</summary>
     public Task StopAsync()
