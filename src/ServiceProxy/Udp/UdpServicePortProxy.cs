@@ -136,8 +136,10 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         var removed = new List<UdpSession>();
         lock (_lifecycle)
         {
-            _balancer.Update(config.Endpoints, config.Affinity);
+            // Config first: OpenSession refuses a pick outside _config.Endpoints (and retries), so
+            // while the balancer still holds the old set no session to a vanished endpoint is added.
             _config = config;
+            _balancer.Update(config.Endpoints, config.Affinity);
 
             // Sessions (and unreachable markers) of vanished endpoints go now; their clients'
             // next datagram is balanced over the new set. IsCurrentEndpoint is checked on insert

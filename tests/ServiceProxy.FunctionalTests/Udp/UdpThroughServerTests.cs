@@ -46,7 +46,7 @@ public sealed class UdpThroughServerTests
             using var client = new UdpTestClient(); // a new source port: a new session, balanced afresh
             try
             {
-                if (await client.AskAsync(listen, "probe") == id)
+                if (await client.AskWithRetriesAsync(listen, "probe") == id)
                 {
                     return true;
                 }
