@@ -181,7 +181,8 @@ stream {{
     return Subject("nginx", HOST, front, Process("nginx", ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-e", "stderr"], work / "nginx.log"))
 
 
-def _svcproxy(work: Path, backends: Backends, binary: Path) -> Subject:
+def _svcproxy(work: Path, backends: Backends, binary: Path, engine: str = "splice") -> Subject:
+    name = "svcproxy" if engine == "splice" else f"svcproxy-{engine}"
     front = {role: free_port() for role in ROLES}
     ports = "\n".join(
         f"  - {{name: {role.replace('_', '-')}, protocol: {'UDP' if role == 'sockperf_udp' else 'TCP'}, port: {front[role]}, targetPort: {backends.ports[role]}}}"
@@ -189,7 +190,7 @@ def _svcproxy(work: Path, backends: Backends, binary: Path) -> Subject:
     endpoint_ports = "\n".join(
         f"  - {{name: {role.replace('_', '-')}, protocol: {'UDP' if role == 'sockperf_udp' else 'TCP'}, port: {backends.ports[role]}}}"
         for role in ROLES)
-    manifest = work / "svcproxy.yaml"
+    manifest = work / f"{name}.yaml"
     manifest.write_text(f"""apiVersion: v1
 kind: Service
 metadata:
@@ -211,8 +212,8 @@ subsets:
 """)
     admin = free_port()
     cmd = [str(binary), "run", "-f", str(manifest), "--admin", f"{HOST}:{admin}", "--node-address", HOST,
-           "--data-dir", str(work / "svcproxy-data"), "--log-level", "Warning"]
-    return Subject("svcproxy", SVC_IP, front, Process("svcproxy", cmd, work / "svcproxy.log"))
+           "--data-dir", str(work / f"{name}-data"), "--log-level", "Warning", "--tcp-engine", engine]
+    return Subject(name, SVC_IP, front, Process(name, cmd, work / f"{name}.log"))
 
 
 def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Subject], Backends]:
@@ -223,5 +224,7 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "haproxy-splice": lambda: _haproxy(work, backends, splice=True),
         "nginx": lambda: _nginx(work, backends),
         "svcproxy": lambda: _svcproxy(work, backends, svcproxy),
+        # The socket relay engine, for reference (not a peer): what splice buys.
+        "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
     }
     return [factories[name]() for name in names], backends

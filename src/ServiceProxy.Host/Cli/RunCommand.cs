@@ -24,6 +24,7 @@ internal static class RunCommand
             new Option<string>("--log-level") { Description = "Trace, Debug, Information (default), Warning, Error." },
             new Option<string>("--log-format") { Description = "text (default) or json." },
             new Option<bool>("--access-log") { Description = "Log every closed connection and UDP session." },
+            new Option<string>("--tcp-engine") { Description = "TCP relay: splice (default on Linux), socket or pipelines." },
         };
         var command = new Command("run", "Serve Services: manifests, the data plane and the admin API.");
         foreach (var option in options)

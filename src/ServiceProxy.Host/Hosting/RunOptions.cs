@@ -42,6 +42,17 @@ internal sealed class RunOptions
     /// <summary>One log line per closed connection or UDP session. Default false.</summary>
     public bool AccessLog { get; set; }
 
+    /// <summary>
+    /// The TCP relay engine: <c>splice</c> (default; zero-copy on Linux, the socket engine
+    /// elsewhere), <c>socket</c> or <c>pipelines</c>. See benchmarks/RESULTS.md for how they compare.
+    /// </summary>
+    public string TcpEngine { get; set; } = "splice";
+
+    public ServiceProxy.Tcp.RelayEngine RelayEngine =>
+        Enum.TryParse<ServiceProxy.Tcp.RelayEngine>(TcpEngine, ignoreCase: true, out var engine) && Enum.IsDefined(engine)
+            ? engine
+            : throw new FormatException($"--tcp-engine \"{TcpEngine}\" is not splice, socket or pipelines");
+
     public IPEndPoint AdminEndPoint => ParseEndPoint(Admin, "--admin");
 
     public (int First, int Last) NodePorts
@@ -79,6 +90,7 @@ internal sealed class RunOptions
         _ = NodePorts;
         _ = MinimumLevel;
         _ = NodeAddresses;
+        _ = RelayEngine;
         if (LogFormat is not ("text" or "json"))
         {
             throw new FormatException($"--log-format \"{LogFormat}\" is not text or json");

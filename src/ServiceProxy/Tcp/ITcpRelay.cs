@@ -8,6 +8,10 @@ namespace ServiceProxy.Tcp;
 internal interface ITcpRelay
 {
     Task RunAsync(TcpProxyConnection connection);
+
+    /// <summary>Connects a backend socket the way this relay wants it connected.</summary>
+    ValueTask ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, CancellationToken cancellationToken) =>
+        socket.ConnectAsync(endpoint, cancellationToken);
 }
 
 /// <summary>Maps a failed relay operation to the side that failed.</summary>

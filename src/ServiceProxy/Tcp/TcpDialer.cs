@@ -9,7 +9,11 @@ namespace ServiceProxy.Tcp;
 /// <see cref="TcpProxyOptions.ConnectTimeouts"/>, asking the balancer each time; after the first
 /// failure the client's affinity is reset and the failed endpoint avoided.
 /// </summary>
-internal sealed class TcpDialer(IReadOnlyList<TimeSpan> timeouts, TimeProvider time, Action<Socket>? configure = null)
+internal sealed class TcpDialer(
+    IReadOnlyList<TimeSpan> timeouts,
+    TimeProvider time,
+    Action<Socket>? configure = null,
+    Func<Socket, IPEndPoint, CancellationToken, ValueTask>? connect = null)
 {
     public async Task<DialResult> ConnectAsync(
         IEndpointBalancer balancer, IPAddress client, Action<IPEndPoint, int, TimeSpan, Exception>? onAttemptFailed, CancellationToken cancellationToken)
@@ -29,7 +33,7 @@ internal sealed class TcpDialer(IReadOnlyList<TimeSpan> timeouts, TimeProvider t
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
             {
-                await socket.ConnectAsync(endpoint, linked.Token).ConfigureAwait(false);
+                await (connect is null ? socket.ConnectAsync(endpoint, linked.Token) : connect(socket, endpoint, linked.Token)).ConfigureAwait(false);
                 return new DialResult(socket, endpoint, attempt + 1);
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException)

@@ -20,6 +20,7 @@ internal sealed class TcpProxyConnection
     private int _openDirections = 2;
     private int _aborted;
     private TcpCloseReason _abortReason;
+    private Action? _abortHandler;
 
     public TcpProxyConnection(Socket client, IPEndPoint clientEndPoint, TimeProvider time)
     {
@@ -100,7 +101,10 @@ internal sealed class TcpProxyConnection
 
     public void BufferReleased(RelayDirection direction, long count) => Interlocked.Add(ref _buffered[(int)direction], -count);
 
-    /// <summary>Resets both sides (RST, not FIN). The first reason wins; later calls do nothing.</summary>
+    /// <summary>
+    /// Resets both sides (RST, not FIN). The first reason wins; later calls do nothing. With an
+    /// abort handler set, the relay that owns the descriptors resets them on its own thread.
+    /// </summary>
     public bool Abort(TcpCloseReason reason)
     {
         if (Interlocked.CompareExchange(ref _aborted, 1, 0) != 0)
@@ -109,10 +113,23 @@ internal sealed class TcpProxyConnection
         }
 
         _abortReason = reason;
+
+        if (Volatile.Read(ref _abortHandler) is { } handler)
+        {
+            handler();
+            return true;
+        }
+
         Reset(Client);
         Reset(Backend);
         return true;
     }
+
+    /// <summary>
+    /// Hands aborting to a relay that uses the raw descriptors (the splice engine). The relay checks
+    /// <see cref="IsAborted"/> after this call: one of the two sides always sees the other.
+    /// </summary>
+    public void SetAbortHandler(Action handler) => Interlocked.Exchange(ref _abortHandler, handler);
 
     /// <summary>Releases both sockets; after a completed relay both sides have already sent FIN.</summary>
     public void Close()

@@ -37,8 +37,11 @@ public sealed class TcpProxyOptions
     /// <summary>Listen backlog of each listener. Default 512.</summary>
     public int Backlog { get; set; } = 512;
 
-    /// <summary>How bytes are relayed between client and backend. Default <see cref="RelayEngine.Socket"/>.</summary>
-    public RelayEngine Engine { get; set; } = RelayEngine.Socket;
+    /// <summary>
+    /// How bytes are relayed between client and backend. Default <see cref="RelayEngine.Splice"/>
+    /// (the socket engine where splice(2) does not exist).
+    /// </summary>
+    public RelayEngine Engine { get; set; } = RelayEngine.Splice;
 }
 
 /// <summary>The relay implementation of the TCP data plane.</summary>
@@ -49,4 +52,10 @@ public enum RelayEngine
 
     /// <summary>System.IO.Pipelines over Pipelines.Sockets.Unofficial <c>SocketConnection</c>.</summary>
     Pipelines,
+
+    /// <summary>
+    /// Linux only: splice(2) through pooled kernel pipes on dedicated epoll threads (half the cores),
+    /// so payload is never copied to user space. Elsewhere this is <see cref="Socket"/>.
+    /// </summary>
+    Splice,
 }

@@ -53,7 +53,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         _logger = logger;
         _metrics = metrics;
         _time = time;
-        _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, ConfigureSocket);
+        _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, ConfigureSocket, relay.ConnectAsync);
         _rejectLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
         _balancer.Update(config.Endpoints, config.Affinity);

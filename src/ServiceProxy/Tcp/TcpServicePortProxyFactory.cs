@@ -22,6 +22,8 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
         {
             RelayEngine.Socket => new SocketRelay(options.Tcp),
             RelayEngine.Pipelines => new PipelinesRelay(options.Tcp),
+            RelayEngine.Splice when SpliceRelay.IsSupported => new SpliceRelay(options.Tcp),
+            RelayEngine.Splice => new SocketRelay(options.Tcp),
             var other => throw new ArgumentOutOfRangeException(nameof(options), other, "unknown TCP relay engine"),
         };
         _logger = loggerFactory.CreateLogger("ServiceProxy.Tcp");

@@ -11,6 +11,7 @@ public sealed class TcpTransferTests
     [Theory]
     [InlineData(RelayEngine.Socket)]
     [InlineData(RelayEngine.Pipelines)]
+    [InlineData(RelayEngine.Splice)]
     public async Task One_GiB_each_way_at_once_arrives_byte_exact(RelayEngine engine)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));

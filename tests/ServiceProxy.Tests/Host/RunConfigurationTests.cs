@@ -60,12 +60,26 @@ public sealed class RunConfigurationTests : IDisposable
     [InlineData("NodePortRange", "32767-30000", "--node-port-range")]
     [InlineData("LogFormat", "xml", "--log-format")]
     [InlineData("NodeAddress", "not-an-ip", "--node-address")]
+    [InlineData("TcpEngine", "fast", "--tcp-engine")]
+    [InlineData("TcpEngine", "7", "--tcp-engine")]
     public void Invalid_settings_are_refused_with_the_option_named(string property, string value, string mentioned)
     {
         var options = RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>> { [property] = [value] }, new Hashtable(), _directory);
 
         var error = Assert.Throws<FormatException>(options.Validate);
         Assert.Contains(mentioned, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, ServiceProxy.Tcp.RelayEngine.Splice)]
+    [InlineData("socket", ServiceProxy.Tcp.RelayEngine.Socket)]
+    [InlineData("Pipelines", ServiceProxy.Tcp.RelayEngine.Pipelines)]
+    public void The_tcp_engine_defaults_to_splice_and_is_chosen_by_name(string? value, ServiceProxy.Tcp.RelayEngine expected)
+    {
+        var commandLine = value is null ? new Dictionary<string, IReadOnlyList<string>>() : new() { ["TcpEngine"] = [value] };
+        var options = RunConfiguration.Load(commandLine, new Hashtable(), _directory);
+
+        Assert.Equal(expected, options.RelayEngine);
     }
 
     [Fact]
@@ -82,7 +96,7 @@ public sealed class RunConfigurationTests : IDisposable
     {
         Assert.Equal(
             ["SVCPROXY_FILENAME", "SVCPROXY_WATCH", "SVCPROXY_NODE_ADDRESS", "SVCPROXY_SERVICE_CIDR", "SVCPROXY_NODE_PORT_RANGE", "SVCPROXY_ADMIN",
-             "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG"],
+             "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG", "SVCPROXY_TCP_ENGINE"],
             RunConfiguration.Settings.Select(s => s.EnvironmentVariable));
     }
 }

@@ -1,0 +1,186 @@
+using System.Runtime.InteropServices;
+
+namespace ServiceProxy.Tcp.Splice;
+
+/// <summary>
+/// The few Linux calls the splice engine needs, straight from libc. Constants are the x86-64 and
+/// arm64 values (identical for everything used here).
+/// </summary>
+internal static partial class Libc
+{
+    private const string Lib = "libc";
+
+    public const uint EPOLLIN = 0x001;
+    public const uint EPOLLOUT = 0x004;
+    public const uint EPOLLERR = 0x008;
+    public const uint EPOLLHUP = 0x010;
+    public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLET = 1u << 31;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+    public const uint SPLICE_F_MOVE = 1;
+    public const uint SPLICE_F_NONBLOCK = 2;
+    public const int F_SETPIPE_SZ = 1031;
+    public const int F_GETPIPE_SZ = 1032;
+    public const int SHUT_WR = 1;
+    public const int FIONBIO = 0x5421;
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_NOSIGNAL = 0x4000;
+
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int EMFILE = 24;
+    public const int EPIPE = 32;
+    public const int EINVAL = 22;
+    public const int ENOSYS = 38;
+    public const int ECONNABORTED = 103;
+    public const int ECONNRESET = 104;
+    public const int ETIMEDOUT = 110;
+
+    /// <summary>
+    /// <c>struct epoll_event</c> is packed (12 bytes) on x86-64 and naturally aligned (16 bytes)
+    /// elsewhere; events are read from a byte buffer with these offsets.
+    /// </summary>
+    public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    /// <summary>The engine runs where splice(2) and epoll exist and the event layout is known.</summary>
+    public static bool IsSupported =>
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static unsafe partial int EpollCtl(int epfd, int op, int fd, byte* evt);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    private static unsafe partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
+
+    [LibraryImport(Lib, EntryPoint = "splice", SetLastError = true)]
+    public static partial nint Splice(int fdIn, nint offIn, int fdOut, nint offOut, nuint length, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
+    public static unsafe partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "send", SetLastError = true)]
+    public static unsafe partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "connect", SetLastError = true)]
+    private static unsafe partial int Connect(int fd, byte* address, uint length);
+
+    [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
+    private static unsafe partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
+
+    [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
+    private static unsafe partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    private static unsafe partial int Ioctl(int fd, nuint request, int* arg);
+
+    [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    private static unsafe partial nint Write(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint Read(int fd, void* buffer, nuint count);
+
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    public static unsafe int EpollAdd(int epfd, int fd, uint events, ulong data)
+    {
+        var evt = stackalloc byte[16];
+        *(uint*)evt = events;
+        *(ulong*)(evt + EpollDataOffset) = data;
+        return EpollCtl(epfd, EPOLL_CTL_ADD, fd, evt);
+    }
+
+    public static unsafe int EpollDelete(int epfd, int fd) => EpollCtl(epfd, EPOLL_CTL_DEL, fd, null);
+
+    /// <summary>connect(2) with a .NET <see cref="System.Net.SocketAddress"/> buffer, which holds the native sockaddr.</summary>
+    public static unsafe int Connect(int fd, ReadOnlySpan<byte> address)
+    {
+        fixed (byte* p = address)
+        {
+            return Connect(fd, p, (uint)address.Length);
+        }
+    }
+
+    /// <summary>SO_ERROR: the errno a non-blocking connect ended with, 0 when it connected.</summary>
+    public static unsafe int SocketErrorOption(int fd)
+    {
+        int value = 0;
+        uint length = sizeof(int);
+        return GetSockOpt(fd, 1 /* SOL_SOCKET */, 4 /* SO_ERROR */, &value, &length) == 0 ? value : LastError;
+    }
+
+    /// <summary>The <see cref="System.Net.Sockets.SocketException"/> .NET would throw for <paramref name="errno"/>.</summary>
+    public static System.Net.Sockets.SocketException SocketError(int errno) => new((int)(errno switch
+    {
+        111 => System.Net.Sockets.SocketError.ConnectionRefused,
+        ETIMEDOUT => System.Net.Sockets.SocketError.TimedOut,
+        113 => System.Net.Sockets.SocketError.HostUnreachable,
+        101 => System.Net.Sockets.SocketError.NetworkUnreachable,
+        ECONNRESET => System.Net.Sockets.SocketError.ConnectionReset,
+        99 => System.Net.Sockets.SocketError.AddressNotAvailable,
+        EMFILE => System.Net.Sockets.SocketError.TooManyOpenSockets,
+        _ => System.Net.Sockets.SocketError.SocketError,
+    }));
+
+    public static unsafe int EpollWait(int epfd, byte[] events, int timeout)
+    {
+        fixed (byte* p = events)
+        {
+            return EpollWait(epfd, p, events.Length / EpollEventSize, timeout);
+        }
+    }
+
+    public static unsafe (uint Events, ulong Data) EpollEventAt(byte[] events, int index)
+    {
+        fixed (byte* p = &events[index * EpollEventSize])
+        {
+            return (*(uint*)p, *(ulong*)(p + EpollDataOffset));
+        }
+    }
+
+    public static unsafe int Pipe(out int readFd, out int writeFd)
+    {
+        var fds = stackalloc int[2];
+        var result = Pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+        readFd = fds[0];
+        writeFd = fds[1];
+        return result;
+    }
+
+    public static unsafe int SetNonBlocking(int fd)
+    {
+        var on = 1;
+        return Ioctl(fd, FIONBIO, &on);
+    }
+
+    public static unsafe void EventFdSignal(int fd)
+    {
+        ulong one = 1;
+        Write(fd, &one, sizeof(ulong));
+    }
+
+    public static unsafe void EventFdDrain(int fd)
+    {
+        ulong value;
+        Read(fd, &value, sizeof(ulong));
+    }
+}

@@ -1,0 +1,20 @@
+namespace ServiceProxy.Tcp.Splice;
+
+/// <summary>
+/// Something registered with an event loop's epoll: a relayed connection or a connect in flight.
+/// Its slot and id travel in each event, so an event that arrives after the entry ended is ignored.
+/// </summary>
+internal abstract class LoopEntry
+{
+    public int Slot { get; set; }
+
+    public uint Id { get; set; }
+
+    public ulong EventData(int side) => ((ulong)Id << 32) | ((ulong)(uint)Slot << 1) | (uint)side;
+
+    /// <summary>Readiness of the entry's socket <paramref name="side"/> (0 or 1). Loop thread.</summary>
+    public abstract void OnEvents(int side, uint events);
+
+    /// <summary>A command another thread queued (abort, cancel). Loop thread.</summary>
+    public abstract void OnCommand();
+}

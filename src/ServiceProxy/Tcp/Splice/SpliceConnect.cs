@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ServiceProxy.Tcp.Splice;
+
+/// <summary>
+/// A non-blocking connect(2) whose completion the event loop watches. Dialing here rather than
+/// with <see cref="Socket.ConnectAsync(EndPoint, CancellationToken)"/> keeps the backend socket
+/// out of .NET's own epoll: registered there, every readiness change of a relayed socket would
+/// also wake .NET's socket thread for nothing (13 % of the proxy's CPU in a keep-alive run).
+/// </summary>
+internal sealed class SpliceConnect : LoopEntry
+{
+    private const int EINPROGRESS = 115;
+    private readonly SpliceEventLoop _loop;
+    private readonly Socket _socket;
+    private readonly TaskCompletionSource _completion = new();
+    private CancellationTokenRegistration _cancellation;
+    private bool _ref;
+    private bool _done;
+
+    private SpliceConnect(SpliceEventLoop loop, Socket socket)
+    {
+        _loop = loop;
+        _socket = socket;
+    }
+
+    public int Fd { get; private set; }
+
+    /// <summary>Completes on the loop thread: connected, failed with a <see cref="SocketException"/>, or cancelled.</summary>
+    public static Task StartAsync(SpliceEventLoop loop, Socket socket, IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var connect = new SpliceConnect(loop, socket);
+        socket.SafeHandle.DangerousAddRef(ref connect._ref);
+        connect.Fd = (int)socket.SafeHandle.DangerousGetHandle();
+        Libc.SetNonBlocking(connect.Fd);
+        var address = endpoint.Serialize();
+        var result = Libc.Connect(connect.Fd, address.Buffer.Span);
+        var error = result == 0 ? 0 : Libc.LastError;
+        if (error != EINPROGRESS)
+        {
+            connect.ReleaseRef();
+            return error == 0 ? Task.CompletedTask : Task.FromException(Libc.SocketError(error));
+        }
+
+        if (!loop.Register(connect, connect.Fd, Libc.EPOLLOUT | Libc.EPOLLET, side: 0))
+        {
+            var registerError = Libc.LastError;
+            loop.Remove(connect);
+            connect.ReleaseRef();
+            return Task.FromException(Libc.SocketError(registerError));
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            connect._cancellation = cancellationToken.UnsafeRegister(static s => ((SpliceConnect)s!).RequestCancel(), connect);
+        }
+
+        return connect._completion.Task;
+    }
+
+    public override void OnEvents(int side, uint events)
+    {
+        if (!_done)
+        {
+            var error = Libc.SocketErrorOption(Fd);
+            Complete(error == 0 ? null : Libc.SocketError(error));
+        }
+    }
+
+    public override void OnCommand()
+    {
+        if (!_done)
+        {
+            Complete(new OperationCanceledException());
+        }
+    }
+
+    private void RequestCancel() => _loop.EnqueueCommand(this);
+
+    /// <summary>Loop thread: out of epoll, reference released, then the dial goes on (inline: no thread hop).</summary>
+    private void Complete(Exception? error)
+    {
+        _done = true;
+        Libc.EpollDelete(_loop.EpollFd, Fd);
+        _loop.Remove(this);
+        ReleaseRef();
+        _cancellation.Dispose();
+        if (error is null)
+        {
+            _completion.TrySetResult();
+        }
+        else if (error is OperationCanceledException)
+        {
+            _completion.TrySetCanceled();
+        }
+        else
+        {
+            _completion.TrySetException(error);
+        }
+    }
+
+    private void ReleaseRef()
+    {
+        if (_ref)
+        {
+            _ref = false;
+            _socket.SafeHandle.DangerousRelease();
+        }
+    }
+}

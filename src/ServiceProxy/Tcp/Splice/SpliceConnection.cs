@@ -1,0 +1,154 @@
+using System.Net.Sockets;
+
+namespace ServiceProxy.Tcp.Splice;
+
+/// <summary>
+/// A connection handed to an event loop: both sockets' descriptors, held open by a SafeHandle
+/// reference until the loop lets go, so no other thread can close (and the kernel reuse) a
+/// descriptor the loop still splices. Everything but <see cref="RequestAbort"/> runs on the loop.
+/// </summary>
+internal sealed class SpliceConnection : LoopEntry
+{
+    private readonly SpliceEventLoop _loop;
+    private readonly SplicePipePool _pool;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _clientRef;
+    private bool _backendRef;
+    private int _abortRequested;
+    private bool _finished;
+
+    private SpliceConnection(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection, int clientFd, int backendFd, bool clientRef, bool backendRef)
+    {
+        _loop = loop;
+        _pool = pool;
+        Connection = connection;
+        ClientFd = clientFd;
+        BackendFd = backendFd;
+        _clientRef = clientRef;
+        _backendRef = backendRef;
+        Upstream = new SpliceDirection(connection, RelayDirection.Upstream, clientFd, backendFd);
+        Downstream = new SpliceDirection(connection, RelayDirection.Downstream, backendFd, clientFd);
+    }
+
+    public TcpProxyConnection Connection { get; }
+
+    public int ClientFd { get; }
+
+    public int BackendFd { get; }
+
+    public SpliceDirection Upstream { get; }
+
+    public SpliceDirection Downstream { get; }
+
+    public Task Completion => _completion.Task;
+
+    /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
+    public static SpliceConnection? TryCreate(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection)
+    {
+        var client = connection.Client.SafeHandle;
+        var backend = connection.Backend!.SafeHandle;
+        bool clientRef = false, backendRef = false;
+        try
+        {
+            client.DangerousAddRef(ref clientRef);
+            backend.DangerousAddRef(ref backendRef);
+        }
+        catch (ObjectDisposedException)
+        {
+            if (clientRef)
+            {
+                client.DangerousRelease();
+            }
+
+            return null;
+        }
+
+        var clientFd = (int)client.DangerousGetHandle();
+        var backendFd = (int)backend.DangerousGetHandle();
+        // .NET keeps a socket blocking at the OS level until its first async operation; splice
+        // must never block the loop.
+        Libc.SetNonBlocking(clientFd);
+        Libc.SetNonBlocking(backendFd);
+        return new SpliceConnection(loop, pool, connection, clientFd, backendFd, clientRef, backendRef);
+    }
+
+    /// <summary>Any thread: the loop resets both sockets on its own thread, where no splice can race the close.</summary>
+    public void RequestAbort()
+    {
+        if (Interlocked.Exchange(ref _abortRequested, 1) == 0)
+        {
+            _loop.EnqueueCommand(this);
+        }
+    }
+
+    /// <summary>Handles readiness of one socket (side 0: client, 1: backend).</summary>
+    public override void OnEvents(int side, uint events)
+    {
+        if (_finished || Volatile.Read(ref _abortRequested) != 0)
+        {
+            return;
+        }
+
+        var asSource = side == 0 ? Upstream : Downstream;
+        var asTarget = side == 0 ? Downstream : Upstream;
+        TcpCloseReason? failure = null;
+        const uint HangUp = Libc.EPOLLRDHUP | Libc.EPOLLERR | Libc.EPOLLHUP;
+        if ((events & (Libc.EPOLLIN | HangUp)) != 0)
+        {
+            failure = asSource.Pump(_pool, mayStopAfterShortRead: (events & HangUp) == 0);
+        }
+
+        if (failure is null && asTarget.HasPending && (events & (Libc.EPOLLOUT | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
+        {
+            failure = asTarget.Pump(_pool, mayStopAfterShortRead: false);
+        }
+
+        if (failure is { } reason)
+        {
+            Connection.Abort(reason); // comes back through RequestAbort
+        }
+        else if (Upstream.IsDone && Downstream.IsDone)
+        {
+            Finish(aborted: false);
+        }
+    }
+
+    /// <summary>
+    /// Ends the relay: pipes back to the pool, descriptors released; an aborted connection is reset
+    /// (linger 0, then close sends RST) before the relay's task completes.
+    /// </summary>
+    public void Finish(bool aborted)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
+        Upstream.Release(_pool);
+        Downstream.Release(_pool);
+        _loop.Remove(this);
+        if (_clientRef)
+        {
+            Connection.Client.SafeHandle.DangerousRelease();
+            _clientRef = false;
+        }
+
+        if (_backendRef)
+        {
+            Connection.Backend!.SafeHandle.DangerousRelease();
+            _backendRef = false;
+        }
+
+        if (aborted)
+        {
+            TcpProxyConnection.Reset(Connection.Client);
+            TcpProxyConnection.Reset(Connection.Backend);
+        }
+
+        _completion.TrySetResult();
+    }
+
+    /// <summary>The abort <see cref="RequestAbort"/> queued.</summary>
+    public override void OnCommand() => Finish(aborted: true);
+}

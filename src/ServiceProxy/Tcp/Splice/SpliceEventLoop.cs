@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+
+namespace ServiceProxy.Tcp.Splice;
+
+/// <summary>
+/// One epoll thread that relays many connections with splice(2), HAProxy style: sockets are
+/// registered edge-triggered for both readiness kinds once, and each event pumps the direction it
+/// concerns until a socket says EAGAIN. Loops are process-wide, like .NET's own socket engine,
+/// and start on first use.
+/// </summary>
+internal sealed class SpliceEventLoop
+{
+    private const ulong WakeToken = ulong.MaxValue;
+    private const int MaxEventsPerWait = 256;
+    private const int MaxIdlePipes = 256;
+    private const uint SocketEvents = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
+
+    private static readonly Lazy<SpliceEventLoop[]> s_shared = new(CreateShared);
+    private static int s_next;
+
+    private readonly int _epoll;
+    private readonly int _wake;
+    private readonly Thread _thread;
+    private readonly Lock _gate = new();
+    private readonly ConcurrentQueue<LoopEntry> _commands = new();
+    private readonly ConcurrentDictionary<int, SplicePipePool> _pools = new();
+    private readonly Stack<int> _freeSlots = new();
+    private LoopEntry?[] _slots = new LoopEntry?[64];
+    private int _used;
+    private uint _nextId;
+
+    private SpliceEventLoop(int index)
+    {
+        _epoll = Libc.EpollCreate1(Libc.O_CLOEXEC);
+        _wake = Libc.EventFd(0, Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        if (_epoll < 0 || _wake < 0 || Libc.EpollAdd(_epoll, _wake, Libc.EPOLLIN, WakeToken) != 0)
+        {
+            throw new InvalidOperationException($"cannot create the splice event loop: errno {Libc.LastError}");
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = $"ServiceProxy splice {index}" };
+        _thread.Start();
+    }
+
+    /// <summary>Half the cores, at least one: the other half is left to the kernel's network work.</summary>
+    public static int LoopCount => Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>The next loop, round-robin over the process-wide set.</summary>
+    public static SpliceEventLoop Next()
+    {
+        var loops = s_shared.Value;
+        return loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
+    }
+
+    public int EpollFd => _epoll;
+
+    /// <summary>Connections and connects this loop watches now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _used - _freeSlots.Count;
+            }
+        }
+    }
+
+    /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
+    public Task RunAsync(TcpProxyConnection connection, int pipeSize)
+    {
+        var pool = _pools.GetOrAdd(pipeSize, static size => new SplicePipePool(size, MaxIdlePipes));
+        var spliced = SpliceConnection.TryCreate(this, pool, connection);
+        if (spliced is null)
+        {
+            return Task.CompletedTask; // aborted before the handover: its sockets are closed already
+        }
+
+        connection.SetAbortHandler(spliced.RequestAbort);
+        if (!Register(spliced, spliced.ClientFd, SocketEvents, side: 0) || !Register(spliced, spliced.BackendFd, SocketEvents, side: 1))
+        {
+            connection.Abort(TcpCloseReason.Error);
+        }
+
+        if (connection.IsAborted)
+        {
+            spliced.RequestAbort(); // aborted while the handler was being set
+        }
+
+        return spliced.Completion;
+    }
+
+    /// <summary>Dials from this loop; see <see cref="SpliceConnect"/>.</summary>
+    public Task ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, CancellationToken cancellationToken) =>
+        SpliceConnect.StartAsync(this, socket, endpoint, cancellationToken);
+
+    /// <summary>
+    /// Gives <paramref name="entry"/> a slot (its first registration) and adds <paramref name="fd"/>
+    /// to epoll; false with errno set when epoll refused.
+    /// </summary>
+    public bool Register(LoopEntry entry, int fd, uint events, int side)
+    {
+        if (side == 0)
+        {
+            lock (_gate)
+            {
+                entry.Slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : NewSlot();
+                entry.Id = ++_nextId;
+                _slots[entry.Slot] = entry;
+            }
+        }
+
+        // The slot is published before epoll can report the descriptor.
+        return Libc.EpollAdd(_epoll, fd, events, entry.EventData(side)) == 0;
+    }
+
+    /// <summary>Any thread: runs <see cref="LoopEntry.OnCommand"/> on the loop.</summary>
+    public void EnqueueCommand(LoopEntry entry)
+    {
+        _commands.Enqueue(entry);
+        if (Thread.CurrentThread != _thread)
+        {
+            Libc.EventFdSignal(_wake);
+        }
+    }
+
+    public void Remove(LoopEntry entry)
+    {
+        lock (_gate)
+        {
+            if (_slots[entry.Slot] == entry)
+            {
+                _slots[entry.Slot] = null;
+                _freeSlots.Push(entry.Slot);
+            }
+        }
+    }
+
+    private static SpliceEventLoop[] CreateShared()
+    {
+        var loops = new SpliceEventLoop[LoopCount];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = new SpliceEventLoop(i);
+        }
+
+        return loops;
+    }
+
+    /// <summary>Called under the lock: the table grows by doubling; the loop reads it after epoll_wait.</summary>
+    private int NewSlot()
+    {
+        if (_used == _slots.Length)
+        {
+            var bigger = new LoopEntry?[_slots.Length * 2];
+            Array.Copy(_slots, bigger, _slots.Length);
+            Volatile.Write(ref _slots, bigger);
+        }
+
+        return _used++;
+    }
+
+    /// <summary>
+    /// The loop serves every other connection, so one that throws (never expected: continuations
+    /// of a dial run here too) is aborted alone and the loop goes on.
+    /// </summary>
+    private static void Guard(LoopEntry entry, Action<LoopEntry, ulong, uint> action, ulong data, uint flags)
+    {
+        try
+        {
+            action(entry, data, flags);
+        }
+        catch (Exception)
+        {
+            (entry as SpliceConnection)?.Connection.Abort(TcpCloseReason.Error);
+        }
+    }
+
+    private void Run()
+    {
+        var events = new byte[Libc.EpollEventSize * MaxEventsPerWait];
+        while (true)
+        {
+            var count = Libc.EpollWait(_epoll, events, -1);
+            if (count < 0)
+            {
+                if (Libc.LastError == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                throw new InvalidOperationException($"epoll_wait failed: errno {Libc.LastError}");
+            }
+
+            // Published before the epoll_ctl that could produce these events.
+            var slots = Volatile.Read(ref _slots);
+            for (var i = 0; i < count; i++)
+            {
+                var (flags, data) = Libc.EpollEventAt(events, i);
+                if (data == WakeToken)
+                {
+                    Libc.EventFdDrain(_wake);
+                    continue;
+                }
+
+                var slot = (int)((uint)data >> 1);
+                var entry = slot < slots.Length ? slots[slot] : null;
+                if (entry is null || entry.Id != (uint)(data >> 32))
+                {
+                    continue; // an event for a connection that has ended
+                }
+
+                Guard(entry, static (e, d, f) => e.OnEvents((int)(d & 1), f), data, flags);
+            }
+
+            while (_commands.TryDequeue(out var command))
+            {
+                Guard(command, static (e, _, _) => e.OnCommand(), 0, 0);
+            }
+        }
+    }
+}
