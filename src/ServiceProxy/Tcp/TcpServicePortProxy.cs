@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
@@ -19,6 +20,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 {
     private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(10);
+    private const int MaxCachedEndpoints = 4096;
 
     private readonly ServiceProxyOptions _options;
     private readonly TcpProxyOptions _tcp;
@@ -31,6 +33,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private readonly LogThrottle _rejectLog;
     private readonly TagList _portTags;
     private readonly ConcurrentDictionary<TcpProxyConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<IPEndPoint, StrongBox<TagList>> _endpointTags = new();
     private readonly CancellationTokenSource _abortDials = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<TcpAcceptor> _acceptors = [];
@@ -211,8 +214,8 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
                 return;
             }
 
-            var tags = ServicePortTags.For(Key, dial.Endpoint!);
-            if (!connection.AttachBackend(dial.Socket, dial.Endpoint!, tags))
+            var tags = TagsFor(dial.Endpoint!);
+            if (!connection.AttachBackend(dial.Socket, dial.Endpoint!))
             {
                 return;
             }
@@ -223,16 +226,16 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
                 await ProxyProtocolHeader.SendAsync(dial.Socket, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
             }
 
-            _metrics.TcpConnectionOpened(tags);
+            _metrics.TcpConnectionOpened(tags.Value);
             try
             {
                 await _relay.RunAsync(connection).ConfigureAwait(false);
             }
             finally
             {
-                _metrics.TcpBytes(tags, upstream: true, connection.BytesFromClient);
-                _metrics.TcpBytes(tags, upstream: false, connection.BytesToClient);
-                _metrics.TcpConnectionClosed(tags, connection.Duration);
+                _metrics.TcpBytes(tags.Value, upstream: true, connection.BytesFromClient);
+                _metrics.TcpBytes(tags.Value, upstream: false, connection.BytesToClient);
+                _metrics.TcpConnectionClosed(tags.Value, connection.Duration);
             }
 
             if (_options.AccessLog)
@@ -271,8 +274,28 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
     private void OnDialFailed(IPEndPoint endpoint, int attempt, TimeSpan timeout, Exception error)
     {
-        _metrics.TcpConnectFailed(ServicePortTags.For(Key, endpoint));
+        _metrics.TcpConnectFailed(TagsFor(endpoint).Value);
         Log.TcpConnectAttemptFailed(_logger, Key, endpoint, attempt, timeout, error is SocketException s ? s.SocketErrorCode.ToString() : "timed out");
+    }
+
+    /// <summary>
+    /// Metric tags per endpoint, built once: a connection then holds one reference instead of a
+    /// 144-byte <see cref="TagList"/> and allocates no endpoint string. Cleared past
+    /// <see cref="MaxCachedEndpoints"/>, so endpoints that come and go keep it bounded.
+    /// </summary>
+    private StrongBox<TagList> TagsFor(IPEndPoint endpoint)
+    {
+        if (_endpointTags.TryGetValue(endpoint, out var tags))
+        {
+            return tags;
+        }
+
+        if (_endpointTags.Count >= MaxCachedEndpoints)
+        {
+            _endpointTags.Clear();
+        }
+
+        return _endpointTags.GetOrAdd(endpoint, static (e, key) => new StrongBox<TagList>(ServicePortTags.For(key, e)), Key);
     }
 
     private void Reject(TcpProxyConnection connection, string reason)

@@ -111,7 +111,31 @@ internal static partial class Libc
 
     public static unsafe int EpollDelete(int epfd, int fd) => EpollCtl(epfd, EPOLL_CTL_DEL, fd, null);
 
-    /// <summary>connect(2) with a .NET <see cref="System.Net.SocketAddress"/> buffer, which holds the native sockaddr.</summary>
+    /// <summary>
+    /// Writes <paramref name="endpoint"/> as a Linux sockaddr_in (16 bytes) or sockaddr_in6 (28) into
+    /// <paramref name="buffer"/>, without the allocation of <see cref="System.Net.EndPoint.Serialize"/>.
+    /// </summary>
+    public static ReadOnlySpan<byte> WriteSockAddr(System.Net.IPEndPoint endpoint, Span<byte> buffer)
+    {
+        var ipv6 = endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var length = ipv6 ? 28 : 16;
+        buffer[..length].Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)(ipv6 ? 10 : 2)); // AF_INET6 / AF_INET, host order
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], (ushort)endpoint.Port);
+        if (ipv6)
+        {
+            endpoint.Address.TryWriteBytes(buffer.Slice(8, 16), out _);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(buffer[24..], (uint)endpoint.Address.ScopeId);
+        }
+        else
+        {
+            endpoint.Address.TryWriteBytes(buffer.Slice(4, 4), out _);
+        }
+
+        return buffer[..length];
+    }
+
+    /// <summary>connect(2) with a native sockaddr.</summary>
     public static unsafe int Connect(int fd, ReadOnlySpan<byte> address)
     {
         fixed (byte* p = address)

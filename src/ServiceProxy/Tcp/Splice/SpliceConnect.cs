@@ -35,8 +35,8 @@ internal sealed class SpliceConnect : LoopEntry
         socket.SafeHandle.DangerousAddRef(ref connect._ref);
         connect.Fd = (int)socket.SafeHandle.DangerousGetHandle();
         Libc.SetNonBlocking(connect.Fd);
-        var address = endpoint.Serialize();
-        var result = Libc.Connect(connect.Fd, address.Buffer.Span);
+        Span<byte> address = stackalloc byte[28];
+        var result = Libc.Connect(connect.Fd, Libc.WriteSockAddr(endpoint, address));
         var error = result == 0 ? 0 : Libc.LastError;
         if (error != EINPROGRESS)
         {

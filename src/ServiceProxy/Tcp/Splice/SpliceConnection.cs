@@ -7,11 +7,13 @@ namespace ServiceProxy.Tcp.Splice;
 /// reference until the loop lets go, so no other thread can close (and the kernel reuse) a
 /// descriptor the loop still splices. Everything but <see cref="RequestAbort"/> runs on the loop.
 /// </summary>
-internal sealed class SpliceConnection : LoopEntry
+internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
 {
     private readonly SpliceEventLoop _loop;
     private readonly SplicePipePool _pool;
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run inline on the loop: the connection's tail (metrics, access log, closing
+    // both sockets) never blocks, and a thread-pool hop per connection would cost a wake-up.
+    private readonly TaskCompletionSource _completion = new();
     private bool _clientRef;
     private bool _backendRef;
     private int _abortRequested;

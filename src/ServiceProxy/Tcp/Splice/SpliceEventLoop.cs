@@ -76,7 +76,7 @@ internal sealed class SpliceEventLoop
             return Task.CompletedTask; // aborted before the handover: its sockets are closed already
         }
 
-        connection.SetAbortHandler(spliced.RequestAbort);
+        connection.SetAbortHandler(spliced);
         if (!Register(spliced, spliced.ClientFd, SocketEvents, side: 0) || !Register(spliced, spliced.BackendFd, SocketEvents, side: 1))
         {
             connection.Abort(TcpCloseReason.Error);
