@@ -18,6 +18,7 @@ internal static partial class Libc
     public const uint EPOLLET = 1u << 31;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
     public const uint SPLICE_F_MOVE = 1;
@@ -109,7 +110,13 @@ internal static partial class Libc
         return EpollCtl(epfd, EPOLL_CTL_ADD, fd, evt);
     }
 
-    public static unsafe int EpollDelete(int epfd, int fd) => EpollCtl(epfd, EPOLL_CTL_DEL, fd, null);
+    public static unsafe int EpollModify(int epfd, int fd, uint events, ulong data)
+    {
+        var evt = stackalloc byte[16];
+        *(uint*)evt = events;
+        *(ulong*)(evt + EpollDataOffset) = data;
+        return EpollCtl(epfd, EPOLL_CTL_MOD, fd, evt);
+    }
 
     /// <summary>
     /// Writes <paramref name="endpoint"/> as a Linux sockaddr_in (16 bytes) or sockaddr_in6 (28) into

@@ -44,7 +44,8 @@ internal sealed class SpliceConnect : LoopEntry
             return error == 0 ? Task.CompletedTask : Task.FromException(Libc.SocketError(error));
         }
 
-        if (!loop.Register(connect, connect.Fd, Libc.EPOLLOUT | Libc.EPOLLET, side: 0))
+        // Registered for everything the relay will want: it only re-points the registration later.
+        if (!loop.Register(connect, connect.Fd, SpliceEventLoop.SocketEvents, side: 0))
         {
             var registerError = Libc.LastError;
             loop.Remove(connect);
@@ -62,11 +63,14 @@ internal sealed class SpliceConnect : LoopEntry
 
     public override void OnEvents(int side, uint events)
     {
-        if (!_done)
+        if (_done || (events & (Libc.EPOLLOUT | Libc.EPOLLERR | Libc.EPOLLHUP)) == 0)
         {
-            var error = Libc.SocketErrorOption(Fd);
-            Complete(error == 0 ? null : Libc.SocketError(error));
+            return;
         }
+
+        // Writable without error or hang-up means connected; only a failure needs SO_ERROR's errno.
+        var error = (events & (Libc.EPOLLERR | Libc.EPOLLHUP)) == 0 ? 0 : Libc.SocketErrorOption(Fd);
+        Complete(error == 0 ? null : Libc.SocketError(error));
     }
 
     public override void OnCommand()
@@ -79,11 +83,14 @@ internal sealed class SpliceConnect : LoopEntry
 
     private void RequestCancel() => _loop.EnqueueCommand(this);
 
-    /// <summary>Loop thread: out of epoll, reference released, then the dial goes on (inline: no thread hop).</summary>
+    /// <summary>
+    /// Loop thread: reference released, then the dial goes on (inline: no thread hop). The socket
+    /// stays registered: the relay re-points it, or closing it removes it; until then its events
+    /// carry this entry's id and are ignored.
+    /// </summary>
     private void Complete(Exception? error)
     {
         _done = true;
-        Libc.EpollDelete(_loop.EpollFd, Fd);
         _loop.Remove(this);
         ReleaseRef();
         _cancellation.Dispose();

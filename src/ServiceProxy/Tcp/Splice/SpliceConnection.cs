@@ -67,10 +67,9 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
 
         var clientFd = (int)client.DangerousGetHandle();
         var backendFd = (int)backend.DangerousGetHandle();
-        // .NET keeps a socket blocking at the OS level until its first async operation; splice
-        // must never block the loop.
+        // .NET keeps a socket blocking at the OS level until its first async operation; the loop
+        // must never block. (The backend was made non-blocking by its connect, see RunAsync.)
         Libc.SetNonBlocking(clientFd);
-        Libc.SetNonBlocking(backendFd);
         return new SpliceConnection(loop, pool, connection, clientFd, backendFd, clientRef, backendRef);
     }
 

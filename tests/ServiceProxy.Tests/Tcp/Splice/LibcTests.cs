@@ -1,0 +1,28 @@
+using System.Net;
+using ServiceProxy.Tcp.Splice;
+
+namespace ServiceProxy.Tests.Tcp.Splice;
+
+public sealed class LibcTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", 80)]
+    [InlineData("10.1.2.3", 65535)]
+    [InlineData("::1", 8080)]
+    [InlineData("fe80::1%3", 443)]
+    public void A_sockaddr_written_on_the_stack_is_the_one_dotnet_passes_to_connect(string address, int port)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the native layout checked here is Linux's; the engine runs only there
+        }
+
+        var endpoint = new IPEndPoint(IPAddress.Parse(address), port);
+        Span<byte> buffer = stackalloc byte[28];
+        buffer.Fill(0xAA);
+
+        var written = Libc.WriteSockAddr(endpoint, buffer);
+
+        Assert.Equal(endpoint.Serialize().Buffer.Span.ToArray(), written.ToArray());
+    }
+}
