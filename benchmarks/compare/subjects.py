@@ -133,8 +133,8 @@ def _wait_tcp(host: str, port: int, timeout: float = 15) -> None:
     raise RuntimeError(f"{host}:{port} did not open within {timeout}s")
 
 
-def _haproxy(work: Path, backends: Backends, splice: bool) -> Subject:
-    name = "haproxy-splice" if splice else "haproxy"
+def _haproxy(work: Path, backends: Backends, splice: bool, busy_polling: bool = False) -> Subject:
+    name = "haproxy-busypoll" if busy_polling else "haproxy-splice" if splice else "haproxy"
     front = {role: free_port() for role in ROLES if role != "sockperf_udp"}  # HAProxy does not proxy UDP
     sections = "\n".join(f"""
 listen {role}
@@ -146,6 +146,7 @@ listen {role}
 global
   maxconn 7000
   nbthread 2
+  {"busy-polling" if busy_polling else ""}
 defaults
   mode tcp
   timeout connect 5s
@@ -181,8 +182,9 @@ stream {{
     return Subject("nginx", HOST, front, Process("nginx", ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-e", "stderr"], work / "nginx.log"))
 
 
-def _svcproxy(work: Path, backends: Backends, binary: Path, engine: str = "splice") -> Subject:
-    name = "svcproxy" if engine == "splice" else f"svcproxy-{engine}"
+def _svcproxy(work: Path, backends: Backends, binary: Path, engine: str = "splice", extra: tuple[str, ...] = (),
+              name: str | None = None) -> Subject:
+    name = name or ("svcproxy" if engine == "splice" else f"svcproxy-{engine}")
     front = {role: free_port() for role in ROLES}
     ports = "\n".join(
         f"  - {{name: {role.replace('_', '-')}, protocol: {'UDP' if role == 'sockperf_udp' else 'TCP'}, port: {front[role]}, targetPort: {backends.ports[role]}}}"
@@ -212,7 +214,7 @@ subsets:
 """)
     admin = free_port()
     cmd = [str(binary), "run", "-f", str(manifest), "--admin", f"{HOST}:{admin}", "--node-address", HOST,
-           "--data-dir", str(work / f"{name}-data"), "--log-level", "Warning", "--tcp-engine", engine]
+           "--data-dir", str(work / f"{name}-data"), "--log-level", "Warning", "--tcp-engine", engine, *extra]
     return Subject(name, SVC_IP, front, Process(name, cmd, work / f"{name}.log"))
 
 
@@ -222,9 +224,14 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "direct": lambda: Subject("direct", HOST, dict(backends.ports), None),
         "haproxy": lambda: _haproxy(work, backends, splice=False),
         "haproxy-splice": lambda: _haproxy(work, backends, splice=True),
+        # HAProxy with busy-polling, for reference only and never with other subjects: its threads
+        # spin even when idle, which starves every other process on 2 cores (see RESULTS.md).
+        "haproxy-busypoll": lambda: _haproxy(work, backends, splice=True, busy_polling=True),
         "nginx": lambda: _nginx(work, backends),
         "svcproxy": lambda: _svcproxy(work, backends, svcproxy),
         # The socket relay engine, for reference (not a peer): what splice buys.
         "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
+        # svcproxy without busy polling, for reference (not a peer): what polling buys.
+        "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
     }
     return [factories[name]() for name in names], backends

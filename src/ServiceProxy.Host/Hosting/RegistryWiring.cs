@@ -29,6 +29,7 @@ internal static class RegistryWiring
             o.AccessLog = proxyOptions.AccessLog;
             o.ShutdownDrainTimeout = proxyOptions.ShutdownDrainTimeout;
             o.Tcp.Engine = proxyOptions.Tcp.Engine;
+            o.Tcp.BusyPoll = proxyOptions.Tcp.BusyPoll;
         });
     }
 }

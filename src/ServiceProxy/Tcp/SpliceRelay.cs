@@ -8,9 +8,18 @@ namespace ServiceProxy.Tcp;
 /// holds a pipe of <see cref="TcpProxyOptions.MaxBufferPerDirection"/> only while bytes move
 /// (pipes are pooled), so an idle connection holds no buffer, only its two descriptors.
 /// </summary>
-internal sealed class SpliceRelay(TcpProxyOptions options) : ITcpRelay
+internal sealed class SpliceRelay : ITcpRelay
 {
-    private readonly int _pipeSize = Math.Max(1024, options.MaxBufferPerDirection);
+    private readonly int _pipeSize;
+
+    public SpliceRelay(TcpProxyOptions options)
+    {
+        _pipeSize = Math.Max(1024, options.MaxBufferPerDirection);
+        if (options.BusyPoll > TimeSpan.Zero)
+        {
+            SpliceEventLoop.BusyPoll = options.BusyPoll;
+        }
+    }
 
     /// <summary>Whether this platform can run the engine; elsewhere <see cref="RelayEngine.Splice"/> falls back to <see cref="SocketRelay"/>.</summary>
     public static bool IsSupported => Libc.IsSupported;

@@ -34,6 +34,13 @@ public sealed class TcpProxyOptions
     /// <summary>SO_RCVBUF of both sockets of a connection; null: the OS default (autotuned).</summary>
     public int? SocketReceiveBufferSize { get; set; }
 
+    /// <summary>
+    /// <see cref="RelayEngine.Splice"/> only: how long an event loop keeps polling after its last
+    /// event before it sleeps, trading CPU for latency as HAProxy's <c>busy-polling</c> does. The
+    /// loops are process-wide, so the last value set applies. Default zero (sleep at once).
+    /// </summary>
+    public TimeSpan BusyPoll { get; set; }
+
     /// <summary>Listen backlog of each listener. Default 512.</summary>
     public int Backlog { get; set; } = 512;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace ServiceProxy.Tcp.Splice;
 
@@ -13,9 +14,11 @@ internal sealed class SpliceEventLoop
     private const ulong WakeToken = ulong.MaxValue;
     private const int MaxEventsPerWait = 256;
     private const int MaxIdlePipes = 256;
+    private const int BusyPollMaxEntries = 16;
     public const uint SocketEvents = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
 
     private static readonly Lazy<SpliceEventLoop[]> s_shared = new(CreateShared);
+    private static long s_busyPollTicks;
 
     private readonly int _epoll;
     private readonly int _wake;
@@ -26,6 +29,7 @@ internal sealed class SpliceEventLoop
     private readonly Stack<int> _freeSlots = new();
     private LoopEntry?[] _slots = new LoopEntry?[64];
     private int _used;
+    private int _live;
     private uint _nextId;
 
     private SpliceEventLoop(int index)
@@ -41,6 +45,19 @@ internal sealed class SpliceEventLoop
         _thread.Start();
     }
 
+    /// <summary>
+    /// How long a loop keeps polling (epoll_wait with timeout 0) after its last event before it
+    /// sleeps; zero (the default) sleeps at once. Process-wide, like the loops; the last set wins.
+    /// Only a loop serving at most <see cref="BusyPollMaxEntries"/> connections polls: with more,
+    /// events rarely leave it idle, and spinning between them takes CPU from the kernel's network
+    /// work (keep-alive requests/s fell by ~10 % on 2 cores when every loop polled).
+    /// </summary>
+    public static TimeSpan BusyPoll
+    {
+        get => Stopwatch.GetElapsedTime(0, Volatile.Read(ref s_busyPollTicks));
+        set => Volatile.Write(ref s_busyPollTicks, value <= TimeSpan.Zero ? 0 : (long)(value.TotalSeconds * Stopwatch.Frequency));
+    }
+
     /// <summary>Half the cores, at least one: the other half is left to the kernel's network work.</summary>
     public static int LoopCount => Math.Max(1, Environment.ProcessorCount / 2);
 
@@ -52,18 +69,6 @@ internal sealed class SpliceEventLoop
     {
         var loops = s_shared.Value;
         return loops[(int)((ulong)backend.SafeHandle.DangerousGetHandle() % (ulong)loops.Length)];
-    }
-
-    /// <summary>Connections and connects this loop watches now.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _used - _freeSlots.Count;
-            }
-        }
     }
 
     /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
@@ -107,6 +112,7 @@ internal sealed class SpliceEventLoop
                 entry.Slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : NewSlot();
                 entry.Id = ++_nextId;
                 _slots[entry.Slot] = entry;
+                _live++;
             }
         }
 
@@ -147,6 +153,7 @@ internal sealed class SpliceEventLoop
             {
                 _slots[entry.Slot] = null;
                 _freeSlots.Push(entry.Slot);
+                _live--;
             }
         }
     }
@@ -194,9 +201,19 @@ internal sealed class SpliceEventLoop
     private void Run()
     {
         var events = new byte[Libc.EpollEventSize * MaxEventsPerWait];
+        var lastEvent = 0L;
         while (true)
         {
-            var count = Libc.EpollWait(_epoll, events, -1);
+            // Busy polling: a reply that comes within the window is handled without the wake-up
+            // of a sleeping thread, which is most of a proxy's share of a round trip.
+            var busyPoll = Volatile.Read(ref s_busyPollTicks);
+            var polling = busyPoll > 0 && Volatile.Read(ref _live) <= BusyPollMaxEntries && Stopwatch.GetTimestamp() - lastEvent < busyPoll;
+            var count = Libc.EpollWait(_epoll, events, polling ? 0 : -1);
+            if (count > 0 && busyPoll > 0)
+            {
+                lastEvent = Stopwatch.GetTimestamp();
+            }
+
             if (count < 0)
             {
                 if (Libc.LastError == Libc.EINTR)
