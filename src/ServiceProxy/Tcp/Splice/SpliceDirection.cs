@@ -150,7 +150,7 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
         {
             if (_inPipe > 0)
             {
-                _pipe.Close();
+                SplicePipePool.Discard(_pipe);
             }
             else
             {

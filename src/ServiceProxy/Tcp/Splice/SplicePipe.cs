@@ -26,7 +26,15 @@ internal sealed class SplicePipe(int readFd, int writeFd, int capacity)
 /// </summary>
 internal sealed class SplicePipePool(int pipeSize, int maxIdle) : IDisposable
 {
+    private static long s_rented;
+    private static long s_inUse;
     private readonly Stack<SplicePipe> _idle = new();
+
+    /// <summary>Pipes handed to directions so far, process-wide: bulk transfers use them, small messages never.</summary>
+    public static long Rented => Interlocked.Read(ref s_rented);
+
+    /// <summary>Pipes held by directions now, process-wide; idle connections hold none.</summary>
+    public static long InUse => Interlocked.Read(ref s_inUse);
 
     /// <summary>Most bytes one direction reads at once (the bound per direction).</summary>
     public int ChunkSize { get; } = pipeSize;
@@ -40,10 +48,39 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle) : IDisposable
     /// <summary>An empty pipe, or null when the process is out of descriptors.</summary>
     public SplicePipe? Rent()
     {
-        if (_idle.TryPop(out var pipe))
+        var pipe = _idle.TryPop(out var idle) ? idle : Create();
+        if (pipe is not null)
         {
-            return pipe;
+            Interlocked.Increment(ref s_rented);
+            Interlocked.Increment(ref s_inUse);
         }
+
+        return pipe;
+    }
+
+    /// <summary>Takes back a pipe that holds no bytes.</summary>
+    public void Return(SplicePipe pipe)
+    {
+        Interlocked.Decrement(ref s_inUse);
+        if (_idle.Count < maxIdle)
+        {
+            _idle.Push(pipe);
+        }
+        else
+        {
+            pipe.Close();
+        }
+    }
+
+    /// <summary>Closes a pipe that still holds bytes (its connection was aborted).</summary>
+    public static void Discard(SplicePipe pipe)
+    {
+        Interlocked.Decrement(ref s_inUse);
+        pipe.Close();
+    }
+
+    private SplicePipe? Create()
+    {
 
         if (Libc.Pipe(out var readFd, out var writeFd) != 0)
         {
@@ -59,19 +96,6 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle) : IDisposable
         }
 
         return new SplicePipe(readFd, writeFd, Math.Min(capacity, ChunkSize));
-    }
-
-    /// <summary>Takes back a pipe that holds no bytes.</summary>
-    public void Return(SplicePipe pipe)
-    {
-        if (_idle.Count < maxIdle)
-        {
-            _idle.Push(pipe);
-        }
-        else
-        {
-            pipe.Close();
-        }
     }
 
     public void Dispose()

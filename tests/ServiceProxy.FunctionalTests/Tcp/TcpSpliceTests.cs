@@ -1,0 +1,74 @@
+using System.Net.Sockets;
+using ServiceProxy.FunctionalTests.Infrastructure;
+using ServiceProxy.Tcp;
+using ServiceProxy.Tcp.Splice;
+
+namespace ServiceProxy.FunctionalTests.Tcp;
+
+/// <summary>
+/// The splice engine's two modes over real sockets. Its pipe counters are process-wide, so this
+/// class runs alone.
+/// </summary>
+[Collection(nameof(ExclusiveCollection))]
+public sealed class TcpSpliceTests
+{
+    [Fact]
+    public async Task Small_messages_are_copied_bulk_is_spliced_and_an_idle_connection_holds_no_pipe()
+    {
+        if (!SpliceRelay.IsSupported)
+        {
+            return; // the engine is the socket engine there; its own tests cover it
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var backend = TestBackend.Echo();
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.Splice));
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.EndPoint, ct);
+        var rentedBefore = SplicePipePool.Rented;
+
+        // 200 round trips of 64 bytes: each read is short, so no pipe is ever taken.
+        var message = new byte[64];
+        var reply = new byte[64];
+        for (var i = 0; i < 200; i++)
+        {
+            message[0] = (byte)i;
+            await client.SendAsync(message, SocketFlags.None, ct);
+            await ReadExactlyAsync(client, reply, ct);
+            Assert.Equal(message, reply);
+        }
+
+        Assert.Equal(rentedBefore, SplicePipePool.Rented);
+
+        // 16 MiB each way at once: full chunks switch both directions to splice(2).
+        var payload = new byte[16 << 20];
+        new Random(7).NextBytes(payload);
+        var echoed = new byte[payload.Length];
+        var send = client.SendAsync(payload, SocketFlags.None, ct).AsTask();
+        await ReadExactlyAsync(client, echoed, ct);
+        await send;
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "bulk bytes differ");
+        Assert.True(SplicePipePool.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
+
+        // Still open but idle: every pipe went back to the pool.
+        await ProxyHarness.WaitUntilAsync(() => SplicePipePool.InUse == 0, timeoutMs: 5_000);
+        Assert.Equal(0, SplicePipePool.InUse);
+        Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
+
+        // And small messages flow again after the bulk phase.
+        await client.SendAsync(message, SocketFlags.None, ct);
+        await ReadExactlyAsync(client, reply, ct);
+        Assert.Equal(message, reply);
+    }
+
+    private static async Task ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken ct)
+    {
+        for (var read = 0; read < buffer.Length;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, ct);
+            Assert.NotEqual(0, n);
+            read += n;
+        }
+    }
+}
