@@ -24,7 +24,7 @@ public class TcpRelayBenchmarks
     private byte[] _message = null!;
     private byte[] _ack = null!;
 
-    [Params(RelayEngine.Socket, RelayEngine.Pipelines)]
+    [Params(RelayEngine.Splice, RelayEngine.Socket, RelayEngine.Pipelines)]
     public RelayEngine Engine { get; set; }
 
     [Params(64, 4 * 1024, 64 * 1024)]

@@ -47,7 +47,7 @@ internal sealed class SpliceEventLoop
 
     /// <summary>
     /// How long a loop keeps polling (epoll_wait with timeout 0) after its last event before it
-    /// sleeps; zero (the default) sleeps at once. Process-wide, like the loops; the last set wins.
+    /// sleeps; zero (the default) sleeps at once. Process-wide, like the loops; the last value set wins.
     /// Only a loop serving at most <see cref="BusyPollMaxEntries"/> connections polls: with more,
     /// events rarely leave it idle, and spinning between them takes CPU from the kernel's network
     /// work (keep-alive requests/s fell by ~10 % on 2 cores when every loop polled).
