@@ -20,6 +20,7 @@ internal sealed class UdpListener
     private readonly Socket _socket;
     private readonly Lock _sendGate = new();
     private Task _loop = Task.CompletedTask;
+    private UdpLoopListener? _loopReceiver;
 
     public UdpListener(UdpServicePortProxy port, int index, Socket socket)
     {
@@ -37,7 +38,21 @@ internal sealed class UdpListener
     /// <summary>A client address buffer of this listener's family (for tests and benchmarks).</summary>
     public SocketAddress CreateAddressBuffer() => new(_socket.AddressFamily);
 
-    public void Start() => _loop = ReceiveLoopAsync();
+    /// <summary>Reads on a splice event loop where there are some (Linux), else on .NET's socket engine.</summary>
+    public void Start()
+    {
+        if (UdpLoopReceiver.IsSupported)
+        {
+            var receiver = new UdpLoopListener(_port, this, _socket);
+            if (receiver.Start())
+            {
+                _loopReceiver = receiver;
+                return;
+            }
+        }
+
+        _loop = ReceiveLoopAsync();
+    }
 
     /// <summary>Sends an endpoint's answer to <paramref name="client"/>; every session of this listener calls it, concurrently.</summary>
     /// <remarks>
@@ -50,6 +65,22 @@ internal sealed class UdpListener
     /// </remarks>
     public ValueTask<int> SendToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client)
     {
+        if (UdpNativeSend.IsSupported)
+        {
+            // sendto(2) is safe from any thread; the caller's buffer is free on return either way.
+            var sent = UdpNativeSend.TrySend(_socket, datagram.Span, client);
+            return sent >= 0 ? new ValueTask<int>(sent) : SendCopyToClientAsync(datagram, client);
+        }
+
+        return SendToClientViaEngineAsync(datagram, client);
+    }
+
+    /// <summary>The kernel's send buffer is full: a copy goes through .NET's engine, which waits for room.</summary>
+    private ValueTask<int> SendCopyToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client) =>
+        UdpNativeSend.SendCopyAsync(datagram, copy => SendToClientViaEngineAsync(copy, client));
+
+    private ValueTask<int> SendToClientViaEngineAsync(ReadOnlyMemory<byte> datagram, SocketAddress client)
+    {
         lock (_sendGate)
         {
             return _socket.SendToAsync(datagram, SocketFlags.None, client);
@@ -59,6 +90,12 @@ internal sealed class UdpListener
     /// <summary>Closes the socket and waits for the receive loop to end.</summary>
     public Task StopAsync()
     {
+        if (_loopReceiver is { } receiver)
+        {
+            receiver.Stop();
+            return receiver.Released; // the loop closes the socket once it has let go
+        }
+
         _socket.Dispose();
         return _loop;
     }

@@ -184,6 +184,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
             CloseSession(session, UdpCloseReason.Stopped);
         }
 
+        // Sessions read on an event loop are closed by that loop: stopped means their ports are free.
+        await Task.WhenAll(sessions.Select(s => s.Closed)).ConfigureAwait(false);
         _status = _status with { Listening = [] };
         Log.UdpStopped(_logger, Key, sessions.Count);
     }

@@ -20,6 +20,7 @@ internal sealed class UdpSession
     private long _lastActivity;
     private long _queuedAt;
     private int _closed;
+    private UdpLoopSession? _receiver;
 
     public UdpSession(
         UdpServicePortProxy port,
@@ -62,6 +63,9 @@ internal sealed class UdpSession
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>Completes once the socket is closed (an event loop closes it shortly after <see cref="TryClose"/>).</summary>
+    public Task Closed => Volatile.Read(ref _receiver)?.Released ?? Task.CompletedTask;
+
     public UdpCloseReason CloseReason { get; private set; }
 
     // Traffic counters: each direction is written by one loop only.
@@ -84,11 +88,45 @@ internal sealed class UdpSession
         set => Volatile.Write(ref _queuedAt, value);
     }
 
-    public ValueTask<int> SendToEndpointAsync(ReadOnlyMemory<byte> datagram) =>
-        _socket.SendAsync(datagram, SocketFlags.None);
+    /// <summary>Sends on the connected socket; the caller's buffer is free when this returns.</summary>
+    public ValueTask<int> SendToEndpointAsync(ReadOnlyMemory<byte> datagram)
+    {
+        if (!UdpNativeSend.IsSupported)
+        {
+            return _socket.SendAsync(datagram, SocketFlags.None);
+        }
 
-    /// <summary>Starts relaying what the endpoint sends; the loop ends when the socket is closed.</summary>
-    public void Start() => _ = RelayFromEndpointAsync();
+        var sent = UdpNativeSend.TrySend(_socket, datagram.Span, to: null);
+        return sent >= 0 ? new ValueTask<int>(sent) : SendCopyToEndpointAsync(datagram);
+    }
+
+    /// <summary>The kernel's send buffer is full: a copy goes through .NET's engine, which waits for room.</summary>
+    private ValueTask<int> SendCopyToEndpointAsync(ReadOnlyMemory<byte> datagram) =>
+        UdpNativeSend.SendCopyAsync(datagram, copy => _socket.SendAsync(copy, SocketFlags.None));
+
+    /// <summary>
+    /// Starts relaying what the endpoint sends: on a splice event loop where there are some
+    /// (Linux), else on .NET's socket engine. Either ends when the session closes.
+    /// </summary>
+    public void Start()
+    {
+        if (UdpLoopReceiver.IsSupported)
+        {
+            var receiver = new UdpLoopSession(_port, this, _socket);
+            if (receiver.Start())
+            {
+                Interlocked.Exchange(ref _receiver, receiver); // a full fence: TryClose sees it, or this sees the close
+                if (IsClosed)
+                {
+                    receiver.Stop(); // closed while starting
+                }
+
+                return;
+            }
+        }
+
+        _ = RelayFromEndpointAsync();
+    }
 
     /// <summary>Closes the socket once; false when already closed.</summary>
     public bool TryClose(UdpCloseReason reason)
@@ -99,7 +137,15 @@ internal sealed class UdpSession
         }
 
         CloseReason = reason;
-        _socket.Dispose();
+        if (Volatile.Read(ref _receiver) is { } receiver)
+        {
+            receiver.Stop(); // the loop closes the socket once it has let go
+        }
+        else
+        {
+            _socket.Dispose();
+        }
+
         return true;
     }
 

@@ -76,6 +76,12 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
     private static unsafe partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
+    [LibraryImport(Lib, EntryPoint = "recvfrom", SetLastError = true)]
+    public static unsafe partial nint RecvFrom(int fd, byte* buffer, nuint length, int flags, byte* address, uint* addressLength);
+
+    [LibraryImport(Lib, EntryPoint = "sendto", SetLastError = true)]
+    public static unsafe partial nint SendTo(int fd, byte* buffer, nuint length, int flags, byte* address, uint addressLength);
+
     [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
     private static unsafe partial int Pipe2(int* fds, int flags);
 
@@ -163,6 +169,9 @@ internal static partial class Libc
     public static System.Net.Sockets.SocketException SocketError(int errno) => new((int)(errno switch
     {
         111 => System.Net.Sockets.SocketError.ConnectionRefused,
+        EAGAIN => System.Net.Sockets.SocketError.WouldBlock,
+        90 => System.Net.Sockets.SocketError.MessageSize,
+        105 => System.Net.Sockets.SocketError.NoBufferSpaceAvailable,
         ETIMEDOUT => System.Net.Sockets.SocketError.TimedOut,
         113 => System.Net.Sockets.SocketError.HostUnreachable,
         101 => System.Net.Sockets.SocketError.NetworkUnreachable,

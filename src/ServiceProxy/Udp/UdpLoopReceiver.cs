@@ -1,0 +1,142 @@
+using System.Net.Sockets;
+using ServiceProxy.Tcp.Splice;
+
+namespace ServiceProxy.Udp;
+
+/// <summary>
+/// Drains a UDP socket on one of the process-wide event loops the TCP splice engine runs (Linux),
+/// instead of .NET's socket engine: readiness is edge-triggered, each datagram is read with a plain
+/// recv/recvfrom and forwarded at once, and the loops' busy polling applies to UDP too. One
+/// datagram is forwarded at a time; a forward that does not complete synchronously pauses the
+/// socket until it has. The socket's descriptor is held by a SafeHandle reference until the loop
+/// lets go, so no close can let the kernel reuse it under a read.
+/// </summary>
+/// <remarks>
+/// .NET's <see cref="Socket.Dispose()"/> spins until every SafeHandle reference is released, so the
+/// owner must not dispose the socket while the loop holds it: <see cref="Stop"/> hands the close to
+/// the loop, which disposes the socket right after letting go.
+/// </remarks>
+internal abstract class UdpLoopReceiver : LoopEntry
+{
+    private readonly Socket _socket;
+    private readonly SpliceEventLoop _loop;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _ref;
+    private volatile bool _waiting;
+    private volatile bool _stopping;
+    private volatile bool _disposeOnRelease;
+
+    protected UdpLoopReceiver(Socket socket)
+    {
+        _socket = socket;
+        _loop = SpliceEventLoop.For(socket);
+    }
+
+    public static bool IsSupported => Libc.IsSupported;
+
+    /// <summary>Completes once the loop has let go of the socket (its descriptor closes then, if disposed).</summary>
+    public Task Released => _released.Task;
+
+    protected int Fd { get; private set; }
+
+    /// <summary>Registers the socket; false (nothing held) when it is closed already or epoll refused it.</summary>
+    public bool Start()
+    {
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref _ref);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+
+        Fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        Libc.SetNonBlocking(Fd);
+        if (_loop.Register(this, Fd, Libc.EPOLLIN | Libc.EPOLLET, side: 0))
+        {
+            return true;
+        }
+
+        _loop.Remove(this);
+        Release();
+        return false;
+    }
+
+    /// <summary>
+    /// Any thread: stop reading, then close the socket on the loop; <see cref="Released"/> completes
+    /// once it is closed. Never dispose the socket before that (see the remarks).
+    /// </summary>
+    public void Stop()
+    {
+        _disposeOnRelease = true;
+        _stopping = true;
+        _loop.EnqueueCommand(this);
+    }
+
+    public sealed override void OnEvents(int side, uint events) => Drain();
+
+    public sealed override void OnCommand() => Drain();
+
+    /// <summary>
+    /// Reads and forwards one datagram. Returns false when the socket is drained (EAGAIN) or must not
+    /// be read any more; <paramref name="forward"/> is the forward still running, if any.
+    /// </summary>
+    protected abstract bool ReceiveOne(out ValueTask forward);
+
+    protected abstract void OnForwardFailed(Exception exception);
+
+    private void Drain()
+    {
+        while (!_waiting && !_stopping)
+        {
+            if (!ReceiveOne(out var forward))
+            {
+                break;
+            }
+
+            if (!forward.IsCompletedSuccessfully)
+            {
+                _waiting = true;
+                _ = ResumeAfterAsync(forward);
+            }
+        }
+
+        if (_stopping && !_waiting)
+        {
+            _loop.Remove(this);
+            Release();
+        }
+    }
+
+    private async Task ResumeAfterAsync(ValueTask forward)
+    {
+        try
+        {
+            await forward.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            OnForwardFailed(ex);
+        }
+
+        _waiting = false;
+        _loop.EnqueueCommand(this); // drain what queued meanwhile: its edge was seen while paused
+    }
+
+    private void Release()
+    {
+        if (_ref)
+        {
+            _ref = false;
+            _socket.SafeHandle.DangerousRelease();
+        }
+
+        if (_disposeOnRelease)
+        {
+            _socket.Dispose();
+        }
+
+        _released.TrySetResult();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net.Sockets;
+using ServiceProxy.Tcp.Splice;
+
+namespace ServiceProxy.Udp;
+
+/// <summary>
+/// A session's endpoint socket read on an event loop: recv into the loop thread's one scratch
+/// buffer, then the port sends it to the client. The send never keeps a reference to the buffer
+/// (<see cref="UdpListener.SendToClientAsync"/> copies whatever it cannot send at once), so an idle
+/// session holds no buffer and the scratch is free for the next session's datagram.
+/// </summary>
+internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession session, Socket socket) : UdpLoopReceiver(socket)
+{
+    [ThreadStatic]
+    private static byte[]? t_scratch;
+
+    protected override bool ReceiveOne(out ValueTask forward)
+    {
+        forward = default;
+        var scratch = t_scratch ??= GC.AllocateUninitializedArray<byte>(UdpListener.BufferSize, pinned: true);
+        nint received;
+        fixed (byte* buffer = scratch)
+        {
+            do
+            {
+                received = Libc.Recv(Fd, buffer, (nuint)scratch.Length, Libc.MSG_DONTWAIT);
+            }
+            while (received < 0 && Libc.LastError == Libc.EINTR);
+        }
+
+        if (received < 0)
+        {
+            var error = Libc.LastError;
+            if (error != Libc.EAGAIN && !session.IsClosed)
+            {
+                // The endpoint's ICMP error (refused, unreachable) marks the session; anything else closes it.
+                port.OnSessionFailed(session, Libc.SocketError(error));
+            }
+
+            return false;
+        }
+
+        try
+        {
+            forward = port.ForwardToClientAsync(session, scratch.AsMemory(0, (int)received));
+        }
+        catch (Exception ex)
+        {
+            OnForwardFailed(ex);
+        }
+
+        return true;
+    }
+
+    protected override void OnForwardFailed(Exception exception) => port.OnSessionFailed(session, exception);
+}
