@@ -56,7 +56,9 @@ internal sealed class UdpListener
 
     /// <summary>Sends an endpoint's answer to <paramref name="client"/>; every session of this listener calls it, concurrently.</summary>
     /// <remarks>
-    /// The calls are serialized (only the call: the lock is never held across an await) because
+    /// On Linux this is one non-blocking sendto(2), safe from any thread. Through .NET's engine
+    /// (other platforms, and the fallback when the send buffer is full) the calls are serialized
+    /// (only the call: the lock is never held across an await) because
     /// .NET 10's <c>Socket.SendToAsync(…, SocketAddress, …)</c> is not safe for concurrent callers on
     /// one socket: it clears its cached event args' address in a <c>finally</c>, after a synchronous
     /// completion may already have handed those args to another thread's send, which then fails
