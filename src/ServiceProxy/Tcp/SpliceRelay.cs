@@ -12,14 +12,7 @@ internal sealed class SpliceRelay : ITcpRelay
 {
     private readonly int _pipeSize;
 
-    public SpliceRelay(TcpProxyOptions options)
-    {
-        _pipeSize = Math.Max(1024, options.MaxBufferPerDirection);
-        if (options.BusyPoll > TimeSpan.Zero)
-        {
-            SpliceEventLoop.BusyPoll = options.BusyPoll;
-        }
-    }
+    public SpliceRelay(TcpProxyOptions options) => _pipeSize = Math.Max(1024, options.MaxBufferPerDirection);
 
     /// <summary>Whether this platform can run the engine; elsewhere <see cref="RelayEngine.Splice"/> falls back to <see cref="SocketRelay"/>.</summary>
     public static bool IsSupported => Libc.IsSupported;

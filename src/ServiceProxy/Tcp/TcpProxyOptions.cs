@@ -35,7 +35,8 @@ public sealed class TcpProxyOptions
     public int? SocketReceiveBufferSize { get; set; }
 
     /// <summary>
-    /// <see cref="RelayEngine.Splice"/> only: how long an event loop keeps polling after its last
+    /// The Linux event loops (the <see cref="RelayEngine.Splice"/> engine, and UDP whatever the
+    /// engine): how long a loop keeps polling after its last
     /// event before it sleeps, trading CPU for latency as HAProxy's <c>busy-polling</c> does, while
     /// the loop serves at most 16 connections. The loops are process-wide, so the last non-zero
     /// value set applies. Default zero (sleep at once); <c>svcproxy</c> sets 50 µs.

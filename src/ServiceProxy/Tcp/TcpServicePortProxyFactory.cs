@@ -26,6 +26,12 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
             RelayEngine.Splice => new SocketRelay(options.Tcp),
             var other => throw new ArgumentOutOfRangeException(nameof(options), other, "unknown TCP relay engine"),
         };
+        if (options.Tcp.BusyPoll > TimeSpan.Zero && SpliceRelay.IsSupported)
+        {
+            // The event loops serve UDP too, whatever the TCP engine.
+            Splice.SpliceEventLoop.BusyPoll = options.Tcp.BusyPoll;
+        }
+
         _logger = loggerFactory.CreateLogger("ServiceProxy.Tcp");
         _metrics = metrics;
         _time = time;
