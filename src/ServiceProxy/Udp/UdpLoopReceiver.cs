@@ -32,7 +32,12 @@ internal abstract class UdpLoopReceiver : LoopEntry
         _loop = SpliceEventLoop.For(socket);
     }
 
+    private static long s_paused;
+
     public static bool IsSupported => Libc.IsSupported;
+
+    /// <summary>Forwards that did not complete synchronously and paused their socket, process-wide.</summary>
+    public static long Paused => Interlocked.Read(ref s_paused);
 
     /// <summary>Completes once the loop has let go of the socket (its descriptor closes then, if disposed).</summary>
     public Task Released => _released.Task;
@@ -98,6 +103,7 @@ internal abstract class UdpLoopReceiver : LoopEntry
             if (!forward.IsCompletedSuccessfully)
             {
                 _waiting = true;
+                Interlocked.Increment(ref s_paused);
                 _ = ResumeAfterAsync(forward);
             }
         }

@@ -12,7 +12,12 @@ namespace ServiceProxy.Udp;
 /// </summary>
 internal static class UdpNativeSend
 {
+    private static long s_fallbacks;
+
     public static bool IsSupported => Libc.IsSupported;
+
+    /// <summary>Sends that found the kernel's buffer full and went through .NET's engine, process-wide.</summary>
+    public static long Fallbacks => Interlocked.Read(ref s_fallbacks);
 
     /// <summary>
     /// Bytes sent, or -1 when the send buffer is full. Throws <see cref="ObjectDisposedException"/>
@@ -70,6 +75,7 @@ internal static class UdpNativeSend
     /// <summary>The EAGAIN fallback: a pooled copy sent through .NET's async send.</summary>
     public static async ValueTask<int> SendCopyAsync(ReadOnlyMemory<byte> datagram, Func<ReadOnlyMemory<byte>, ValueTask<int>> send)
     {
+        Interlocked.Increment(ref s_fallbacks);
         var copy = UdpBufferPool.Shared.Rent();
         try
         {

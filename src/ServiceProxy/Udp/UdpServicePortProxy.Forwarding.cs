@@ -14,8 +14,10 @@ internal sealed partial class UdpServicePortProxy
     /// client has none. One caller per listener at a time (its receive loop).
     /// </summary>
     /// <remarks>
-    /// The common case (an open session, a send the kernel takes at once) completes synchronously
-    /// without an async state machine; everything else goes through <see cref="ForwardFromClientSlowAsync"/>.
+    /// The common case (an open session, a send the kernel takes at once) awaits an already
+    /// completed send: the pooling builder finishes synchronously and allocates nothing, and the
+    /// await consumes the send whatever backs it. Everything else goes through
+    /// <see cref="ForwardFromClientSlowAsync"/>.
     /// </remarks>
     internal ValueTask ForwardFromClientAsync(UdpListener listener, ReadOnlyMemory<byte> datagram, SocketAddress client)
     {
@@ -44,18 +46,11 @@ internal sealed partial class UdpServicePortProxy
             return ForwardFromClientSlowAsync(listener, datagram, key);
         }
 
-        if (send.IsCompletedSuccessfully)
-        {
-            CompletedValueTask.Consume(send);
-            CountToEndpoint(session, datagram.Length);
-            return default;
-        }
-
-        return AwaitSendToEndpointAsync(listener, datagram, key, session, send);
+        return CompleteSendToEndpointAsync(listener, datagram, key, session, send);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitSendToEndpointAsync(
+    private async ValueTask CompleteSendToEndpointAsync(
         UdpListener listener, ReadOnlyMemory<byte> datagram, UdpSessionKey key, UdpSession session, ValueTask<int> send)
     {
         try
@@ -144,18 +139,11 @@ internal sealed partial class UdpServicePortProxy
             return default;
         }
 
-        if (send.IsCompletedSuccessfully)
-        {
-            CompletedValueTask.Consume(send);
-            CountToClient(session, datagram.Length);
-            return default;
-        }
-
-        return AwaitSendToClientAsync(session, datagram.Length, send);
+        return CompleteSendToClientAsync(session, datagram.Length, send);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitSendToClientAsync(UdpSession session, int length, ValueTask<int> send)
+    private async ValueTask CompleteSendToClientAsync(UdpSession session, int length, ValueTask<int> send)
     {
         try
         {

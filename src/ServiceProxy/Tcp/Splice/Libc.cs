@@ -17,7 +17,6 @@ internal static partial class Libc
     public const uint EPOLLRDHUP = 0x2000;
     public const uint EPOLLET = 1u << 31;
     public const int EPOLL_CTL_ADD = 1;
-    public const int EPOLL_CTL_DEL = 2;
     public const int EPOLL_CTL_MOD = 3;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
@@ -108,20 +107,16 @@ internal static partial class Libc
 
     public static int LastError => Marshal.GetLastPInvokeError();
 
-    public static unsafe int EpollAdd(int epfd, int fd, uint events, ulong data)
-    {
-        var evt = stackalloc byte[16];
-        *(uint*)evt = events;
-        *(ulong*)(evt + EpollDataOffset) = data;
-        return EpollCtl(epfd, EPOLL_CTL_ADD, fd, evt);
-    }
+    public static int EpollAdd(int epfd, int fd, uint events, ulong data) => EpollCtl(epfd, EPOLL_CTL_ADD, fd, events, data);
 
-    public static unsafe int EpollModify(int epfd, int fd, uint events, ulong data)
+    public static int EpollModify(int epfd, int fd, uint events, ulong data) => EpollCtl(epfd, EPOLL_CTL_MOD, fd, events, data);
+
+    private static unsafe int EpollCtl(int epfd, int op, int fd, uint events, ulong data)
     {
         var evt = stackalloc byte[16];
         *(uint*)evt = events;
         *(ulong*)(evt + EpollDataOffset) = data;
-        return EpollCtl(epfd, EPOLL_CTL_MOD, fd, evt);
+        return EpollCtl(epfd, op, fd, evt);
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ internal sealed class SpliceEventLoop
     private readonly Stack<int> _freeSlots = new();
     private LoopEntry?[] _slots = new LoopEntry?[64];
     private int _used;
+    private long _allocated;
     private int _live;
     private uint _nextId;
 
@@ -57,6 +58,12 @@ internal sealed class SpliceEventLoop
         get => Stopwatch.GetElapsedTime(0, Volatile.Read(ref s_busyPollTicks));
         set => Volatile.Write(ref s_busyPollTicks, value <= TimeSpan.Zero ? 0 : (long)(value.TotalSeconds * Stopwatch.Frequency));
     }
+
+    /// <summary>
+    /// Bytes the loop threads have allocated, as of their last finished batch of events: what the
+    /// data path allocates, apart from the process's other threads (tests read it).
+    /// </summary>
+    public static long AllocatedOnLoops => s_shared.IsValueCreated ? s_shared.Value.Sum(l => Volatile.Read(ref l._allocated)) : 0;
 
     /// <summary>Half the cores, at least one: the other half is left to the kernel's network work.</summary>
     public static int LoopCount => Math.Max(1, Environment.ProcessorCount / 2);
@@ -249,6 +256,8 @@ internal sealed class SpliceEventLoop
             {
                 Guard(command, static (e, _, _) => e.OnCommand(), 0, 0);
             }
+
+            Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
         }
     }
 }

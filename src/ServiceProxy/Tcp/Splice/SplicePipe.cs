@@ -24,7 +24,7 @@ internal sealed class SplicePipe(int readFd, int writeFd, int capacity)
 /// Empty pipes kept for reuse by one event loop (single-threaded), as HAProxy keeps its pipe pool:
 /// creating a pipe costs two descriptors and a syscall or two. At most <c>maxIdle</c> are kept.
 /// </summary>
-internal sealed class SplicePipePool(int pipeSize, int maxIdle) : IDisposable
+internal sealed class SplicePipePool(int pipeSize, int maxIdle)
 {
     private static long s_rented;
     private static long s_inUse;
@@ -81,7 +81,6 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle) : IDisposable
 
     private SplicePipe? Create()
     {
-
         if (Libc.Pipe(out var readFd, out var writeFd) != 0)
         {
             return null;
@@ -96,13 +95,5 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle) : IDisposable
         }
 
         return new SplicePipe(readFd, writeFd, Math.Min(capacity, ChunkSize));
-    }
-
-    public void Dispose()
-    {
-        while (_idle.TryPop(out var pipe))
-        {
-            pipe.Close();
-        }
     }
 }
