@@ -30,6 +30,7 @@ internal static class RegistryWiring
             o.ShutdownDrainTimeout = proxyOptions.ShutdownDrainTimeout;
             o.Tcp.Engine = proxyOptions.Tcp.Engine;
             o.Tcp.BusyPoll = proxyOptions.Tcp.BusyPoll;
+            o.Tcp.EventLoops = proxyOptions.Tcp.EventLoops;
         });
     }
 }

@@ -57,6 +57,12 @@ internal sealed class RunOptions
     /// </summary>
     public int BusyPollUs { get; set; } = 50;
 
+    /// <summary>
+    /// Linux event loops (splice engine, UDP): how many threads accept, dial and relay. Default 0:
+    /// one per core.
+    /// </summary>
+    public int EventLoops { get; set; }
+
     public ServiceProxy.Tcp.RelayEngine RelayEngine =>
         Enum.TryParse<ServiceProxy.Tcp.RelayEngine>(TcpEngine, ignoreCase: true, out var engine) && Enum.IsDefined(engine)
             ? engine
@@ -104,6 +110,11 @@ internal sealed class RunOptions
         {
             throw new FormatException($"--busy-poll-us {BusyPollUs} is not within 0-1000000");
         }
+        if (EventLoops is < 0 or > 1024)
+        {
+            throw new FormatException($"--event-loops {EventLoops} is not within 0-1024");
+        }
+
         if (LogFormat is not ("text" or "json"))
         {
             throw new FormatException($"--log-format \"{LogFormat}\" is not text or json");

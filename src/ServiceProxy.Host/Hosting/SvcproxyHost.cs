@@ -31,6 +31,7 @@ internal static partial class SvcproxyHost
         var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog };
         serviceProxyOptions.Tcp.Engine = options.RelayEngine;
         serviceProxyOptions.Tcp.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
+        serviceProxyOptions.Tcp.EventLoops = options.EventLoops;
         var registryOptions = new RegistryOptions { NodeAddresses = [.. options.NodeAddresses] };
         var (first, last) = options.NodePorts;
         registryOptions.Allocation.ServiceCidr = options.ServiceCidr;

@@ -19,6 +19,7 @@ internal sealed class TcpAcceptor
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private Task _loop = Task.CompletedTask;
+    private Splice.LoopAcceptor? _loopAcceptor;
     private volatile bool _stopped;
 
     private TcpAcceptor(Socket socket, IPEndPoint requested, ServicePortKey key, ILogger logger, TimeProvider time)
@@ -58,15 +59,35 @@ internal sealed class TcpAcceptor
         }
     }
 
-    public void Start(Action<Socket> onAccepted) => _loop = AcceptLoopAsync(onAccepted);
+    /// <summary>
+    /// Starts accepting: on the splice engine's event loops when <paramref name="onEventLoops"/>
+    /// (then <paramref name="onAccepted"/> runs on a loop), else with .NET's accept.
+    /// </summary>
+    public void Start(Action<Socket> onAccepted, bool onEventLoops = false)
+    {
+        if (onEventLoops)
+        {
+            _loopAcceptor = Splice.LoopAcceptor.TryStart(_socket, onAccepted, OnLoopAcceptFailed, _time);
+            if (_loopAcceptor is not null)
+            {
+                return;
+            }
+        }
+
+        _loop = AcceptLoopAsync(onAccepted);
+    }
 
     /// <summary>Closes the listening socket (synchronously, so the address is free on return) and waits for the loop.</summary>
     public Task StopAsync()
     {
         _stopped = true;
+        _loopAcceptor?.Stop();
         _socket.Dispose();
         return _loop;
     }
+
+    private void OnLoopAcceptFailed(int errno) =>
+        Log.TcpAcceptFailed(_logger, _key, Bound, $"{Splice.Libc.SocketError(errno).SocketErrorCode} (errno {errno})");
 
     private async Task AcceptLoopAsync(Action<Socket> onAccepted)
     {

@@ -43,6 +43,14 @@ public sealed class TcpProxyOptions
     /// </summary>
     public TimeSpan BusyPoll { get; set; }
 
+    /// <summary>
+    /// How many Linux event loops to run (the <see cref="RelayEngine.Splice"/> engine, and UDP
+    /// whatever the engine); zero means one per core. Each accepts, dials and relays its own
+    /// connections. The loops are process-wide and start with the first port that needs them, so only
+    /// the value set by then applies. Default zero.
+    /// </summary>
+    public int EventLoops { get; set; }
+
     /// <summary>Listen backlog of each listener. Default 512.</summary>
     public int Backlog { get; set; } = 512;
 
@@ -63,7 +71,7 @@ public enum RelayEngine
     Pipelines,
 
     /// <summary>
-    /// Linux only: splice(2) through pooled kernel pipes on dedicated epoll threads (half the cores),
+    /// Linux only: splice(2) through pooled kernel pipes on dedicated epoll threads (one per core),
     /// so payload is never copied to user space. Elsewhere this is <see cref="Socket"/>.
     /// </summary>
     Splice,

@@ -99,7 +99,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             _acceptors.Add(acceptor);
             listening.Add(acceptor.Bound);
-            acceptor.Start(OnAccepted);
+            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay);
             Log.TcpListening(_logger, Key, acceptor.Bound);
         }
 
@@ -186,8 +186,9 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     {
         Interlocked.Increment(ref _active);
 
-        // Runs on the accept loop up to the dial's first await (a non-blocking connect), so the
-        // loop is never held by a slow backend, and a new connection costs no thread-pool hop.
+        // Runs on the accepting thread (.NET's socket thread, or a splice loop) up to the dial's
+        // first await (a non-blocking connect), so accepting is never held by a slow backend, and a
+        // new connection costs no thread-pool hop.
         _ = HandleAsync(client);
     }
 

@@ -26,6 +26,11 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
             RelayEngine.Splice => new SocketRelay(options.Tcp),
             var other => throw new ArgumentOutOfRangeException(nameof(options), other, "unknown TCP relay engine"),
         };
+        if (options.Tcp.EventLoops > 0 && SpliceRelay.IsSupported)
+        {
+            Splice.SpliceEventLoop.RequestedCount = options.Tcp.EventLoops;
+        }
+
         if (options.Tcp.BusyPoll > TimeSpan.Zero && SpliceRelay.IsSupported)
         {
             // The event loops serve UDP too, whatever the TCP engine.

@@ -63,6 +63,7 @@ public sealed class RunConfigurationTests : IDisposable
     [InlineData("TcpEngine", "fast", "--tcp-engine")]
     [InlineData("TcpEngine", "7", "--tcp-engine")]
     [InlineData("BusyPollUs", "-1", "--busy-poll-us")]
+    [InlineData("EventLoops", "-2", "--event-loops")]
     public void Invalid_settings_are_refused_with_the_option_named(string property, string value, string mentioned)
     {
         var options = RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>> { [property] = [value] }, new Hashtable(), _directory);
@@ -98,7 +99,7 @@ public sealed class RunConfigurationTests : IDisposable
         Assert.Equal(
             ["SVCPROXY_FILENAME", "SVCPROXY_WATCH", "SVCPROXY_NODE_ADDRESS", "SVCPROXY_SERVICE_CIDR", "SVCPROXY_NODE_PORT_RANGE", "SVCPROXY_ADMIN",
              "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG", "SVCPROXY_TCP_ENGINE",
-             "SVCPROXY_BUSY_POLL_US"],
+             "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS"],
             RunConfiguration.Settings.Select(s => s.EnvironmentVariable));
     }
 }

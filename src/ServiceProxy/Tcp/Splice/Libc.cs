@@ -15,8 +15,10 @@ internal static partial class Libc
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLEXCLUSIVE = 1u << 28;
     public const uint EPOLLET = 1u << 31;
     public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
     public const int EPOLL_CTL_MOD = 3;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
@@ -31,7 +33,10 @@ internal static partial class Libc
 
     public const int EINTR = 4;
     public const int EAGAIN = 11;
+    public const int ENOMEM = 12;
+    public const int ENFILE = 23;
     public const int EMFILE = 24;
+    public const int ENOBUFS = 105;
     public const int EPIPE = 32;
     public const int EINVAL = 22;
     public const int ENOSYS = 38;
@@ -72,6 +77,9 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "connect", SetLastError = true)]
     private static unsafe partial int Connect(int fd, byte* address, uint length);
 
+    [LibraryImport(Lib, EntryPoint = "accept4", SetLastError = true)]
+    private static unsafe partial int Accept4(int fd, byte* address, uint* addressLength, int flags);
+
     [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
     private static unsafe partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
@@ -111,6 +119,8 @@ internal static partial class Libc
 
     public static int EpollModify(int epfd, int fd, uint events, ulong data) => EpollCtl(epfd, EPOLL_CTL_MOD, fd, events, data);
 
+    public static int EpollDelete(int epfd, int fd) => EpollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0);
+
     private static unsafe int EpollCtl(int epfd, int op, int fd, uint events, ulong data)
     {
         var evt = stackalloc byte[16];
@@ -141,6 +151,38 @@ internal static partial class Libc
         }
 
         return buffer[..length];
+    }
+
+    /// <summary>Reads a Linux sockaddr_in or sockaddr_in6, as accept(2) fills it; null for other families.</summary>
+    public static System.Net.IPEndPoint? ReadSockAddr(ReadOnlySpan<byte> address)
+    {
+        if (address.Length < 16)
+        {
+            return null;
+        }
+
+        var family = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(address);
+        var port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
+        return family switch
+        {
+            2 => new System.Net.IPEndPoint(new System.Net.IPAddress(address.Slice(4, 4)), port),
+            10 when address.Length >= 28 => new System.Net.IPEndPoint(
+                new System.Net.IPAddress(address.Slice(8, 16), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(address[24..])), port),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// accept4(2), non-blocking and close-on-exec from the start: the accepted descriptor, or -1 with
+    /// errno set; <paramref name="address"/> (28 bytes) receives the peer's sockaddr.
+    /// </summary>
+    public static unsafe int Accept(int fd, Span<byte> address)
+    {
+        fixed (byte* p = address)
+        {
+            var length = (uint)address.Length;
+            return Accept4(fd, p, &length, O_NONBLOCK | O_CLOEXEC);
+        }
     }
 
     /// <summary>connect(2) with a native sockaddr.</summary>

@@ -19,7 +19,10 @@ internal sealed class SpliceEventLoop
 
     private static readonly Lazy<SpliceEventLoop[]> s_shared = new(CreateShared);
     private static long s_busyPollTicks;
+    [ThreadStatic]
+    private static SpliceEventLoop? t_current;
 
+    private readonly int _index;
     private readonly int _epoll;
     private readonly int _wake;
     private readonly Thread _thread;
@@ -35,6 +38,7 @@ internal sealed class SpliceEventLoop
 
     private SpliceEventLoop(int index)
     {
+        _index = index;
         _epoll = Libc.EpollCreate1(Libc.O_CLOEXEC);
         _wake = Libc.EventFd(0, Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         if (_epoll < 0 || _wake < 0 || Libc.EpollAdd(_epoll, _wake, Libc.EPOLLIN, WakeToken) != 0)
@@ -65,18 +69,70 @@ internal sealed class SpliceEventLoop
     /// </summary>
     public static long AllocatedOnLoops => s_shared.IsValueCreated ? s_shared.Value.Sum(l => Volatile.Read(ref l._allocated)) : 0;
 
-    /// <summary>Half the cores, at least one: the other half is left to the kernel's network work.</summary>
-    public static int LoopCount => Math.Max(1, Environment.ProcessorCount / 2);
-
     /// <summary>
-    /// The loop of a backend socket: the same for its connect and its relay, so the connect's epoll
-    /// registration is reused (one EPOLL_CTL_MOD instead of a DEL and an ADD).
+    /// How many loops to start; zero (the default) means one per core. Read once, when the loops
+    /// start (the first Linux TCP or UDP port); later changes do nothing.
     /// </summary>
-    public static SpliceEventLoop For(System.Net.Sockets.Socket backend)
+    public static int RequestedCount { get; set; }
+
+    /// <summary>The loops running (or about to), one per core unless <see cref="RequestedCount"/> says otherwise.</summary>
+    public static int LoopCount => RequestedCount > 0 ? RequestedCount : Environment.ProcessorCount;
+
+    /// <summary>Every loop, started on first use.</summary>
+    public static IReadOnlyList<SpliceEventLoop> All => s_shared.Value;
+
+    /// <summary>The loop running on this thread, if any.</summary>
+    public static SpliceEventLoop? Current => t_current;
+
+    /// <summary>Sockets registered with this loop; the least busy loop takes the next dial.</summary>
+    public int Live => Volatile.Read(ref _live);
+
+    /// <summary>A loop for a socket that is not a relayed backend (UDP), spread by descriptor.</summary>
+    public static SpliceEventLoop For(System.Net.Sockets.Socket socket)
     {
         var loops = s_shared.Value;
-        return loops[(int)((ulong)backend.SafeHandle.DangerousGetHandle() % (ulong)loops.Length)];
+        return loops[(int)((ulong)socket.SafeHandle.DangerousGetHandle() % (ulong)loops.Length)];
     }
+
+    /// <summary>
+    /// The loop that dials a backend: the calling loop when the client was accepted on one (the
+    /// whole connection then stays on one thread), else the least busy. Remembered by descriptor,
+    /// so the relay runs where the connect left its epoll registration (see <see cref="OfBackend"/>).
+    /// </summary>
+    public static SpliceEventLoop ForConnect(System.Net.Sockets.Socket backend)
+    {
+        var loops = s_shared.Value;
+        var loop = t_current;
+        if (loop is null)
+        {
+            loop = loops[0];
+            for (var i = 1; i < loops.Length; i++)
+            {
+                if (loops[i].Live < loop.Live)
+                {
+                    loop = loops[i];
+                }
+            }
+        }
+
+        LoopByDescriptor.Set((int)backend.SafeHandle.DangerousGetHandle(), loop._index);
+        return loop;
+    }
+
+    /// <summary>The loop that connected <paramref name="backend"/>; a backend dialed elsewhere goes by descriptor.</summary>
+    public static SpliceEventLoop OfBackend(System.Net.Sockets.Socket backend)
+    {
+        var loops = s_shared.Value;
+        var fd = (int)backend.SafeHandle.DangerousGetHandle();
+        var index = LoopByDescriptor.Get(fd);
+        return index >= 0 && index < loops.Length ? loops[index] : For(backend);
+    }
+
+    /// <summary>Adds <paramref name="fd"/> again for an entry that has its slot (any thread).</summary>
+    public bool Add(LoopEntry entry, int fd, uint events) => Libc.EpollAdd(_epoll, fd, events, entry.EventData(0)) == 0;
+
+    /// <summary>Removes <paramref name="fd"/> from this loop's epoll (any thread).</summary>
+    public int Unregister(int fd) => Libc.EpollDelete(_epoll, fd);
 
     /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
     public Task RunAsync(TcpProxyConnection connection, int pipeSize)
@@ -207,6 +263,7 @@ internal sealed class SpliceEventLoop
 
     private void Run()
     {
+        t_current = this;
         var events = new byte[Libc.EpollEventSize * MaxEventsPerWait];
         var lastEvent = 0L;
         while (true)

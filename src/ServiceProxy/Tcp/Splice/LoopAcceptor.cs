@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace ServiceProxy.Tcp.Splice;
+
+/// <summary>
+/// Accepts on the event loops. The listening socket is registered with every loop, level-triggered
+/// with EPOLLEXCLUSIVE (the kernel wakes one waiting loop per connection), and the loop that accepts
+/// a client goes on to dial its backend and relay it. A connection then lives on one thread from
+/// accept to close: no hand-over from .NET's socket thread, one wake-up fewer per connection, and
+/// new connections go to whichever loop is free.
+/// </summary>
+/// <remarks>
+/// Each accept4(2) runs under a lock that <see cref="Stop"/> also takes, so once Stop returns no
+/// loop touches the descriptor again and the owner may close it at once (a successor can bind the
+/// same address). No SafeHandle reference is held: .NET's Socket.Dispose would spin on it.
+/// </remarks>
+internal sealed class LoopAcceptor
+{
+    /// <summary>Level-triggered: what is left is reported again, after the loop's other events.</summary>
+    private const int MaxAcceptsPerEvent = 16;
+    private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
+    private static bool s_noAccessor;
+
+    private readonly Socket _listener;
+    private readonly int _fd;
+    private readonly Action<Socket> _onAccepted;
+    private readonly Action<int> _onFailed;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly List<Registration> _registrations = [];
+    private bool _stopped;
+
+    private LoopAcceptor(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, TimeProvider time)
+    {
+        _listener = listener;
+        _fd = (int)listener.SafeHandle.DangerousGetHandle();
+        _onAccepted = onAccepted;
+        _onFailed = onFailed;
+        _time = time;
+    }
+
+    /// <summary>Whether accepted sockets are built with the runtime's own internal constructor (tests check it).</summary>
+    internal static bool UsesAcceptAccessor => !s_noAccessor;
+
+    /// <summary>
+    /// Registers <paramref name="listener"/> with every loop. Null (nothing registered) when epoll
+    /// refused it; the caller then accepts with .NET. <paramref name="onAccepted"/> runs on a loop
+    /// and must not block; <paramref name="onFailed"/> gets the errno of a failed accept.
+    /// </summary>
+    public static LoopAcceptor? TryStart(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, TimeProvider time)
+    {
+        var acceptor = new LoopAcceptor(listener, onAccepted, onFailed, time);
+        // Two loops can see the same connection ready; the one that loses must get EAGAIN, not block.
+        Libc.SetNonBlocking(acceptor._fd);
+        lock (acceptor._gate)
+        {
+            foreach (var loop in SpliceEventLoop.All)
+            {
+                var registration = new Registration(acceptor, loop);
+                acceptor._registrations.Add(registration);
+                if (!loop.Register(registration, acceptor._fd, Libc.EPOLLIN | Libc.EPOLLEXCLUSIVE, side: 0))
+                {
+                    acceptor.StopLocked();
+                    return null;
+                }
+            }
+        }
+
+        return acceptor;
+    }
+
+    /// <summary>Any thread: no loop accepts on the socket after this returns.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            StopLocked();
+        }
+    }
+
+    private void StopLocked()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        foreach (var registration in _registrations)
+        {
+            registration.Loop.Unregister(_fd);
+            registration.Loop.Remove(registration);
+            registration.Resume?.Dispose();
+        }
+    }
+
+    /// <summary>Loop thread: accepts what is pending, up to <see cref="MaxAcceptsPerEvent"/>.</summary>
+    private void AcceptPending(Registration registration)
+    {
+        Span<byte> address = stackalloc byte[28];
+        for (var i = 0; i < MaxAcceptsPerEvent; i++)
+        {
+            int fd;
+            lock (_gate)
+            {
+                if (_stopped || registration.Paused)
+                {
+                    return;
+                }
+
+                fd = Libc.Accept(_fd, address);
+            }
+
+            if (fd < 0)
+            {
+                var errno = Libc.LastError;
+                if (errno == Libc.EAGAIN)
+                {
+                    return; // another loop took it, or nothing is left
+                }
+
+                if (errno is Libc.EINTR or Libc.ECONNABORTED)
+                {
+                    continue; // the client reset before it was accepted
+                }
+
+                _onFailed(errno);
+                if (errno is Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM)
+                {
+                    Pause(registration); // level-triggered: the pending connection would spin the loop
+                }
+
+                return;
+            }
+
+            _onAccepted(Wrap(fd, Libc.ReadSockAddr(address)));
+        }
+    }
+
+    /// <summary>
+    /// A .NET socket for an accepted descriptor, built as .NET's own accept builds it (properties
+    /// from the listener, no syscall). Should a runtime lack that internal method, the public
+    /// constructor reads the properties back from the descriptor instead.
+    /// </summary>
+    private Socket Wrap(int fd, IPEndPoint? remote)
+    {
+        var handle = new SafeSocketHandle(fd, ownsHandle: true);
+        if (!s_noAccessor)
+        {
+            try
+            {
+                return CreateAcceptSocket(_listener, handle, remote);
+            }
+            catch (MissingMethodException)
+            {
+                s_noAccessor = true;
+            }
+        }
+
+        return new Socket(handle);
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CreateAcceptSocket")]
+    private static extern Socket CreateAcceptSocket(Socket listener, SafeSocketHandle fd, EndPoint? remoteEP);
+
+    /// <summary>Out of descriptors or memory: this loop stops watching the listener for a while.</summary>
+    private void Pause(Registration registration)
+    {
+        lock (_gate)
+        {
+            if (_stopped || registration.Paused)
+            {
+                return;
+            }
+
+            registration.Paused = true;
+            registration.Loop.Unregister(_fd);
+            registration.Resume = _time.CreateTimer(static r => ((Registration)r!).Loop.EnqueueCommand((Registration)r!), registration, ResourceBackoff, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Resume(Registration registration)
+    {
+        lock (_gate)
+        {
+            if (_stopped || !registration.Paused)
+            {
+                return;
+            }
+
+            registration.Paused = false;
+            registration.Resume?.Dispose();
+            registration.Resume = null;
+            registration.Loop.Add(registration, _fd, Libc.EPOLLIN | Libc.EPOLLEXCLUSIVE);
+        }
+    }
+
+    /// <summary>The listener as one loop sees it.</summary>
+    private sealed class Registration(LoopAcceptor owner, SpliceEventLoop loop) : LoopEntry
+    {
+        public SpliceEventLoop Loop { get; } = loop;
+
+        public bool Paused { get; set; }
+
+        public ITimer? Resume { get; set; }
+
+        public override void OnEvents(int side, uint events) => owner.AcceptPending(this);
+
+        public override void OnCommand() => owner.Resume(this);
+    }
+}

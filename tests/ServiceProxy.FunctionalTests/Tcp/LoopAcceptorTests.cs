@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using ServiceProxy.FunctionalTests.Infrastructure;
+using ServiceProxy.Tcp.Splice;
+
+namespace ServiceProxy.FunctionalTests.Tcp;
+
+/// <summary>Accepting on the event loops, over real sockets.</summary>
+public sealed class LoopAcceptorTests
+{
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task Clients_are_accepted_on_the_loops_as_dotnet_would_accept_them(string address)
+    {
+        if (!Libc.IsSupported || (address == "::1" && !Socket.OSSupportsIPv6))
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var listener = Listen(IPAddress.Parse(address));
+        var accepted = new ConcurrentQueue<(Socket Socket, bool OnLoop)>();
+        var acceptor = LoopAcceptor.TryStart(listener, s => accepted.Enqueue((s, SpliceEventLoop.Current is not null)), _ => { }, TimeProvider.System);
+        Assert.NotNull(acceptor);
+        var clients = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var client = new Socket(listener.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                clients.Add(client);
+                await client.ConnectAsync(listener.LocalEndPoint!, cts.Token);
+            }
+
+            await ProxyHarness.WaitUntilAsync(() => accepted.Count == clients.Count, timeoutMs: 10_000);
+            Assert.Equal(clients.Count, accepted.Count);
+            var byRemote = accepted.ToDictionary(a => (IPEndPoint)a.Socket.RemoteEndPoint!);
+            foreach (var client in clients)
+            {
+                var (server, onLoop) = byRemote[(IPEndPoint)client.LocalEndPoint!];
+                Assert.True(onLoop, "accepted off the event loops");
+                Assert.Equal(listener.AddressFamily, server.AddressFamily);
+                Assert.Equal(SocketType.Stream, server.SocketType);
+                Assert.Equal(listener.LocalEndPoint, server.LocalEndPoint);
+                Assert.True(server.Connected);
+
+                // The accepted socket is a working .NET socket: bytes both ways.
+                await client.SendAsync(new byte[] { 42 }, SocketFlags.None, cts.Token);
+                Assert.Equal([42], await Loopback.ReadExactlyAsync(server, 1, cts.Token));
+                await server.SendAsync(new byte[] { 7 }, SocketFlags.None, cts.Token);
+                Assert.Equal([7], await Loopback.ReadExactlyAsync(client, 1, cts.Token));
+            }
+
+            Assert.True(LoopAcceptor.UsesAcceptAccessor, "the runtime's accept-socket constructor was not found: accepts cost extra syscalls");
+        }
+        finally
+        {
+            acceptor!.Stop();
+            foreach (var (socket, _) in accepted)
+            {
+                socket.Dispose();
+            }
+
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task After_stop_the_address_is_free_at_once_and_nothing_more_is_accepted()
+    {
+        if (!Libc.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var listener = Listen(IPAddress.Loopback);
+        var endPoint = (IPEndPoint)listener.LocalEndPoint!;
+        var accepted = 0;
+        var acceptor = LoopAcceptor.TryStart(listener, s => { Interlocked.Increment(ref accepted); s.Dispose(); }, _ => { }, TimeProvider.System);
+        Assert.NotNull(acceptor);
+        using (var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await first.ConnectAsync(endPoint, cts.Token);
+            await ProxyHarness.WaitUntilAsync(() => Volatile.Read(ref accepted) == 1, timeoutMs: 10_000);
+        }
+
+        acceptor!.Stop();
+        listener.Dispose();
+
+        // A successor binds the same address with nothing in between, as a reloaded port does.
+        using var successor = Listen(IPAddress.Loopback, endPoint.Port);
+        using var late = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await late.ConnectAsync(endPoint, cts.Token);
+        using var taken = await successor.AcceptAsync(cts.Token);
+        Assert.Equal(late.LocalEndPoint, taken.RemoteEndPoint);
+        Assert.Equal(1, Volatile.Read(ref accepted));
+    }
+
+    private static Socket Listen(IPAddress address, int port = 0)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        socket.Bind(new IPEndPoint(address, port));
+        socket.Listen(64);
+        return socket;
+    }
+}
