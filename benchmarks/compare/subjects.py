@@ -231,6 +231,8 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy": lambda: _svcproxy(work, backends, svcproxy),
         # The socket relay engine, for reference (not a peer): what splice buys.
         "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
+        # svcproxy accepting on its event loops, for reference (not a peer): see --accept-on-loops.
+        "svcproxy-acceptloops": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops",), name="svcproxy-acceptloops"),
         # svcproxy without busy polling, for reference (not a peer): what polling buys.
         "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
     }

@@ -31,6 +31,7 @@ internal static class RegistryWiring
             o.Tcp.Engine = proxyOptions.Tcp.Engine;
             o.Tcp.BusyPoll = proxyOptions.Tcp.BusyPoll;
             o.Tcp.EventLoops = proxyOptions.Tcp.EventLoops;
+            o.Tcp.AcceptOnEventLoops = proxyOptions.Tcp.AcceptOnEventLoops;
         });
     }
 }

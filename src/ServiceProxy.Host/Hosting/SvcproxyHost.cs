@@ -32,6 +32,7 @@ internal static partial class SvcproxyHost
         serviceProxyOptions.Tcp.Engine = options.RelayEngine;
         serviceProxyOptions.Tcp.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
         serviceProxyOptions.Tcp.EventLoops = options.EventLoops;
+        serviceProxyOptions.Tcp.AcceptOnEventLoops = options.AcceptOnLoops;
         var registryOptions = new RegistryOptions { NodeAddresses = [.. options.NodeAddresses] };
         var (first, last) = options.NodePorts;
         registryOptions.Allocation.ServiceCidr = options.ServiceCidr;

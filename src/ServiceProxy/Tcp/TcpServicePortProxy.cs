@@ -99,7 +99,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             _acceptors.Add(acceptor);
             listening.Add(acceptor.Bound);
-            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay);
+            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops);
             Log.TcpListening(_logger, Key, acceptor.Bound);
         }
 

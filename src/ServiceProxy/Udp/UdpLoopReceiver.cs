@@ -29,7 +29,9 @@ internal abstract class UdpLoopReceiver : LoopEntry
     protected UdpLoopReceiver(Socket socket)
     {
         _socket = socket;
-        _loop = SpliceEventLoop.For(socket);
+        // A session made while its listener's datagram is handled stays on that loop: a round trip
+        // then wakes (or busy-polls) one loop, not two.
+        _loop = SpliceEventLoop.Current ?? SpliceEventLoop.For(socket);
     }
 
     private static long s_paused;

@@ -102,6 +102,47 @@ public sealed class LoopAcceptorTests
         Assert.Equal(1, Volatile.Read(ref accepted));
     }
 
+    [Fact]
+    public async Task A_proxy_accepting_on_the_loops_relays_many_clients_and_releases_its_port_on_stop()
+    {
+        if (!Libc.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var backend = TestBackend.Echo();
+        var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(ServiceProxy.Tcp.RelayEngine.Splice, o => o.Tcp.AcceptOnEventLoops = true));
+        var endPoint = proxy.EndPoint;
+        try
+        {
+            // 50 clients at once, each sending its own bytes and half-closing: every echo is exact.
+            var clients = Enumerable.Range(0, 50).Select(async i =>
+            {
+                using var client = await Loopback.ConnectAsync(endPoint, ct);
+                var payload = new byte[4096 + i];
+                new Random(i).NextBytes(payload);
+                await client.SendAsync(payload, SocketFlags.None, ct);
+                client.Shutdown(SocketShutdown.Send);
+                var echoed = await Loopback.ReadExactlyAsync(client, payload.Length, ct);
+                Assert.Equal(payload, echoed);
+                Assert.Equal(0, await client.ReceiveAsync(new byte[1], SocketFlags.None, ct)); // the backend's FIN came through
+            });
+            await Task.WhenAll(clients);
+            await ProxyHarness.WaitUntilAsync(() => proxy.PortProxy.Status.ActiveConnections == 0, timeoutMs: 10_000);
+            Assert.Equal(0, proxy.PortProxy.Status.ActiveConnections);
+        }
+        finally
+        {
+            await proxy.DisposeAsync();
+        }
+
+        // Stopped: the address is free for a successor at once.
+        using var successor = Listen(endPoint.Address, endPoint.Port);
+        Assert.Equal(endPoint, successor.LocalEndPoint);
+    }
+
     private static Socket Listen(IPAddress address, int port = 0)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

@@ -99,7 +99,7 @@ public sealed class RunConfigurationTests : IDisposable
         Assert.Equal(
             ["SVCPROXY_FILENAME", "SVCPROXY_WATCH", "SVCPROXY_NODE_ADDRESS", "SVCPROXY_SERVICE_CIDR", "SVCPROXY_NODE_PORT_RANGE", "SVCPROXY_ADMIN",
              "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG", "SVCPROXY_TCP_ENGINE",
-             "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS"],
+             "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS", "SVCPROXY_ACCEPT_ON_LOOPS"],
             RunConfiguration.Settings.Select(s => s.EnvironmentVariable));
     }
 }
