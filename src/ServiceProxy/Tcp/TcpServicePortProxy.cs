@@ -27,6 +27,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private readonly IEndpointBalancer _balancer;
     private readonly ITcpRelay _relay;
     private readonly TcpDialer _dialer;
+    private readonly Action<IPEndPoint, int, TimeSpan, Exception> _onDialFailed; // one delegate, not one per connection
     private readonly ILogger _logger;
     private readonly ServiceProxyMetrics _metrics;
     private readonly TimeProvider _time;
@@ -56,6 +57,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         _logger = logger;
         _metrics = metrics;
         _time = time;
+        _onDialFailed = OnDialFailed;
         _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, ConfigureSocket, relay.ConnectAsync);
         _rejectLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
@@ -208,7 +210,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             ConfigureSocket(client);
             var clientIp = clientEndPoint.Address.IsIPv4MappedToIPv6 ? clientEndPoint.Address.MapToIPv4() : clientEndPoint.Address;
-            var dial = await _dialer.ConnectAsync(_balancer, clientIp, OnDialFailed, _abortDials.Token).ConfigureAwait(false);
+            var dial = await _dialer.ConnectAsync(_balancer, clientIp, _onDialFailed, _abortDials.Token).ConfigureAwait(false);
             if (dial.Socket is null)
             {
                 Reject(connection, dial.Attempts == 0 ? "no endpoints" : $"all {dial.Attempts} connect attempts failed");
