@@ -233,6 +233,8 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
         # svcproxy accepting on its event loops, for reference (not a peer): see --accept-on-loops.
         "svcproxy-acceptloops": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops",), name="svcproxy-acceptloops"),
+        # svcproxy with a single event loop, for reference (not a peer): see --event-loops.
+        "svcproxy-1loop": lambda: _svcproxy(work, backends, svcproxy, extra=("--event-loops", "1"), name="svcproxy-1loop"),
         # svcproxy without busy polling, for reference (not a peer): what polling buys.
         "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
     }
