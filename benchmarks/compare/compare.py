@@ -172,7 +172,7 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     subjects, backends = make_subjects(work, Path(args.svcproxy), args.subjects)
-    raw: dict = {}
+    raw: dict = {subject.name: {} for subject in subjects}  # report columns follow --subjects, even if a figure fails
     try:
         backends.start()
         for subject in subjects:
