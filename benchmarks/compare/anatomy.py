@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from subjects import make_subjects
+from subjects import running
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -84,24 +82,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--close", action="store_true", help="Connection: close (a new connection per request)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="svcproxy-anatomy-"))
-    subjects, backends = make_subjects(work, Path(args.svcproxy), args.subjects)
-    try:
-        backends.start()
-        for subject in subjects:
-            subject.start()
-        for subject in subjects:
-            subject.wait_ready()
+    with running(Path(args.svcproxy), args.subjects, prefix="svcproxy-anatomy-") as subjects:
         for round_no in range(1, args.rounds + 1):
             print(f"round {round_no}/{args.rounds} ({'Connection: close' if args.close else 'keep-alive'}, wrk -t 2 -c 64)", flush=True)
             for subject in subjects:
                 print(measure(subject, args.close, args.duration), flush=True)
                 time.sleep(0.5)
-    finally:
-        for subject in subjects:
-            subject.stop()
-        backends.stop()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

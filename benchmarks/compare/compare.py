@@ -12,17 +12,14 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from subjects import Subject, make_subjects, free_port
+from subjects import Subject, running
 from report import write_report
 
 PEERS = ("haproxy", "haproxy-splice", "nginx")
@@ -165,32 +162,16 @@ def main() -> int:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    work = Path(tempfile.mkdtemp(prefix="svcproxy-compare-"))
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     results = Path(args.results)
     out_dir = results / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    subjects, backends = make_subjects(work, Path(args.svcproxy), args.subjects)
-    raw: dict = {subject.name: {} for subject in subjects}  # report columns follow --subjects, even if a figure fails
-    try:
-        backends.start()
-        for subject in subjects:
-            subject.start()
-        for subject in subjects:
-            subject.wait_ready()
+    with running(Path(args.svcproxy), args.subjects) as subjects:
+        raw: dict = {subject.name: {} for subject in subjects}  # report columns follow --subjects, even if a figure fails
         for round_no in range(1, args.rounds + 1):
             print(f"round {round_no}/{args.rounds}", flush=True)
             measure_round(subjects, args, raw)
-    except Exception:
-        for log in sorted(work.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-1500:]}", file=sys.stderr)
-        raise
-    finally:
-        for subject in subjects:
-            subject.stop()
-        backends.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
     meta = {
         "utc": stamp,

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import compare
-from subjects import make_subjects
+from subjects import running
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -38,13 +36,8 @@ def main() -> int:
     parser.add_argument("--figure", default="keepalive")
     parser.add_argument("--duration", type=int, default=5)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="svcproxy-cpu-"))
-    subjects, backends = make_subjects(work, Path(args.svcproxy), [args.subject])
-    subject, d = subjects[0], args.duration
-    try:
-        backends.start()
-        subject.start()
-        subject.wait_ready()
+    with running(Path(args.svcproxy), [args.subject], prefix="svcproxy-cpu-") as subjects:
+        subject, d = subjects[0], args.duration
         pids = subject.pids()
         before = cpu_seconds(pids)
         if args.figure in ("new_conn", "keepalive"):
@@ -59,10 +52,6 @@ def main() -> int:
             ops, text = gbps * 1e9 / 8 / 65536 * d, f"{gbps:.2f} Gbit/s (operation: 64 KiB)"
         used = cpu_seconds(pids) - before
         print(f"{args.subject} {args.figure}: {text}; proxy CPU {used / ops * 1e6:.1f} µs per operation")
-    finally:
-        subject.stop()
-        backends.stop()
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -1,10 +1,15 @@
 """The backends and the proxies under test, each started from a config written into a temp folder."""
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 HOST = "127.0.0.1"
 SVC_IP = "127.100.200.1"  # inside svcproxy's default service CIDR, bindable on Linux loopback
@@ -239,3 +244,27 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
     }
     return [factories[name]() for name in names], backends
+
+
+@contextlib.contextmanager
+def running(svcproxy: Path, names: list[str], prefix: str = "svcproxy-compare-") -> Iterator[list[Subject]]:
+    """The backends and the named subjects, started and ready; stopped and cleaned up on exit.
+    On a failure the tail of every process's log is printed before the error goes on."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    subjects, backends = make_subjects(work, svcproxy, names)
+    try:
+        backends.start()
+        for subject in subjects:
+            subject.start()
+        for subject in subjects:
+            subject.wait_ready()
+        yield subjects
+    except Exception:
+        for log in sorted(work.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text()[-1500:]}", file=sys.stderr)
+        raise
+    finally:
+        for subject in subjects:
+            subject.stop()
+        backends.stop()
+        shutil.rmtree(work, ignore_errors=True)
