@@ -21,7 +21,7 @@ internal abstract class UdpLoopReceiver : LoopEntry
     private readonly Socket _socket;
     private readonly SpliceEventLoop _loop;
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _ref;
+    private DescriptorLease _lease;
     private volatile bool _waiting;
     private volatile bool _stopping;
     private volatile bool _disposeOnRelease;
@@ -49,16 +49,12 @@ internal abstract class UdpLoopReceiver : LoopEntry
     /// <summary>Registers the socket; false (nothing held) when it is closed already or epoll refused it.</summary>
     public bool Start()
     {
-        try
-        {
-            _socket.SafeHandle.DangerousAddRef(ref _ref);
-        }
-        catch (ObjectDisposedException)
+        if (!DescriptorLease.TryTake(_socket, out _lease))
         {
             return false;
         }
 
-        Fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        Fd = _lease.Fd;
         Libc.SetNonBlocking(Fd);
         if (_loop.Register(this, Fd, Libc.EPOLLIN | Libc.EPOLLET, side: 0))
         {
@@ -134,11 +130,7 @@ internal abstract class UdpLoopReceiver : LoopEntry
 
     private void Release()
     {
-        if (_ref)
-        {
-            _ref = false;
-            _socket.SafeHandle.DangerousRelease();
-        }
+        _lease.Release();
 
         if (_disposeOnRelease)
         {

@@ -25,12 +25,10 @@ internal static class UdpNativeSend
     /// </summary>
     public static unsafe int TrySend(Socket socket, ReadOnlySpan<byte> datagram, SocketAddress? to)
     {
-        var handle = socket.SafeHandle;
-        var added = false;
-        handle.DangerousAddRef(ref added); // the descriptor stays ours for the call
+        var lease = DescriptorLease.Take(socket); // the descriptor stays ours for the call
         try
         {
-            var fd = (int)handle.DangerousGetHandle();
+            var fd = lease.Fd;
             nint sent;
             fixed (byte* buffer = datagram)
             {
@@ -65,10 +63,7 @@ internal static class UdpNativeSend
         }
         finally
         {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            lease.Release();
         }
     }
 

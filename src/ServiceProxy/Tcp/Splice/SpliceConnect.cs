@@ -13,17 +13,12 @@ internal sealed class SpliceConnect : LoopEntry
 {
     private const int EINPROGRESS = 115;
     private readonly SpliceEventLoop _loop;
-    private readonly Socket _socket;
     private readonly TaskCompletionSource _completion = new();
     private CancellationTokenRegistration _cancellation;
-    private bool _ref;
+    private DescriptorLease _lease;
     private bool _done;
 
-    private SpliceConnect(SpliceEventLoop loop, Socket socket)
-    {
-        _loop = loop;
-        _socket = socket;
-    }
+    private SpliceConnect(SpliceEventLoop loop) => _loop = loop;
 
     public int Fd { get; private set; }
 
@@ -31,9 +26,9 @@ internal sealed class SpliceConnect : LoopEntry
     public static Task StartAsync(SpliceEventLoop loop, Socket socket, IPEndPoint endpoint, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var connect = new SpliceConnect(loop, socket);
-        socket.SafeHandle.DangerousAddRef(ref connect._ref);
-        connect.Fd = (int)socket.SafeHandle.DangerousGetHandle();
+        var connect = new SpliceConnect(loop);
+        connect._lease = DescriptorLease.Take(socket);
+        connect.Fd = connect._lease.Fd;
         Libc.SetNonBlocking(connect.Fd);
         Span<byte> address = stackalloc byte[28];
         var result = Libc.Connect(connect.Fd, Libc.WriteSockAddr(endpoint, address));
@@ -108,12 +103,5 @@ internal sealed class SpliceConnect : LoopEntry
         }
     }
 
-    private void ReleaseRef()
-    {
-        if (_ref)
-        {
-            _ref = false;
-            _socket.SafeHandle.DangerousRelease();
-        }
-    }
+    private void ReleaseRef() => _lease.Release();
 }

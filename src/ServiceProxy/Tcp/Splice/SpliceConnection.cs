@@ -14,22 +14,22 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
     // Continuations run inline on the loop: the connection's tail (metrics, access log, closing
     // both sockets) never blocks, and a thread-pool hop per connection would cost a wake-up.
     private readonly TaskCompletionSource _completion = new();
-    private bool _clientRef;
-    private bool _backendRef;
+    private DescriptorLease _client;
+    private DescriptorLease _backend;
     private int _abortRequested;
     private bool _finished;
 
-    private SpliceConnection(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection, int clientFd, int backendFd, bool clientRef, bool backendRef)
+    private SpliceConnection(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection, DescriptorLease client, DescriptorLease backend)
     {
         _loop = loop;
         _pool = pool;
         Connection = connection;
-        ClientFd = clientFd;
-        BackendFd = backendFd;
-        _clientRef = clientRef;
-        _backendRef = backendRef;
-        Upstream = new SpliceDirection(connection, RelayDirection.Upstream, clientFd, backendFd);
-        Downstream = new SpliceDirection(connection, RelayDirection.Downstream, backendFd, clientFd);
+        _client = client;
+        _backend = backend;
+        ClientFd = client.Fd;
+        BackendFd = backend.Fd;
+        Upstream = new SpliceDirection(connection, RelayDirection.Upstream, ClientFd, BackendFd);
+        Downstream = new SpliceDirection(connection, RelayDirection.Downstream, BackendFd, ClientFd);
     }
 
     public TcpProxyConnection Connection { get; }
@@ -47,30 +47,21 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
     /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
     public static SpliceConnection? TryCreate(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection)
     {
-        var client = connection.Client.SafeHandle;
-        var backend = connection.Backend!.SafeHandle;
-        bool clientRef = false, backendRef = false;
-        try
+        if (!DescriptorLease.TryTake(connection.Client, out var client))
         {
-            client.DangerousAddRef(ref clientRef);
-            backend.DangerousAddRef(ref backendRef);
-        }
-        catch (ObjectDisposedException)
-        {
-            if (clientRef)
-            {
-                client.DangerousRelease();
-            }
-
             return null;
         }
 
-        var clientFd = (int)client.DangerousGetHandle();
-        var backendFd = (int)backend.DangerousGetHandle();
+        if (!DescriptorLease.TryTake(connection.Backend!, out var backend))
+        {
+            client.Release();
+            return null;
+        }
+
         // .NET keeps a socket blocking at the OS level until its first async operation; the loop
         // must never block. (The backend was made non-blocking by its connect, see RunAsync.)
-        Libc.SetNonBlocking(clientFd);
-        return new SpliceConnection(loop, pool, connection, clientFd, backendFd, clientRef, backendRef);
+        Libc.SetNonBlocking(client.Fd);
+        return new SpliceConnection(loop, pool, connection, client, backend);
     }
 
     /// <summary>Any thread: the loop resets both sockets on its own thread, where no splice can race the close.</summary>
@@ -129,17 +120,8 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
         Upstream.Release(_pool);
         Downstream.Release(_pool);
         _loop.Remove(this);
-        if (_clientRef)
-        {
-            Connection.Client.SafeHandle.DangerousRelease();
-            _clientRef = false;
-        }
-
-        if (_backendRef)
-        {
-            Connection.Backend!.SafeHandle.DangerousRelease();
-            _backendRef = false;
-        }
+        _client.Release();
+        _backend.Release();
 
         if (aborted)
         {
