@@ -58,7 +58,7 @@ internal sealed class RunOptions
     public int BusyPollUs { get; set; } = 50;
 
     /// <summary>
-    /// Linux event loops (splice engine, UDP): how many threads accept, dial and relay. Default 0:
+    /// Linux event loops (splice engine, UDP): how many threads dial and relay (and accept, with --accept-on-loops). Default 0:
     /// one per core.
     /// </summary>
     public int EventLoops { get; set; }

@@ -45,8 +45,8 @@ public sealed class TcpProxyOptions
 
     /// <summary>
     /// How many Linux event loops to run (the <see cref="RelayEngine.Splice"/> engine, and UDP
-    /// whatever the engine); zero means one per core. Each accepts, dials and relays its own
-    /// connections. The loops are process-wide and start with the first port that needs them, so only
+    /// whatever the engine); zero means one per core. Each dials and relays its own connections (and
+    /// accepts them, with <see cref="AcceptOnEventLoops"/>). The loops are process-wide and start with the first port that needs them, so only
     /// the value set by then applies. Default zero.
     /// </summary>
     public int EventLoops { get; set; }
