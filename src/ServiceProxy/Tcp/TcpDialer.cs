@@ -12,8 +12,8 @@ namespace ServiceProxy.Tcp;
 internal sealed class TcpDialer(
     IReadOnlyList<TimeSpan> timeouts,
     TimeProvider time,
-    Action<Socket>? configure = null,
-    Func<Socket, IPEndPoint, CancellationToken, ValueTask>? connect = null)
+    Func<Socket, IPEndPoint, CancellationToken, ValueTask> connect,
+    Action<Socket>? configure = null)
 {
     public async Task<DialResult> ConnectAsync(
         IEndpointBalancer balancer, IPAddress client, Action<IPEndPoint, int, TimeSpan, Exception>? onAttemptFailed, CancellationToken cancellationToken)
@@ -33,7 +33,7 @@ internal sealed class TcpDialer(
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
             {
-                await (connect is null ? socket.ConnectAsync(endpoint, linked.Token) : connect(socket, endpoint, linked.Token)).ConfigureAwait(false);
+                await connect(socket, endpoint, linked.Token).ConfigureAwait(false);
                 return new DialResult(socket, endpoint, attempt + 1);
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException)

@@ -58,7 +58,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         _metrics = metrics;
         _time = time;
         _onDialFailed = OnDialFailed;
-        _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, ConfigureSocket, relay.ConnectAsync);
+        _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, relay.ConnectAsync, ConfigureSocket);
         _rejectLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
         _balancer.Update(config.Endpoints, config.Affinity);
