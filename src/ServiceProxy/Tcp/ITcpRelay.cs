@@ -31,12 +31,10 @@ internal static class RelayFailure
             IOException => onTarget, // the send loop reports the target's reset as an IOException
             _ => false,
         };
-        if (!isReset)
-        {
-            return TcpCloseReason.Error;
-        }
-
-        var clientFailed = (direction == RelayDirection.Upstream) != onTarget;
-        return clientFailed ? TcpCloseReason.ClientReset : TcpCloseReason.BackendReset;
+        return isReset ? ResetBy(onTarget, direction) : TcpCloseReason.Error;
     }
+
+    /// <summary>The side that reset: the direction's target when a send failed, its source when a receive did.</summary>
+    public static TcpCloseReason ResetBy(bool onTarget, RelayDirection direction) =>
+        (direction == RelayDirection.Upstream) != onTarget ? TcpCloseReason.ClientReset : TcpCloseReason.BackendReset;
 }

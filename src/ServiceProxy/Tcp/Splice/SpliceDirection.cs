@@ -32,6 +32,7 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
     private bool _splicing;
     private bool _cannotSplice;
     private bool _sourceEnded;
+    private bool _moved;
 
     public RelayDirection Direction { get; } = direction;
 
@@ -49,6 +50,18 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
     /// Returns the close reason when a socket failed, null otherwise.
     /// </summary>
     public TcpCloseReason? Pump(SplicePipePool pool, bool mayStopAfterShortRead)
+    {
+        _moved = false;
+        var failure = PumpUntilBlocked(pool, mayStopAfterShortRead);
+        if (_moved)
+        {
+            connection.Touch(); // once per readiness event, not per read and per send
+        }
+
+        return failure;
+    }
+
+    private TcpCloseReason? PumpUntilBlocked(SplicePipePool pool, bool mayStopAfterShortRead)
     {
         while (!IsDone)
         {
@@ -117,7 +130,7 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
             if (read == 0)
             {
                 _sourceEnded = true;
-                connection.Touch();
+                _moved = true;
                 continue;
             }
 
@@ -261,13 +274,13 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
 
         connection.BufferReleased(Direction, count);
         connection.AddBytes(Direction, count);
-        connection.Touch();
+        _moved = true;
     }
 
     private void Taken(nint count)
     {
         connection.BufferTaken(Direction, count);
-        connection.Touch();
+        _moved = true;
     }
 
     private void EndOfStream(SplicePipePool pool)
@@ -302,14 +315,8 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
         }
     }
 
-    private TcpCloseReason Failure(int errno, bool onTarget)
-    {
-        if (errno is not (Libc.ECONNRESET or Libc.EPIPE or Libc.ECONNABORTED or Libc.ETIMEDOUT))
-        {
-            return TcpCloseReason.Error;
-        }
-
-        var clientFailed = (Direction == RelayDirection.Upstream) != onTarget;
-        return clientFailed ? TcpCloseReason.ClientReset : TcpCloseReason.BackendReset;
-    }
+    private TcpCloseReason Failure(int errno, bool onTarget) =>
+        errno is Libc.ECONNRESET or Libc.EPIPE or Libc.ECONNABORTED or Libc.ETIMEDOUT
+            ? RelayFailure.ResetBy(onTarget, Direction)
+            : TcpCloseReason.Error;
 }
