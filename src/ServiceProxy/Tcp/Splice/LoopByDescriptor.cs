@@ -2,45 +2,42 @@ namespace ServiceProxy.Tcp.Splice;
 
 /// <summary>
 /// Which loop connected a backend descriptor, so its relay runs on the same loop and reuses the
-/// connect's epoll registration. Descriptors are small integers, bounded by the process's open-file
-/// limit, so a growable array indexed by descriptor does: no allocation per connection.
+/// connect's epoll registration. Descriptors are small integers, so a table indexed by descriptor
+/// does: pages of 4 096 entries, each created on first use (lock-free), no allocation per connection.
 /// </summary>
 /// <remarks>
 /// An entry is written before the connect starts and read after it completed, while the socket is
-/// open, so a descriptor cannot be reused between the two. Writes take a lock (growth copies the
-/// array); reads need none.
+/// open, so a descriptor cannot be reused between the two. Descriptors past
+/// <see cref="MaxDescriptors"/> (Linux's default ceiling, fs.nr_open) are not recorded; their relay
+/// finds its loop by descriptor instead, which only costs a second epoll registration.
 /// </remarks>
 internal static class LoopByDescriptor
 {
-    private static readonly Lock s_gate = new();
-    private static int[] s_table = new int[1024];
+    public const int MaxDescriptors = 1 << 20;
+    private const int PageBits = 12;
+    private const int PageMask = (1 << PageBits) - 1;
+    private static readonly int[]?[] s_pages = new int[]?[MaxDescriptors >> PageBits];
 
     public static void Set(int fd, int loop)
     {
-        if (fd < 0)
+        if ((uint)fd >= MaxDescriptors)
         {
             return;
         }
 
-        lock (s_gate)
-        {
-            var table = s_table;
-            if (fd >= table.Length)
-            {
-                var bigger = new int[Math.Max(fd + 1, table.Length * 2)];
-                Array.Copy(table, bigger, table.Length);
-                Volatile.Write(ref s_table, bigger);
-                table = bigger;
-            }
-
-            table[fd] = loop + 1;
-        }
+        ref var slot = ref s_pages[fd >> PageBits];
+        var page = Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, new int[PageMask + 1], null) ?? slot!;
+        Volatile.Write(ref page[fd & PageMask], loop + 1);
     }
 
     /// <summary>The loop index recorded for <paramref name="fd"/>, or -1.</summary>
     public static int Get(int fd)
     {
-        var table = Volatile.Read(ref s_table);
-        return fd >= 0 && fd < table.Length ? Volatile.Read(ref table[fd]) - 1 : -1;
+        if ((uint)fd >= MaxDescriptors || Volatile.Read(ref s_pages[fd >> PageBits]) is not { } page)
+        {
+            return -1;
+        }
+
+        return Volatile.Read(ref page[fd & PageMask]) - 1;
     }
 }
