@@ -7,11 +7,20 @@ namespace ServiceProxy.Tcp;
 /// </summary>
 internal interface ITcpRelay
 {
-    Task RunAsync(TcpProxyConnection connection);
+    /// <summary>Completes once the relay has ended; awaited exactly once.</summary>
+    ValueTask RunAsync(TcpProxyConnection connection);
 
-    /// <summary>Connects a backend socket the way this relay wants it connected.</summary>
-    ValueTask ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, CancellationToken cancellationToken) =>
-        socket.ConnectAsync(endpoint, cancellationToken);
+    /// <summary>
+    /// Connects a backend socket the way this relay wants it connected, giving up with an
+    /// <see cref="OperationCanceledException"/> after <paramref name="timeout"/> or when
+    /// <paramref name="cancellationToken"/> fires. Awaited exactly once.
+    /// </summary>
+    async ValueTask ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(timeout);
+        await socket.ConnectAsync(endpoint, attempt.Token).ConfigureAwait(false);
+    }
 }
 
 /// <summary>Maps a failed relay operation to the side that failed.</summary>

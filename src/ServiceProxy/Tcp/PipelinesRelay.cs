@@ -28,7 +28,7 @@ internal sealed class PipelinesRelay : ITcpRelay
             useSynchronizationContext: false);
     }
 
-    public async Task RunAsync(TcpProxyConnection connection)
+    public async ValueTask RunAsync(TcpProxyConnection connection)
     {
         using var client = SocketConnection.Create(connection.Client, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);
         using var backend = SocketConnection.Create(connection.Backend!, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);

@@ -21,7 +21,7 @@ internal sealed class SocketRelay(TcpProxyOptions options) : ITcpRelay
 {
     private readonly int _bufferSize = Math.Max(1024, options.MaxBufferPerDirection);
 
-    public async Task RunAsync(TcpProxyConnection connection)
+    public async ValueTask RunAsync(TcpProxyConnection connection)
     {
         var backend = connection.Backend!;
         var upstream = PumpAsync(connection, connection.Client, backend, RelayDirection.Upstream);

@@ -17,9 +17,12 @@ internal sealed class SpliceRelay : ITcpRelay
     /// <summary>Whether this platform can run the engine; elsewhere <see cref="RelayEngine.Splice"/> falls back to <see cref="SocketRelay"/>.</summary>
     public static bool IsSupported => Libc.IsSupported;
 
-    public Task RunAsync(TcpProxyConnection connection) => SpliceEventLoop.OfBackend(connection.Backend!).RunAsync(connection, _pipeSize);
+    public ValueTask RunAsync(TcpProxyConnection connection) => SpliceEventLoop.OfBackend(connection.Backend!).RunAsync(connection, _pipeSize);
 
-    /// <summary>A non-blocking connect watched by a splice loop, so .NET's socket engine never sees the socket.</summary>
-    public ValueTask ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, CancellationToken cancellationToken) =>
-        new(SpliceEventLoop.ForConnect(socket).ConnectAsync(socket, endpoint, cancellationToken));
+    /// <summary>
+    /// A non-blocking connect watched by a splice loop, so .NET's socket engine never sees the
+    /// socket; the loop also enforces the timeout, so a dial needs no timer or token source.
+    /// </summary>
+    public ValueTask ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken) =>
+        SpliceConnect.StartAsync(SpliceEventLoop.ForConnect(socket), socket, endpoint, timeout, cancellationToken);
 }

@@ -26,8 +26,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private readonly TcpProxyOptions _tcp;
     private readonly IEndpointBalancer _balancer;
     private readonly ITcpRelay _relay;
-    private readonly TcpDialer _dialer;
-    private readonly Action<IPEndPoint, int, TimeSpan, Exception> _onDialFailed; // one delegate, not one per connection
+    private readonly TimeSpan[] _connectTimeouts;
     private readonly ILogger _logger;
     private readonly ServiceProxyMetrics _metrics;
     private readonly TimeProvider _time;
@@ -57,8 +56,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         _logger = logger;
         _metrics = metrics;
         _time = time;
-        _onDialFailed = OnDialFailed;
-        _dialer = new TcpDialer([.. _tcp.ConnectTimeouts], time, relay.ConnectAsync, ConfigureSocket);
+        _connectTimeouts = [.. _tcp.ConnectTimeouts];
         _rejectLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
         _balancer.Update(config.Endpoints, config.Affinity);
@@ -210,15 +208,36 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             ConfigureSocket(client);
             var clientIp = clientEndPoint.Address.IsIPv4MappedToIPv6 ? clientEndPoint.Address.MapToIPv4() : clientEndPoint.Address;
-            var dial = await _dialer.ConnectAsync(_balancer, clientIp, _onDialFailed, _abortDials.Token).ConfigureAwait(false);
-            if (dial.Socket is null)
+            Socket? backend = null;
+            IPEndPoint? dialed = null;
+            var ladder = new DialLadder(_connectTimeouts, _balancer, clientIp);
+            while (backend is null && ladder.TryNext(out var endpoint, out var timeout))
             {
-                Reject(connection, dial.Attempts == 0 ? "no endpoints" : $"all {dial.Attempts} connect attempts failed");
+                // Dialed here, not in a helper: its own async method would allocate a state machine per dial.
+                var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                ConfigureSocket(socket); // before connect, so buffer sizes shape the window from the handshake on
+                try
+                {
+                    await _relay.ConnectAsync(socket, endpoint, timeout, _abortDials.Token).ConfigureAwait(false);
+                    (backend, dialed) = (socket, endpoint);
+                }
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                {
+                    socket.Dispose();
+                    _abortDials.Token.ThrowIfCancellationRequested();
+                    OnDialFailed(endpoint, ladder.Attempts, timeout, ex);
+                    ladder.Failed(endpoint);
+                }
+            }
+
+            if (backend is null || dialed is null)
+            {
+                Reject(connection, ladder.Attempts == 0 ? "no endpoints" : $"all {ladder.Attempts} connect attempts failed");
                 return;
             }
 
-            var tags = TagsFor(dial.Endpoint!);
-            if (!connection.AttachBackend(dial.Socket, dial.Endpoint!))
+            var tags = TagsFor(dialed);
+            if (!connection.AttachBackend(backend, dialed))
             {
                 return;
             }
@@ -226,7 +245,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             var proxyProtocol = _config.ProxyProtocol;
             if (proxyProtocol != ProxyProtocolVersion.None)
             {
-                await ProxyProtocolHeader.SendAsync(dial.Socket, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
+                await ProxyProtocolHeader.SendAsync(backend, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
             }
 
             _metrics.TcpConnectionOpened(tags.Value);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ServiceProxy.FunctionalTests.Infrastructure;
@@ -61,6 +62,25 @@ public sealed class TcpDialTests
 
         Assert.Equal(SocketError.ConnectionReset, await Loopback.ConnectAndAwaitResetAsync(proxy.EndPoint, cts.Token));
         Assert.Equal(4, failures.Sum);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines.All), MemberType = typeof(Engines))]
+    public async Task A_silent_endpoint_times_out_after_each_attempts_timeout(RelayEngine engine)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var silent = await SilentEndpoint.CreateAsync(cts.Token);
+        using var meters = new TestMeterFactory();
+        using var failures = new MeasurementRecorder(meters, "serviceproxy.tcp.connect.failures");
+        await using var proxy = await ProxyHarness.StartAsync([silent.EndPoint],
+            ProxyHarness.Engine(engine, o => o.Tcp.ConnectTimeouts = [ShortAttempt, ShortAttempt]), meterFactory: meters);
+
+        var started = Stopwatch.GetTimestamp();
+        Assert.Equal(SocketError.ConnectionReset, await Loopback.ConnectAndAwaitResetAsync(proxy.EndPoint, cts.Token));
+
+        // Both attempts waited for their timeout (nothing refused them), and neither waited for ever.
+        Assert.True(Stopwatch.GetElapsedTime(started) >= 2 * ShortAttempt - TimeSpan.FromMilliseconds(20));
+        Assert.Equal(2, failures.Sum);
     }
 
     /// <summary>A bound socket that does not listen: connecting to it is refused, and the port stays ours.</summary>

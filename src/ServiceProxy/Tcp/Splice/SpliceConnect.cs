@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 
 namespace ServiceProxy.Tcp.Splice;
 
@@ -8,22 +10,38 @@ namespace ServiceProxy.Tcp.Splice;
 /// with <see cref="Socket.ConnectAsync(EndPoint, CancellationToken)"/> keeps the backend socket
 /// out of .NET's own epoll: registered there, every readiness change of a relayed socket would
 /// also wake .NET's socket thread for nothing (13 % of the proxy's CPU in a keep-alive run).
+/// The loop also enforces the timeout (<see cref="ConnectDeadlines"/>), and this object is the
+/// awaitable, so a dial allocates no timer, token source or task.
 /// </summary>
-internal sealed class SpliceConnect : LoopEntry
+internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
 {
     private const int EINPROGRESS = 115;
     private readonly SpliceEventLoop _loop;
-    private readonly TaskCompletionSource _completion = new();
+    // Continuations run inline on the loop: the dial goes on to the relay with no thread hop.
+    private ManualResetValueTaskSourceCore<bool> _completion;
     private CancellationTokenRegistration _cancellation;
     private DescriptorLease _lease;
     private bool _done;
+    private volatile bool _registered;
 
     private SpliceConnect(SpliceEventLoop loop) => _loop = loop;
 
     public int Fd { get; private set; }
 
-    /// <summary>Completes on the loop thread: connected, failed with a <see cref="SocketException"/>, or cancelled.</summary>
-    public static Task StartAsync(SpliceEventLoop loop, Socket socket, IPEndPoint endpoint, CancellationToken cancellationToken)
+    /// <summary>When the loop gives up (a <see cref="Stopwatch"/> timestamp); kept by <see cref="ConnectDeadlines"/>.</summary>
+    public long Deadline { get; set; }
+
+    public ConnectDeadlines.Fifo? DeadlineFifo { get; set; }
+
+    public SpliceConnect? Previous { get; set; }
+
+    public SpliceConnect? Next { get; set; }
+
+    /// <summary>
+    /// Completes on the loop thread: connected, failed with a <see cref="SocketException"/>, or
+    /// an <see cref="OperationCanceledException"/> after <paramref name="timeout"/> or on cancellation.
+    /// </summary>
+    public static ValueTask StartAsync(SpliceEventLoop loop, Socket socket, IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var connect = new SpliceConnect(loop);
@@ -36,24 +54,33 @@ internal sealed class SpliceConnect : LoopEntry
         if (error != EINPROGRESS)
         {
             connect.ReleaseRef();
-            return error == 0 ? Task.CompletedTask : Task.FromException(Libc.SocketError(error));
+            return error == 0 ? ValueTask.CompletedTask : ValueTask.FromException(Libc.SocketError(error));
         }
 
-        // Registered for everything the relay will want: it only re-points the registration later.
-        if (!loop.Register(connect, connect.Fd, SpliceEventLoop.SocketEvents, side: 0))
-        {
-            var registerError = Libc.LastError;
-            loop.Remove(connect);
-            connect.ReleaseRef();
-            return Task.FromException(Libc.SocketError(registerError));
-        }
-
+        // The token's registration exists before the loop can complete the dial, so completing
+        // always disposes it; a cancellation before the dial is registered is acted on after.
         if (cancellationToken.CanBeCanceled)
         {
             connect._cancellation = cancellationToken.UnsafeRegister(static s => ((SpliceConnect)s!).RequestCancel(), connect);
         }
 
-        return connect._completion.Task;
+        // Registered for everything the relay will want: it only re-points the registration later.
+        if (!loop.RegisterConnect(connect, connect.Fd, TimeoutTicks(timeout)))
+        {
+            var registerError = Libc.LastError;
+            loop.RemoveConnect(connect);
+            connect._cancellation.Dispose();
+            connect.ReleaseRef();
+            return ValueTask.FromException(Libc.SocketError(registerError));
+        }
+
+        connect._registered = true;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            connect.RequestCancel();
+        }
+
+        return new ValueTask(connect, connect._completion.Version);
     }
 
     public override void OnEvents(int side, uint events)
@@ -68,13 +95,33 @@ internal sealed class SpliceConnect : LoopEntry
         Complete(error == 0 ? null : Libc.SocketError(error));
     }
 
+    /// <summary>Cancelled by the token (see <see cref="RequestCancel"/>); ignored until the dial is registered.</summary>
     public override void OnCommand()
+    {
+        if (_registered)
+        {
+            OnTimeout();
+        }
+    }
+
+    /// <summary>Loop thread: the deadline passed, or the token fired.</summary>
+    public void OnTimeout()
     {
         if (!_done)
         {
             Complete(new OperationCanceledException());
         }
     }
+
+    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _completion.OnCompleted(continuation, state, token, flags);
+
+    private static long TimeoutTicks(TimeSpan timeout) =>
+        timeout <= TimeSpan.Zero ? 1 : (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 4);
 
     private void RequestCancel() => _loop.EnqueueCommand(this);
 
@@ -86,20 +133,16 @@ internal sealed class SpliceConnect : LoopEntry
     private void Complete(Exception? error)
     {
         _done = true;
-        _loop.Remove(this);
+        _loop.RemoveConnect(this);
         ReleaseRef();
         _cancellation.Dispose();
         if (error is null)
         {
-            _completion.TrySetResult();
-        }
-        else if (error is OperationCanceledException)
-        {
-            _completion.TrySetCanceled();
+            _completion.SetResult(true);
         }
         else
         {
-            _completion.TrySetException(error);
+            _completion.SetException(error);
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 
 namespace ServiceProxy.Tcp.Splice;
 
@@ -7,13 +7,14 @@ namespace ServiceProxy.Tcp.Splice;
 /// reference until the loop lets go, so no other thread can close (and the kernel reuse) a
 /// descriptor the loop still splices. Everything but <see cref="RequestAbort"/> runs on the loop.
 /// </summary>
-internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
+internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTaskSource
 {
     private readonly SpliceEventLoop _loop;
     private readonly SplicePipePool _pool;
     // Continuations run inline on the loop: the connection's tail (metrics, access log, closing
     // both sockets) never blocks, and a thread-pool hop per connection would cost a wake-up.
-    private readonly TaskCompletionSource _completion = new();
+    // The connection is its own awaitable: no task held per idle connection.
+    private ManualResetValueTaskSourceCore<bool> _completion;
     private DescriptorLease _client;
     private DescriptorLease _backend;
     private int _abortRequested;
@@ -42,7 +43,8 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
 
     public SpliceDirection Downstream { get; }
 
-    public Task Completion => _completion.Task;
+    /// <summary>Completes when the relay has ended; awaited once.</summary>
+    public ValueTask Completion => new(this, _completion.Version);
 
     /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
     public static SpliceConnection? TryCreate(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection)
@@ -129,9 +131,16 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler
             TcpProxyConnection.Reset(Connection.Backend);
         }
 
-        _completion.TrySetResult();
+        _completion.SetResult(true);
     }
 
     /// <summary>The abort <see cref="RequestAbort"/> queued.</summary>
     public override void OnCommand() => Finish(aborted: true);
+
+    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _completion.OnCompleted(continuation, state, token, flags);
 }

@@ -9,7 +9,7 @@ namespace ServiceProxy.Tcp.Splice;
 /// concerns until a socket says EAGAIN. Loops are process-wide, like .NET's own socket engine,
 /// and start on first use.
 /// </summary>
-internal sealed class SpliceEventLoop
+internal sealed partial class SpliceEventLoop
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int MaxEventsPerWait = 256;
@@ -135,13 +135,13 @@ internal sealed class SpliceEventLoop
     public int Unregister(int fd) => Libc.EpollDelete(_epoll, fd);
 
     /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
-    public Task RunAsync(TcpProxyConnection connection, int pipeSize)
+    public ValueTask RunAsync(TcpProxyConnection connection, int pipeSize)
     {
         var pool = _pools.GetOrAdd(pipeSize, static size => new SplicePipePool(size, MaxIdlePipes));
         var spliced = SpliceConnection.TryCreate(this, pool, connection);
         if (spliced is null)
         {
-            return Task.CompletedTask; // aborted before the handover: its sockets are closed already
+            return ValueTask.CompletedTask; // aborted before the handover: its sockets are closed already
         }
 
         connection.SetAbortHandler(spliced);
@@ -158,10 +158,6 @@ internal sealed class SpliceEventLoop
         return spliced.Completion;
     }
 
-    /// <summary>Dials from this loop; see <see cref="SpliceConnect"/>.</summary>
-    public Task ConnectAsync(System.Net.Sockets.Socket socket, System.Net.IPEndPoint endpoint, CancellationToken cancellationToken) =>
-        SpliceConnect.StartAsync(this, socket, endpoint, cancellationToken);
-
     /// <summary>
     /// Gives <paramref name="entry"/> a slot (its first registration) and adds <paramref name="fd"/>
     /// to epoll; false with errno set when epoll refused.
@@ -172,10 +168,7 @@ internal sealed class SpliceEventLoop
         {
             lock (_gate)
             {
-                entry.Slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : NewSlot();
-                entry.Id = ++_nextId;
-                _slots[entry.Slot] = entry;
-                _live++;
+                AddSlot(entry);
             }
         }
 
@@ -212,12 +205,7 @@ internal sealed class SpliceEventLoop
     {
         lock (_gate)
         {
-            if (_slots[entry.Slot] == entry)
-            {
-                _slots[entry.Slot] = null;
-                _freeSlots.Push(entry.Slot);
-                _live--;
-            }
+            RemoveSlot(entry);
         }
     }
 
@@ -230,6 +218,26 @@ internal sealed class SpliceEventLoop
         }
 
         return loops;
+    }
+
+    /// <summary>Called under the lock.</summary>
+    private void AddSlot(LoopEntry entry)
+    {
+        entry.Slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : NewSlot();
+        entry.Id = ++_nextId;
+        _slots[entry.Slot] = entry;
+        _live++;
+    }
+
+    /// <summary>Called under the lock.</summary>
+    private void RemoveSlot(LoopEntry entry)
+    {
+        if (_slots[entry.Slot] == entry)
+        {
+            _slots[entry.Slot] = null;
+            _freeSlots.Push(entry.Slot);
+            _live--;
+        }
     }
 
     /// <summary>Called under the lock: the table grows by doubling; the loop reads it after epoll_wait.</summary>
@@ -272,7 +280,7 @@ internal sealed class SpliceEventLoop
             // of a sleeping thread, which is most of a proxy's share of a round trip.
             var busyPoll = Volatile.Read(ref s_busyPollTicks);
             var polling = busyPoll > 0 && Volatile.Read(ref _live) <= BusyPollMaxEntries && Stopwatch.GetTimestamp() - lastEvent < busyPoll;
-            var count = Libc.EpollWait(_epoll, events, polling ? 0 : -1);
+            var count = Libc.EpollWait(_epoll, events, WaitTimeout(polling));
             if (count > 0 && busyPoll > 0)
             {
                 lastEvent = Stopwatch.GetTimestamp();
@@ -313,6 +321,8 @@ internal sealed class SpliceEventLoop
             {
                 Guard(command, static (e, _, _) => e.OnCommand(), 0, 0);
             }
+
+            ExpireConnects();
 
             Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
         }
