@@ -236,8 +236,8 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy": lambda: _svcproxy(work, backends, svcproxy),
         # The socket relay engine, for reference (not a peer): what splice buys.
         "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
-        # svcproxy accepting on its event loops, for reference (not a peer): see --accept-on-loops.
-        "svcproxy-acceptloops": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops",), name="svcproxy-acceptloops"),
+        # svcproxy accepting on .NET's socket thread, for reference (not a peer): see --accept-on-loops.
+        "svcproxy-dotnetaccept": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops", "false"), name="svcproxy-dotnetaccept"),
         # svcproxy with a single event loop, for reference (not a peer): see --event-loops.
         "svcproxy-1loop": lambda: _svcproxy(work, backends, svcproxy, extra=("--event-loops", "1"), name="svcproxy-1loop"),
         # svcproxy without busy polling, for reference (not a peer): what polling buys.

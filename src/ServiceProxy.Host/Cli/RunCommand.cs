@@ -26,8 +26,8 @@ internal static class RunCommand
             new Option<bool>("--access-log") { Description = "Log every closed connection and UDP session." },
             new Option<string>("--tcp-engine") { Description = "TCP relay: splice (default on Linux), socket or pipelines." },
             new Option<int>("--busy-poll-us") { Description = "Linux event loops (splice engine, UDP): microseconds a loop with few sockets polls after its last event before sleeping. Default 50; 0: off." },
-            new Option<int>("--event-loops") { Description = "Linux event loops (splice engine, UDP): threads that dial and relay (and accept, with --accept-on-loops). Default 0: one per core." },
-            new Option<bool>("--accept-on-loops") { Description = "Splice engine: accept on the event loops, not .NET's socket thread (more connections/s, more RSS per idle connection)." },
+            new Option<int>("--event-loops") { Description = "Linux event loops (splice engine, UDP): threads that accept, dial and relay. Default 0: one per core." },
+            new Option<bool>("--accept-on-loops") { Description = "Splice engine: accept on the event loops (default true); false accepts on .NET's socket thread, which hands clients to the loops." },
         };
         var command = new Command("run", "Serve Services: manifests, the data plane and the admin API.");
         foreach (var option in options)

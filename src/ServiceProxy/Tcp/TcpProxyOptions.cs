@@ -46,19 +46,19 @@ public sealed class TcpProxyOptions
     /// <summary>
     /// How many Linux event loops to run (the <see cref="RelayEngine.Splice"/> engine, and UDP
     /// whatever the engine); zero means one per core. Each dials and relays its own connections (and
-    /// accepts them, with <see cref="AcceptOnEventLoops"/>). The loops are process-wide and start with the first port that needs them, so only
+    /// accepts them, with <see cref="AcceptOnEventLoops"/>, the default). The loops are process-wide and start with the first port that needs them, so only
     /// the value set by then applies. Default zero.
     /// </summary>
     public int EventLoops { get; set; }
 
     /// <summary>
     /// The <see cref="RelayEngine.Splice"/> engine: accept on the event loops (every loop watches
-    /// each listener, and the loop that accepts a client dials and relays it) instead of on .NET's
-    /// socket thread, which hands each client over to a loop. About 10 % more new connections per
-    /// second on 2 cores, but a fresh process's RSS grew by 2.7 instead of 1.4 KiB per idle
-    /// connection under Server GC, with the same live heap (benchmarks/RESULTS.md). Default false.
+    /// each listener, and the loop that accepts a client dials and relays it), so a new client
+    /// crosses one thread. False accepts on .NET's socket thread, which hands each client over to
+    /// a loop: 10–20 % fewer new connections per second on 2 cores (benchmarks/RESULTS.md).
+    /// Default true.
     /// </summary>
-    public bool AcceptOnEventLoops { get; set; }
+    public bool AcceptOnEventLoops { get; set; } = true;
 
     /// <summary>Listen backlog of each listener. Default 512.</summary>
     public int Backlog { get; set; } = 512;

@@ -102,8 +102,10 @@ public sealed class LoopAcceptorTests
         Assert.Equal(1, Volatile.Read(ref accepted));
     }
 
-    [Fact]
-    public async Task A_proxy_accepting_on_the_loops_relays_many_clients_and_releases_its_port_on_stop()
+    [Theory]
+    [InlineData(true)]  // the default: the loops accept
+    [InlineData(false)] // .NET's socket thread accepts and hands each client to a loop
+    public async Task A_proxy_relays_many_clients_and_releases_its_port_on_stop_whichever_thread_accepts(bool acceptOnEventLoops)
     {
         if (!Libc.IsSupported)
         {
@@ -113,7 +115,7 @@ public sealed class LoopAcceptorTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ct = cts.Token;
         await using var backend = TestBackend.Echo();
-        var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(ServiceProxy.Tcp.RelayEngine.Splice, o => o.Tcp.AcceptOnEventLoops = true));
+        var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(ServiceProxy.Tcp.RelayEngine.Splice, o => o.Tcp.AcceptOnEventLoops = acceptOnEventLoops));
         var endPoint = proxy.EndPoint;
         try
         {

@@ -20,6 +20,18 @@ public sealed class RunConfigurationTests : IDisposable
         Assert.Empty(options.Filename);
         Assert.False(options.Watch);
         Assert.Contains(System.Net.IPAddress.Loopback, options.NodeAddresses);
+        Assert.True(options.AcceptOnLoops);
+        Assert.Equal(50, options.BusyPollUs);
+    }
+
+    [Fact]
+    public void Accepting_on_the_loops_is_turned_off_by_the_environment_or_the_command_line()
+    {
+        var off = new Hashtable { ["SVCPROXY_ACCEPT_ON_LOOPS"] = "false" };
+        Assert.False(RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), off, _directory).AcceptOnLoops);
+
+        var commandLine = new Dictionary<string, IReadOnlyList<string>> { ["AcceptOnLoops"] = ["false"] };
+        Assert.False(RunConfiguration.Load(commandLine, new Hashtable(), _directory).AcceptOnLoops);
     }
 
     [Fact]
