@@ -267,4 +267,16 @@ def running(svcproxy: Path, names: list[str], prefix: str = "svcproxy-compare-")
         for subject in subjects:
             subject.stop()
         backends.stop()
+        _report_svcproxy_warnings(subjects)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _report_svcproxy_warnings(subjects: list[Subject]) -> None:
+    """svcproxy runs with --log-level Warning, so any line in its log is news: a benchmark that
+    made it warn (a failed accept, a dropped datagram) says so instead of only looking slower.
+    A subject restarted for the idle-memory figure keeps only its last run's log."""
+    for subject in subjects:
+        if subject.process and subject.name.startswith("svcproxy") and subject.process.log.exists():
+            lines = [line for line in subject.process.log.read_text().splitlines() if " warn: " in line or " fail: " in line]
+            if lines:
+                print(f"{subject.name} logged {len(lines)} warnings or errors, the last: {lines[-1]}", file=sys.stderr)

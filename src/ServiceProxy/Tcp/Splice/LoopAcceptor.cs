@@ -102,7 +102,7 @@ internal sealed class LoopAcceptor
         Span<byte> address = stackalloc byte[28];
         for (var i = 0; i < MaxAcceptsPerEvent; i++)
         {
-            int fd;
+            int fd, errno;
             lock (_gate)
             {
                 if (_stopped || registration.Paused)
@@ -111,11 +111,13 @@ internal sealed class LoopAcceptor
                 }
 
                 fd = Libc.Accept(_fd, address);
+                // Read before the lock is released: releasing a contended lock wakes the waiting
+                // loop, and the runtime's own interop on the way overwrote the last error with 0.
+                errno = fd < 0 ? Libc.LastError : 0;
             }
 
             if (fd < 0)
             {
-                var errno = Libc.LastError;
                 if (errno == Libc.EAGAIN)
                 {
                     return; // another loop took it, or nothing is left
