@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Where an HTTP request's cost goes, per subject: the rate, the proxy's CPU per request and per
-thread, the TCP segments per request, and how idle the machine stayed.
+thread, its context switches, the CPU the backend and wrk spent per request, the TCP segments per
+request, and how idle the machine stayed.
 
 Rates on this shared 2-core machine swing by ±10 % between identical runs; these figures move much
 less, and they explain a rate: a proxy whose CPU per request is lower but whose machine is left idle
@@ -22,6 +23,29 @@ from pathlib import Path
 from subjects import running
 
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def switches(pids: list[int]) -> tuple[int, int]:
+    """Voluntary and involuntary context switches so far of every thread of the processes."""
+    voluntary = involuntary = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tids:
+            try:
+                status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            voluntary += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+            involuntary += int(re.search(r"^nonvoluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
+    return voluntary, involuntary
+
+
+def cpu(pids: list[int]) -> float:
+    """CPU seconds so far of the processes (all their threads)."""
+    return sum(cpu for _, cpu in threads(pids).values())
 
 
 def threads(pids: list[int]) -> dict[str, tuple[str, float]]:
@@ -60,16 +84,25 @@ def measure(subject, close: bool, duration: int) -> str:
     cmd = ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", f"http://{host}:{port}/"]
     if close:
         cmd[1:1] = ["-H", "Connection: close"]
+    backend = subject.backends.http_pids()
     before, segments, (idle0, total0) = threads(pids), tcp_out_segments(), idle_ticks()
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30).stdout
+    switches0, backend0 = switches(pids), cpu(backend)
+    wrk = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    out = wrk.stdout.read()
+    _, status, wrk_usage = os.wait4(wrk.pid, 0)  # this child's own CPU
+    wrk.returncode = os.waitstatus_to_exitcode(status)
     after, segments, (idle1, total1) = threads(pids), tcp_out_segments() - segments, idle_ticks()
+    switches1, backend1 = switches(pids), cpu(backend)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
     used = {tid: (name, cpu - before.get(tid, (name, 0.0))[1]) for tid, (name, cpu) in after.items()}
     total_cpu = sum(cpu for _, cpu in used.values())
     busy = sorted(((cpu, name) for name, cpu in used.values() if cpu / duration >= 0.02), reverse=True)
     per_thread = ", ".join(f"{name} {cpu / duration:.0%}" for cpu, name in busy) or "-"
+    wrk_cpu = wrk_usage.ru_utime + wrk_usage.ru_stime
     return (f"{subject.name:22} {rate:10.0f}/s  proxy CPU {total_cpu / requests * 1e6:6.1f} µs/req  "
+            f"switches/req {(switches1[0] - switches0[0]) / requests:4.2f} voluntary, {(switches1[1] - switches0[1]) / requests:4.2f} not  "
+            f"backend {(backend1 - backend0) / requests * 1e6:5.1f} µs/req  wrk {wrk_cpu / requests * 1e6:5.1f} µs/req  "
             f"segments/req {segments / requests:4.2f}  machine idle {(idle1 - idle0) / max(1, total1 - total0):5.1%}  "
             f"threads: {per_thread}")
 

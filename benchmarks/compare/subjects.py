@@ -37,7 +37,7 @@ class Process:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
 
     def stop(self) -> None:
@@ -100,10 +100,15 @@ http {{
         for proc in self.procs:
             proc.stop()
 
+    def http_pids(self) -> list[int]:
+        """The HTTP backend's nginx master and workers."""
+        return next(proc for proc in self.procs if proc.name == "nginx-http").pids()
+
 
 class Subject:
     def __init__(self, name: str, host: str, ports: dict[str, int], process: Process | None):
         self.name, self.host, self.ports, self.process = name, host, ports, process
+        self.backends: Backends | None = None  # set by make_subjects: the servers behind every subject
 
     def has(self, role: str) -> bool:
         return role in self.ports
@@ -243,7 +248,10 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         # svcproxy without busy polling, for reference (not a peer): what polling buys.
         "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
     }
-    return [factories[name]() for name in names], backends
+    subjects = [factories[name]() for name in names]
+    for subject in subjects:
+        subject.backends = backends
+    return subjects, backends
 
 
 @contextlib.contextmanager
@@ -274,7 +282,7 @@ def running(svcproxy: Path, names: list[str], prefix: str = "svcproxy-compare-")
 def _report_svcproxy_warnings(subjects: list[Subject]) -> None:
     """svcproxy runs with --log-level Warning, so any line in its log is news: a benchmark that
     made it warn (a failed accept, a dropped datagram) says so instead of only looking slower.
-    A subject restarted for the idle-memory figure keeps only its last run's log."""
+    A restarted subject appends to its log, so every run of it counts."""
     for subject in subjects:
         if subject.process and subject.name.startswith("svcproxy") and subject.process.log.exists():
             lines = [line for line in subject.process.log.read_text().splitlines() if " warn: " in line or " fail: " in line]
