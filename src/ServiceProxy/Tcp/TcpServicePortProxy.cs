@@ -215,15 +215,20 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             {
                 // Dialed here, not in a helper: its own async method would allocate a state machine per dial.
                 var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                ConfigureSocket(socket); // before connect, so buffer sizes shape the window from the handshake on
                 try
                 {
+                    ConfigureSocket(socket); // before connect, so buffer sizes shape the window from the handshake on
                     await _relay.ConnectAsync(socket, endpoint, timeout, _abortDials.Token).ConfigureAwait(false);
                     (backend, dialed) = (socket, endpoint);
                 }
-                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                catch (Exception ex)
                 {
                     socket.Dispose();
+                    if (ex is not (SocketException or OperationCanceledException))
+                    {
+                        throw;
+                    }
+
                     _abortDials.Token.ThrowIfCancellationRequested();
                     OnDialFailed(endpoint, ladder.Attempts, timeout, ex);
                     ladder.Failed(endpoint);

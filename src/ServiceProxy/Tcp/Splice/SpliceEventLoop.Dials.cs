@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace ServiceProxy.Tcp.Splice;
 
 /// <summary>
-/// The loop's side of dialing (<see cref="SpliceConnect"/>): the deadlines the loop enforces itself, sleeping in epoll_wait no longer than the next one, so a
-/// dial needs no timer.
+/// The loop's side of dialing (<see cref="SpliceConnect"/>): the deadlines the loop enforces
+/// itself, sleeping in epoll_wait no longer than the next one, so a dial needs no timer.
 /// </summary>
 internal sealed partial class SpliceEventLoop
 {
