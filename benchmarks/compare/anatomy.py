@@ -25,31 +25,8 @@ from subjects import running
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def switches(pids: list[int]) -> tuple[int, int]:
-    """Voluntary and involuntary context switches so far of every thread of the processes."""
-    voluntary = involuntary = 0
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except FileNotFoundError:
-            continue
-        for tid in tids:
-            try:
-                status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
-            except FileNotFoundError:
-                continue
-            voluntary += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
-            involuntary += int(re.search(r"^nonvoluntary_ctxt_switches:\s+(\d+)", status, re.M).group(1))
-    return voluntary, involuntary
-
-
-def cpu(pids: list[int]) -> float:
-    """CPU seconds so far of the processes (all their threads)."""
-    return sum(cpu for _, cpu in threads(pids).values())
-
-
-def threads(pids: list[int]) -> dict[str, tuple[str, float]]:
-    """CPU seconds so far of every thread of the subject's processes, by thread id."""
+def thread_files(pids: list[int], name: str) -> dict[str, str]:
+    """/proc/PID/task/TID/<name> of every live thread of the processes, by thread id."""
     out = {}
     for pid in pids:
         try:
@@ -58,12 +35,31 @@ def threads(pids: list[int]) -> dict[str, tuple[str, float]]:
             continue
         for tid in tids:
             try:
-                stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+                out[tid] = Path(f"/proc/{pid}/task/{tid}/{name}").read_text()
             except FileNotFoundError:
-                continue
-            name = stat[stat.index("(") + 1:stat.rindex(")")]
-            fields = stat.rsplit(")", 1)[1].split()
-            out[tid] = (name, (int(fields[11]) + int(fields[12])) / TICK)
+                continue  # the thread ended
+    return out
+
+
+def switches(pids: list[int]) -> tuple[int, int]:
+    """Voluntary and involuntary context switches so far of every thread of the processes."""
+    statuses = thread_files(pids, "status").values()
+    count = lambda field: sum(int(re.search(rf"^{field}:\s+(\d+)", s, re.M).group(1)) for s in statuses)
+    return count("voluntary_ctxt_switches"), count("nonvoluntary_ctxt_switches")
+
+
+def cpu(pids: list[int]) -> float:
+    """CPU seconds so far of the processes (all their threads)."""
+    return sum(cpu for _, cpu in threads(pids).values())
+
+
+def threads(pids: list[int]) -> dict[str, tuple[str, float]]:
+    """Name and CPU seconds so far of every thread of the processes, by thread id."""
+    out = {}
+    for tid, stat in thread_files(pids, "stat").items():
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / TICK)
     return out
 
 
