@@ -66,14 +66,30 @@ public sealed class TcpDialTests
 
     [Theory]
     [MemberData(nameof(Engines.All), MemberType = typeof(Engines))]
-    public async Task A_silent_endpoint_times_out_after_each_attempts_timeout(RelayEngine engine)
+    public Task A_silent_endpoint_times_out_after_each_attempts_timeout(RelayEngine engine) =>
+        SilentEndpointTimesOutAsync(engine, acceptOnEventLoops: true);
+
+    /// <summary>
+    /// The dial then starts on .NET's socket thread while the loop may sleep with no timeout: the
+    /// loop must be woken to keep the deadline.
+    /// </summary>
+    [Fact]
+    public Task A_silent_endpoint_times_out_when_dotnet_accepts_for_the_splice_loops() =>
+        SilentEndpointTimesOutAsync(RelayEngine.Splice, acceptOnEventLoops: false);
+
+    private static async Task SilentEndpointTimesOutAsync(RelayEngine engine, bool acceptOnEventLoops)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await using var silent = await SilentEndpoint.CreateAsync(cts.Token);
         using var meters = new TestMeterFactory();
         using var failures = new MeasurementRecorder(meters, "serviceproxy.tcp.connect.failures");
         await using var proxy = await ProxyHarness.StartAsync([silent.EndPoint],
-            ProxyHarness.Engine(engine, o => o.Tcp.ConnectTimeouts = [ShortAttempt, ShortAttempt]), meterFactory: meters);
+            ProxyHarness.Engine(engine, o =>
+            {
+                o.Tcp.ConnectTimeouts = [ShortAttempt, ShortAttempt];
+                o.Tcp.AcceptOnEventLoops = acceptOnEventLoops;
+            }),
+            meterFactory: meters);
 
         var started = Stopwatch.GetTimestamp();
         Assert.Equal(SocketError.ConnectionReset, await Loopback.ConnectAndAwaitResetAsync(proxy.EndPoint, cts.Token));

@@ -9,7 +9,8 @@ namespace ServiceProxy.Tcp.Splice;
 internal sealed partial class SpliceEventLoop
 {
     private readonly ConnectDeadlines _connects = new(); // under _gate
-    private long _waitingUntil; // under _gate: the deadline the loop sleeps towards (MaxValue: none)
+    private long _waitingUntil; // under _gate: the deadline the loop sleeps towards, while dials are in flight
+    private volatile int _dialsInFlight; // written under _gate: lets the loop skip the lock when none is
 
     /// <summary>
     /// Any thread: like <see cref="Register"/>, and the loop fails the dial (<see cref="SpliceConnect.OnTimeout"/>)
@@ -23,7 +24,10 @@ internal sealed partial class SpliceEventLoop
         {
             AddSlot(connect);
             _connects.Add(connect, timeoutTicks, Stopwatch.GetTimestamp());
-            wake = connect.Deadline < _waitingUntil; // the loop sleeps past it: wake it to shorten its wait
+            // The first dial in flight: the loop may be sleeping with no timeout. A later one: only
+            // if it is due before the deadline the loop sleeps towards.
+            wake = _dialsInFlight == 0 || connect.Deadline < _waitingUntil;
+            _dialsInFlight = _connects.Count;
             if (wake)
             {
                 _waitingUntil = connect.Deadline;
@@ -44,19 +48,26 @@ internal sealed partial class SpliceEventLoop
         lock (_gate)
         {
             _connects.Remove(connect);
+            _dialsInFlight = _connects.Count;
             RemoveSlot(connect);
         }
     }
 
     /// <summary>
     /// How long epoll_wait may sleep: not at all while busy polling, else until the next dial's
-    /// deadline, or for ever when none is in flight (a dial from another thread then wakes it).
+    /// deadline, or for ever when none is in flight (the next dial from another thread wakes it).
+    /// Without dials in flight it takes no lock.
     /// </summary>
     private int WaitTimeout(bool polling)
     {
         if (polling)
         {
             return 0;
+        }
+
+        if (_dialsInFlight == 0)
+        {
+            return -1;
         }
 
         lock (_gate)
@@ -76,17 +87,17 @@ internal sealed partial class SpliceEventLoop
     /// <summary>Fails the dials whose deadline passed, outside the lock (completing one takes it).</summary>
     private void ExpireConnects()
     {
+        if (_dialsInFlight == 0)
+        {
+            return; // one added meanwhile is not due yet
+        }
+
         var now = Stopwatch.GetTimestamp();
         while (true)
         {
             SpliceConnect? expired;
             lock (_gate)
             {
-                if (_connects.Count == 0)
-                {
-                    return;
-                }
-
                 expired = _connects.TakeExpired(now);
             }
 
