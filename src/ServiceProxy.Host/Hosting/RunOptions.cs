@@ -116,6 +116,7 @@ internal sealed class RunOptions
         {
             throw new FormatException($"--busy-poll-us {BusyPollUs} is not within 0-1000000");
         }
+
         if (EventLoops is < 0 or > 1024)
         {
             throw new FormatException($"--event-loops {EventLoops} is not within 0-1024");
