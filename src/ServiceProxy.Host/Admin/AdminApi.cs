@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using OpenTelemetry.Metrics;
 using ServiceProxy.Host.Hosting;
 
@@ -12,18 +13,24 @@ internal static class AdminApi
     /// <summary>The library's meter (ServiceProxyMetrics.MeterName, internal to the library).</summary>
     public const string MeterName = "ServiceProxy";
 
-    /// <summary>Registers what the admin API needs besides the store: readiness and the Prometheus exporter.</summary>
-    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    /// <summary>Holds the permits of <see cref="AdminLimits.MaxWatches"/>, one per open watch.</summary>
+    public const string WatchLimiterKey = "watches";
+
+    /// <summary>Registers what the admin API needs besides the store: its options, readiness, the watch limit and the Prometheus exporter.</summary>
+    public static IServiceCollection AddAdminApi(this IServiceCollection services, AdminApiOptions options)
     {
+        services.AddSingleton(options);
+        services.AddKeyedSingleton(WatchLimiterKey, (_, _) => new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = AdminLimits.MaxWatches, QueueLimit = 0 }));
         services.AddSingleton<HostReadiness>();
         services.AddSingleton(TimeProvider.System);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(MeterName).AddPrometheusExporter());
         return services;
     }
 
-    public static WebApplication MapAdminApi(this WebApplication app, string? token)
+    public static WebApplication MapAdminApi(this WebApplication app)
     {
-        if (!string.IsNullOrEmpty(token))
+        app.UseMiddleware<RequestOriginFilter>();
+        if (app.Services.GetRequiredService<AdminApiOptions>().Token is { Length: > 0 } token)
         {
             app.UseMiddleware<BearerTokenAuthentication>(token);
         }

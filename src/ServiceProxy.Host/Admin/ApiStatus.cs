@@ -71,6 +71,12 @@ internal sealed record ApiStatus
 
     public static ApiStatus Unauthorized() => Failure(401, "Unauthorized", "Unauthorized");
 
+    public static ApiStatus Forbidden(string message) => Failure(403, "Forbidden", message);
+
+    /// <summary>kube-apiserver's answer when its max-in-flight limit is reached; the client should retry after a second.</summary>
+    public static ApiStatus TooManyRequests() =>
+        Failure(429, "TooManyRequests", "Too many requests, please try again later.", new StatusDetails { RetryAfterSeconds = 1 });
+
     public static ApiStatus ResourceNotFound() => Failure(404, "NotFound", "the server could not find the requested resource");
 
     /// <summary>The Status for a refused store operation on <paramref name="resource"/>.</summary>
@@ -100,6 +106,8 @@ internal sealed record StatusDetails
     public string? Kind { get; init; }
 
     public IReadOnlyList<StatusCause>? Causes { get; init; }
+
+    public int? RetryAfterSeconds { get; init; }
 }
 
 internal sealed record StatusCause(string Reason, string Message, string Field);

@@ -6,13 +6,14 @@ namespace ServiceProxy.Host.Admin;
 /// <summary>
 /// With <c>--admin-token</c> set, every request but the health probes needs
 /// <c>Authorization: Bearer &lt;token&gt;</c>; anything else is a 401 Status. The comparison is
-/// constant-time so the token cannot be guessed byte by byte.
+/// constant-time so the token cannot be guessed byte by byte, and compares SHA-256 digests so that
+/// its time does not reveal the token's length either.
 /// </summary>
 internal sealed class BearerTokenAuthentication(RequestDelegate next, string token)
 {
     private static readonly string[] Anonymous = ["/healthz", "/livez", "/readyz"];
 
-    private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + token);
+    private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes("Bearer " + token));
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -33,6 +34,6 @@ internal sealed class BearerTokenAuthentication(RequestDelegate next, string tok
             return false;
         }
 
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(value), _expected);
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(value)), _expected);
     }
 }

@@ -113,12 +113,9 @@ internal static class RequestBody
 
     private static string MediaTypeOf(HttpRequest request)
     {
-        if (string.IsNullOrEmpty(request.ContentType))
-        {
-            return "application/json";
-        }
-
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) || parsed.MediaType.Value is not { } value)
+        // No default: a body without a media type is what a browser's no-cors fetch sends, and every API client names one.
+        if (string.IsNullOrEmpty(request.ContentType)
+            || !MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) || parsed.MediaType.Value is not { } value)
         {
             throw new ApiException(ApiStatus.UnsupportedMediaType());
         }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -12,10 +14,23 @@ internal sealed class AdminClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _server;
 
-    public AdminClient(string server, string? token)
+    /// <param name="certificateAuthority">PEM file the server's certificate must chain to, instead of the system's roots.</param>
+    /// <param name="insecureSkipTlsVerify">Accept any server certificate, as kubectl's option of that name does.</param>
+    public AdminClient(string server, string? token, string? certificateAuthority = null, bool insecureSkipTlsVerify = false)
     {
         _server = new Uri(server.Contains("://", StringComparison.Ordinal) ? server : "http://" + server);
-        _http = new HttpClient { BaseAddress = _server, Timeout = TimeSpan.FromSeconds(30) };
+        var trust = insecureSkipTlsVerify || string.IsNullOrEmpty(certificateAuthority) ? null : TrustOnly(certificateAuthority);
+        var handler = new SocketsHttpHandler();
+        if (insecureSkipTlsVerify)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        }
+        else if (trust is not null)
+        {
+            handler.SslOptions.CertificateChainPolicy = trust;
+        }
+
+        _http = new HttpClient(handler) { BaseAddress = _server, Timeout = TimeSpan.FromSeconds(30) };
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -66,7 +81,27 @@ internal sealed class AdminClient : IDisposable
             {
                 throw new CliException($"Unable to connect to the server: {_server.Authority}: request timed out");
             }
+            catch (HttpRequestException e)
+            {
+                // A TLS failure (unknown authority, name mismatch) or a connection the server dropped.
+                throw new CliException($"Unable to connect to the server: {_server.Authority}: {e.InnerException?.Message ?? e.Message}");
+            }
         }
+    }
+
+    private static X509ChainPolicy TrustOnly(string certificateAuthority)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        try
+        {
+            policy.CustomTrustStore.ImportFromPemFile(certificateAuthority);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new CliException($"error: reading --certificate-authority \"{certificateAuthority}\": {e.Message}");
+        }
+
+        return policy;
     }
 
     public void Dispose() => _http.Dispose();

@@ -28,19 +28,30 @@ internal static class RunCommand
             new Option<int>("--busy-poll-us") { Description = "Linux event loops (splice engine, UDP): microseconds a loop with few sockets polls after its last event before sleeping. Default 50; 0: off." },
             new Option<int>("--event-loops") { Description = "Linux event loops (splice engine, UDP): threads that accept, dial and relay. Default 0: one per core." },
             new Option<bool>("--accept-on-loops") { Description = "Splice engine: accept on the event loops (default true); false accepts on .NET's socket thread, which hands clients to the loops." },
+            new Option<string>("--admin-token-file") { Description = "File holding the admin API's bearer token (at least 16 bytes); unlike --admin-token, not visible in ps." },
+            new Option<string>("--admin-tls-cert") { Description = "PEM certificate: serve the admin API over HTTPS (with --admin-tls-key)." },
+            new Option<string>("--admin-tls-key") { Description = "PEM private key of --admin-tls-cert." },
+            new Option<string[]>("--admin-allowed-hosts") { Description = "Host name the admin API answers besides loopback addresses, localhost and its own address (*.example.com for subdomains); repeatable.", Arity = ArgumentArity.OneOrMore },
+            new Option<string[]>("--admin-allowed-origins") { Description = "Browser origin (https://host:port) allowed to call the admin API; repeatable. Default none.", Arity = ArgumentArity.OneOrMore },
+            new Option<int>("--min-request-timeout") { Description = "Seconds a watch without timeoutSeconds lasts at least (at most twice that). Default 1800." },
         };
+        var config = new Option<string>("--config") { Description = "JSON settings file (section Svcproxy). Default: appsettings.json beside the executable; the working directory is never read." };
         var command = new Command("run", "Serve Services: manifests, the data plane and the admin API.");
         foreach (var option in options)
         {
             command.Options.Add(option);
         }
 
-        command.SetAction((result, cancellationToken) => RunAsync(Load(result, options), cancellationToken));
+        command.Options.Add(config);
+        command.SetAction((result, cancellationToken) => RunAsync(() => Load(result, options, result.GetValue(config)), cancellationToken));
         return command;
     }
 
-    /// <summary>The command line's explicit settings over the environment's over appsettings.json's.</summary>
-    internal static RunOptions? Load(ParseResult result, IReadOnlyList<Option> options)
+    /// <summary>
+    /// The command line's explicit settings over the environment's over the settings file's: the one
+    /// <paramref name="configFile"/> (or SVCPROXY_CONFIG) names, else appsettings.json beside the executable.
+    /// </summary>
+    internal static RunOptions Load(ParseResult result, IReadOnlyList<Option> options, string? configFile)
     {
         var commandLine = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var setting in RunConfiguration.Settings)
@@ -59,17 +70,20 @@ internal static class RunCommand
             };
         }
 
-        return RunConfiguration.Load(commandLine, Environment.GetEnvironmentVariables(), Directory.GetCurrentDirectory());
+        configFile ??= Environment.GetEnvironmentVariable(RunConfiguration.EnvironmentPrefix + "CONFIG") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+        return RunConfiguration.Load(commandLine, Environment.GetEnvironmentVariables(), configFile ?? RunConfiguration.DefaultConfigFile, required: configFile is not null);
     }
 
-    private static async Task<int> RunAsync(RunOptions? options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Func<RunOptions> load, CancellationToken cancellationToken)
     {
         WebApplication app;
+        RunOptions options;
         try
         {
-            app = SvcproxyHost.Build(options!);
+            options = load();
+            app = SvcproxyHost.Build(options);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or InvalidDataException)
         {
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;
@@ -83,7 +97,7 @@ internal static class RunCommand
         catch (IOException e)
         {
             // Kestrel could not bind the admin address (in use, not local).
-            await Console.Error.WriteLineAsync($"error: cannot serve the admin API on {options!.Admin}: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: cannot serve the admin API on {options.Admin}: {e.Message}");
             return 1;
         }
         finally

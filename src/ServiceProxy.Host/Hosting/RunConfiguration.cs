@@ -37,17 +37,35 @@ internal static class RunConfiguration
         new(nameof(RunOptions.BusyPollUs), "--busy-poll-us", IsList: false),
         new(nameof(RunOptions.EventLoops), "--event-loops", IsList: false),
         new(nameof(RunOptions.AcceptOnLoops), "--accept-on-loops", IsList: false),
+        new(nameof(RunOptions.AdminTokenFile), "--admin-token-file", IsList: false),
+        new(nameof(RunOptions.AdminTlsCert), "--admin-tls-cert", IsList: false),
+        new(nameof(RunOptions.AdminTlsKey), "--admin-tls-key", IsList: false),
+        new(nameof(RunOptions.AdminAllowedHosts), "--admin-allowed-hosts", IsList: true),
+        new(nameof(RunOptions.AdminAllowedOrigins), "--admin-allowed-origins", IsList: true),
+        new(nameof(RunOptions.MinRequestTimeout), "--min-request-timeout", IsList: false),
     ];
+
+    /// <summary>
+    /// appsettings.json beside the executable: the working directory is not read, since whoever
+    /// can write there (a shared or downloaded directory) would otherwise configure the proxy.
+    /// </summary>
+    public static string DefaultConfigFile => Path.Combine(AppContext.BaseDirectory, "appsettings.json");
 
     /// <param name="commandLine">Settings given on the command line, by property name.</param>
     /// <param name="environment">Environment variables (<see cref="Environment.GetEnvironmentVariables()"/>).</param>
-    /// <param name="directory">Where appsettings.json is looked for.</param>
-    public static RunOptions Load(IReadOnlyDictionary<string, IReadOnlyList<string>> commandLine, IDictionary environment, string directory)
+    /// <param name="configFile">The JSON settings file (<see cref="DefaultConfigFile"/> unless <c>--config</c> names one).</param>
+    /// <param name="required">The file was named explicitly, so it must exist.</param>
+    public static RunOptions Load(IReadOnlyDictionary<string, IReadOnlyList<string>> commandLine, IDictionary environment, string configFile, bool required = false)
     {
+        var path = Path.GetFullPath(configFile);
+        if (required && !File.Exists(path))
+        {
+            throw new FormatException($"--config \"{configFile}\" does not exist");
+        }
+
         var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var appsettings = new ConfigurationBuilder()
-            .SetBasePath(directory)
-            .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
+            .AddJsonFile(path, optional: !required, reloadOnChange: false)
             .Build()
             .GetSection(Section);
         foreach (var (key, value) in appsettings.AsEnumerable(makePathsRelative: true))

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
 
 namespace ServiceProxy.Host.Hosting;
 
@@ -9,6 +12,9 @@ namespace ServiceProxy.Host.Hosting;
 /// </summary>
 internal sealed class RunOptions
 {
+    /// <summary>Fewest bytes an admin token may have: 128 bits, as a random 16-byte secret has.</summary>
+    public const int MinTokenBytes = 16;
+
     /// <summary>Manifest files or directories (<c>-f</c>). Default none.</summary>
     public List<string> Filename { get; set; } = [];
 
@@ -29,6 +35,30 @@ internal sealed class RunOptions
 
     /// <summary>Bearer token the admin API requires; mandatory when <see cref="Admin"/> is not loopback.</summary>
     public string? AdminToken { get; set; }
+
+    /// <summary>A file holding <see cref="AdminToken"/>, so the token is not in the process's arguments for <c>ps</c> to show.</summary>
+    public string? AdminTokenFile { get; set; }
+
+    /// <summary>PEM certificate (chain) the admin API serves HTTPS with; needs <see cref="AdminTlsKey"/>.</summary>
+    public string? AdminTlsCert { get; set; }
+
+    /// <summary>PEM private key of <see cref="AdminTlsCert"/>.</summary>
+    public string? AdminTlsKey { get; set; }
+
+    /// <summary>Host names the admin API answers besides loopback addresses, <c>localhost</c> and its own address.</summary>
+    public List<string> AdminAllowedHosts { get; set; } = [];
+
+    /// <summary>Browser origins (<c>https://host:port</c>) allowed to call the admin API. Default none.</summary>
+    public List<string> AdminAllowedOrigins { get; set; } = [];
+
+    /// <summary>kube-apiserver's option: seconds a watch without <c>timeoutSeconds</c> lasts at least (at most twice that). Default 1800.</summary>
+    public int MinRequestTimeout { get; set; } = 1800;
+
+    /// <summary>The admin token from <see cref="AdminToken"/> or <see cref="AdminTokenFile"/>; set by <see cref="Validate"/>.</summary>
+    public string? ResolvedAdminToken { get; private set; }
+
+    /// <summary>The admin API's TLS certificate with its key, when configured; set by <see cref="Validate"/>.</summary>
+    public X509Certificate2? AdminCertificate { get; private set; }
 
     /// <summary>Where objects created through the API are kept across restarts. Default none (in memory only).</summary>
     public string? DataDir { get; set; }
@@ -127,10 +157,68 @@ internal sealed class RunOptions
             throw new FormatException($"--log-format \"{LogFormat}\" is not text or json");
         }
 
-        if (!IPAddress.IsLoopback(AdminEndPoint.Address) && string.IsNullOrEmpty(AdminToken))
+        ValidateAdminAccess();
+        if (!IPAddress.IsLoopback(AdminEndPoint.Address) && ResolvedAdminToken is null)
         {
             throw new FormatException(
-                $"--admin {Admin} is not a loopback address: set --admin-token (or SVCPROXY_ADMIN_TOKEN) so the admin API is not open to the network without authentication");
+                $"--admin {Admin} is not a loopback address: set --admin-token-file or --admin-token (or SVCPROXY_ADMIN_TOKEN_FILE) so the admin API is not open to the network without authentication");
+        }
+    }
+
+    private void ValidateAdminAccess()
+    {
+        if (!string.IsNullOrEmpty(AdminToken) && !string.IsNullOrEmpty(AdminTokenFile))
+        {
+            throw new FormatException("set --admin-token-file or --admin-token, not both");
+        }
+
+        var (token, option) = string.IsNullOrEmpty(AdminTokenFile) ? (AdminToken, "--admin-token") : (ReadTokenFile(AdminTokenFile), "--admin-token-file");
+        if (!string.IsNullOrEmpty(token) && Encoding.UTF8.GetByteCount(token) < MinTokenBytes)
+        {
+            throw new FormatException($"{option}: the admin token has {Encoding.UTF8.GetByteCount(token)} bytes, fewer than {MinTokenBytes} bytes (make one with: openssl rand -hex 32)");
+        }
+
+        ResolvedAdminToken = string.IsNullOrEmpty(token) ? null : token;
+        if (string.IsNullOrEmpty(AdminTlsCert) != string.IsNullOrEmpty(AdminTlsKey))
+        {
+            throw new FormatException("--admin-tls-cert and --admin-tls-key go together: set both PEM files or neither");
+        }
+
+        if (!string.IsNullOrEmpty(AdminTlsCert))
+        {
+            try
+            {
+                AdminCertificate = X509Certificate2.CreateFromPemFile(AdminTlsCert, AdminTlsKey);
+            }
+            catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new FormatException($"--admin-tls-cert \"{AdminTlsCert}\" with --admin-tls-key \"{AdminTlsKey}\": {e.Message}");
+            }
+        }
+
+        if (MinRequestTimeout is < 1 or > 86400)
+        {
+            throw new FormatException($"--min-request-timeout {MinRequestTimeout} is not within 1-86400 seconds");
+        }
+
+        foreach (var origin in AdminAllowedOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/")
+            {
+                throw new FormatException($"--admin-allowed-origins \"{origin}\" is not an origin such as https://dashboard.example:8443");
+            }
+        }
+    }
+
+    private static string ReadTokenFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FormatException($"--admin-token-file \"{path}\" cannot be read: {e.Message}");
         }
     }
 

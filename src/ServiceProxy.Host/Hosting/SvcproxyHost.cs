@@ -19,11 +19,20 @@ internal static partial class SvcproxyHost
     public static WebApplication Build(RunOptions options)
     {
         options.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+        // Not the working directory: an appsettings.json there must not configure Kestrel or logging.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging, options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(options.AdminEndPoint);
+            kestrel.Listen(options.AdminEndPoint, listen =>
+            {
+                if (options.AdminCertificate is { } certificate)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+            kestrel.Limits.MaxConcurrentConnections = AdminLimits.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = AdminLimits.MaxUpgradedConnections;
             kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
             kestrel.AddServerHeader = false;
         });
@@ -40,7 +49,14 @@ internal static partial class SvcproxyHost
 
         // Connections drain for up to ShutdownDrainTimeout on SIGTERM/Ctrl-C; the host must wait that long.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = serviceProxyOptions.ShutdownDrainTimeout + TimeSpan.FromSeconds(5));
-        builder.Services.AddAdminApi();
+        builder.Services.AddAdminApi(new AdminApiOptions
+        {
+            Token = options.ResolvedAdminToken,
+            EndPoint = options.AdminEndPoint,
+            AllowedHosts = options.AdminAllowedHosts,
+            AllowedOrigins = options.AdminAllowedOrigins,
+            MinRequestTimeout = TimeSpan.FromSeconds(options.MinRequestTimeout),
+        });
         builder.Services.AddSingleton(registryOptions);
         builder.Services.AddSingleton<IObjectValidator>(ObjectValidator.Default);
         builder.Services.AddKeyedSingleton<IObjectStore>("registry", (sp, _) => ObjectStore.CreateInMemory(
@@ -59,7 +75,12 @@ internal static partial class SvcproxyHost
         builder.Services.AddHostedService<DataPlaneReadiness>();
 
         var app = builder.Build();
-        app.MapAdminApi(options.AdminToken);
+        app.MapAdminApi();
+        if (!IPAddress.IsLoopback(options.AdminEndPoint.Address) && options.AdminCertificate is null)
+        {
+            LogAdminWithoutTls(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SvcproxyHost)), options.Admin);
+        }
+
         return app;
     }
 
@@ -91,6 +112,10 @@ internal static partial class SvcproxyHost
             });
         }
     }
+
+    [LoggerMessage(EventId = 542, Level = LogLevel.Warning,
+        Message = "the admin API on {Admin} is reachable off loopback without TLS: its bearer token and every object cross the network in clear text; serve it with --admin-tls-cert and --admin-tls-key")]
+    private static partial void LogAdminWithoutTls(ILogger logger, string admin);
 
     /// <summary>Restores <c>--data-dir</c> objects before anything else starts.</summary>
     private sealed partial class PersistenceLoader(IObjectStore store, ILogger<PersistenceLoader> logger) : IHostedService

@@ -22,7 +22,14 @@ internal sealed class HostProcess : IAsyncDisposable
     {
         _process = process;
         AdminUrl = adminUrl;
-        Http = new HttpClient { BaseAddress = new Uri(adminUrl), Timeout = TimeSpan.FromSeconds(30) };
+        // An https admin URL is the test's own self-signed certificate: the tests check TLS with the CLI and kubectl, not here.
+        var handler = new HttpClientHandler();
+        if (adminUrl.StartsWith("https:", StringComparison.Ordinal))
+        {
+            handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
+        }
+
+        Http = new HttpClient(handler) { BaseAddress = new Uri(adminUrl), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public string AdminUrl { get; }
@@ -36,14 +43,23 @@ internal sealed class HostProcess : IAsyncDisposable
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "svcproxy.dll");
 
     /// <summary>
-    /// Starts <c>svcproxy run</c> with <paramref name="args"/> plus a free <c>--admin</c> port, its own
+    /// Starts <c>svcproxy run</c> with <paramref name="args"/> plus a free <c>--admin</c> port (unless given), its own
     /// service CIDR (so parallel hosts never share a ClusterIP), NodePorts on 127.0.0.1 only, and waits for /readyz.
+    /// With <c>--admin-tls-cert</c> among the arguments the admin URL is https.
     /// </summary>
-    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true)
+    public static async Task<HostProcess> StartAsync(
+        IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, string? workingDirectory = null)
     {
-        var adminPort = Ports.FreeTcpPort();
-        var all = new List<string> { "run", "--admin", $"127.0.0.1:{adminPort}" };
         var list = args.ToList();
+        var adminIndex = list.IndexOf("--admin");
+        var admin = adminIndex >= 0 ? list[adminIndex + 1] : $"127.0.0.1:{Ports.FreeTcpPort()}";
+        var adminPort = IPEndPoint.Parse(admin).Port;
+        var all = new List<string> { "run" };
+        if (adminIndex < 0)
+        {
+            all.AddRange(["--admin", admin]);
+        }
+
         if (!list.Contains("--service-cidr"))
         {
             all.AddRange(["--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{Random.Shared.Next(0, 256)}.0/24"]);
@@ -55,8 +71,9 @@ internal sealed class HostProcess : IAsyncDisposable
         }
 
         all.AddRange(list);
-        var host = Start(all, environment);
-        var process = new HostProcess(host, $"http://127.0.0.1:{adminPort}");
+        var host = Start(all, environment, workingDirectory: workingDirectory);
+        var scheme = list.Contains("--admin-tls-cert") ? "https" : "http";
+        var process = new HostProcess(host, $"{scheme}://127.0.0.1:{adminPort}");
         host.OutputDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
         host.ErrorDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
         host.BeginOutputReadLine();
@@ -168,7 +185,7 @@ internal sealed class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false)
+    private static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -178,7 +195,7 @@ internal sealed class HostProcess : IAsyncDisposable
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(DllPath);
         foreach (var arg in args)

@@ -119,4 +119,15 @@ public class CliFormattingTests
         Assert.Contains("current-context: svcproxy\n", text, StringComparison.Ordinal);
         Assert.Contains("    token: t0k\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Kubeconfig_embeds_the_certificate_authority_or_skips_verification()
+    {
+        var withAuthority = KubeconfigCommand.Render("https://127.0.0.1:6443", null, "default", "PEM"u8.ToArray());
+        var insecure = KubeconfigCommand.Render("https://127.0.0.1:6443", null, "default", insecureSkipTlsVerify: true);
+
+        Assert.Contains("    certificate-authority-data: UEVN\n", withAuthority, StringComparison.Ordinal);
+        Assert.DoesNotContain("insecure-skip-tls-verify", withAuthority, StringComparison.Ordinal);
+        Assert.Contains("    insecure-skip-tls-verify: true\n", insecure, StringComparison.Ordinal);
+    }
 }
