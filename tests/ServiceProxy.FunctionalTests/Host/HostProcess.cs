@@ -38,8 +38,10 @@ internal sealed class HostProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>svcproxy run</c> with <paramref name="args"/> plus a free <c>--admin</c> port, its own
     /// service CIDR (so parallel hosts never share a ClusterIP), NodePorts on 127.0.0.1 only, and waits for /readyz.
+    /// <paramref name="readStdout"/> false leaves standard output a pipe nobody reads: it fills (64 KiB) and
+    /// stays full, as a stalled log collector leaves it; only standard error is captured then.
     /// </summary>
-    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true)
+    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, bool readStdout = true)
     {
         var adminPort = Ports.FreeTcpPort();
         var all = new List<string> { "run", "--admin", $"127.0.0.1:{adminPort}" };
@@ -59,7 +61,11 @@ internal sealed class HostProcess : IAsyncDisposable
         var process = new HostProcess(host, $"http://127.0.0.1:{adminPort}");
         host.OutputDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
         host.ErrorDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
-        host.BeginOutputReadLine();
+        if (readStdout)
+        {
+            host.BeginOutputReadLine();
+        }
+
         host.BeginErrorReadLine();
         if (waitReady)
         {
@@ -68,6 +74,9 @@ internal sealed class HostProcess : IAsyncDisposable
 
         return process;
     }
+
+    /// <summary>Starts reading standard output after all, for a host started with <c>readStdout: false</c>.</summary>
+    public void StartReadingStdout() => _process.BeginOutputReadLine();
 
     public async Task WaitReadyAsync()
     {
