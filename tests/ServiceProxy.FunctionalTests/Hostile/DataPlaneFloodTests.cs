@@ -6,14 +6,17 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ServiceProxy.FunctionalTests.Host;
 using ServiceProxy.FunctionalTests.Infrastructure;
+using ServiceProxy.FunctionalTests.Tcp;
 using Xunit.Abstractions;
 
 namespace ServiceProxy.FunctionalTests.Hostile;
 
 /// <summary>
 /// Floods and stalls against the real svcproxy: what one client or a stuck log collector does to
-/// the event loops must never hold up the other connections they serve.
+/// the event loops must never hold up the other connections they serve. The flood takes every core
+/// for seconds, so this class runs alone: it would slow the tests beside it, and they its figures.
 /// </summary>
+[Collection(nameof(ExclusiveCollection))]
 public sealed class DataPlaneFloodTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan FloodDuration = TimeSpan.FromSeconds(5);
