@@ -99,6 +99,16 @@ internal static partial class SvcproxyHost
             logging.AddFilter("Microsoft", LogLevel.Warning);
         }
 
+        // The data plane logs on its event loops (access log, warnings). Once stdout stalls (a log
+        // collector that stopped reading) and the queue is full, lines are dropped rather than
+        // blocking a loop; the console logger counts them and reports "N message(s) dropped" on
+        // stderr when it writes again. The queue rides out a hiccup (4096 lines, about 1 MB); no
+        // queue outlasts a reader that stopped.
+        logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+        {
+            o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite;
+            o.MaxQueueLength = 4096;
+        });
         if (options.LogFormat == "json")
         {
             logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");

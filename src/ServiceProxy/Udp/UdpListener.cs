@@ -35,6 +35,9 @@ internal sealed class UdpListener
 
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>The event loop reading this listener, when one does (tests look at it).</summary>
+    internal UdpLoopReceiver? LoopReceiver => _loopReceiver;
+
     /// <summary>A client address buffer of this listener's family (for tests and benchmarks).</summary>
     public SocketAddress CreateAddressBuffer() => new(_socket.AddressFamily);
 

@@ -8,8 +8,12 @@ namespace ServiceProxy.Udp;
 /// instead of .NET's socket engine: readiness is edge-triggered, each datagram is read with a plain
 /// recv/recvfrom and forwarded at once, and the loops' busy polling applies to UDP too. One
 /// datagram is forwarded at a time; a forward that does not complete synchronously pauses the
-/// socket until it has. The socket's descriptor is held by a SafeHandle reference until the loop
-/// lets go, so no close can let the kernel reuse it under a read.
+/// socket until it has. At most <see cref="MaxDatagramsPerWakeUp"/> datagrams are read per turn, as
+/// the loops accept connections (<see cref="LoopAcceptor"/>): a flooded socket would otherwise keep
+/// its loop until the flood stops, and every TCP relay, dial deadline and abort on that loop with
+/// it. What is left is read once the loop's other ready sockets had their turn
+/// (<see cref="SpliceEventLoop.Defer"/>). The socket's descriptor is held by a SafeHandle
+/// reference until the loop lets go, so no close can let the kernel reuse it under a read.
 /// </summary>
 /// <remarks>
 /// .NET's <see cref="Socket.Dispose()"/> spins until every SafeHandle reference is released, so the
@@ -18,6 +22,8 @@ namespace ServiceProxy.Udp;
 /// </remarks>
 internal abstract class UdpLoopReceiver : LoopEntry
 {
+    private const int MaxDatagramsPerWakeUp = 16;
+
     private readonly Socket _socket;
     private readonly SpliceEventLoop _loop;
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,6 +31,7 @@ internal abstract class UdpLoopReceiver : LoopEntry
     private volatile bool _waiting;
     private volatile bool _stopping;
     private volatile bool _disposeOnRelease;
+    private bool _deferred; // loop thread
 
     protected UdpLoopReceiver(Socket socket)
     {
@@ -43,6 +50,9 @@ internal abstract class UdpLoopReceiver : LoopEntry
 
     /// <summary>Completes once the loop has let go of the socket (its descriptor closes then, if disposed).</summary>
     public Task Released => _released.Task;
+
+    /// <summary>The loop that reads the socket.</summary>
+    public SpliceEventLoop Loop => _loop;
 
     protected int Fd { get; private set; }
 
@@ -77,7 +87,19 @@ internal abstract class UdpLoopReceiver : LoopEntry
         _loop.EnqueueCommand(this);
     }
 
-    public sealed override void OnEvents(int side, uint events) => Drain();
+    public sealed override void OnEvents(int side, uint events)
+    {
+        if (!_deferred)
+        {
+            Drain(); // else its deferred turn comes after this pass's events anyway
+        }
+    }
+
+    public sealed override void OnDeferred()
+    {
+        _deferred = false;
+        Drain();
+    }
 
     public sealed override void OnCommand() => Drain();
 
@@ -91,8 +113,19 @@ internal abstract class UdpLoopReceiver : LoopEntry
 
     private void Drain()
     {
-        while (!_waiting && !_stopping)
+        for (var budget = MaxDatagramsPerWakeUp; !_waiting && !_stopping; budget--)
         {
+            if (budget == 0)
+            {
+                if (!_deferred)
+                {
+                    _deferred = true;
+                    _loop.Defer(this); // no EAGAIN seen: more may be queued, and no new edge will say so
+                }
+
+                break;
+            }
+
             if (!ReceiveOne(out var forward))
             {
                 break;

@@ -46,9 +46,11 @@ internal sealed class HostProcess : IAsyncDisposable
     /// Starts <c>svcproxy run</c> with <paramref name="args"/> plus a free <c>--admin</c> port (unless given), its own
     /// service CIDR (so parallel hosts never share a ClusterIP), NodePorts on 127.0.0.1 only, and waits for /readyz.
     /// With <c>--admin-tls-cert</c> among the arguments the admin URL is https.
+    /// <paramref name="readStdout"/> false leaves standard output a pipe nobody reads: it fills (64 KiB) and
+    /// stays full, as a stalled log collector leaves it; only standard error is captured then.
     /// </summary>
     public static async Task<HostProcess> StartAsync(
-        IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, string? workingDirectory = null)
+        IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, string? workingDirectory = null, bool readStdout = true)
     {
         var list = args.ToList();
         var adminIndex = list.IndexOf("--admin");
@@ -76,7 +78,11 @@ internal sealed class HostProcess : IAsyncDisposable
         var process = new HostProcess(host, $"{scheme}://127.0.0.1:{adminPort}");
         host.OutputDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
         host.ErrorDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
-        host.BeginOutputReadLine();
+        if (readStdout)
+        {
+            host.BeginOutputReadLine();
+        }
+
         host.BeginErrorReadLine();
         if (waitReady)
         {
@@ -85,6 +91,9 @@ internal sealed class HostProcess : IAsyncDisposable
 
         return process;
     }
+
+    /// <summary>Starts reading standard output after all, for a host started with <c>readStdout: false</c>.</summary>
+    public void StartReadingStdout() => _process.BeginOutputReadLine();
 
     public async Task WaitReadyAsync()
     {

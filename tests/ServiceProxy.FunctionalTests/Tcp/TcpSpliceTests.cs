@@ -62,6 +62,62 @@ public sealed class TcpSpliceTests
         Assert.Equal(message, reply);
     }
 
+    [Fact]
+    public async Task Bulk_is_copied_while_no_pipe_can_be_created_and_spliced_again_once_one_can()
+    {
+        if (!SpliceRelay.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        await using var backend = TestBackend.Echo();
+        // A chunk size no other test uses: its pools start with no idle pipe, so every pipe is created.
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.Splice, o => o.Tcp.MaxBufferPerDirection = 96 * 1024));
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.EndPoint, ct);
+        var payload = new byte[16 << 20];
+        new Random(11).NextBytes(payload);
+        var rentedBefore = SplicePipePool.Rented;
+        var failuresBefore = SplicePipePool.CreateFailures;
+
+        // pipe2 fails as in a process out of descriptors (EMFILE): both directions carry 16 MiB anyway.
+        SplicePipePool.CreatePipe = static (out int readFd, out int writeFd) =>
+        {
+            readFd = writeFd = -1;
+            System.Runtime.InteropServices.Marshal.SetLastPInvokeError(Libc.EMFILE);
+            return -1;
+        };
+        try
+        {
+            await EchoThroughAsync(client, payload, ct);
+            Assert.Equal(rentedBefore, SplicePipePool.Rented);
+            Assert.True(SplicePipePool.CreateFailures > failuresBefore, "no pipe creation was tried: the transfer never went bulk");
+        }
+        finally
+        {
+            SplicePipePool.CreatePipe = Libc.Pipe;
+        }
+
+        // Descriptors are back: after the pool's pause between attempts (100 ms), a later bulk
+        // transfer on the same connection splices again.
+        await Task.Delay(300, ct);
+        await EchoThroughAsync(client, payload, ct);
+        Assert.True(SplicePipePool.Rented > rentedBefore, "no pipe was taken once pipes could be created again");
+        Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
+    }
+
+    /// <summary>Sends <paramref name="payload"/> through the echo and checks every byte that comes back.</summary>
+    private static async Task EchoThroughAsync(Socket client, byte[] payload, CancellationToken ct)
+    {
+        var echoed = new byte[payload.Length];
+        var send = client.SendAsync(payload, SocketFlags.None, ct).AsTask();
+        await ReadExactlyAsync(client, echoed, ct);
+        await send;
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "bulk bytes differ");
+    }
+
     private static async Task ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken ct)
     {
         for (var read = 0; read < buffer.Length;)

@@ -17,4 +17,9 @@ internal abstract class LoopEntry
 
     /// <summary>A command another thread queued (abort, cancel). Loop thread.</summary>
     public abstract void OnCommand();
+
+    /// <summary>The turn <see cref="SpliceEventLoop.Defer"/> asked for. Loop thread.</summary>
+    public virtual void OnDeferred()
+    {
+    }
 }

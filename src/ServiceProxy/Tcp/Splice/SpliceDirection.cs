@@ -10,7 +10,8 @@ namespace ServiceProxy.Tcp.Splice;
 /// read proves the socket drained, so a small message costs one recv and one send.</item>
 /// <item><b>splice</b>, after a read filled the whole chunk (a bulk transfer): socket → pooled pipe →
 /// socket with splice(2), so the payload is never copied to user space. A small read switches
-/// back.</item>
+/// back, and so does a pipe that cannot be created (out of descriptors): the bytes are copied,
+/// never the connection reset.</item>
 /// </list>
 /// Bytes are read only when nothing is pending, so at most one chunk
 /// (<see cref="TcpProxyOptions.MaxBufferPerDirection"/>) is held, and an EAGAIN on a read always means
@@ -89,10 +90,17 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
                 return null;
             }
 
+            if (_splicing && (_pipe ??= pool.Rent()) is null)
+            {
+                // No pipe: the process is out of descriptors (EMFILE, ENFILE). Copying needs none,
+                // so this chunk goes through the loop's buffer; the next full one tries again.
+                _splicing = false;
+            }
+
             nint read;
             if (_splicing)
             {
-                read = SpliceIn(pool);
+                read = SpliceIn();
                 if (read > 0)
                 {
                     _splicing = read >= SmallRead;
@@ -178,16 +186,9 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
     }
 
     /// <summary>splice(2) source → pipe; the pipe is empty here, so EAGAIN means the source is.</summary>
-    private nint SpliceIn(SplicePipePool pool)
+    private nint SpliceIn()
     {
-        _pipe ??= pool.Rent();
-        if (_pipe is null)
-        {
-            System.Runtime.InteropServices.Marshal.SetLastPInvokeError(Libc.EMFILE);
-            return -1;
-        }
-
-        var read = Libc.Splice(sourceFd, 0, _pipe.WriteFd, 0, (nuint)_pipe.Capacity, SpliceFlags);
+        var read = Libc.Splice(sourceFd, 0, _pipe!.WriteFd, 0, (nuint)_pipe.Capacity, SpliceFlags);
         if (read > 0)
         {
             _inPipe = (int)read;

@@ -30,6 +30,8 @@ internal sealed partial class SpliceEventLoop
     private readonly ConcurrentQueue<LoopEntry> _commands = new();
     private readonly ConcurrentDictionary<int, SplicePipePool> _pools = new();
     private readonly Stack<int> _freeSlots = new();
+    private List<LoopEntry> _deferred = [];
+    private List<LoopEntry> _serving = [];
     private LoopEntry?[] _slots = new LoopEntry?[64];
     private int _used;
     private long _allocated;
@@ -191,6 +193,15 @@ internal sealed partial class SpliceEventLoop
         return Register(spliced, spliced.BackendFd, SocketEvents, side: 1);
     }
 
+    /// <summary>
+    /// Loop thread: runs <see cref="LoopEntry.OnDeferred"/> once the events in hand have had their
+    /// turn (after this pass's events, or the next pass's when asked after them), for an entry that
+    /// stopped at its budget with input left. Its edge-triggered registration reports nothing new
+    /// for what is already queued, so the loop remembers it instead, and does not sleep meanwhile.
+    /// An entry removed before then is skipped.
+    /// </summary>
+    public void Defer(LoopEntry entry) => _deferred.Add(entry);
+
     /// <summary>Any thread: runs <see cref="LoopEntry.OnCommand"/> on the loop.</summary>
     public void EnqueueCommand(LoopEntry entry)
     {
@@ -269,6 +280,27 @@ internal sealed partial class SpliceEventLoop
         }
     }
 
+    /// <summary>Serves the entries deferred so far; those that defer again wait for the next pass.</summary>
+    private void ServeDeferred()
+    {
+        if (_deferred.Count == 0)
+        {
+            return;
+        }
+
+        (_deferred, _serving) = (_serving, _deferred);
+        var slots = Volatile.Read(ref _slots);
+        foreach (var entry in _serving)
+        {
+            if (slots[entry.Slot] == entry)
+            {
+                Guard(entry, static (e, _, _) => e.OnDeferred(), 0, 0);
+            }
+        }
+
+        _serving.Clear();
+    }
+
     private void Run()
     {
         t_current = this;
@@ -280,7 +312,8 @@ internal sealed partial class SpliceEventLoop
             // of a sleeping thread, which is most of a proxy's share of a round trip.
             var busyPoll = Volatile.Read(ref s_busyPollTicks);
             var polling = busyPoll > 0 && Volatile.Read(ref _live) <= BusyPollMaxEntries && Stopwatch.GetTimestamp() - lastEvent < busyPoll;
-            var count = Libc.EpollWait(_epoll, events, WaitTimeout(polling));
+            // An entry deferred at its budget is served on the next pass: poll, do not sleep.
+            var count = Libc.EpollWait(_epoll, events, WaitTimeout(polling || _deferred.Count > 0));
             if (count > 0 && busyPoll > 0)
             {
                 lastEvent = Stopwatch.GetTimestamp();
@@ -316,6 +349,8 @@ internal sealed partial class SpliceEventLoop
 
                 Guard(entry, static (e, d, f) => e.OnEvents((int)(d & 1), f), data, flags);
             }
+
+            ServeDeferred();
 
             while (_commands.TryDequeue(out var command))
             {

@@ -20,21 +20,36 @@ internal sealed class SplicePipe(int readFd, int writeFd, int capacity)
     }
 }
 
+/// <summary>Creates a pipe as pipe2(2) does: 0 and both ends, or -1 with errno set.</summary>
+internal delegate int PipeFactory(out int readFd, out int writeFd);
+
 /// <summary>
 /// Empty pipes kept for reuse by one event loop (single-threaded), as HAProxy keeps its pipe pool:
 /// creating a pipe costs two descriptors and a syscall or two. At most <c>maxIdle</c> are kept.
+/// When the process is out of descriptors, bulk transfers are copied instead (see
+/// <see cref="SpliceDirection"/>), and the pool tries pipe2 again only after <see cref="CreateRetryDelay"/>,
+/// so a loop moving many chunks does not fail a syscall for each.
 /// </summary>
 internal sealed class SplicePipePool(int pipeSize, int maxIdle)
 {
+    private static readonly long CreateRetryDelay = System.Diagnostics.Stopwatch.Frequency / 10; // 100 ms, as LoopAcceptor's pause
     private static long s_rented;
     private static long s_inUse;
+    private static long s_createFailures;
     private readonly Stack<SplicePipe> _idle = new();
+    private long _nextCreate;
+
+    /// <summary>Creates a kernel pipe: pipe2(2), or what a test puts there to fail as a process out of descriptors.</summary>
+    internal static PipeFactory CreatePipe { get; set; } = Libc.Pipe;
 
     /// <summary>Pipes handed to directions so far, process-wide: bulk transfers use them, small messages never.</summary>
     public static long Rented => Interlocked.Read(ref s_rented);
 
     /// <summary>Pipes held by directions now, process-wide; idle connections hold none.</summary>
     public static long InUse => Interlocked.Read(ref s_inUse);
+
+    /// <summary>Pipes that could not be created (out of descriptors), process-wide: their bytes were copied instead.</summary>
+    public static long CreateFailures => Interlocked.Read(ref s_createFailures);
 
     /// <summary>Most bytes one direction reads at once (the bound per direction).</summary>
     public int ChunkSize { get; } = pipeSize;
@@ -45,7 +60,7 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     /// </summary>
     public byte[] Scratch { get; } = GC.AllocateUninitializedArray<byte>(pipeSize, pinned: true);
 
-    /// <summary>An empty pipe, or null when the process is out of descriptors.</summary>
+    /// <summary>An empty pipe, or null when the process is out of descriptors (or was, less than <see cref="CreateRetryDelay"/> ago).</summary>
     public SplicePipe? Rent()
     {
         var pipe = _idle.TryPop(out var idle) ? idle : Create();
@@ -81,10 +96,20 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
 
     private SplicePipe? Create()
     {
-        if (Libc.Pipe(out var readFd, out var writeFd) != 0)
+        if (_nextCreate != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < _nextCreate)
         {
             return null;
         }
+
+        if (CreatePipe(out var readFd, out var writeFd) != 0)
+        {
+            // EMFILE or ENFILE (ENOMEM at worst): descriptors come back as connections close.
+            _nextCreate = System.Diagnostics.Stopwatch.GetTimestamp() + CreateRetryDelay;
+            Interlocked.Increment(ref s_createFailures);
+            return null;
+        }
+
+        _nextCreate = 0;
 
         var capacity = Libc.Fcntl(writeFd, Libc.F_GETPIPE_SZ, 0);
         if (capacity != ChunkSize)
