@@ -28,6 +28,7 @@ internal static class RunCommand
             new Option<int>("--busy-poll-us") { Description = "Linux event loops (splice engine, UDP): microseconds a loop with few sockets polls after its last event before sleeping. Default 50; 0: off." },
             new Option<int>("--event-loops") { Description = "Linux event loops (splice engine, UDP): threads that accept, dial and relay. Default 0: one per core." },
             new Option<bool>("--accept-on-loops") { Description = "Splice engine: accept on the event loops (default true); false accepts on .NET's socket thread, which hands clients to the loops." },
+            new Option<int>("--max-connections") { Description = "Most proxied TCP connections at once; beyond it clients are reset. Default 0: what the descriptor limit fits, with a reserve for the admin API." },
         };
         var command = new Command("run", "Serve Services: manifests, the data plane and the admin API.");
         foreach (var option in options)

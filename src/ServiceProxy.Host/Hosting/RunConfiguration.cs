@@ -37,6 +37,7 @@ internal static class RunConfiguration
         new(nameof(RunOptions.BusyPollUs), "--busy-poll-us", IsList: false),
         new(nameof(RunOptions.EventLoops), "--event-loops", IsList: false),
         new(nameof(RunOptions.AcceptOnLoops), "--accept-on-loops", IsList: false),
+        new(nameof(RunOptions.MaxConnections), "--max-connections", IsList: false),
     ];
 
     /// <param name="commandLine">Settings given on the command line, by property name.</param>

@@ -19,6 +19,7 @@ internal static partial class SvcproxyHost
     public static WebApplication Build(RunOptions options)
     {
         options.Validate();
+        DescriptorLimit.RaiseSoftToHard();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
         ConfigureLogging(builder.Logging, options);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -28,7 +29,7 @@ internal static partial class SvcproxyHost
             kestrel.AddServerHeader = false;
         });
 
-        var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog };
+        var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog, MaxConnections = options.MaxConnections };
         serviceProxyOptions.Tcp.Engine = options.RelayEngine;
         serviceProxyOptions.Tcp.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
         serviceProxyOptions.Tcp.EventLoops = options.EventLoops;

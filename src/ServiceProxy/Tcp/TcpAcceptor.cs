@@ -13,11 +13,13 @@ namespace ServiceProxy.Tcp;
 internal sealed class TcpAcceptor
 {
     private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
     private readonly ServicePortKey _key;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly LogThrottle _failureLog;
     private Task _loop = Task.CompletedTask;
     private Splice.LoopAcceptor? _loopAcceptor;
     private volatile bool _stopped;
@@ -28,6 +30,7 @@ internal sealed class TcpAcceptor
         _key = key;
         _logger = logger;
         _time = time;
+        _failureLog = new LogThrottle(time, FailureLogInterval);
         Requested = requested;
         Bound = (IPEndPoint)socket.LocalEndPoint!;
     }
@@ -86,8 +89,13 @@ internal sealed class TcpAcceptor
         return _loop;
     }
 
-    private void OnLoopAcceptFailed(int errno) =>
-        Log.TcpAcceptFailed(_logger, _key, Bound, $"{Splice.Libc.SocketError(errno).SocketErrorCode} (errno {errno})");
+    private void OnLoopAcceptFailed(int errno)
+    {
+        if (_failureLog.TryAcquire(out var suppressed))
+        {
+            Log.TcpAcceptFailed(_logger, _key, Bound, $"{Splice.Libc.SocketError(errno).SocketErrorCode} (errno {errno})", suppressed);
+        }
+    }
 
     private async Task AcceptLoopAsync(Action<Socket> onAccepted)
     {
@@ -110,7 +118,11 @@ internal sealed class TcpAcceptor
             catch (SocketException ex)
             {
                 // A client that reset before accept, or a process out of descriptors: the listener lives on.
-                Log.TcpAcceptFailed(_logger, _key, Bound, ex.SocketErrorCode.ToString());
+                if (_failureLog.TryAcquire(out var suppressed))
+                {
+                    Log.TcpAcceptFailed(_logger, _key, Bound, ex.SocketErrorCode.ToString(), suppressed);
+                }
+
                 if (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
                 {
                     await Task.Delay(ResourceBackoff, _time).ConfigureAwait(false);

@@ -38,8 +38,11 @@ internal sealed class HostProcess : IAsyncDisposable
     /// <summary>
     /// Starts <c>svcproxy run</c> with <paramref name="args"/> plus a free <c>--admin</c> port, its own
     /// service CIDR (so parallel hosts never share a ClusterIP), NodePorts on 127.0.0.1 only, and waits for /readyz.
+    /// With <paramref name="descriptorLimit"/>, the process runs under <c>ulimit -n</c> of that many
+    /// descriptors (soft and hard, since the host raises its soft limit to the hard one).
     /// </summary>
-    public static async Task<HostProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true)
+    public static async Task<HostProcess> StartAsync(
+        IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, int? descriptorLimit = null)
     {
         var adminPort = Ports.FreeTcpPort();
         var all = new List<string> { "run", "--admin", $"127.0.0.1:{adminPort}" };
@@ -55,7 +58,7 @@ internal sealed class HostProcess : IAsyncDisposable
         }
 
         all.AddRange(list);
-        var host = Start(all, environment);
+        var host = Start(all, environment, descriptorLimit: descriptorLimit);
         var process = new HostProcess(host, $"http://127.0.0.1:{adminPort}");
         host.OutputDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
         host.ErrorDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
@@ -168,9 +171,10 @@ internal sealed class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false)
+    private static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false, int? descriptorLimit = null)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var info = new ProcessStartInfo(descriptorLimit is null ? dotnet : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -180,6 +184,14 @@ internal sealed class HostProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (descriptorLimit is { } limit)
+        {
+            // exec keeps the pid, so Kill and the exit code are svcproxy's own.
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {limit} && exec \"$0\" \"$@\"");
+            info.ArgumentList.Add(dotnet);
+        }
+
         info.ArgumentList.Add(DllPath);
         foreach (var arg in args)
         {

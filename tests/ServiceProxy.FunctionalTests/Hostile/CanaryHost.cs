@@ -33,8 +33,11 @@ internal sealed class CanaryHost : IAsyncDisposable
     /// <summary>The directory served with <c>-f</c>; it holds <c>canary.yaml</c>.</summary>
     public string ManifestDirectory => _manifests;
 
-    /// <summary>Starts the host with <paramref name="args"/> besides the canary's own (<c>-f</c> and <c>--node-port-range</c>).</summary>
-    public static async Task<CanaryHost> StartAsync(IEnumerable<string>? args = null, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts the host with <paramref name="args"/> besides the canary's own (<c>-f</c> and
+    /// <c>--node-port-range</c>), under <c>ulimit -n <paramref name="descriptorLimit"/></c> when given.
+    /// </summary>
+    public static async Task<CanaryHost> StartAsync(IEnumerable<string>? args = null, IDictionary<string, string>? environment = null, int? descriptorLimit = null)
     {
         var backends = await HttpBackends.StartAsync(PodName);
         var manifests = Directory.CreateTempSubdirectory("svcproxy-canary-").FullName;
@@ -42,7 +45,7 @@ internal sealed class CanaryHost : IAsyncDisposable
         {
             var nodePort = Ports.FreeTcpPort();
             File.WriteAllText(Path.Combine(manifests, "canary.yaml"), HostManifests.StaticService("canary", nodePort, backends.Pods[0].Port));
-            var host = await HostProcess.StartAsync(["-f", manifests, "--node-port-range", $"{nodePort}-{nodePort}", .. args ?? []], environment);
+            var host = await HostProcess.StartAsync(["-f", manifests, "--node-port-range", $"{nodePort}-{nodePort}", .. args ?? []], environment, descriptorLimit: descriptorLimit);
             var canary = new CanaryHost(host, backends, manifests, nodePort);
             await canary.AssertServingAsync();
             return canary;

@@ -28,6 +28,8 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
 {
     private static long s_rented;
     private static long s_inUse;
+    private static long s_open;
+    private static long s_maxOpen = long.MaxValue;
     private readonly Stack<SplicePipe> _idle = new();
 
     /// <summary>Pipes handed to directions so far, process-wide: bulk transfers use them, small messages never.</summary>
@@ -35,6 +37,20 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
 
     /// <summary>Pipes held by directions now, process-wide; idle connections hold none.</summary>
     public static long InUse => Interlocked.Read(ref s_inUse);
+
+    /// <summary>Pipes open now, process-wide: held by directions or idle in a pool.</summary>
+    public static long Open => Interlocked.Read(ref s_open);
+
+    /// <summary>
+    /// Most pipes open at once, process-wide, so pipes cannot take the descriptors kept for the
+    /// rest of the process; past it <see cref="Rent"/> returns null as it does on EMFILE. Like
+    /// the loops, process-wide: the last value set applies. Default unbounded.
+    /// </summary>
+    public static long MaxOpen
+    {
+        get => Interlocked.Read(ref s_maxOpen);
+        set => Interlocked.Exchange(ref s_maxOpen, Math.Max(1, value));
+    }
 
     /// <summary>Most bytes one direction reads at once (the bound per direction).</summary>
     public int ChunkSize { get; } = pipeSize;
@@ -45,7 +61,7 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     /// </summary>
     public byte[] Scratch { get; } = GC.AllocateUninitializedArray<byte>(pipeSize, pinned: true);
 
-    /// <summary>An empty pipe, or null when the process is out of descriptors.</summary>
+    /// <summary>An empty pipe, or null when the process is out of descriptors or at <see cref="MaxOpen"/>.</summary>
     public SplicePipe? Rent()
     {
         var pipe = _idle.TryPop(out var idle) ? idle : Create();
@@ -62,13 +78,14 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     public void Return(SplicePipe pipe)
     {
         Interlocked.Decrement(ref s_inUse);
-        if (_idle.Count < maxIdle)
+        // Past half the cap, idle pipes go back to the kernel: kept here they would starve other loops.
+        if (_idle.Count < maxIdle && Open <= MaxOpen / 2)
         {
             _idle.Push(pipe);
         }
         else
         {
-            pipe.Close();
+            Close(pipe);
         }
     }
 
@@ -76,13 +93,26 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     public static void Discard(SplicePipe pipe)
     {
         Interlocked.Decrement(ref s_inUse);
+        Close(pipe);
+    }
+
+    private static void Close(SplicePipe pipe)
+    {
+        Interlocked.Decrement(ref s_open);
         pipe.Close();
     }
 
     private SplicePipe? Create()
     {
+        if (Interlocked.Increment(ref s_open) > MaxOpen)
+        {
+            Interlocked.Decrement(ref s_open);
+            return null;
+        }
+
         if (Libc.Pipe(out var readFd, out var writeFd) != 0)
         {
+            Interlocked.Decrement(ref s_open);
             return null;
         }
 
