@@ -35,6 +35,20 @@ public sealed class RunConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Max_connections_comes_from_appsettings_the_environment_or_the_command_line_and_defaults_to_derived()
+    {
+        Assert.Equal(0, RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), new Hashtable(), _directory).MaxConnections);
+        File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """{ "Svcproxy": { "MaxConnections": 1000 } }""");
+        Assert.Equal(1000, RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), new Hashtable(), _directory).MaxConnections);
+
+        var environment = new Hashtable { ["SVCPROXY_MAX_CONNECTIONS"] = "2000" };
+        Assert.Equal(2000, RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), environment, _directory).MaxConnections);
+
+        var commandLine = new Dictionary<string, IReadOnlyList<string>> { ["MaxConnections"] = ["3000"] };
+        Assert.Equal(3000, RunConfiguration.Load(commandLine, environment, _directory).MaxConnections);
+    }
+
+    [Fact]
     public void Command_line_wins_over_environment_which_wins_over_appsettings()
     {
         File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """
@@ -76,6 +90,7 @@ public sealed class RunConfigurationTests : IDisposable
     [InlineData("TcpEngine", "7", "--tcp-engine")]
     [InlineData("BusyPollUs", "-1", "--busy-poll-us")]
     [InlineData("EventLoops", "-2", "--event-loops")]
+    [InlineData("MaxConnections", "-1", "--max-connections")]
     public void Invalid_settings_are_refused_with_the_option_named(string property, string value, string mentioned)
     {
         var options = RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>> { [property] = [value] }, new Hashtable(), _directory);
@@ -111,7 +126,7 @@ public sealed class RunConfigurationTests : IDisposable
         Assert.Equal(
             ["SVCPROXY_FILENAME", "SVCPROXY_WATCH", "SVCPROXY_NODE_ADDRESS", "SVCPROXY_SERVICE_CIDR", "SVCPROXY_NODE_PORT_RANGE", "SVCPROXY_ADMIN",
              "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG", "SVCPROXY_TCP_ENGINE",
-             "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS", "SVCPROXY_ACCEPT_ON_LOOPS"],
+             "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS", "SVCPROXY_ACCEPT_ON_LOOPS", "SVCPROXY_MAX_CONNECTIONS"],
             RunConfiguration.Settings.Select(s => s.EnvironmentVariable));
     }
 }
