@@ -65,10 +65,11 @@ internal sealed partial class ServiceProxyMetrics
 
     /// <param name="tags">Service and port tags.</param>
     /// <param name="limit">The <see cref="LimitTag"/> value.</param>
-    public void TcpRefused(in TagList tags, string limit)
+    /// <param name="count">Clients refused at once.</param>
+    public void TcpRefused(in TagList tags, string limit, long count = 1)
     {
         var withLimit = tags;
         withLimit.Add(LimitTag, limit);
-        _tcpRefused.Add(1, withLimit);
+        _tcpRefused.Add(count, withLimit);
     }
 }

@@ -66,18 +66,24 @@ internal sealed class TcpAcceptor
     /// Starts accepting: on the splice engine's event loops when <paramref name="onEventLoops"/>
     /// (then <paramref name="onAccepted"/> runs on a loop), else with .NET's accept.
     /// </summary>
-    public void Start(Action<Socket> onAccepted, bool onEventLoops = false)
+    /// <remarks>
+    /// Out of descriptors, the clients waiting to be accepted are reset through a descriptor kept
+    /// in reserve (Linux), counted by <paramref name="onReset"/>, and accepting backs off for
+    /// 100 ms, as Go's and Kestrel's accept loops do, rather than spin on EMFILE.
+    /// </remarks>
+    public void Start(Action<Socket> onAccepted, bool onEventLoops = false, Action<int>? onReset = null)
     {
         if (onEventLoops)
         {
-            _loopAcceptor = Splice.LoopAcceptor.TryStart(_socket, onAccepted, OnLoopAcceptFailed, _time);
+            _loopAcceptor = Splice.LoopAcceptor.TryStart(_socket, onAccepted, OnLoopAcceptFailed, _time, onReset);
             if (_loopAcceptor is not null)
             {
                 return;
             }
         }
 
-        _loop = AcceptLoopAsync(onAccepted);
+        Splice.DescriptorReserve.Ensure();
+        _loop = AcceptLoopAsync(onAccepted, onReset);
     }
 
     /// <summary>Closes the listening socket (synchronously, so the address is free on return) and waits for the loop.</summary>
@@ -97,7 +103,28 @@ internal sealed class TcpAcceptor
         }
     }
 
-    private async Task AcceptLoopAsync(Action<Socket> onAccepted)
+    /// <summary>Out of descriptors: resets the clients waiting in the backlog (Linux), holding the listener open meanwhile.</summary>
+    private void ResetPending(Action<int>? onReset)
+    {
+        if (!Splice.Libc.IsSupported || !Splice.DescriptorLease.TryTake(_socket, out var lease))
+        {
+            return;
+        }
+
+        try
+        {
+            if (Splice.DescriptorReserve.ResetPending(lease.Fd) is > 0 and var reset)
+            {
+                onReset?.Invoke(reset);
+            }
+        }
+        finally
+        {
+            lease.Release();
+        }
+    }
+
+    private async Task AcceptLoopAsync(Action<Socket> onAccepted, Action<int>? onReset)
     {
         await Task.Yield();
         while (!_stopped)
@@ -125,6 +152,11 @@ internal sealed class TcpAcceptor
 
                 if (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
                 {
+                    if (ex.SocketErrorCode == SocketError.TooManyOpenSockets)
+                    {
+                        ResetPending(onReset);
+                    }
+
                     await Task.Delay(ResourceBackoff, _time).ConfigureAwait(false);
                 }
 

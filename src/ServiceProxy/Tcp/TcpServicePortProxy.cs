@@ -103,7 +103,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             _acceptors.Add(acceptor);
             listening.Add(acceptor.Bound);
-            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops);
+            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops, onReset: OnResetForDescriptors);
             Log.TcpListening(_logger, Key, acceptor.Bound);
         }
 
@@ -290,8 +290,14 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         }
         catch (Exception ex)
         {
-            // A dial cancelled by shutdown, or a socket that died before it was ever used.
+            // A dial cancelled by shutdown, a socket that died before it was ever used, or no
+            // descriptor for the backend socket (a MaxConnections above what the limit fits).
             Log.TcpConnectionFailed(_logger, Key, connection?.ClientEndPoint, ex);
+            if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets })
+            {
+                _metrics.TcpRefused(_portTags, "descriptors");
+            }
+
             if (connection is null)
             {
                 TcpProxyConnection.Reset(client);
@@ -321,6 +327,9 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             _drained.TrySetResult();
         }
     }
+
+    /// <summary>Clients the acceptor reset because the process was out of descriptors.</summary>
+    private void OnResetForDescriptors(int count) => _metrics.TcpRefused(_portTags, "descriptors", count);
 
     /// <summary>
     /// Resets a client at once (SO_LINGER 0, so RST): it learns now that this proxy is full and can

@@ -86,6 +86,9 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
     private static unsafe partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
+    [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]
+    private static unsafe partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
+
     [LibraryImport(Lib, EntryPoint = "recvfrom", SetLastError = true)]
     public static unsafe partial nint RecvFrom(int fd, byte* buffer, nuint length, int flags, byte* address, uint* addressLength);
 
@@ -222,6 +225,15 @@ internal static partial class Libc
         {
             return Connect(fd, p, (uint)address.Length);
         }
+    }
+
+    /// <summary>SO_LINGER on with a zero timeout: close(2) then sends RST instead of FIN.</summary>
+    public static unsafe int SetLingerZero(int fd)
+    {
+        var linger = stackalloc int[2];
+        linger[0] = 1; // l_onoff
+        linger[1] = 0; // l_linger
+        return SetSockOpt(fd, 1 /* SOL_SOCKET */, 13 /* SO_LINGER */, linger, 2 * sizeof(int));
     }
 
     /// <summary>SO_ERROR: the errno a non-blocking connect ended with, 0 when it connected.</summary>
