@@ -61,6 +61,7 @@ internal static partial class SvcproxyHost
 
         var app = builder.Build();
         app.MapAdminApi(options.AdminToken);
+        AdminWarmUp.Register(app, options.AdminToken);
         return app;
     }
 

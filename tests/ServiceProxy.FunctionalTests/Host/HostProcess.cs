@@ -33,6 +33,8 @@ internal sealed class HostProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "svcproxy.dll");
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using ServiceProxy.FunctionalTests.Host;
 using ServiceProxy.FunctionalTests.Infrastructure;
 
 namespace ServiceProxy.FunctionalTests.Hostile;
@@ -91,6 +92,45 @@ public sealed partial class DescriptorExhaustionTests
         }
 
         await canary.AssertServingAsync();
+    }
+
+    /// <summary>
+    /// The assemblies the admin API's first request needs are loaded before any client sends one:
+    /// each load takes descriptors, which a full process would not have then. Nothing but a TCP
+    /// connect reaches the API here; the host's own requests must load them.
+    /// </summary>
+    [Fact]
+    public async Task The_admin_pipeline_is_loaded_at_start_before_any_request()
+    {
+        await using var host = await HostProcess.StartAsync([], waitReady: false);
+        var fds = $"/proc/{host.ProcessId}/fd";
+        var deadline = DateTime.UtcNow + Settle;
+        while (!OpenFiles(fds).Any(f => f.EndsWith("Microsoft.AspNetCore.Http.Results.dll", StringComparison.Ordinal)))
+        {
+            Assert.False(host.HasExited, "svcproxy exited:\n" + host.Output);
+            Assert.True(DateTime.UtcNow < deadline, $"the admin pipeline was not loaded within {Settle}; open: {string.Join(", ", OpenFiles(fds).Where(f => f.EndsWith(".dll", StringComparison.Ordinal)).Select(Path.GetFileName))}");
+            await Task.Delay(200);
+        }
+
+        await host.WaitReadyAsync();
+    }
+
+    private static List<string> OpenFiles(string fdDirectory)
+    {
+        var files = new List<string>();
+        foreach (var fd in Directory.EnumerateFileSystemEntries(fdDirectory))
+        {
+            try
+            {
+                files.Add(new FileInfo(fd).LinkTarget ?? string.Empty);
+            }
+            catch (IOException)
+            {
+                // Closed meanwhile.
+            }
+        }
+
+        return files;
     }
 
     /// <summary>A client the proxy reset reads ECONNRESET at once; a held one has nothing to read.</summary>
