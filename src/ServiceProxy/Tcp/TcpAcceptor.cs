@@ -113,6 +113,7 @@ internal sealed class TcpAcceptor
 
         try
         {
+            Splice.Libc.SetNonBlocking(lease.Fd); // .NET's already is on Linux; an empty backlog must answer EAGAIN
             if (Splice.DescriptorReserve.ResetPending(lease.Fd) is > 0 and var reset)
             {
                 onReset?.Invoke(reset);
