@@ -13,6 +13,17 @@ public sealed class ServiceProxyOptions
 
     public BalancerOptions Balancing { get; set; } = new();
 
+    /// <summary>
+    /// Most proxied TCP connections open at once across every port; a client beyond it is reset
+    /// at accept and counted in <c>serviceproxy.tcp.connections.refused</c>. A port can have a
+    /// lower limit of its own (annotation <c>serviceproxy.io/max-connections</c>). Default 0:
+    /// derived on Linux from the descriptor limit (<see cref="DescriptorLimit"/>), less the
+    /// descriptors open at start and a reserve for the rest of the process, at 2.5 descriptors per
+    /// connection (two sockets, and kernel pipes for a quarter of them with the splice engine);
+    /// elsewhere no limit. A larger value gives up that reserve.
+    /// </summary>
+    public int MaxConnections { get; set; }
+
     /// <summary>One structured log line per closed connection or UDP session. Default off.</summary>
     public bool AccessLog { get; set; }
 

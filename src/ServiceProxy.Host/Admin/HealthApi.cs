@@ -2,7 +2,7 @@ using ServiceProxy.Host.Hosting;
 
 namespace ServiceProxy.Host.Admin;
 
-/// <summary><c>/healthz</c>, <c>/livez</c> (the process serves) and <c>/readyz</c> (manifests loaded and listeners started).</summary>
+/// <summary><c>/healthz</c>, <c>/livez</c> (the process serves) and <c>/readyz</c> (manifests loaded, listeners started, admin API warmed up).</summary>
 internal static class HealthApi
 {
     public static void MapHealthApi(this IEndpointRouteBuilder app)

@@ -5,9 +5,10 @@ internal sealed class HostReadiness
 {
     public const string Manifests = "manifests";
     public const string DataPlane = "data-plane";
+    public const string AdminApi = "admin-api";
 
     private readonly Lock _gate = new();
-    private readonly HashSet<string> _pending = [Manifests, DataPlane];
+    private readonly HashSet<string> _pending = [Manifests, DataPlane, AdminApi];
 
     public IReadOnlyList<string> Pending
     {

@@ -27,6 +27,7 @@ internal static class RegistryWiring
         services.AddServiceProxy(o =>
         {
             o.AccessLog = proxyOptions.AccessLog;
+            o.MaxConnections = proxyOptions.MaxConnections;
             o.ShutdownDrainTimeout = proxyOptions.ShutdownDrainTimeout;
             o.Tcp.Engine = proxyOptions.Tcp.Engine;
             o.Tcp.BusyPoll = proxyOptions.Tcp.BusyPoll;

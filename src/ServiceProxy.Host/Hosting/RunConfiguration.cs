@@ -43,6 +43,7 @@ internal static class RunConfiguration
         new(nameof(RunOptions.AdminAllowedHosts), "--admin-allowed-hosts", IsList: true),
         new(nameof(RunOptions.AdminAllowedOrigins), "--admin-allowed-origins", IsList: true),
         new(nameof(RunOptions.MinRequestTimeout), "--min-request-timeout", IsList: false),
+        new(nameof(RunOptions.MaxConnections), "--max-connections", IsList: false),
     ];
 
     /// <summary>

@@ -99,6 +99,12 @@ internal sealed class RunOptions
     /// </summary>
     public bool AcceptOnLoops { get; set; } = true;
 
+    /// <summary>
+    /// Most proxied TCP connections open at once; clients beyond it are reset. Default 0: what the
+    /// descriptor limit (ulimit -n) fits with a reserve for the admin API (see ServiceProxyOptions.MaxConnections).
+    /// </summary>
+    public int MaxConnections { get; set; }
+
     public ServiceProxy.Tcp.RelayEngine RelayEngine =>
         Enum.TryParse<ServiceProxy.Tcp.RelayEngine>(TcpEngine, ignoreCase: true, out var engine) && Enum.IsDefined(engine)
             ? engine
@@ -150,6 +156,11 @@ internal sealed class RunOptions
         if (EventLoops is < 0 or > 1024)
         {
             throw new FormatException($"--event-loops {EventLoops} is not within 0-1024");
+        }
+
+        if (MaxConnections < 0)
+        {
+            throw new FormatException($"--max-connections {MaxConnections} is negative (0: derived from the descriptor limit)");
         }
 
         if (LogFormat is not ("text" or "json"))

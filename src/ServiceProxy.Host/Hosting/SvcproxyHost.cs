@@ -19,6 +19,7 @@ internal static partial class SvcproxyHost
     public static WebApplication Build(RunOptions options)
     {
         options.Validate();
+        DescriptorLimit.RaiseSoftToHard();
         // Not the working directory: an appsettings.json there must not configure Kestrel or logging.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging, options);
@@ -37,7 +38,7 @@ internal static partial class SvcproxyHost
             kestrel.AddServerHeader = false;
         });
 
-        var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog };
+        var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog, MaxConnections = options.MaxConnections };
         serviceProxyOptions.Tcp.Engine = options.RelayEngine;
         serviceProxyOptions.Tcp.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
         serviceProxyOptions.Tcp.EventLoops = options.EventLoops;
@@ -81,6 +82,7 @@ internal static partial class SvcproxyHost
             LogAdminWithoutTls(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SvcproxyHost)), options.Admin);
         }
 
+        AdminWarmUp.Register(app, options.ResolvedAdminToken, options.AdminCertificate);
         return app;
     }
 

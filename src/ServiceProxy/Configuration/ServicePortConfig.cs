@@ -25,6 +25,13 @@ public sealed record ServicePortConfig
     /// <summary>TCP only: send a PROXY protocol header with the client's address to the backend first.</summary>
     public ProxyProtocolVersion ProxyProtocol { get; init; }
 
+    /// <summary>
+    /// TCP only: most connections open at once on this port (annotation
+    /// <c>serviceproxy.io/max-connections</c>); beyond it clients are reset at accept. Null: only
+    /// the process-wide <see cref="ServiceProxyOptions.MaxConnections"/> applies.
+    /// </summary>
+    public int? MaxConnections { get; init; }
+
     /// <summary>True when the listen side is equal, so listeners can be kept and only the balancer updated.</summary>
     public bool HasSameListeners(ServicePortConfig other) =>
         Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints);
@@ -35,7 +42,8 @@ public sealed record ServicePortConfig
         && Endpoints.SequenceEqual(other.Endpoints)
         && Affinity == other.Affinity
         && UdpIdleTimeout == other.UdpIdleTimeout
-        && ProxyProtocol == other.ProxyProtocol;
+        && ProxyProtocol == other.ProxyProtocol
+        && MaxConnections == other.MaxConnections;
 
     public override int GetHashCode() => HashCode.Combine(Key, ListenEndPoints.Length, Endpoints.Length, Affinity);
 }

@@ -30,6 +30,9 @@ internal static partial class Log
     [LoggerMessage(312, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/proxy-protocol \"{Value}\": use v1, v2 or none")]
     public static partial void InvalidProxyProtocol(ILogger logger, string key, string value);
 
+    [LoggerMessage(313, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/max-connections \"{Value}\": not a whole number from 1 to 2147483647")]
+    public static partial void InvalidMaxConnections(ILogger logger, string key, string value);
+
     [LoggerMessage(307, LogLevel.Warning, "Service {Key}: ignoring {Field} \"{Value}\": not an IP address")]
     public static partial void InvalidServiceAddress(ILogger logger, string key, string field, string value);
 

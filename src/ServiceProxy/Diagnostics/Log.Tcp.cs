@@ -13,8 +13,8 @@ internal static partial class Log
     [LoggerMessage(101, LogLevel.Error, "{ServicePort} cannot listen on {EndPoint}: {Reason}")]
     public static partial void TcpBindFailed(ILogger logger, ServicePortKey servicePort, IPEndPoint endPoint, string reason);
 
-    [LoggerMessage(102, LogLevel.Warning, "{ServicePort} accept on {EndPoint} failed: {Reason}")]
-    public static partial void TcpAcceptFailed(ILogger logger, ServicePortKey servicePort, EndPoint? endPoint, string reason);
+    [LoggerMessage(102, LogLevel.Warning, "{ServicePort} accept on {EndPoint} failed: {Reason} ({Suppressed} similar since the last report)")]
+    public static partial void TcpAcceptFailed(ILogger logger, ServicePortKey servicePort, EndPoint? endPoint, string reason, long suppressed);
 
     [LoggerMessage(103, LogLevel.Debug, "{ServicePort} connect to {Endpoint} failed (attempt {Attempt}, timeout {Timeout}): {Reason}")]
     public static partial void TcpConnectAttemptFailed(ILogger logger, ServicePortKey servicePort, IPEndPoint endpoint, int attempt, TimeSpan timeout, string reason);
@@ -35,4 +35,15 @@ internal static partial class Log
 
     [LoggerMessage(108, LogLevel.Information, "{ServicePort} drain ended: closing {Count} remaining connections")]
     public static partial void TcpDrainClosing(ILogger logger, ServicePortKey servicePort, int count);
+
+    [LoggerMessage(109, LogLevel.Information,
+        "proxied TCP connections at most {MaxConnections}: descriptor limit {Limit}, {Open} open now, {Reserved} kept for the rest of the process")]
+    public static partial void TcpMaxConnectionsDerived(ILogger logger, int maxConnections, long limit, int open, int reserved);
+
+    [LoggerMessage(110, LogLevel.Information, "proxied TCP connections at most {MaxConnections}, as configured (the descriptor limit {Limit} fits {Fits})")]
+    public static partial void TcpMaxConnectionsConfigured(ILogger logger, int maxConnections, long? limit, int fits);
+
+    [LoggerMessage(111, LogLevel.Warning,
+        "{ServicePort} reset connection from {Client}: the {Limit} limit of {MaxConnections} connections is reached ({Suppressed} similar since the last report)")]
+    public static partial void TcpConnectionRefused(ILogger logger, ServicePortKey servicePort, EndPoint? client, string limit, int maxConnections, long suppressed);
 }

@@ -7,6 +7,9 @@ internal sealed partial class ServiceProxyMetrics
 {
     public const string DirectionTag = "serviceproxy.direction";
 
+    /// <summary>Which limit refused a client: <c>port</c>, <c>process</c> or <c>descriptors</c> (the process was out of them).</summary>
+    public const string LimitTag = "serviceproxy.limit";
+
     private static readonly KeyValuePair<string, object?> Upstream = new(DirectionTag, "upstream");
     private static readonly KeyValuePair<string, object?> Downstream = new(DirectionTag, "downstream");
 
@@ -15,6 +18,7 @@ internal sealed partial class ServiceProxyMetrics
     private Counter<long> _tcpBytes = null!;
     private Counter<long> _tcpConnectFailures = null!;
     private Counter<long> _tcpRejected = null!;
+    private Counter<long> _tcpRefused = null!;
 
     public bool TcpBytesEnabled => _tcpBytes.Enabled;
 
@@ -31,6 +35,8 @@ internal sealed partial class ServiceProxyMetrics
             "Failed or timed-out connect attempts to a backend.");
         _tcpRejected = meter.CreateCounter<long>("serviceproxy.tcp.connections.rejected", "{connection}",
             "Client connections reset because no endpoint exists or every connect attempt failed.");
+        _tcpRefused = meter.CreateCounter<long>("serviceproxy.tcp.connections.refused", "{connection}",
+            "Client connections reset at accept because a connection limit was reached; serviceproxy.limit is port, process or descriptors.");
     }
 
     /// <param name="tags">Service, port and endpoint tags.</param>
@@ -56,4 +62,14 @@ internal sealed partial class ServiceProxyMetrics
 
     /// <param name="tags">Service and port tags (no endpoint: there is none).</param>
     public void TcpRejected(in TagList tags) => _tcpRejected.Add(1, tags);
+
+    /// <param name="tags">Service and port tags.</param>
+    /// <param name="limit">The <see cref="LimitTag"/> value.</param>
+    /// <param name="count">Clients refused at once.</param>
+    public void TcpRefused(in TagList tags, string limit, long count = 1)
+    {
+        var withLimit = tags;
+        withLimit.Add(LimitTag, limit);
+        _tcpRefused.Add(count, withLimit);
+    }
 }

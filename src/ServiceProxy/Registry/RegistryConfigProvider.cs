@@ -25,6 +25,9 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     /// <summary>Annotation <c>serviceproxy.io/proxy-protocol: v1|v2</c>: TCP backends get a PROXY protocol header with the client's address.</summary>
     public const string ProxyProtocolAnnotation = ServicePortConfigBuilder.ProxyProtocolAnnotation;
 
+    /// <summary>Annotation <c>serviceproxy.io/max-connections: N</c>: each TCP port of the Service carries at most N connections at once.</summary>
+    public const string MaxConnectionsAnnotation = ServicePortConfigBuilder.MaxConnectionsAnnotation;
+
     private readonly IObjectStore _store;
     private readonly IReadOnlyList<IPAddress> _nodeAddresses;
     private readonly ILogger _logger;

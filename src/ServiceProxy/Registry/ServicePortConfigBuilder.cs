@@ -18,6 +18,8 @@ internal static class ServicePortConfigBuilder
 
     public const string ProxyProtocolAnnotation = "serviceproxy.io/proxy-protocol";
 
+    public const string MaxConnectionsAnnotation = "serviceproxy.io/max-connections";
+
     public static ImmutableArray<ServicePortConfig> Build(Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger)
     {
         var spec = service.Spec;
@@ -39,6 +41,7 @@ internal static class ServicePortConfigBuilder
             : AffinityConfig.None;
         var udpIdleTimeout = UdpIdleTimeout(service, logger);
         var proxyProtocol = ProxyProtocol(service, logger);
+        var maxConnections = MaxConnections(service, logger);
 
         var ports = ImmutableArray.CreateBuilder<ServicePortConfig>(spec.Ports.Count);
         foreach (var port in spec.Ports)
@@ -68,6 +71,7 @@ internal static class ServicePortConfigBuilder
                 Affinity = affinity,
                 UdpIdleTimeout = protocol == TransportProtocol.Udp ? udpIdleTimeout : null,
                 ProxyProtocol = protocol == TransportProtocol.Tcp ? proxyProtocol : ProxyProtocolVersion.None,
+                MaxConnections = protocol == TransportProtocol.Tcp ? maxConnections : null,
             });
         }
 
@@ -132,6 +136,22 @@ internal static class ServicePortConfigBuilder
                 Log.InvalidProxyProtocol(logger, service.Key, text!);
                 return ProxyProtocolVersion.None;
         }
+    }
+
+    private static int? MaxConnections(Service service, ILogger logger)
+    {
+        if (service.Metadata.Annotations?.TryGetValue(MaxConnectionsAnnotation, out var text) != true)
+        {
+            return null;
+        }
+
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0)
+        {
+            return max;
+        }
+
+        Log.InvalidMaxConnections(logger, service.Key, text!);
+        return null;
     }
 
     private static List<IPAddress> Addresses(IEnumerable<string?> values, string key, string field, ILogger logger)

@@ -13,11 +13,13 @@ namespace ServiceProxy.Tcp;
 internal sealed class TcpAcceptor
 {
     private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
     private readonly ServicePortKey _key;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly LogThrottle _failureLog;
     private Task _loop = Task.CompletedTask;
     private Splice.LoopAcceptor? _loopAcceptor;
     private volatile bool _stopped;
@@ -28,6 +30,7 @@ internal sealed class TcpAcceptor
         _key = key;
         _logger = logger;
         _time = time;
+        _failureLog = new LogThrottle(time, FailureLogInterval);
         Requested = requested;
         Bound = (IPEndPoint)socket.LocalEndPoint!;
     }
@@ -63,18 +66,24 @@ internal sealed class TcpAcceptor
     /// Starts accepting: on the splice engine's event loops when <paramref name="onEventLoops"/>
     /// (then <paramref name="onAccepted"/> runs on a loop), else with .NET's accept.
     /// </summary>
-    public void Start(Action<Socket> onAccepted, bool onEventLoops = false)
+    /// <remarks>
+    /// Out of descriptors, the clients waiting to be accepted are reset through a descriptor kept
+    /// in reserve (Linux), counted by <paramref name="onReset"/>, and accepting backs off for
+    /// 100 ms, as Go's and Kestrel's accept loops do, rather than spin on EMFILE.
+    /// </remarks>
+    public void Start(Action<Socket> onAccepted, bool onEventLoops = false, Action<int>? onReset = null)
     {
         if (onEventLoops)
         {
-            _loopAcceptor = Splice.LoopAcceptor.TryStart(_socket, onAccepted, OnLoopAcceptFailed, _time);
+            _loopAcceptor = Splice.LoopAcceptor.TryStart(_socket, onAccepted, OnLoopAcceptFailed, _time, onReset);
             if (_loopAcceptor is not null)
             {
                 return;
             }
         }
 
-        _loop = AcceptLoopAsync(onAccepted);
+        Splice.DescriptorReserve.Ensure();
+        _loop = AcceptLoopAsync(onAccepted, onReset);
     }
 
     /// <summary>Closes the listening socket (synchronously, so the address is free on return) and waits for the loop.</summary>
@@ -86,10 +95,37 @@ internal sealed class TcpAcceptor
         return _loop;
     }
 
-    private void OnLoopAcceptFailed(int errno) =>
-        Log.TcpAcceptFailed(_logger, _key, Bound, $"{Splice.Libc.SocketError(errno).SocketErrorCode} (errno {errno})");
+    private void OnLoopAcceptFailed(int errno)
+    {
+        if (_failureLog.TryAcquire(out var suppressed))
+        {
+            Log.TcpAcceptFailed(_logger, _key, Bound, $"{Splice.Libc.SocketError(errno).SocketErrorCode} (errno {errno})", suppressed);
+        }
+    }
 
-    private async Task AcceptLoopAsync(Action<Socket> onAccepted)
+    /// <summary>Out of descriptors: resets the clients waiting in the backlog (Linux), holding the listener open meanwhile.</summary>
+    private void ResetPending(Action<int>? onReset)
+    {
+        if (!Splice.Libc.IsSupported || !Splice.DescriptorLease.TryTake(_socket, out var lease))
+        {
+            return;
+        }
+
+        try
+        {
+            Splice.Libc.SetNonBlocking(lease.Fd); // .NET's already is on Linux; an empty backlog must answer EAGAIN
+            if (Splice.DescriptorReserve.ResetPending(lease.Fd) is > 0 and var reset)
+            {
+                onReset?.Invoke(reset);
+            }
+        }
+        finally
+        {
+            lease.Release();
+        }
+    }
+
+    private async Task AcceptLoopAsync(Action<Socket> onAccepted, Action<int>? onReset)
     {
         await Task.Yield();
         while (!_stopped)
@@ -110,9 +146,18 @@ internal sealed class TcpAcceptor
             catch (SocketException ex)
             {
                 // A client that reset before accept, or a process out of descriptors: the listener lives on.
-                Log.TcpAcceptFailed(_logger, _key, Bound, ex.SocketErrorCode.ToString());
+                if (_failureLog.TryAcquire(out var suppressed))
+                {
+                    Log.TcpAcceptFailed(_logger, _key, Bound, ex.SocketErrorCode.ToString(), suppressed);
+                }
+
                 if (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
                 {
+                    if (ex.SocketErrorCode == SocketError.TooManyOpenSockets)
+                    {
+                        ResetPending(onReset);
+                    }
+
                     await Task.Delay(ResourceBackoff, _time).ConfigureAwait(false);
                 }
 

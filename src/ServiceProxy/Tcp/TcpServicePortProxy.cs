@@ -26,11 +26,13 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private readonly TcpProxyOptions _tcp;
     private readonly IEndpointBalancer _balancer;
     private readonly ITcpRelay _relay;
+    private readonly ConnectionBudget _budget;
     private readonly TimeSpan[] _connectTimeouts;
     private readonly ILogger _logger;
     private readonly ServiceProxyMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly LogThrottle _rejectLog;
+    private readonly LogThrottle _refuseLog;
     private readonly TagList _portTags;
     private readonly ConcurrentDictionary<TcpProxyConnection, byte> _connections = new();
     private readonly ConcurrentDictionary<IPEndPoint, StrongBox<TagList>> _endpointTags = new();
@@ -45,7 +47,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private int _stopping;
 
     public TcpServicePortProxy(
-        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpRelay relay,
+        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpRelay relay, ConnectionBudget budget,
         ILogger logger, ServiceProxyMetrics metrics, TimeProvider time)
     {
         _config = config;
@@ -53,11 +55,13 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         _options = options;
         _tcp = options.Tcp;
         _relay = relay;
+        _budget = budget;
         _logger = logger;
         _metrics = metrics;
         _time = time;
         _connectTimeouts = [.. _tcp.ConnectTimeouts];
         _rejectLog = new LogThrottle(time, RejectLogInterval);
+        _refuseLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
         _balancer.Update(config.Endpoints, config.Affinity);
     }
@@ -99,7 +103,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             _acceptors.Add(acceptor);
             listening.Add(acceptor.Bound);
-            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops);
+            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops, onReset: OnResetForDescriptors);
             Log.TcpListening(_logger, Key, acceptor.Bound);
         }
 
@@ -184,7 +188,20 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
     private void OnAccepted(Socket client)
     {
-        Interlocked.Increment(ref _active);
+        // Counted before checked, so concurrent accepts (several listeners, several loops) never
+        // admit one too many; each refusal gives its slot back.
+        var portMax = _config.MaxConnections;
+        if (Interlocked.Increment(ref _active) > portMax)
+        {
+            Refuse(client, "port", portMax.Value);
+            return;
+        }
+
+        if (!_budget.TryAcquire())
+        {
+            Refuse(client, "process", _budget.Max);
+            return;
+        }
 
         // Runs on the accepting thread (.NET's socket thread, or a splice loop) up to the dial's
         // first await (a non-blocking connect), so accepting is never held by a slow backend, and a
@@ -273,8 +290,14 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         }
         catch (Exception ex)
         {
-            // A dial cancelled by shutdown, or a socket that died before it was ever used.
+            // A dial cancelled by shutdown, a socket that died before it was ever used, or no
+            // descriptor for the backend socket (a MaxConnections above what the limit fits).
             Log.TcpConnectionFailed(_logger, Key, connection?.ClientEndPoint, ex);
+            if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets })
+            {
+                _metrics.TcpRefused(_portTags, "descriptors");
+            }
+
             if (connection is null)
             {
                 TcpProxyConnection.Reset(client);
@@ -292,11 +315,37 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
                 _connections.TryRemove(connection, out _);
             }
 
-            if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _stopping) != 0)
-            {
-                _drained.TrySetResult();
-            }
+            _budget.Release();
+            ReleaseSlot();
         }
+    }
+
+    private void ReleaseSlot()
+    {
+        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _stopping) != 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Clients the acceptor reset because the process was out of descriptors.</summary>
+    private void OnResetForDescriptors(int count) => _metrics.TcpRefused(_portTags, "descriptors", count);
+
+    /// <summary>
+    /// Resets a client at once (SO_LINGER 0, so RST): it learns now that this proxy is full and can
+    /// go elsewhere, instead of waiting in the listen backlog until it times out, which is what
+    /// HAProxy's maxconn (it stops accepting) does to it.
+    /// </summary>
+    private void Refuse(Socket client, string limit, int max)
+    {
+        ReleaseSlot();
+        _metrics.TcpRefused(_portTags, limit);
+        if (_refuseLog.TryAcquire(out var suppressed))
+        {
+            Log.TcpConnectionRefused(_logger, Key, client.RemoteEndPoint, limit, max, suppressed);
+        }
+
+        TcpProxyConnection.Reset(client);
     }
 
     private void OnDialFailed(IPEndPoint endpoint, int attempt, TimeSpan timeout, Exception error)

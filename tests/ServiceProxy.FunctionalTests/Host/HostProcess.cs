@@ -40,6 +40,8 @@ internal sealed class HostProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public static string DllPath => Path.Combine(AppContext.BaseDirectory, "svcproxy.dll");
 
     /// <summary>
@@ -48,9 +50,12 @@ internal sealed class HostProcess : IAsyncDisposable
     /// With <c>--admin-tls-cert</c> among the arguments the admin URL is https.
     /// <paramref name="readStdout"/> false leaves standard output a pipe nobody reads: it fills (64 KiB) and
     /// stays full, as a stalled log collector leaves it; only standard error is captured then.
+    /// With <paramref name="descriptorLimit"/>, the process runs under <c>ulimit -n</c> of that many
+    /// descriptors (soft and hard, since the host raises its soft limit to the hard one).
     /// </summary>
     public static async Task<HostProcess> StartAsync(
-        IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, string? workingDirectory = null, bool readStdout = true)
+        IEnumerable<string> args, IDictionary<string, string>? environment = null, bool waitReady = true, string? workingDirectory = null,
+        bool readStdout = true, int? descriptorLimit = null)
     {
         var list = args.ToList();
         var adminIndex = list.IndexOf("--admin");
@@ -73,7 +78,7 @@ internal sealed class HostProcess : IAsyncDisposable
         }
 
         all.AddRange(list);
-        var host = Start(all, environment, workingDirectory: workingDirectory);
+        var host = Start(all, environment, workingDirectory: workingDirectory, descriptorLimit: descriptorLimit);
         var scheme = list.Contains("--admin-tls-cert") ? "https" : "http";
         var process = new HostProcess(host, $"{scheme}://127.0.0.1:{adminPort}");
         host.OutputDataReceived += (_, e) => { if (e.Data is not null) process._output.Enqueue(e.Data); };
@@ -194,9 +199,11 @@ internal sealed class HostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static Process Start(IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false, string? workingDirectory = null)
+    private static Process Start(
+        IEnumerable<string> args, IDictionary<string, string>? environment, bool redirectInput = false, string? workingDirectory = null, int? descriptorLimit = null)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var info = new ProcessStartInfo(descriptorLimit is null ? dotnet : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -206,6 +213,14 @@ internal sealed class HostProcess : IAsyncDisposable
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
+        if (descriptorLimit is { } limit)
+        {
+            // exec keeps the pid, so Kill and the exit code are svcproxy's own.
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {limit} && exec \"$0\" \"$@\"");
+            info.ArgumentList.Add(dotnet);
+        }
+
         info.ArgumentList.Add(DllPath);
         foreach (var arg in args)
         {

@@ -34,10 +34,12 @@ internal sealed class CanaryHost : IAsyncDisposable
     public string ManifestDirectory => _manifests;
 
     /// <summary>
-    /// Starts the host with <paramref name="args"/> besides the canary's own (<c>-f</c> and <c>--node-port-range</c>);
+    /// Starts the host with <paramref name="args"/> besides the canary's own (<c>-f</c> and
+    /// <c>--node-port-range</c>), under <c>ulimit -n <paramref name="descriptorLimit"/></c> when given;
     /// <paramref name="readStdout"/> as <see cref="HostProcess.StartAsync"/> takes it.
     /// </summary>
-    public static async Task<CanaryHost> StartAsync(IEnumerable<string>? args = null, IDictionary<string, string>? environment = null, bool readStdout = true)
+    public static async Task<CanaryHost> StartAsync(
+        IEnumerable<string>? args = null, IDictionary<string, string>? environment = null, bool readStdout = true, int? descriptorLimit = null)
     {
         var backends = await HttpBackends.StartAsync(PodName);
         var manifests = Directory.CreateTempSubdirectory("svcproxy-canary-").FullName;
@@ -45,7 +47,8 @@ internal sealed class CanaryHost : IAsyncDisposable
         {
             var nodePort = Ports.FreeTcpPort();
             File.WriteAllText(Path.Combine(manifests, "canary.yaml"), HostManifests.StaticService("canary", nodePort, backends.Pods[0].Port));
-            var host = await HostProcess.StartAsync(["-f", manifests, "--node-port-range", $"{nodePort}-{nodePort}", .. args ?? []], environment, readStdout: readStdout);
+            var host = await HostProcess.StartAsync(
+                ["-f", manifests, "--node-port-range", $"{nodePort}-{nodePort}", .. args ?? []], environment, readStdout: readStdout, descriptorLimit: descriptorLimit);
             var canary = new CanaryHost(host, backends, manifests, nodePort);
             await canary.AssertServingAsync();
             return canary;

@@ -37,6 +37,20 @@ public sealed class RunConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Max_connections_comes_from_appsettings_the_environment_or_the_command_line_and_defaults_to_derived()
+    {
+        Assert.Equal(0, RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), new Hashtable(), AppSettings).MaxConnections);
+        File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """{ "Svcproxy": { "MaxConnections": 1000 } }""");
+        Assert.Equal(1000, RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), new Hashtable(), AppSettings).MaxConnections);
+
+        var environment = new Hashtable { ["SVCPROXY_MAX_CONNECTIONS"] = "2000" };
+        Assert.Equal(2000, RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>>(), environment, AppSettings).MaxConnections);
+
+        var commandLine = new Dictionary<string, IReadOnlyList<string>> { ["MaxConnections"] = ["3000"] };
+        Assert.Equal(3000, RunConfiguration.Load(commandLine, environment, AppSettings).MaxConnections);
+    }
+
+    [Fact]
     public void Command_line_wins_over_environment_which_wins_over_appsettings()
     {
         File.WriteAllText(Path.Combine(_directory, "appsettings.json"), """
@@ -84,6 +98,7 @@ public sealed class RunConfigurationTests : IDisposable
     [InlineData("AdminTlsCert", "/nonexistent/tls.crt", "--admin-tls-key")]
     [InlineData("AdminTlsKey", "/nonexistent/tls.key", "--admin-tls-cert")]
     [InlineData("MinRequestTimeout", "0", "--min-request-timeout")]
+    [InlineData("MaxConnections", "-1", "--max-connections")]
     public void Invalid_settings_are_refused_with_the_option_named(string property, string value, string mentioned)
     {
         var options = RunConfiguration.Load(new Dictionary<string, IReadOnlyList<string>> { [property] = [value] }, new Hashtable(), AppSettings);
@@ -120,7 +135,8 @@ public sealed class RunConfigurationTests : IDisposable
             ["SVCPROXY_FILENAME", "SVCPROXY_WATCH", "SVCPROXY_NODE_ADDRESS", "SVCPROXY_SERVICE_CIDR", "SVCPROXY_NODE_PORT_RANGE", "SVCPROXY_ADMIN",
              "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG", "SVCPROXY_TCP_ENGINE",
              "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS", "SVCPROXY_ACCEPT_ON_LOOPS", "SVCPROXY_ADMIN_TOKEN_FILE", "SVCPROXY_ADMIN_TLS_CERT",
-             "SVCPROXY_ADMIN_TLS_KEY", "SVCPROXY_ADMIN_ALLOWED_HOSTS", "SVCPROXY_ADMIN_ALLOWED_ORIGINS", "SVCPROXY_MIN_REQUEST_TIMEOUT"],
+             "SVCPROXY_ADMIN_TLS_KEY", "SVCPROXY_ADMIN_ALLOWED_HOSTS", "SVCPROXY_ADMIN_ALLOWED_ORIGINS", "SVCPROXY_MIN_REQUEST_TIMEOUT",
+             "SVCPROXY_MAX_CONNECTIONS"],
             RunConfiguration.Settings.Select(s => s.EnvironmentVariable));
     }
 

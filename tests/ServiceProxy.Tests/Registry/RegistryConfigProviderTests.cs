@@ -165,6 +165,41 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
+    public void Max_connections_annotation_applies_to_tcp_ports_and_a_change_updates_the_port()
+    {
+        var (store, provider, _) = Create();
+        using var _p = provider;
+        var service = Service("web", null, Port(80, "http", Protocols.Tcp), Port(53, "dns", Protocols.Udp));
+        store.Create(service with { Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.MaxConnectionsAnnotation] = "100" } } });
+
+        var ports = provider.GetConfig().Ports;
+        Assert.Equal(100, ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp).MaxConnections);
+        Assert.Null(ports.Single(p => p.Key.Protocol == TransportProtocol.Udp).MaxConnections);
+
+        var before = ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp);
+        Assert.NotEqual(before, before with { MaxConnections = 101 });
+        Assert.True(before.HasSameListeners(before with { MaxConnections = 101 }));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("ten")]
+    [InlineData("1e3")]
+    [InlineData(" 10")]
+    [InlineData("2147483648")]
+    public void A_bad_max_connections_annotation_is_ignored_with_a_warning(string value)
+    {
+        var (store, provider, logger) = Create();
+        using var _p = provider;
+        var service = Service("web", null, Port(80));
+        store.Create(service with { Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.MaxConnectionsAnnotation] = value } } });
+
+        Assert.Null(Assert.Single(provider.GetConfig().Ports).MaxConnections);
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains($"\"{value}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Headless_external_name_and_sctp_ports_are_not_proxied()
     {
         var (store, provider, _) = Create();

@@ -30,6 +30,9 @@ internal static partial class Libc
     public const int FIONBIO = 0x5421;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int RLIMIT_NOFILE = 7;
+    public const ulong RLIM_INFINITY = ulong.MaxValue;
+    public const int O_RDONLY = 0;
 
     public const int EINTR = 4;
     public const int EAGAIN = 11;
@@ -83,6 +86,9 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
     private static unsafe partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
+    [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]
+    private static unsafe partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
+
     [LibraryImport(Lib, EntryPoint = "recvfrom", SetLastError = true)]
     public static unsafe partial nint RecvFrom(int fd, byte* buffer, nuint length, int flags, byte* address, uint* addressLength);
 
@@ -113,7 +119,34 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
     private static unsafe partial nint Read(int fd, void* buffer, nuint count);
 
+    [LibraryImport(Lib, EntryPoint = "getrlimit", SetLastError = true)]
+    private static unsafe partial int GetRlimit(int resource, ulong* limits);
+
+    [LibraryImport(Lib, EntryPoint = "setrlimit", SetLastError = true)]
+    private static unsafe partial int SetRlimit(int resource, ulong* limits);
+
+    [LibraryImport(Lib, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags);
+
     public static int LastError => Marshal.GetLastPInvokeError();
+
+    /// <summary>RLIMIT_NOFILE's soft and hard values (<c>struct rlimit</c>: two 64-bit words on 64-bit Linux); false when getrlimit failed.</summary>
+    public static unsafe bool TryGetDescriptorLimit(out ulong soft, out ulong hard)
+    {
+        var limits = stackalloc ulong[2];
+        var ok = GetRlimit(RLIMIT_NOFILE, limits) == 0;
+        (soft, hard) = ok ? (limits[0], limits[1]) : (0, 0);
+        return ok;
+    }
+
+    /// <summary>setrlimit(RLIMIT_NOFILE); 0 or -1 with errno set.</summary>
+    public static unsafe int SetDescriptorLimit(ulong soft, ulong hard)
+    {
+        var limits = stackalloc ulong[2];
+        limits[0] = soft;
+        limits[1] = hard;
+        return SetRlimit(RLIMIT_NOFILE, limits);
+    }
 
     public static int EpollAdd(int epfd, int fd, uint events, ulong data) => EpollCtl(epfd, EPOLL_CTL_ADD, fd, events, data);
 
@@ -192,6 +225,15 @@ internal static partial class Libc
         {
             return Connect(fd, p, (uint)address.Length);
         }
+    }
+
+    /// <summary>SO_LINGER on with a zero timeout: close(2) then sends RST instead of FIN.</summary>
+    public static unsafe int SetLingerZero(int fd)
+    {
+        var linger = stackalloc int[2];
+        linger[0] = 1; // l_onoff
+        linger[1] = 0; // l_linger
+        return SetSockOpt(fd, 1 /* SOL_SOCKET */, 13 /* SO_LINGER */, linger, 2 * sizeof(int));
     }
 
     /// <summary>SO_ERROR: the errno a non-blocking connect ended with, 0 when it connected.</summary>

@@ -27,13 +27,15 @@ internal sealed class LoopAcceptor
     private readonly int _fd;
     private readonly Action<Socket> _onAccepted;
     private readonly Action<int> _onFailed;
+    private readonly Action<int>? _onReset;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly List<Registration> _registrations = [];
     private bool _stopped;
 
-    private LoopAcceptor(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, TimeProvider time)
+    private LoopAcceptor(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, Action<int>? onReset, TimeProvider time)
     {
+        _onReset = onReset;
         _listener = listener;
         _fd = (int)listener.SafeHandle.DangerousGetHandle();
         _onAccepted = onAccepted;
@@ -47,11 +49,14 @@ internal sealed class LoopAcceptor
     /// <summary>
     /// Registers <paramref name="listener"/> with every loop. Null (nothing registered) when epoll
     /// refused it; the caller then accepts with .NET. <paramref name="onAccepted"/> runs on a loop
-    /// and must not block; <paramref name="onFailed"/> gets the errno of a failed accept.
+    /// and must not block; <paramref name="onFailed"/> gets the errno of a failed accept; when the
+    /// process is out of descriptors, pending clients are reset (<see cref="DescriptorReserve"/>)
+    /// and <paramref name="onReset"/> gets how many.
     /// </summary>
-    public static LoopAcceptor? TryStart(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, TimeProvider time)
+    public static LoopAcceptor? TryStart(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, TimeProvider time, Action<int>? onReset = null)
     {
-        var acceptor = new LoopAcceptor(listener, onAccepted, onFailed, time);
+        DescriptorReserve.Ensure();
+        var acceptor = new LoopAcceptor(listener, onAccepted, onFailed, onReset, time);
         // Two loops can see the same connection ready; the one that loses must get EAGAIN, not block.
         Libc.SetNonBlocking(acceptor._fd);
         lock (acceptor._gate)
@@ -102,7 +107,7 @@ internal sealed class LoopAcceptor
         Span<byte> address = stackalloc byte[28];
         for (var i = 0; i < MaxAcceptsPerEvent; i++)
         {
-            int fd, errno;
+            int fd, errno, reset = 0;
             lock (_gate)
             {
                 if (_stopped || registration.Paused)
@@ -114,6 +119,15 @@ internal sealed class LoopAcceptor
                 // Read before the lock is released: releasing a contended lock wakes the waiting
                 // loop, and the runtime's own interop on the way overwrote the last error with 0.
                 errno = fd < 0 ? Libc.LastError : 0;
+                if (errno is Libc.EMFILE or Libc.ENFILE)
+                {
+                    reset = DescriptorReserve.ResetPending(_fd);
+                }
+            }
+
+            if (reset > 0)
+            {
+                _onReset?.Invoke(reset);
             }
 
             if (fd < 0)

@@ -36,6 +36,8 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     private static long s_rented;
     private static long s_inUse;
     private static long s_createFailures;
+    private static long s_open;
+    private static long s_maxOpen = long.MaxValue;
     private readonly Stack<SplicePipe> _idle = new();
     private long _nextCreate;
 
@@ -51,6 +53,20 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     /// <summary>Pipes that could not be created (out of descriptors), process-wide: their bytes were copied instead.</summary>
     public static long CreateFailures => Interlocked.Read(ref s_createFailures);
 
+    /// <summary>Pipes open now, process-wide: held by directions or idle in a pool.</summary>
+    public static long Open => Interlocked.Read(ref s_open);
+
+    /// <summary>
+    /// Most pipes open at once, process-wide, so pipes cannot take the descriptors kept for the
+    /// rest of the process; past it <see cref="Rent"/> returns null as it does on EMFILE. Like
+    /// the loops, process-wide: the last value set applies. Default unbounded.
+    /// </summary>
+    public static long MaxOpen
+    {
+        get => Interlocked.Read(ref s_maxOpen);
+        set => Interlocked.Exchange(ref s_maxOpen, Math.Max(1, value));
+    }
+
     /// <summary>Most bytes one direction reads at once (the bound per direction).</summary>
     public int ChunkSize { get; } = pipeSize;
 
@@ -60,7 +76,7 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     /// </summary>
     public byte[] Scratch { get; } = GC.AllocateUninitializedArray<byte>(pipeSize, pinned: true);
 
-    /// <summary>An empty pipe, or null when the process is out of descriptors (or was, less than <see cref="CreateRetryDelay"/> ago).</summary>
+    /// <summary>An empty pipe, or null when the process is out of descriptors (or was, less than <see cref="CreateRetryDelay"/> ago) or at <see cref="MaxOpen"/>.</summary>
     public SplicePipe? Rent()
     {
         var pipe = _idle.TryPop(out var idle) ? idle : Create();
@@ -77,13 +93,14 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     public void Return(SplicePipe pipe)
     {
         Interlocked.Decrement(ref s_inUse);
-        if (_idle.Count < maxIdle)
+        // Past half the cap, idle pipes go back to the kernel: kept here they would starve other loops.
+        if (_idle.Count < maxIdle && Open <= MaxOpen / 2)
         {
             _idle.Push(pipe);
         }
         else
         {
-            pipe.Close();
+            Close(pipe);
         }
     }
 
@@ -91,6 +108,12 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
     public static void Discard(SplicePipe pipe)
     {
         Interlocked.Decrement(ref s_inUse);
+        Close(pipe);
+    }
+
+    private static void Close(SplicePipe pipe)
+    {
+        Interlocked.Decrement(ref s_open);
         pipe.Close();
     }
 
@@ -101,8 +124,15 @@ internal sealed class SplicePipePool(int pipeSize, int maxIdle)
             return null;
         }
 
+        if (Interlocked.Increment(ref s_open) > MaxOpen)
+        {
+            Interlocked.Decrement(ref s_open);
+            return null;
+        }
+
         if (CreatePipe(out var readFd, out var writeFd) != 0)
         {
+            Interlocked.Decrement(ref s_open);
             // EMFILE or ENFILE (ENOMEM at worst): descriptors come back as connections close.
             _nextCreate = System.Diagnostics.Stopwatch.GetTimestamp() + CreateRetryDelay;
             Interlocked.Increment(ref s_createFailures);
