@@ -1,23 +1,46 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ServiceProxy.Host.Admin;
 
-/// <summary>RFC 6902 JSON Patch (<c>application/json-patch+json</c>) over <see cref="JsonNode"/>.</summary>
+/// <summary>
+/// RFC 6902 JSON Patch (<c>application/json-patch+json</c>) over <see cref="JsonNode"/>, with
+/// kube-apiserver's limits: at most <see cref="MaxOperations"/> operations, and <c>copy</c> may add at
+/// most <see cref="MaxCopyBytes"/> to the document in all (a copy of a list into itself doubles it,
+/// so thirty of them in a 2 KB patch would take a terabyte).
+/// </summary>
 internal static class JsonPatch
 {
+    /// <summary>kube-apiserver's <c>maxJSONPatchOperations</c>.</summary>
+    public const int MaxOperations = 10_000;
+
+    /// <summary>kube-apiserver's <c>JSONPatchMaxCopyBytes</c> (json-patch's <c>AccumulatedCopySizeLimit</c>), 3 MiB.</summary>
+    public const long MaxCopyBytes = 3 * 1024 * 1024;
+
     /// <summary>Applies every operation in order to a copy of <paramref name="document"/>.</summary>
     /// <exception cref="FormatException">An operation is malformed, its path does not exist, or a test fails.</exception>
-    public static JsonNode? Apply(JsonNode? document, JsonNode patch)
+    /// <exception cref="ApiException">The patch has too many operations (413) or copies too much (422), as kube-apiserver answers.</exception>
+    public static JsonNode? Apply(JsonNode? document, JsonNode patch, CancellationToken cancellationToken = default)
     {
         if (patch is not JsonArray operations)
         {
             throw new FormatException("a JSON patch must be an array of operations");
         }
 
+        if (operations.Count > MaxOperations)
+        {
+            throw new ApiException(ApiStatus.Failure(
+                413,
+                "RequestEntityTooLarge",
+                $"Request entity too large: The allowed maximum operations in a JSON patch is {MaxOperations}, got {operations.Count}"));
+        }
+
         var root = new JsonObject { ["doc"] = document?.DeepClone() };
+        long copied = 0;
         foreach (var operation in operations)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (operation is not JsonObject op || op["op"]?.ToString() is not { } name || op["path"]?.ToString() is not { } path)
             {
                 throw new FormatException("each JSON patch operation needs \"op\" and \"path\"");
@@ -40,7 +63,14 @@ internal static class JsonPatch
                     Add(root, path, moved);
                     break;
                 case "copy":
-                    Add(root, path, Find(root, From(op))?.DeepClone());
+                    var source = Find(root, From(op));
+                    copied += SizeOf(source);
+                    if (copied > MaxCopyBytes)
+                    {
+                        throw CopyLimitExceeded(copied);
+                    }
+
+                    Add(root, path, source?.DeepClone());
                     break;
                 case "test":
                     if (!JsonNode.DeepEquals(Find(root, path), op["value"]))
@@ -56,6 +86,43 @@ internal static class JsonPatch
 
         return root["doc"]?.DeepClone();
     }
+
+    /// <summary>The size of <paramref name="node"/> as JSON, counted without building the text.</summary>
+    private static long SizeOf(JsonNode? node)
+    {
+        if (node is null)
+        {
+            return 4;
+        }
+
+        using var counter = new ByteCounter();
+        using (var writer = new Utf8JsonWriter(counter))
+        {
+            node.WriteTo(writer);
+        }
+
+        return counter.Length;
+    }
+
+    /// <summary>
+    /// kube-apiserver answers a failed JSON patch with a generic 422; the json-patch library's reason
+    /// (its own words) goes in the cause so that it is not lost.
+    /// </summary>
+    private static ApiException CopyLimitExceeded(long copied) =>
+        new(ApiStatus.Failure(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+            new StatusDetails
+            {
+                Causes =
+                [
+                    new StatusCause(
+                        "UnexpectedServerResponse",
+                        $"Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {MaxCopyBytes}",
+                        string.Empty),
+                ],
+            }));
 
     private static JsonNode? Value(JsonObject op) =>
         op.ContainsKey("value") ? op["value"]?.DeepClone() : throw new FormatException($"\"{op["op"]}\" needs a \"value\"");
@@ -129,5 +196,39 @@ internal static class JsonPatch
             default:
                 throw new FormatException($"path \"{pointer}\" does not exist");
         }
+    }
+
+    /// <summary>A write-only stream that only counts what goes through it.</summary>
+    private sealed class ByteCounter : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

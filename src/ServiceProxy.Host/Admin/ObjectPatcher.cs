@@ -7,11 +7,12 @@ namespace ServiceProxy.Host.Admin;
 internal static class ObjectPatcher
 {
     /// <exception cref="FormatException">The patch is malformed or does not apply.</exception>
-    public static JsonNode? Apply(string mediaType, string kind, JsonNode live, JsonNode patch) => mediaType switch
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client went away).</exception>
+    public static JsonNode? Apply(string mediaType, string kind, JsonNode live, JsonNode patch, CancellationToken cancellationToken = default) => mediaType switch
     {
-        "application/json-patch+json" => JsonPatch.Apply(live, patch),
-        "application/merge-patch+json" => JsonMergePatch.Apply(live, patch),
-        "application/strategic-merge-patch+json" => StrategicMergePatch.Apply(live, patch, kind),
+        "application/json-patch+json" => JsonPatch.Apply(live, patch, cancellationToken),
+        "application/merge-patch+json" => JsonMergePatch.Apply(live, patch, cancellationToken),
+        "application/strategic-merge-patch+json" => StrategicMergePatch.Apply(live, patch, kind, cancellationToken),
         _ => throw new ApiException(ApiStatus.UnsupportedMediaType()),
     };
 }

@@ -47,7 +47,8 @@ internal static class RequestBody
     /// <summary>
     /// Binds <paramref name="node"/> to <paramref name="resource"/>'s type. The <c>fieldValidation</c>
     /// query parameter decides what unknown fields do: Strict refuses (400, kube-apiserver's strict
-    /// decoding message), Warn (default) adds one Warning header per field, Ignore drops them.
+    /// decoding message), Warn (default) adds one Warning header per field (at most
+    /// <see cref="UnknownFields.MaxReported"/>, within <see cref="WarningRecorder"/>'s budget), Ignore drops them.
     /// <paramref name="patched"/> says the object is the result of a patch, whose message has no "cannot be handled" prefix.
     /// </summary>
     public static KubeObject Decode(HttpContext context, JsonNode node, KubeResource resource, bool patched = false)
@@ -95,9 +96,10 @@ internal static class RequestBody
                 throw new ApiException(ApiStatus.BadRequest(patched ? message : $"{kind} in version \"v1\" cannot be handled as a {resource.Kind}: {message}"));
             }
 
+            var warnings = WarningRecorder.For(context);
             foreach (var field in unknown)
             {
-                context.Response.Headers.Append("Warning", UnknownFields.Warning(field));
+                warnings.Add(UnknownFields.Warning(field));
             }
         }
 

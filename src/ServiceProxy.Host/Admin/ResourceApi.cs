@@ -132,7 +132,7 @@ internal static class ResourceApi
             JsonNode? patched;
             try
             {
-                patched = ObjectPatcher.Apply(mediaType, resource.Kind, liveNode, patch);
+                patched = ObjectPatcher.Apply(mediaType, resource.Kind, liveNode, patch, context.RequestAborted);
             }
             catch (FormatException e)
             {

@@ -67,11 +67,13 @@ internal static class GoDuration
                 return false;
             }
 
-            total += number * ticksPerUnit.Value;
-            if (total > TimeSpan.MaxValue.Ticks)
+            // Compared before multiplying: 20 nines of hours overflow decimal itself, not only TimeSpan.
+            if (number > (TimeSpan.MaxValue.Ticks - total) / ticksPerUnit.Value)
             {
                 return false;
             }
+
+            total += number * ticksPerUnit.Value;
 
             span = span[unitLength..];
         }

@@ -36,7 +36,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         _timeProvider = timeProvider;
         _logger = logger;
         _allocator = new ServiceAllocator(options.Allocation, random);
-        _history = new WatchHistory(options.WatchHistorySize);
+        _history = new WatchHistory(options.WatchHistorySize, options.WatchHistoryMaxBytes);
         _watchBufferSize = options.WatchBufferSize > 0
             ? options.WatchBufferSize
             : throw new ArgumentOutOfRangeException(nameof(options), "WatchBufferSize must be positive");

@@ -16,6 +16,12 @@ public sealed class RegistryOptions
     public int WatchHistorySize { get; set; } = 1000;
 
     /// <summary>
+    /// Bytes (the JSON size of their objects) the watch history may keep; the oldest events go first
+    /// once it is reached, so a run of big objects cannot pin memory. Default 64 MiB.
+    /// </summary>
+    public long WatchHistoryMaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
     /// Events buffered per watcher; a watcher that falls this far behind is ended with Gone (the
     /// client relists) rather than buffered without bound. Default 1000.
     /// </summary>

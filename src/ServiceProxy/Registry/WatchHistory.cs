@@ -1,29 +1,57 @@
+using System.Text.Json;
+using ServiceProxy.Model;
+
 namespace ServiceProxy.Registry;
 
 /// <summary>
-/// The last N events, one per resourceVersion with no gaps (every commit is one event).
-/// Not thread-safe: the store guards it with its write lock.
+/// The last events, one per resourceVersion with no gaps (every commit is one event): at most N of
+/// them and at most a budget of bytes (their objects' JSON size), so that big objects cannot pin
+/// gigabytes; the newest event is always kept. Not thread-safe: the store guards it with its write lock.
 /// </summary>
 internal sealed class WatchHistory
 {
-    private readonly WatchEvent[] _ring;
+    private readonly WatchEvent?[] _ring;
+    private readonly long[] _sizes;
+    private readonly long _maxBytes;
     private int _count;
     private int _next;
+    private long _bytes;
 
-    public WatchHistory(int capacity)
+    public WatchHistory(int capacity, long maxBytes = long.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        _ring = new WatchEvent[capacity];
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        _ring = new WatchEvent?[capacity];
+        _sizes = new long[capacity];
+        _maxBytes = maxBytes;
     }
 
+    /// <summary>The JSON size of the kept events' objects.</summary>
+    public long Bytes => _bytes;
+
     /// <summary>The version of the oldest kept event; with no events, the one after <paramref name="current"/>.</summary>
-    public long OldestVersion(long current) => _count == 0 ? current + 1 : _ring[(_next - _count + _ring.Length) % _ring.Length].ResourceVersion;
+    public long OldestVersion(long current) => _count == 0 ? current + 1 : _ring[Oldest]!.ResourceVersion;
+
+    private int Oldest => (_next - _count + _ring.Length) % _ring.Length;
 
     public void Add(WatchEvent watchEvent)
     {
+        if (_count == _ring.Length)
+        {
+            DropOldest();
+        }
+
+        var size = SizeOf(watchEvent.Object);
+        while (_count > 0 && _bytes + size > _maxBytes)
+        {
+            DropOldest();
+        }
+
         _ring[_next] = watchEvent;
+        _sizes[_next] = size;
+        _bytes += size;
         _next = (_next + 1) % _ring.Length;
-        _count = Math.Min(_count + 1, _ring.Length);
+        _count++;
     }
 
     /// <summary>True when every event after <paramref name="resourceVersion"/> is still kept.</summary>
@@ -35,7 +63,7 @@ internal sealed class WatchHistory
         var result = new List<WatchEvent>();
         for (var i = 0; i < _count; i++)
         {
-            var watchEvent = _ring[(_next - _count + i + _ring.Length) % _ring.Length];
+            var watchEvent = _ring[(_next - _count + i + _ring.Length) % _ring.Length]!;
             if (watchEvent.ResourceVersion > resourceVersion && (filter is null || filter(watchEvent)))
             {
                 result.Add(watchEvent);
@@ -43,5 +71,54 @@ internal sealed class WatchHistory
         }
 
         return result;
+    }
+
+    private void DropOldest()
+    {
+        var oldest = Oldest;
+        _bytes -= _sizes[oldest];
+        _ring[oldest] = null; // Let the object go now, not when the slot is reused.
+        _count--;
+    }
+
+    /// <summary>The object's JSON size, counted without building the text.</summary>
+    private static long SizeOf(KubeObject obj)
+    {
+        using var counter = new ByteCountingStream();
+        JsonSerializer.Serialize(counter, obj, obj.GetType(), KubeJson.Options);
+        return counter.Length;
+    }
+
+    private sealed class ByteCountingStream : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

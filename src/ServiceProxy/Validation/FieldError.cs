@@ -27,6 +27,9 @@ public enum FieldErrorType
 
     /// <summary>"Too many".</summary>
     TooMany,
+
+    /// <summary>"Too long", with the limit in <see cref="FieldError.Detail"/>.</summary>
+    TooLong,
 }
 
 /// <summary>
@@ -46,6 +49,7 @@ public sealed record FieldError(string Field, FieldErrorType Type, string? Detai
         FieldErrorType.Forbidden => "FieldValueForbidden",
         FieldErrorType.UnknownField => "FieldValueInvalid",
         FieldErrorType.TooMany => "FieldValueTooMany",
+        FieldErrorType.TooLong => "FieldValueTooLong",
         _ => "FieldValueInvalid",
     };
 
@@ -56,6 +60,7 @@ public sealed record FieldError(string Field, FieldErrorType Type, string? Detai
         FieldErrorType.Forbidden => Join("Forbidden", Detail),
         FieldErrorType.UnknownField => "field not declared in schema",
         FieldErrorType.TooMany => Join("Too many", Detail),
+        FieldErrorType.TooLong => Join("Too long", Detail),
         FieldErrorType.Duplicate => $"Duplicate value: {Quote(BadValue)}",
         FieldErrorType.NotSupported => Join($"Unsupported value: {Quote(BadValue)}", Detail),
         _ => Join($"Invalid value: {Quote(BadValue)}", Detail),

@@ -1,3 +1,4 @@
+using System.Text;
 using ServiceProxy.Model;
 
 namespace ServiceProxy.Validation;
@@ -5,6 +6,12 @@ namespace ServiceProxy.Validation;
 /// <summary><c>ValidateObjectMeta</c>: name (or generateName), namespace, labels and annotations.</summary>
 internal static class MetadataValidation
 {
+    /// <summary>
+    /// Kubernetes' <c>TotalAnnotationSizeLimitB</c>: keys and values together, in bytes. Besides
+    /// matching kube-apiserver, it bounds what every stored object and watch event can carry.
+    /// </summary>
+    public const int TotalAnnotationSizeLimitBytes = 256 * 1024;
+
     public static void Validate(ObjectMeta meta, Func<string, IReadOnlyList<string>> nameRule, List<FieldError> errors)
     {
         if (!string.IsNullOrEmpty(meta.GenerateName))
@@ -64,9 +71,16 @@ internal static class MetadataValidation
             return;
         }
 
-        foreach (var key in annotations.Keys)
+        long totalBytes = 0;
+        foreach (var (key, value) in annotations)
         {
             errors.AddInvalid(path, key, KubeNames.IsQualifiedName(key.ToLowerInvariant()));
+            totalBytes += Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value ?? string.Empty);
+        }
+
+        if (totalBytes > TotalAnnotationSizeLimitBytes)
+        {
+            errors.Add(new FieldError(path, FieldErrorType.TooLong, $"must have at most {TotalAnnotationSizeLimitBytes} bytes"));
         }
     }
 }

@@ -35,6 +35,9 @@ public sealed class GoDurationTests
     [InlineData("5d")]
     [InlineData("1..5s")]
     [InlineData("99999999999999h")]
+    [InlineData("99999999999999999999h")]
+    [InlineData("9999999999999999999999999999h")]
+    [InlineData("1h99999999999999999999h")]
     public void Rejects_what_go_rejects(string text)
     {
         Assert.False(GoDuration.TryParse(text, out _));

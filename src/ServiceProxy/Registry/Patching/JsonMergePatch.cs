@@ -9,23 +9,37 @@ public static class JsonMergePatch
     /// Returns <paramref name="target"/> patched: objects merge member by member, a null member
     /// removes it, anything else (arrays included) replaces. Neither input is modified.
     /// </summary>
-    public static JsonNode? Apply(JsonNode? target, JsonNode? patch)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public static JsonNode? Apply(JsonNode? target, JsonNode? patch, CancellationToken cancellationToken = default)
     {
         if (patch is not JsonObject patchObject)
         {
             return patch?.DeepClone();
         }
 
-        var result = target is JsonObject targetObject ? (JsonObject)targetObject.DeepClone() : [];
-        foreach (var (name, value) in patchObject)
+        // One copy of the target, merged into in place: copying again at every level would cost depth times size.
+        return MergeInto(target is JsonObject targetObject ? (JsonObject)targetObject.DeepClone() : [], patchObject, cancellationToken);
+    }
+
+    private static JsonObject MergeInto(JsonObject result, JsonObject patch, CancellationToken cancellationToken)
+    {
+        foreach (var (name, value) in patch)
         {
-            if (value is null)
+            cancellationToken.ThrowIfCancellationRequested();
+            switch (value)
             {
-                result.Remove(name);
-            }
-            else
-            {
-                result[name] = Apply(result[name], value);
+                case null:
+                    result.Remove(name);
+                    break;
+                case JsonObject child when result[name] is JsonObject existing:
+                    MergeInto(existing, child, cancellationToken);
+                    break;
+                case JsonObject child:
+                    result[name] = MergeInto([], child, cancellationToken);
+                    break;
+                default:
+                    result[name] = value.DeepClone();
+                    break;
             }
         }
 

@@ -10,7 +10,7 @@ namespace ServiceProxy.Registry.Patching;
 /// list item, <c>$setElementOrder/&lt;list&gt;</c>, <c>$retainKeys</c> and
 /// <c>$deleteFromPrimitiveList/&lt;list&gt;</c>.
 /// </summary>
-public static class StrategicMergePatch
+public static partial class StrategicMergePatch
 {
     private const string Directive = "$patch";
     private const string SetElementOrder = "$setElementOrder/";
@@ -38,7 +38,8 @@ public static class StrategicMergePatch
     };
 
     /// <summary>Returns <paramref name="original"/> (an object of <paramref name="kind"/>) patched; neither input is modified.</summary>
-    public static JsonNode? Apply(JsonNode? original, JsonNode? patch, string kind)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public static JsonNode? Apply(JsonNode? original, JsonNode? patch, string kind, CancellationToken cancellationToken = default)
     {
         if (patch is not JsonObject patchObject)
         {
@@ -46,11 +47,12 @@ public static class StrategicMergePatch
         }
 
         var keys = MergeKeys.GetValueOrDefault(kind) ?? [];
-        return MergeObject(original as JsonObject, patchObject, string.Empty, keys);
+        return MergeObject(original as JsonObject, patchObject, string.Empty, new Context(keys, cancellationToken));
     }
 
-    private static JsonObject? MergeObject(JsonObject? original, JsonObject patch, string path, Dictionary<string, string> keys)
+    private static JsonObject? MergeObject(JsonObject? original, JsonObject patch, string path, Context context)
     {
+        var keys = context.Keys;
         switch (Text(patch[Directive]))
         {
             case "delete":
@@ -62,11 +64,13 @@ public static class StrategicMergePatch
         var result = original is null ? [] : (JsonObject)original.DeepClone();
         foreach (var (name, value) in patch)
         {
+            context.CancellationToken.ThrowIfCancellationRequested();
             if (name.StartsWith('$'))
             {
                 if (name.StartsWith(DeleteFromPrimitiveList, StringComparison.Ordinal) && result[name[DeleteFromPrimitiveList.Length..]] is JsonArray list && value is JsonArray remove)
                 {
-                    RemoveAll(list, item => remove.Any(r => JsonNode.DeepEquals(r, item)));
+                    var removed = new NodeSet(remove);
+                    Filter(list, item => !removed.Contains(item));
                 }
 
                 continue;
@@ -79,7 +83,7 @@ public static class StrategicMergePatch
                     result.Remove(name);
                     break;
                 case JsonObject child:
-                    var merged = MergeObject(result[name] as JsonObject, child, childPath, keys);
+                    var merged = MergeObject(result[name] as JsonObject, child, childPath, context);
                     if (merged is null)
                     {
                         result.Remove(name);
@@ -91,7 +95,7 @@ public static class StrategicMergePatch
 
                     break;
                 case JsonArray items when keys.TryGetValue(childPath, out var mergeKey):
-                    result[name] = MergeList(result[name] as JsonArray, items, mergeKey, childPath, keys);
+                    result[name] = MergeList(result[name] as JsonArray, items, mergeKey, childPath, context);
                     break;
                 default:
                     result[name] = Strip(value);
@@ -106,7 +110,7 @@ public static class StrategicMergePatch
                 && keys.TryGetValue(path.Length == 0 ? name[SetElementOrder.Length..] : $"{path}.{name[SetElementOrder.Length..]}", out var mergeKey)
                 && result[name[SetElementOrder.Length..]] is JsonArray list)
             {
-                Reorder(list, order, mergeKey);
+                Reorder(list, order, mergeKey, context.CancellationToken);
             }
         }
 
@@ -122,57 +126,45 @@ public static class StrategicMergePatch
         return result;
     }
 
-    private static JsonArray MergeList(JsonArray? original, JsonArray patch, string mergeKey, string path, Dictionary<string, string> keys)
+    /// <summary>
+    /// Merges keyed list items. Items are found through an index by merge key, so a list of n items
+    /// patched by m costs O(n + m), not O(n·m); the result is what a scan of the list in order gives.
+    /// </summary>
+    private static JsonArray MergeList(JsonArray? original, JsonArray patch, string mergeKey, string path, Context context)
     {
         if (patch.Any(item => item is JsonObject o && Text(o[Directive]) == "replace"))
         {
             return [.. patch.Where(item => !(item is JsonObject o && o.ContainsKey(Directive))).Select(Strip)];
         }
 
-        var result = original is null ? [] : (JsonArray)original.DeepClone();
+        var result = new KeyedList(mergeKey, original);
         foreach (var item in patch)
         {
+            context.CancellationToken.ThrowIfCancellationRequested();
             if (item is not JsonObject patchItem)
             {
-                if (!result.Any(existing => JsonNode.DeepEquals(existing, item)))
-                {
-                    result.Add(item?.DeepClone());
-                }
-
+                result.AddIfAbsent(item);
                 continue;
             }
 
             if (Text(patchItem[Directive]) == "delete")
             {
-                RemoveAll(result, existing => existing is JsonObject o && Matches(o, patchItem, mergeKey));
+                result.RemoveMatches(patchItem);
                 continue;
             }
 
-            var index = IndexOfMatch(result, patchItem, mergeKey);
+            var index = result.IndexOfMatch(patchItem);
             if (index < 0)
             {
                 result.Add(Strip(patchItem));
             }
             else
             {
-                result[index] = MergeObject((JsonObject)result[index]!, patchItem, path, keys);
+                result.Replace(index, MergeObject((JsonObject)result[index]!, patchItem, path, context)!);
             }
         }
 
-        return result;
-    }
-
-    private static int IndexOfMatch(JsonArray list, JsonObject item, string mergeKey)
-    {
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (list[i] is JsonObject candidate && Matches(candidate, item, mergeKey))
-            {
-                return i;
-            }
-        }
-
-        return -1;
+        return result.ToJsonArray();
     }
 
     /// <summary>
@@ -191,13 +183,14 @@ public static class StrategicMergePatch
     }
 
     /// <summary>Orders the listed items as <paramref name="order"/> says; items it does not name keep their place after them.</summary>
-    private static void Reorder(JsonArray list, JsonArray order, string mergeKey)
+    private static void Reorder(JsonArray list, JsonArray order, string mergeKey, CancellationToken cancellationToken)
     {
-        var items = list.ToList();
+        var items = new KeyedList(mergeKey, list);
         var ordered = new List<JsonNode?>();
         foreach (var key in order.OfType<JsonObject>())
         {
-            var index = items.FindIndex(i => i is JsonObject o && Matches(o, key, mergeKey));
+            cancellationToken.ThrowIfCancellationRequested();
+            var index = items.IndexOfMatch(key);
             if (index >= 0)
             {
                 ordered.Add(items[index]);
@@ -205,7 +198,7 @@ public static class StrategicMergePatch
             }
         }
 
-        ordered.AddRange(items);
+        ordered.AddRange(items.Items);
         list.Clear();
         foreach (var item in ordered)
         {
@@ -216,14 +209,14 @@ public static class StrategicMergePatch
     private static string? Text(JsonNode? node) =>
         node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    private static void RemoveAll(JsonArray list, Func<JsonNode?, bool> predicate)
+    /// <summary>Keeps the items of <paramref name="list"/> that <paramref name="keep"/> accepts, in one pass.</summary>
+    private static void Filter(JsonArray list, Func<JsonNode?, bool> keep)
     {
-        for (var i = list.Count - 1; i >= 0; i--)
+        var kept = list.Where(keep).Select(item => item?.DeepClone()).ToList();
+        list.Clear();
+        foreach (var item in kept)
         {
-            if (predicate(list[i]))
-            {
-                list.RemoveAt(i);
-            }
+            list.Add(item);
         }
     }
 
@@ -249,4 +242,6 @@ public static class StrategicMergePatch
                 return node?.DeepClone();
         }
     }
+
+    private sealed record Context(Dictionary<string, string> Keys, CancellationToken CancellationToken);
 }

@@ -40,4 +40,11 @@ public sealed class JsonMergePatchTests
         Assert.Equal("""{"spec":{"ports":[{"port":80}]}}""", target!.ToJsonString());
         Assert.Equal("""{"spec":{"type":"NodePort"}}""", patch!.ToJsonString());
     }
+
+    [Fact]
+    public void A_cancelled_request_stops_merging()
+    {
+        Assert.Throws<OperationCanceledException>(() =>
+            JsonMergePatch.Apply(JsonNode.Parse("""{"a":1}"""), JsonNode.Parse("""{"b":2}"""), new CancellationToken(canceled: true)));
+    }
 }
