@@ -69,7 +69,7 @@ internal static class RunCommand
         {
             app = SvcproxyHost.Build(options!);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or DataDirectoryInUseException or IOException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;
