@@ -25,6 +25,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly HashSet<string> _missingDirectories = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task _watchLoop = Task.CompletedTask;
 
@@ -71,12 +72,30 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     internal void Reconcile()
     {
         var current = ExpandPaths();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var gone in _files.Keys.Except(current, StringComparer.Ordinal).ToList())
         {
+            // A vanished directory (unmounted, renamed) is not an edit: its files keep their last good state.
+            var directory = Path.GetDirectoryName(gone)!;
+            if (!Directory.Exists(directory))
+            {
+                if (missing.Add(directory) && !_missingDirectories.Contains(directory))
+                {
+                    LogDirectoryMissing(directory);
+                }
+
+                continue;
+            }
+
             LogFileRemoved(gone);
-            Apply(gone, []);
-            _files.Remove(gone);
+            if (TryApply(gone, []))
+            {
+                _files.Remove(gone);
+            }
         }
+
+        _missingDirectories.Clear();
+        _missingDirectories.UnionWith(missing);
 
         foreach (var file in current)
         {
@@ -109,7 +128,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if (Apply(file, result.Objects))
+            if (TryApply(file, result.Objects))
             {
                 _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects));
             }
@@ -120,9 +139,24 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>A file that cannot be applied is reported and changes nothing; it never stops the others (or the start).</summary>
+    private bool TryApply(string file, IReadOnlyList<LoadedObject> objects)
+    {
+        try
+        {
+            return Apply(file, objects);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogApplyFailed(file, e);
+            return false;
+        }
+    }
+
     /// <summary>
-    /// Makes the store hold exactly <paramref name="objects"/> for <paramref name="file"/>: every write is
-    /// first tried as a dry run, and only when all pass is anything written.
+    /// Makes the store hold exactly <paramref name="objects"/> for <paramref name="file"/>, all or nothing:
+    /// every write is first tried as a dry run, and when a real write still fails (objects of the same
+    /// file that collide, such as two equal nodePorts) the file's earlier writes are undone.
     /// </summary>
     private bool Apply(string file, IReadOnlyList<LoadedObject> objects)
     {
@@ -141,10 +175,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             catch (ObjectStoreException e)
             {
                 failed = true;
-                foreach (var cause in e.Causes.DefaultIfEmpty(new FieldError("metadata.name", FieldErrorType.Invalid, e.Message, loaded.Object.Metadata.Name)))
-                {
-                    LogInvalid(loaded.Locate(cause).ToString());
-                }
+                LogCauses(loaded, e);
             }
         }
 
@@ -153,9 +184,27 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             return false;
         }
 
+        var undo = new List<(KubeObject Object, KubeObject? Before, string? BeforeOwner)>();
         foreach (var loaded in changed)
         {
-            Write(loaded.Object, owner);
+            var obj = loaded.Object;
+            var before = KubeResource.OfKind(obj.Kind)!.Get(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!);
+            var beforeOwner = before is null ? null : _store.GetOwner(obj.Kind, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!);
+            try
+            {
+                Write(obj, owner);
+                undo.Add((obj, before, beforeOwner));
+            }
+            catch (ObjectStoreException e)
+            {
+                LogCauses(loaded, e);
+                Undo(file, undo);
+                return false;
+            }
+        }
+
+        foreach (var loaded in changed)
+        {
             LogApplied(loaded.Object.Kind, loaded.Object.Key, file);
         }
 
@@ -181,6 +230,39 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         return true;
     }
 
+    private void LogCauses(LoadedObject loaded, ObjectStoreException e)
+    {
+        foreach (var cause in e.Causes.DefaultIfEmpty(new FieldError("metadata.name", FieldErrorType.Invalid, e.Message, loaded.Object.Metadata.Name)))
+        {
+            LogInvalid(loaded.Locate(cause).ToString());
+        }
+    }
+
+    /// <summary>Puts back, newest first, what a partly applied file replaced.</summary>
+    private void Undo(string file, List<(KubeObject Object, KubeObject? Before, string? BeforeOwner)> written)
+    {
+        for (var i = written.Count - 1; i >= 0; i--)
+        {
+            var (obj, before, beforeOwner) = written[i];
+            var resource = KubeResource.OfKind(obj.Kind)!;
+            try
+            {
+                if (before is null)
+                {
+                    resource.Delete(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!, new WriteOptions { Owner = file });
+                }
+                else
+                {
+                    resource.Update(_store, before with { Metadata = before.Metadata with { ResourceVersion = null } }, new WriteOptions { Owner = beforeOwner });
+                }
+            }
+            catch (ObjectStoreException e)
+            {
+                LogUndoFailed(obj.Kind, obj.Key, file, e.Message);
+            }
+        }
+    }
+
     /// <summary>Create, or replace whatever is there (a manifest is the desired state; allocations are kept by the store).</summary>
     private void Write(KubeObject obj, WriteOptions options)
     {
@@ -202,9 +284,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path)
-                    .Where(f => ManifestLoader.Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal));
+                files.AddRange(Directory.EnumerateFiles(path).Where(IsManifestName).Order(StringComparer.Ordinal));
             }
             else if (File.Exists(path))
             {
@@ -237,10 +317,14 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                     watcher.Filter = Path.GetFileName(path);
                 }
 
-                watcher.Changed += (_, _) => Signal();
-                watcher.Created += (_, _) => Signal();
-                watcher.Deleted += (_, _) => Signal();
-                watcher.Renamed += (_, _) => Signal();
+                watcher.Changed += (_, e) => Signal(e.Name);
+                watcher.Created += (_, e) => Signal(e.Name);
+                watcher.Deleted += (_, e) => Signal(e.Name);
+                watcher.Renamed += (_, e) =>
+                {
+                    Signal(e.Name);
+                    Signal(e.OldName);
+                };
                 watcher.Error += (_, _) => Signal();
                 watcher.EnableRaisingEvents = true;
                 _watchers.Add(watcher);
@@ -253,6 +337,21 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     }
 
     private void Signal() => _changes.Writer.TryWrite(true);
+
+    /// <summary>Logs, editors' swap and backup files (<c>.x.yaml.swp</c>, <c>x.yaml~</c>, <c>4913</c>, <c>.#x.yaml</c>) are not manifests and wake nothing.</summary>
+    private void Signal(string? name)
+    {
+        if (name is null || IsManifestName(name))
+        {
+            Signal();
+        }
+    }
+
+    private static bool IsManifestName(string path)
+    {
+        var name = Path.GetFileName(path);
+        return !name.StartsWith('.') && ManifestLoader.Extensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase);
+    }
 
     private async Task WatchLoopAsync(CancellationToken cancellationToken)
     {
@@ -273,11 +372,19 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                     }
                 }
 
-                // Debounce: editors write in several steps; wait until the files are quiet.
+                // Debounce: editors write in several steps; wait until the files are quiet, but no longer
+                // than MaxDebounce, so a file rewritten without pause is still applied.
+                var deadline = _time.GetTimestamp() + (long)(_options.MaxDebounce.TotalSeconds * _time.TimestampFrequency);
                 while (true)
                 {
+                    var left = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        break;
+                    }
+
                     using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    quiet.CancelAfter(_options.Debounce);
+                    quiet.CancelAfter(left < _options.Debounce ? left : _options.Debounce);
                     try
                     {
                         await _changes.Reader.ReadAsync(quiet.Token);
@@ -340,6 +447,15 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 528, Level = LogLevel.Error, Message = "applying manifests failed")]
     private partial void LogReconcileFailed(Exception exception);
+
+    [LoggerMessage(EventId = 529, Level = LogLevel.Warning, Message = "{Directory} is missing: its manifests keep their last good state until it is back")]
+    private partial void LogDirectoryMissing(string directory);
+
+    [LoggerMessage(EventId = 530, Level = LogLevel.Error, Message = "{File}: not applied")]
+    private partial void LogApplyFailed(string file, Exception exception);
+
+    [LoggerMessage(EventId = 531, Level = LogLevel.Error, Message = "{Kind} {Key}: undoing the partly applied {File} failed: {Reason}")]
+    private partial void LogUndoFailed(string kind, string key, string file, string reason);
 }
 
 /// <summary>Settings of <see cref="ManifestSync"/>.</summary>
@@ -351,6 +467,9 @@ internal sealed record ManifestSyncOptions
 
     /// <summary>Quiet period before a change is applied. Default 300 ms.</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Longest wait, from the first event, before a change is applied even if events keep coming. Default 2 s.</summary>
+    public TimeSpan MaxDebounce { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often files are compared when no event arrives. Default 2 s.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
