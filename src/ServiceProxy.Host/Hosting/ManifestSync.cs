@@ -26,6 +26,9 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly HashSet<string> _missingDirectories = new(StringComparer.Ordinal);
+
+    // Refused content per file, so a poll does not retry (and re-log) it until the file or another one changes.
+    private readonly Dictionary<string, string> _refused = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task _watchLoop = Task.CompletedTask;
 
@@ -73,6 +76,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     {
         var current = ExpandPaths();
         var missing = new HashSet<string>(StringComparer.Ordinal);
+        var changed = false;
         foreach (var gone in _files.Keys.Except(current, StringComparer.Ordinal).ToList())
         {
             // A vanished directory (unmounted, renamed) is not an edit: its files keep their last good state.
@@ -88,15 +92,16 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             }
 
             LogFileRemoved(gone);
+            _refused.Remove(gone);
             if (TryApply(gone, []))
             {
                 _files.Remove(gone);
+                changed = true;
             }
         }
 
         _missingDirectories.Clear();
         _missingDirectories.UnionWith(missing);
-
         foreach (var file in current)
         {
             string text;
@@ -111,10 +116,12 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if (_files.TryGetValue(file, out var state) && state.Text == text)
+            if ((_files.TryGetValue(file, out var state) && state.Text == text) || (_refused.TryGetValue(file, out var refused) && refused == text))
             {
                 continue;
             }
+
+            _refused[file] = text;
 
             var result = ManifestLoader.LoadText(text, file, _options.Loader);
             if (!result.Succeeded)
@@ -131,11 +138,19 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             if (TryApply(file, result.Objects))
             {
                 _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects));
+                _refused.Remove(file);
+                changed = true;
             }
             else
             {
                 LogKeptLastGood(file);
             }
+        }
+
+        if (changed)
+        {
+            // A file refused for a conflict with another file may fit now.
+            _refused.Clear();
         }
     }
 
@@ -297,116 +312,6 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         }
 
         return [.. files.Distinct(StringComparer.Ordinal)];
-    }
-
-    private void StartWatchers()
-    {
-        foreach (var path in _options.Paths.Select(Path.GetFullPath))
-        {
-            var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(path);
-            if (directory is null || !Directory.Exists(directory))
-            {
-                continue;
-            }
-
-            try
-            {
-                var watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
-                if (!Directory.Exists(path))
-                {
-                    watcher.Filter = Path.GetFileName(path);
-                }
-
-                watcher.Changed += (_, e) => Signal(e.Name);
-                watcher.Created += (_, e) => Signal(e.Name);
-                watcher.Deleted += (_, e) => Signal(e.Name);
-                watcher.Renamed += (_, e) =>
-                {
-                    Signal(e.Name);
-                    Signal(e.OldName);
-                };
-                watcher.Error += (_, _) => Signal();
-                watcher.EnableRaisingEvents = true;
-                _watchers.Add(watcher);
-            }
-            catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
-            {
-                LogWatcherUnavailable(directory, e.Message);
-            }
-        }
-    }
-
-    private void Signal() => _changes.Writer.TryWrite(true);
-
-    /// <summary>Logs, editors' swap and backup files (<c>.x.yaml.swp</c>, <c>x.yaml~</c>, <c>4913</c>, <c>.#x.yaml</c>) are not manifests and wake nothing.</summary>
-    private void Signal(string? name)
-    {
-        if (name is null || IsManifestName(name))
-        {
-            Signal();
-        }
-    }
-
-    private static bool IsManifestName(string path)
-    {
-        var name = Path.GetFileName(path);
-        return !name.StartsWith('.') && ManifestLoader.Extensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase);
-    }
-
-    private async Task WatchLoopAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                // Wake on an event, or after the poll interval (the fallback when events are not delivered).
-                using (var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    poll.CancelAfter(_options.PollInterval);
-                    try
-                    {
-                        await _changes.Reader.ReadAsync(poll.Token);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                    }
-                }
-
-                // Debounce: editors write in several steps; wait until the files are quiet, but no longer
-                // than MaxDebounce, so a file rewritten without pause is still applied.
-                var deadline = _time.GetTimestamp() + (long)(_options.MaxDebounce.TotalSeconds * _time.TimestampFrequency);
-                while (true)
-                {
-                    var left = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
-                    if (left <= TimeSpan.Zero)
-                    {
-                        break;
-                    }
-
-                    using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    quiet.CancelAfter(left < _options.Debounce ? left : _options.Debounce);
-                    try
-                    {
-                        await _changes.Reader.ReadAsync(quiet.Token);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        break;
-                    }
-                }
-
-                Reconcile();
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogReconcileFailed(e);
-                await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
     }
 
     private static Dictionary<Identity, string> ToJson(IReadOnlyList<LoadedObject> objects) =>
