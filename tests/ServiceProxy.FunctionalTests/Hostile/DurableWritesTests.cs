@@ -103,7 +103,7 @@ public sealed class DurableWritesTests : IDisposable
 
             Assert.DoesNotContain("DELETED", await WatchReplayAsync(canary.Host, version), StringComparison.Ordinal);
             await Task.Delay(500);
-            Assert.True(await ListensAsync(clusterIP, port), $"{clusterIP}:{port} no longer served after a refused delete");
+            Assert.True(await EventuallyListensAsync(clusterIP, port), $"{clusterIP}:{port} no longer served after a refused delete:\n{canary.Host.Output}");
             await canary.AssertServingAsync();
             await canary.Host.KillAsync();
             Directory.Delete(file, recursive: true);
