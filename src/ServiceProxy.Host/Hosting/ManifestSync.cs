@@ -181,6 +181,11 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
         var dryRun = owner with { DryRun = true };
         var failed = false;
+        foreach (var (loaded, collision) in NodePortCollisions(changed))
+        {
+            failed = true;
+            LogInvalid(loaded.Locate(collision).ToString());
+        }
         foreach (var loaded in changed)
         {
             try
@@ -243,6 +248,32 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Explicit nodePorts that two Services of one file both ask for: each passes its own dry run, so
+    /// without this the first would be written and then undone.
+    /// </summary>
+    private static IEnumerable<(LoadedObject Loaded, FieldError Error)> NodePortCollisions(IEnumerable<LoadedObject> objects)
+    {
+        var claimed = new Dictionary<(string Protocol, int NodePort), string>();
+        foreach (var loaded in objects)
+        {
+            if (loaded.Object is not Service { Spec.Ports: { } ports } service)
+            {
+                continue;
+            }
+
+            var name = $"{service.Metadata.NamespaceOrDefault}/{service.Metadata.Name}";
+            for (var i = 0; i < ports.Count; i++)
+            {
+                var key = (ports[i].Protocol ?? "TCP", ports[i].NodePort);
+                if (key.NodePort != 0 && !claimed.TryAdd(key, name) && claimed[key] != name)
+                {
+                    yield return (loaded, new FieldError($"spec.ports[{i}].nodePort", FieldErrorType.Invalid, "provided port is already allocated", key.NodePort));
+                }
+            }
+        }
     }
 
     private void LogCauses(LoadedObject loaded, ObjectStoreException e)
