@@ -84,7 +84,7 @@ internal static class RunCommand
             options = load();
             app = SvcproxyHost.Build(options);
         }
-        catch (Exception e) when (e is FormatException or InvalidDataException)
+        catch (Exception e) when (e is FormatException or InvalidDataException or DataDirectoryInUseException or IOException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;

@@ -25,6 +25,10 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<FileSystemWatcher> _watchers = [];
+    private readonly HashSet<string> _missingDirectories = new(StringComparer.Ordinal);
+
+    // Refused content per file, so a poll does not retry (and re-log) it until the file or another one changes.
+    private readonly Dictionary<string, string> _refused = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task _watchLoop = Task.CompletedTask;
 
@@ -71,13 +75,33 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     internal void Reconcile()
     {
         var current = ExpandPaths();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        var changed = false;
         foreach (var gone in _files.Keys.Except(current, StringComparer.Ordinal).ToList())
         {
+            // A vanished directory (unmounted, renamed) is not an edit: its files keep their last good state.
+            var directory = Path.GetDirectoryName(gone)!;
+            if (!Directory.Exists(directory))
+            {
+                if (missing.Add(directory) && !_missingDirectories.Contains(directory))
+                {
+                    LogDirectoryMissing(directory);
+                }
+
+                continue;
+            }
+
             LogFileRemoved(gone);
-            Apply(gone, []);
-            _files.Remove(gone);
+            _refused.Remove(gone);
+            if (TryApply(gone, []))
+            {
+                _files.Remove(gone);
+                changed = true;
+            }
         }
 
+        _missingDirectories.Clear();
+        _missingDirectories.UnionWith(missing);
         foreach (var file in current)
         {
             string text;
@@ -92,10 +116,12 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if (_files.TryGetValue(file, out var state) && state.Text == text)
+            if ((_files.TryGetValue(file, out var state) && state.Text == text) || (_refused.TryGetValue(file, out var refused) && refused == text))
             {
                 continue;
             }
+
+            _refused[file] = text;
 
             var result = ManifestLoader.LoadText(text, file, _options.Loader);
             if (!result.Succeeded)
@@ -109,20 +135,43 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if (Apply(file, result.Objects))
+            if (TryApply(file, result.Objects))
             {
                 _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects));
+                _refused.Remove(file);
+                changed = true;
             }
             else
             {
                 LogKeptLastGood(file);
             }
         }
+
+        if (changed)
+        {
+            // A file refused for a conflict with another file may fit now.
+            _refused.Clear();
+        }
+    }
+
+    /// <summary>A file that cannot be applied is reported and changes nothing; it never stops the others (or the start).</summary>
+    private bool TryApply(string file, IReadOnlyList<LoadedObject> objects)
+    {
+        try
+        {
+            return Apply(file, objects);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogApplyFailed(file, e);
+            return false;
+        }
     }
 
     /// <summary>
-    /// Makes the store hold exactly <paramref name="objects"/> for <paramref name="file"/>: every write is
-    /// first tried as a dry run, and only when all pass is anything written.
+    /// Makes the store hold exactly <paramref name="objects"/> for <paramref name="file"/>, all or nothing:
+    /// every write is first tried as a dry run, and when a real write still fails (objects of the same
+    /// file that collide, such as two equal nodePorts) the file's earlier writes are undone.
     /// </summary>
     private bool Apply(string file, IReadOnlyList<LoadedObject> objects)
     {
@@ -132,6 +181,11 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
         var dryRun = owner with { DryRun = true };
         var failed = false;
+        foreach (var (loaded, collision) in NodePortCollisions(changed))
+        {
+            failed = true;
+            LogInvalid(loaded.Locate(collision).ToString());
+        }
         foreach (var loaded in changed)
         {
             try
@@ -141,10 +195,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             catch (ObjectStoreException e)
             {
                 failed = true;
-                foreach (var cause in e.Causes.DefaultIfEmpty(new FieldError("metadata.name", FieldErrorType.Invalid, e.Message, loaded.Object.Metadata.Name)))
-                {
-                    LogInvalid(loaded.Locate(cause).ToString());
-                }
+                LogCauses(loaded, e);
             }
         }
 
@@ -153,9 +204,27 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             return false;
         }
 
+        var undo = new List<(KubeObject Object, KubeObject? Before, string? BeforeOwner)>();
         foreach (var loaded in changed)
         {
-            Write(loaded.Object, owner);
+            var obj = loaded.Object;
+            var before = KubeResource.OfKind(obj.Kind)!.Get(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!);
+            var beforeOwner = before is null ? null : _store.GetOwner(obj.Kind, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!);
+            try
+            {
+                Write(obj, owner);
+                undo.Add((obj, before, beforeOwner));
+            }
+            catch (ObjectStoreException e)
+            {
+                LogCauses(loaded, e);
+                Undo(file, undo);
+                return false;
+            }
+        }
+
+        foreach (var loaded in changed)
+        {
             LogApplied(loaded.Object.Kind, loaded.Object.Key, file);
         }
 
@@ -181,6 +250,65 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Explicit nodePorts that two Services of one file both ask for: each passes its own dry run, so
+    /// without this the first would be written and then undone.
+    /// </summary>
+    private static IEnumerable<(LoadedObject Loaded, FieldError Error)> NodePortCollisions(IEnumerable<LoadedObject> objects)
+    {
+        var claimed = new Dictionary<(string Protocol, int NodePort), string>();
+        foreach (var loaded in objects)
+        {
+            if (loaded.Object is not Service { Spec.Ports: { } ports } service)
+            {
+                continue;
+            }
+
+            var name = $"{service.Metadata.NamespaceOrDefault}/{service.Metadata.Name}";
+            for (var i = 0; i < ports.Count; i++)
+            {
+                var key = (ports[i].Protocol ?? "TCP", ports[i].NodePort);
+                if (key.NodePort != 0 && !claimed.TryAdd(key, name) && claimed[key] != name)
+                {
+                    yield return (loaded, new FieldError($"spec.ports[{i}].nodePort", FieldErrorType.Invalid, "provided port is already allocated", key.NodePort));
+                }
+            }
+        }
+    }
+
+    private void LogCauses(LoadedObject loaded, ObjectStoreException e)
+    {
+        foreach (var cause in e.Causes.DefaultIfEmpty(new FieldError("metadata.name", FieldErrorType.Invalid, e.Message, loaded.Object.Metadata.Name)))
+        {
+            LogInvalid(loaded.Locate(cause).ToString());
+        }
+    }
+
+    /// <summary>Puts back, newest first, what a partly applied file replaced.</summary>
+    private void Undo(string file, List<(KubeObject Object, KubeObject? Before, string? BeforeOwner)> written)
+    {
+        for (var i = written.Count - 1; i >= 0; i--)
+        {
+            var (obj, before, beforeOwner) = written[i];
+            var resource = KubeResource.OfKind(obj.Kind)!;
+            try
+            {
+                if (before is null)
+                {
+                    resource.Delete(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!, new WriteOptions { Owner = file });
+                }
+                else
+                {
+                    resource.Update(_store, before with { Metadata = before.Metadata with { ResourceVersion = null } }, new WriteOptions { Owner = beforeOwner });
+                }
+            }
+            catch (ObjectStoreException e)
+            {
+                LogUndoFailed(obj.Kind, obj.Key, file, e.Message);
+            }
+        }
+    }
+
     /// <summary>Create, or replace whatever is there (a manifest is the desired state; allocations are kept by the store).</summary>
     private void Write(KubeObject obj, WriteOptions options)
     {
@@ -202,9 +330,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path)
-                    .Where(f => ManifestLoader.Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal));
+                files.AddRange(Directory.EnumerateFiles(path).Where(IsManifestName).Order(StringComparer.Ordinal));
             }
             else if (File.Exists(path))
             {
@@ -217,89 +343,6 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         }
 
         return [.. files.Distinct(StringComparer.Ordinal)];
-    }
-
-    private void StartWatchers()
-    {
-        foreach (var path in _options.Paths.Select(Path.GetFullPath))
-        {
-            var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(path);
-            if (directory is null || !Directory.Exists(directory))
-            {
-                continue;
-            }
-
-            try
-            {
-                var watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
-                if (!Directory.Exists(path))
-                {
-                    watcher.Filter = Path.GetFileName(path);
-                }
-
-                watcher.Changed += (_, _) => Signal();
-                watcher.Created += (_, _) => Signal();
-                watcher.Deleted += (_, _) => Signal();
-                watcher.Renamed += (_, _) => Signal();
-                watcher.Error += (_, _) => Signal();
-                watcher.EnableRaisingEvents = true;
-                _watchers.Add(watcher);
-            }
-            catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
-            {
-                LogWatcherUnavailable(directory, e.Message);
-            }
-        }
-    }
-
-    private void Signal() => _changes.Writer.TryWrite(true);
-
-    private async Task WatchLoopAsync(CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                // Wake on an event, or after the poll interval (the fallback when events are not delivered).
-                using (var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    poll.CancelAfter(_options.PollInterval);
-                    try
-                    {
-                        await _changes.Reader.ReadAsync(poll.Token);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                    }
-                }
-
-                // Debounce: editors write in several steps; wait until the files are quiet.
-                while (true)
-                {
-                    using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    quiet.CancelAfter(_options.Debounce);
-                    try
-                    {
-                        await _changes.Reader.ReadAsync(quiet.Token);
-                    }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        break;
-                    }
-                }
-
-                Reconcile();
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogReconcileFailed(e);
-                await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
     }
 
     private static Dictionary<Identity, string> ToJson(IReadOnlyList<LoadedObject> objects) =>
@@ -340,6 +383,15 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 528, Level = LogLevel.Error, Message = "applying manifests failed")]
     private partial void LogReconcileFailed(Exception exception);
+
+    [LoggerMessage(EventId = 529, Level = LogLevel.Warning, Message = "{Directory} is missing: its manifests keep their last good state until it is back")]
+    private partial void LogDirectoryMissing(string directory);
+
+    [LoggerMessage(EventId = 530, Level = LogLevel.Error, Message = "{File}: not applied")]
+    private partial void LogApplyFailed(string file, Exception exception);
+
+    [LoggerMessage(EventId = 531, Level = LogLevel.Error, Message = "{Kind} {Key}: undoing the partly applied {File} failed: {Reason}")]
+    private partial void LogUndoFailed(string kind, string key, string file, string reason);
 }
 
 /// <summary>Settings of <see cref="ManifestSync"/>.</summary>
@@ -351,6 +403,9 @@ internal sealed record ManifestSyncOptions
 
     /// <summary>Quiet period before a change is applied. Default 300 ms.</summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Longest wait, from the first event, before a change is applied even if events keep coming. Default 2 s.</summary>
+    public TimeSpan MaxDebounce { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often files are compared when no event arrives. Default 2 s.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);

@@ -60,13 +60,13 @@ internal static partial class SvcproxyHost
         });
         builder.Services.AddSingleton(registryOptions);
         builder.Services.AddSingleton<IObjectValidator>(ObjectValidator.Default);
+
+        // Locked now, so a second process on the same directory stops before it touches anything.
+        var dataDirectory = options.DataDir is null ? null : DataDirectory.Open(options.DataDir);
+        builder.Services.AddSingleton(_ => new PersistenceSource(dataDirectory));
         builder.Services.AddKeyedSingleton<IObjectStore>("registry", (sp, _) => ObjectStore.CreateInMemory(
-            registryOptions, sp.GetRequiredService<IObjectValidator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton<IObjectStore>(sp =>
-        {
-            var inner = sp.GetRequiredKeyedService<IObjectStore>("registry");
-            return options.DataDir is null ? inner : new DurableObjectStore(inner, options.DataDir, sp.GetRequiredService<ILogger<DurableObjectStore>>());
-        });
+            registryOptions, sp.GetRequiredService<IObjectValidator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), dataDirectory));
+        builder.Services.AddSingleton(sp => sp.GetRequiredKeyedService<IObjectStore>("registry"));
 
         // Persisted API objects first, then the manifests, then the data plane, then Kestrel (started last by WebApplication).
         builder.Services.AddHostedService<PersistenceLoader>();
@@ -130,13 +130,13 @@ internal static partial class SvcproxyHost
     private static partial void LogAdminWithoutTls(ILogger logger, string admin);
 
     /// <summary>Restores <c>--data-dir</c> objects before anything else starts.</summary>
-    private sealed partial class PersistenceLoader(IObjectStore store, ILogger<PersistenceLoader> logger) : IHostedService
+    private sealed partial class PersistenceLoader(IObjectStore store, PersistenceSource source, ILogger<PersistenceLoader> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            if (store is DurableObjectStore durable)
+            if (source.Directory is { } directory)
             {
-                LogRestored(durable.Load());
+                LogRestored(directory.Restore(store, logger));
             }
 
             return Task.CompletedTask;
@@ -146,6 +146,14 @@ internal static partial class SvcproxyHost
 
         [LoggerMessage(EventId = 541, Level = LogLevel.Information, Message = "restored {Count} objects from the data directory")]
         private partial void LogRestored(int count);
+    }
+
+    /// <summary>The <c>--data-dir</c>, if any; disposing it (with the host) releases its lock.</summary>
+    private sealed class PersistenceSource(DataDirectory? directory) : IDisposable
+    {
+        public DataDirectory? Directory => directory;
+
+        public void Dispose() => directory?.Dispose();
     }
 
     /// <summary>Marks the data plane ready once ServiceProxyServer's hosted service (registered before it) has started.</summary>

@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(309, LogLevel.Error, "{Consumer} failed to process registry changes")]
     public static partial void ConsumerFailed(ILogger logger, string consumer, Exception exception);
+
+    [LoggerMessage(330, LogLevel.Error, "{Kind} {Key} not written: the durable store failed: {Reason}")]
+    public static partial void PersistFailed(ILogger logger, string kind, string key, string reason);
 }

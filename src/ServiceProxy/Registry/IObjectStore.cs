@@ -83,6 +83,9 @@ public enum StoreErrorReason
     Conflict,
     Invalid,
     Gone,
+
+    /// <summary>The write could not be made durable; nothing changed.</summary>
+    StorageFailed,
 }
 
 /// <summary>

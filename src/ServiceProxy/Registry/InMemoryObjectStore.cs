@@ -27,11 +27,13 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     private readonly ServiceAllocator _allocator;
     private readonly WatchHistory _history;
     private readonly int _watchBufferSize;
+    private readonly IObjectPersistence? _persistence;
     private State _state = new(ImmutableDictionary<string, Table>.Empty, 0);
     private CancellationTokenSource _changed = new();
 
-    public InMemoryObjectStore(RegistryOptions options, IObjectValidator validator, TimeProvider timeProvider, ILogger logger, Random? random = null)
+    public InMemoryObjectStore(RegistryOptions options, IObjectValidator validator, TimeProvider timeProvider, ILogger logger, Random? random = null, IObjectPersistence? persistence = null)
     {
+        _persistence = persistence;
         _validator = validator;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -114,8 +116,10 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                 return obj;
             }
 
+            var entry = new StoredObject(obj, options?.Owner);
+            Persist(kind, key, null, entry, transaction);
             transaction.Commit();
-            changed = Commit(kind, key, new StoredObject(obj, options?.Owner), WatchEventType.Added, obj);
+            changed = Commit(kind, key, entry, WatchEventType.Added, obj);
         }
 
         Log.ObjectWritten(_logger, WatchEventType.Added, kind, obj.Key, obj.Metadata.ResourceVersion);
@@ -175,15 +179,19 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                 transaction.Rollback();
                 if (!dryRun && existing.Owner != options?.Owner)
                 {
-                    Volatile.Write(ref _state, state with { Tables = state.Tables.SetItem(kind, state.Tables[kind].SetItem(key, existing with { Owner = options?.Owner })) });
+                    var owned = existing with { Owner = options?.Owner };
+                    Persist(kind, key, existing, owned, AllocationTransaction.Empty);
+                    Volatile.Write(ref _state, state with { Tables = state.Tables.SetItem(kind, state.Tables[kind].SetItem(key, owned)) });
                 }
 
                 return dryRun ? obj : (T)old;
             }
 
             obj = obj with { Metadata = obj.Metadata with { ResourceVersion = Format(state.ResourceVersion + 1) } };
+            var updated = new StoredObject(obj, options?.Owner);
+            Persist(kind, key, existing, updated, transaction);
             transaction.Commit();
-            changed = Commit(kind, key, new StoredObject(obj, options?.Owner), WatchEventType.Modified, obj);
+            changed = Commit(kind, key, updated, WatchEventType.Modified, obj);
         }
 
         Log.ObjectWritten(_logger, WatchEventType.Modified, kind, obj.Key, obj.Metadata.ResourceVersion);
@@ -206,6 +214,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                 return (T)existing.Object;
             }
 
+            Persist(kind, key, existing, null, AllocationTransaction.Empty);
             if (existing.Object is Service service)
             {
                 _allocator.Release(service);
@@ -296,6 +305,26 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         return ((T)(KubeObject)allocated, transaction);
     }
 
+    /// <summary>Under the write lock, before anything is published: a failure undoes the write's allocations and refuses it.</summary>
+    private void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next, AllocationTransaction transaction)
+    {
+        if (_persistence is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _persistence.Persist(kind, key, previous, next);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            transaction.Rollback();
+            Log.PersistFailed(_logger, kind, $"{key.Namespace}/{key.Name}", e.Message);
+            throw StoreErrors.StorageFailed(kind, key.Name, e.Message);
+        }
+    }
+
     /// <summary>Publishes one write: new tables and version, history, watchers. Returns the token source to fire.</summary>
     private CancellationTokenSource Commit(string kind, (string, string) key, StoredObject? entry, WatchEventType type, KubeObject obj)
     {
@@ -328,5 +357,5 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     private sealed record State(ImmutableDictionary<string, Table> Tables, long ResourceVersion);
 }
 
-/// <summary>One stored object and who wrote it.</summary>
-internal sealed record StoredObject(KubeObject Object, string? Owner);
+/// <summary>One stored object and who wrote it (<see cref="WriteOptions.Owner"/>).</summary>
+public sealed record StoredObject(KubeObject Object, string? Owner);

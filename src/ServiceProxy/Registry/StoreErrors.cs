@@ -33,6 +33,13 @@ internal static class StoreErrors
         return new(StoreErrorReason.Invalid, kind, name, $"{kind} \"{name}\" is invalid: {list}", causes);
     }
 
+    /// <summary>The durable store refused the write; kube-apiserver answers an etcd failure with 500 InternalError too.</summary>
+    public static ObjectStoreException StorageFailed(string kind, string name, string reason)
+    {
+        var resource = ObjectKinds.Resource(kind);
+        return new(StoreErrorReason.StorageFailed, resource, name, $"storage error: {resource} \"{name}\" was not written: {reason}");
+    }
+
     public static ObjectStoreException Gone(long requested, long oldest) =>
         new(StoreErrorReason.Gone, string.Empty, string.Empty, $"too old resource version: {requested} ({oldest})");
 }
