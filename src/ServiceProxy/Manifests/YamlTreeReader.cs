@@ -4,16 +4,23 @@ using YamlDotNet.Core.Events;
 namespace ServiceProxy.Manifests;
 
 /// <summary>
-/// Reads a YAML stream (JSON is a subset) into <see cref="YamlNode"/> trees. Stops at the first
-/// syntax error, keeping the documents before it. Aliases are shared, not copied, and the node
-/// count is bounded so an alias bomb cannot exhaust memory while decoding.
+/// Reads a YAML stream (JSON is a subset) into <see cref="YamlNode"/> trees: the one YAML reader of
+/// manifests, <c>apply -f</c> and the admin API's YAML bodies. Stops at the first syntax error,
+/// keeping the documents before it. Budgets make any input safe to read: nesting is at most
+/// <see cref="MaxDepth"/> deep (counting what aliases bring in), so no input can overflow the stack;
+/// aliases are shared, not copied, and what they expand to is bounded, so an alias bomb cannot
+/// exhaust memory in whoever walks the tree.
 /// </summary>
 internal static class YamlTreeReader
 {
-    /// <summary>Nodes (counting each alias use as its whole subtree) one document may expand to.</summary>
-    public const int MaxNodesPerDocument = 100_000;
+    /// <summary>Nesting depth of mappings and sequences, as System.Text.Json's default for JSON bodies.</summary>
+    public const int MaxDepth = 64;
 
-    private const string StrTag = "tag:yaml.org,2002:str";
+    /// <summary>
+    /// Nodes that alias uses may add to a document (each use counts its whole subtree) beyond the
+    /// document's own nodes: expansion stays within twice the parsed size or this many nodes.
+    /// </summary>
+    public const int MaxAliasNodes = 100_000;
 
     public static (List<YamlDocument> Documents, YamlSyntaxError? Error) Read(string text)
     {
@@ -51,14 +58,19 @@ internal static class YamlTreeReader
 
     private sealed class DocumentBuilder(int documentIndex)
     {
-        private readonly Dictionary<string, (YamlNode Node, int Size)> _anchors = new(StringComparer.Ordinal);
-        private int _nodes;
+        private readonly Dictionary<string, (YamlNode Node, long Size, int Height)> _anchors = new(StringComparer.Ordinal);
+        private long _nodes;
+        private long _aliasNodes;
+        private int _depth;
+        private int _height;
 
+        /// <summary>Reads one node; <see cref="_height"/> is then its own nesting depth (0 for a scalar).</summary>
         public YamlNode ReadNode(IParser parser)
         {
-            var before = _nodes;
+            var before = _nodes + _aliasNodes;
             YamlNode node;
             string? anchor = null;
+            var height = 0;
             switch (parser.Current)
             {
                 case AnchorAlias alias:
@@ -68,26 +80,36 @@ internal static class YamlTreeReader
                         throw new YamlException(alias.Start, alias.End, $"unknown anchor '{alias.Value.Value}' referenced by an alias");
                     }
 
-                    Count(target.Size, alias.Start, alias.End);
+                    CheckDepth(_depth + target.Height, alias.Start, alias.End);
+                    _aliasNodes += target.Size;
+                    if (_aliasNodes > Math.Max(MaxAliasNodes, _nodes))
+                    {
+                        throw new YamlException(alias.Start, alias.End, $"document contains excessive aliasing: aliases expand to more than {Math.Max(MaxAliasNodes, _nodes)} nodes");
+                    }
+
+                    _height = target.Height;
                     return target.Node;
 
                 case Scalar scalar:
                     parser.MoveNext();
                     anchor = AnchorOf(scalar.Anchor);
                     node = new YamlScalar((int)scalar.Start.Line, (int)scalar.Start.Column, scalar.Value, scalar.Style, TagOf(scalar.Tag));
-                    Count(1, scalar.Start, scalar.End);
+                    _nodes++;
                     break;
 
                 case SequenceStart sequenceStart:
                     parser.MoveNext();
                     anchor = AnchorOf(sequenceStart.Anchor);
                     var sequence = new YamlSequence((int)sequenceStart.Start.Line, (int)sequenceStart.Start.Column);
-                    Count(1, sequenceStart.Start, sequenceStart.End);
+                    Enter(sequenceStart);
                     while (!parser.TryConsume<SequenceEnd>(out _))
                     {
                         sequence.Items.Add(ReadNode(parser));
+                        height = Math.Max(height, _height);
                     }
 
+                    _depth--;
+                    height++;
                     node = sequence;
                     break;
 
@@ -95,7 +117,7 @@ internal static class YamlTreeReader
                     parser.MoveNext();
                     anchor = AnchorOf(mappingStart.Anchor);
                     var mapping = new YamlMapping((int)mappingStart.Start.Line, (int)mappingStart.Start.Column);
-                    Count(1, mappingStart.Start, mappingStart.End);
+                    Enter(mappingStart);
                     var keys = new HashSet<string>(StringComparer.Ordinal);
                     while (!parser.TryConsume<MappingEnd>(out _))
                     {
@@ -111,8 +133,11 @@ internal static class YamlTreeReader
                         }
 
                         mapping.Entries.Add(new(key, ReadNode(parser)));
+                        height = Math.Max(height, _height);
                     }
 
+                    _depth--;
+                    height++;
                     node = mapping;
                     break;
 
@@ -123,18 +148,25 @@ internal static class YamlTreeReader
 
             if (anchor is not null)
             {
-                _anchors[anchor] = (node, _nodes - before);
+                _anchors[anchor] = (node, _nodes + _aliasNodes - before, height);
             }
 
+            _height = height;
             return node;
         }
 
-        private void Count(int nodes, Mark start, Mark end)
+        private void Enter(ParsingEvent start)
         {
-            _nodes += nodes;
-            if (_nodes > MaxNodesPerDocument)
+            _nodes++;
+            _depth++;
+            CheckDepth(_depth, start.Start, start.End);
+        }
+
+        private static void CheckDepth(int depth, Mark start, Mark end)
+        {
+            if (depth > MaxDepth)
             {
-                throw new YamlException(start, end, $"document has more than {MaxNodesPerDocument} nodes (after expanding aliases)");
+                throw new YamlException(start, end, $"exceeded max depth of {MaxDepth}");
             }
         }
 
@@ -148,7 +180,7 @@ internal static class YamlTreeReader
             }
 
             // "!!str" and "!" both force a string; keep the resolved long form for the rest.
-            return tag.Value == "!" ? StrTag : tag.Value;
+            return tag.Value == "!" ? YamlScalars.StrTag : tag.Value;
         }
     }
 }
