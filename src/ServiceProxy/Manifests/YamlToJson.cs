@@ -17,7 +17,8 @@ internal static class YamlToJson
         var (documents, error) = YamlTreeReader.Read(text);
         if (error is not null)
         {
-            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"line {error.Line}: {error.Message}"));
+            var field = error.Field is null ? string.Empty : error.Field + ": ";
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"line {error.Line}: {field}{error.Message}"));
         }
 
         var nodes = new List<JsonNode>(documents.Count);

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -44,7 +46,8 @@ internal static class YamlTreeReader
         }
         catch (YamlException e)
         {
-            return (documents, new YamlSyntaxError(index, (int)e.Start.Line, (int)e.Start.Column, CleanMessage(e)));
+            var field = (e as FieldException)?.Field;
+            return (documents, new YamlSyntaxError(index, (int)e.Start.Line, (int)e.Start.Column, CleanMessage(e)) { Field = field is "" ? null : field });
         }
     }
 
@@ -56,8 +59,15 @@ internal static class YamlTreeReader
         return message.StartsWith('(') && cut > 0 ? message[(cut + 3)..] : message;
     }
 
+    /// <summary>A problem the reader itself finds (a budget, an alias); <see cref="Field"/> is where (<c>spec.ports[0]</c>).</summary>
+    private sealed class FieldException(Mark start, Mark end, string message, string field) : YamlException(start, end, message)
+    {
+        public string Field { get; } = field;
+    }
+
     private sealed class DocumentBuilder(int documentIndex)
     {
+        private readonly List<string> _path = [];
         private readonly Dictionary<string, (YamlNode Node, long Size, int Height)> _anchors = new(StringComparer.Ordinal);
         private long _nodes;
         private long _aliasNodes;
@@ -77,14 +87,14 @@ internal static class YamlTreeReader
                     parser.MoveNext();
                     if (!_anchors.TryGetValue(alias.Value.Value, out var target))
                     {
-                        throw new YamlException(alias.Start, alias.End, $"unknown anchor '{alias.Value.Value}' referenced by an alias");
+                        throw FieldError(alias, $"unknown anchor '{alias.Value.Value}' referenced by an alias");
                     }
 
-                    CheckDepth(_depth + target.Height, alias.Start, alias.End);
+                    CheckDepth(_depth + target.Height, alias);
                     _aliasNodes += target.Size;
                     if (_aliasNodes > Math.Max(MaxAliasNodes, _nodes))
                     {
-                        throw new YamlException(alias.Start, alias.End, $"document contains excessive aliasing: aliases expand to more than {Math.Max(MaxAliasNodes, _nodes)} nodes");
+                        throw FieldError(alias, $"document contains excessive aliasing: aliases expand to more than {Math.Max(MaxAliasNodes, _nodes)} nodes");
                     }
 
                     _height = target.Height;
@@ -104,7 +114,9 @@ internal static class YamlTreeReader
                     Enter(sequenceStart);
                     while (!parser.TryConsume<SequenceEnd>(out _))
                     {
+                        _path.Add(string.Create(CultureInfo.InvariantCulture, $"[{sequence.Items.Count}]"));
                         sequence.Items.Add(ReadNode(parser));
+                        _path.RemoveAt(_path.Count - 1);
                         height = Math.Max(height, _height);
                     }
 
@@ -124,15 +136,17 @@ internal static class YamlTreeReader
                         var keyEvent = parser.Current!;
                         if (ReadNode(parser) is not YamlScalar key)
                         {
-                            throw new YamlException(keyEvent.Start, keyEvent.End, "a mapping key must be a scalar (a plain name)");
+                            throw FieldError(keyEvent, "a mapping key must be a scalar (a plain name)");
                         }
 
                         if (!keys.Add(key.Value))
                         {
-                            throw new YamlException(keyEvent.Start, keyEvent.End, $"duplicate field \"{key.Value}\"");
+                            throw FieldError(keyEvent, $"duplicate field \"{key.Value}\"");
                         }
 
+                        _path.Add(key.Value);
                         mapping.Entries.Add(new(key, ReadNode(parser)));
+                        _path.RemoveAt(_path.Count - 1);
                         height = Math.Max(height, _height);
                     }
 
@@ -159,15 +173,31 @@ internal static class YamlTreeReader
         {
             _nodes++;
             _depth++;
-            CheckDepth(_depth, start.Start, start.End);
+            CheckDepth(_depth, start);
         }
 
-        private static void CheckDepth(int depth, Mark start, Mark end)
+        private void CheckDepth(int depth, ParsingEvent at)
         {
             if (depth > MaxDepth)
             {
-                throw new YamlException(start, end, $"exceeded max depth of {MaxDepth}");
+                throw FieldError(at, $"exceeded max depth of {MaxDepth}");
             }
+        }
+
+        private FieldException FieldError(ParsingEvent at, string message)
+        {
+            var field = new StringBuilder();
+            foreach (var segment in _path)
+            {
+                if (field.Length > 0 && segment[0] != '[')
+                {
+                    field.Append('.');
+                }
+
+                field.Append(segment);
+            }
+
+            return new FieldException(at.Start, at.End, message, field.ToString());
         }
 
         private static string? AnchorOf(YamlDotNet.Core.AnchorName anchor) => anchor.IsEmpty ? null : anchor.Value;
