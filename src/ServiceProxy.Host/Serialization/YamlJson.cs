@@ -137,7 +137,8 @@ internal static class YamlJson
             return true;
         }
 
-        return value.Contains(": ", StringComparison.Ordinal) || value.Contains(" #", StringComparison.Ordinal)
+        // Indicators inside a plain scalar are legal YAML, but not every reader takes them so ("a *b: c").
+        return value.Contains(": ", StringComparison.Ordinal) || value.AsSpan().IndexOfAny("#{}[],&*!|>'\"%@`") >= 0
             || value.Any(c => char.IsControl(c)) || value.EndsWith(':');
     }
 }

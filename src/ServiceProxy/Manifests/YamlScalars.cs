@@ -88,7 +88,8 @@ internal static partial class YamlScalars
         }
         else
         {
-            ok = long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+            // With its sign, so that the most negative 64-bit integer parses.
+            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
         }
 
         if (negative)

@@ -49,6 +49,13 @@ internal static class YamlTreeReader
             var field = (e as FieldException)?.Field;
             return (documents, new YamlSyntaxError(index, (int)e.Start.Line, (int)e.Start.Column, CleanMessage(e)) { Field = field is "" ? null : field });
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's parser reports some malformed streams this way: "..." before any
+            // document (InvalidOperationException), a tag that is not a URI (ArgumentException).
+            var at = parser.Current?.Start;
+            return (documents, new YamlSyntaxError(index, (int)(at?.Line ?? 1), (int)(at?.Column ?? 1), e.Message));
+        }
     }
 
     private static string CleanMessage(YamlException e)
@@ -189,7 +196,7 @@ internal static class YamlTreeReader
             var field = new StringBuilder();
             foreach (var segment in _path)
             {
-                if (field.Length > 0 && segment[0] != '[')
+                if (field.Length > 0 && !segment.StartsWith('['))
                 {
                     field.Append('.');
                 }
