@@ -8,7 +8,7 @@ namespace ServiceProxy.FunctionalTests.Hostile;
 /// <summary>
 /// Every JSON position of a full Service, Endpoints and Pod (each field, list item and map value)
 /// replaced by null, a huge number, a wrong type and a deep nest, sent as JSON and YAML with POST and
-/// PUT to the real host: each answer is a Status below 500, and the canary keeps serving.
+/// PUT (and as a JSON merge patch) to the real host: each answer is a Status below 500, and the canary keeps serving.
 /// </summary>
 public sealed class BodyPositionTests
 {
@@ -34,6 +34,7 @@ public sealed class BodyPositionTests
 
         var failures = new List<string>();
         var positions = Positions(JsonNode.Parse(baseline)!, string.Empty).ToList();
+        Assert.True(positions.Count >= 20, $"only {positions.Count} positions");
         foreach (var position in positions)
         {
             foreach (var replacement in Replacements)
@@ -43,7 +44,10 @@ public sealed class BodyPositionTests
                 {
                     var (post, postBody) = await SendAsync(canary, HttpMethod.Post, collection + "?dryRun=All", body, contentType);
                     var (put, putBody) = await SendAsync(canary, HttpMethod.Put, $"{collection}/{name}", body, contentType);
-                    foreach (var (method, code, answer) in new[] { ("POST", post, postBody), ("PUT", put, putBody) })
+                    var (patch, patchBody) = contentType == "application/json"
+                        ? await SendAsync(canary, HttpMethod.Patch, $"{collection}/{name}", body, "application/merge-patch+json")
+                        : (200, string.Empty);
+                    foreach (var (method, code, answer) in new[] { ("POST", post, postBody), ("PUT", put, putBody), ("PATCH", patch, patchBody) })
                     {
                         if (code >= 500 || (code >= 400 && !answer.Contains("\"kind\":\"Status\"", StringComparison.Ordinal)))
                         {
@@ -54,7 +58,7 @@ public sealed class BodyPositionTests
             }
         }
 
-        Assert.True(failures.Count == 0, $"{failures.Count} of {positions.Count * Replacements.Length * 4} requests failed:\n" + string.Join('\n', failures.Take(40)));
+        Assert.True(failures.Count == 0, $"{failures.Count} of {positions.Count * Replacements.Length * 5} requests failed:\n" + string.Join('\n', failures.Take(40)));
         await canary.AssertServingAsync();
     }
 
