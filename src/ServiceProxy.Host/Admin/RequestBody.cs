@@ -22,6 +22,12 @@ internal static class RequestBody
     public static readonly string[] PatchMediaTypes =
         ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
 
+    /// <summary>Duplicate-field warnings kept per request; the rest are counted in one more.</summary>
+    private const int MaxDuplicateWarnings = 10;
+
+    /// <summary>Where <see cref="ReadJsonAsync"/> leaves the body's duplicate fields for <see cref="Decode"/>.</summary>
+    private static readonly object DuplicateFieldsKey = new();
+
     /// <summary>The body as JSON; <paramref name="allowed"/> lists the media types this request may use.</summary>
     public static async Task<JsonNode> ReadJsonAsync(HttpRequest request, IReadOnlyList<string> allowed, CancellationToken cancellationToken)
     {
@@ -34,7 +40,9 @@ internal static class RequestBody
         var text = await ReadTextAsync(request, cancellationToken);
         try
         {
-            var node = IsYaml(mediaType) ? YamlJson.ParseSingle(text) : JsonNode.Parse(text);
+            var duplicates = new List<string>();
+            var node = IsYaml(mediaType) ? YamlJson.ParseSingle(text) : JsonBodyReader.Parse(text, duplicates);
+            request.HttpContext.Items[DuplicateFieldsKey] = duplicates;
             return node ?? throw new ApiException(ApiStatus.BadRequest("the body of the request is empty"));
         }
         catch (Exception e) when (e is JsonException or FormatException)
@@ -88,6 +96,28 @@ internal static class RequestBody
             throw new ApiException(ApiStatus.BadRequest($"fieldValidation parameter unsupported: {validation}; valid values are Strict, Warn, Ignore"));
         }
 
+        if (validation != "Ignore" && context.Items[DuplicateFieldsKey] is List<string> { Count: > 0 } duplicates)
+        {
+            // Go's decoder keeps the last of duplicate fields; kube-apiserver's strict decoding names them.
+            if (validation == "Strict")
+            {
+                var fields = UnknownFields.Find(obj, resource.ClrType).Select(f => $"unknown field \"{f}\"").Concat(duplicates.Select(f => $"duplicate field \"{f}\""));
+                var message = "strict decoding error: " + string.Join(", ", fields);
+                throw new ApiException(ApiStatus.BadRequest(patched ? message : $"{kind} in version \"v1\" cannot be handled as a {resource.Kind}: {message}"));
+            }
+
+            var recorder = WarningRecorder.For(context);
+            foreach (var field in duplicates.Take(MaxDuplicateWarnings))
+            {
+                recorder.Add($"duplicate field {WarningRecorder.QuoteAscii(field)}");
+            }
+
+            if (duplicates.Count > MaxDuplicateWarnings)
+            {
+                recorder.Add($"{duplicates.Count - MaxDuplicateWarnings} more duplicate fields");
+            }
+        }
+
         if (validation != "Ignore" && UnknownFields.Find(obj, resource.ClrType) is { Count: > 0 } unknown)
         {
             if (validation == "Strict")
@@ -105,6 +135,7 @@ internal static class RequestBody
 
         try
         {
+            BodyShape.Normalize(obj, resource.ClrType);
             return resource.Deserialize(obj, KubeJson.Options);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)

@@ -1,13 +1,12 @@
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Serialization;
+using ServiceProxy.Manifests;
 
 namespace ServiceProxy.Host.Cli;
 
 /// <summary>The objects of <c>-f FILE|DIR|-</c>: YAML (multi-document) or JSON, <c>kind: List</c> expanded.</summary>
 internal static class ManifestInput
 {
-    private static readonly string[] Extensions = [".yaml", ".yml", ".json"];
-
     public static async Task<IReadOnlyList<(string Source, JsonObject Object)>> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
     {
         var objects = new List<(string, JsonObject)>();
@@ -57,7 +56,7 @@ internal static class ManifestInput
 
         if (Directory.Exists(path))
         {
-            return Directory.EnumerateFiles(path).Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).Order(StringComparer.Ordinal);
+            return ManifestLoader.FilesOf(path, recursive: false);
         }
 
         if (!File.Exists(path))

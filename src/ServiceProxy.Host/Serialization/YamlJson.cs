@@ -1,43 +1,22 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServiceProxy.Manifests;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace ServiceProxy.Host.Serialization;
 
 /// <summary>
 /// YAML to JSON and back, the way kubectl and kube-apiserver treat YAML: a YAML document is a
-/// JSON value (YAML 1.2 core schema for plain scalars), output keys sorted like Go's yaml.Marshal.
+/// JSON value (plain scalars resolved as sigs.k8s.io/yaml does, YAML 1.1: <c>yes</c> is true),
+/// output keys sorted like Go's yaml.Marshal. Reading goes through <see cref="YamlToJson"/>, the
+/// one YAML reader with budgets.
 /// </summary>
 internal static class YamlJson
 {
     /// <summary>Every non-empty document of a (possibly multi-document) YAML or JSON text.</summary>
-    /// <exception cref="FormatException">The text is not YAML; the message carries the line.</exception>
-    public static IReadOnlyList<JsonNode> ParseDocuments(string text)
-    {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new FormatException($"line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}", e);
-        }
-
-        var documents = new List<JsonNode>();
-        foreach (var document in stream.Documents)
-        {
-            if (ToJson(document.RootNode) is { } node)
-            {
-                documents.Add(node);
-            }
-        }
-
-        return documents;
-    }
+    /// <exception cref="FormatException">The text is not YAML or is over a budget; the message carries the line.</exception>
+    public static IReadOnlyList<JsonNode> ParseDocuments(string text) => YamlToJson.ParseDocuments(text);
 
     /// <summary>Exactly one document (a request body).</summary>
     public static JsonNode? ParseSingle(string text)
@@ -50,68 +29,6 @@ internal static class YamlJson
             _ => throw new FormatException("expected a single YAML document, found " + documents.Count),
         };
     }
-
-    private static JsonNode? ToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode mapping => ToObject(mapping),
-        YamlSequenceNode sequence => new JsonArray([.. sequence.Children.Select(ToJson)]),
-        YamlScalarNode scalar => ToScalar(scalar),
-        _ => throw new FormatException($"line {node.Start.Line}: unsupported YAML node"),
-    };
-
-    private static JsonObject ToObject(YamlMappingNode mapping)
-    {
-        var result = new JsonObject();
-        foreach (var (key, value) in mapping.Children)
-        {
-            if (key is not YamlScalarNode { Value: { } name })
-            {
-                throw new FormatException($"line {key.Start.Line}: mapping keys must be strings");
-            }
-
-            if (!result.TryAdd(name, ToJson(value)))
-            {
-                throw new FormatException($"line {key.Start.Line}: duplicate key \"{name}\"");
-            }
-        }
-
-        return result;
-    }
-
-    private static JsonNode? ToScalar(YamlScalarNode scalar)
-    {
-        var value = scalar.Value ?? string.Empty;
-        if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
-        {
-            return JsonValue.Create(value);
-        }
-
-        switch (value)
-        {
-            case "" or "~" or "null" or "Null" or "NULL":
-                return null;
-            case "true" or "True" or "TRUE":
-                return JsonValue.Create(true);
-            case "false" or "False" or "FALSE":
-                return JsonValue.Create(false);
-        }
-
-        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
-        {
-            return JsonValue.Create(integer);
-        }
-
-        if (LooksLikeFloat(value) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var real))
-        {
-            return JsonValue.Create(real);
-        }
-
-        return JsonValue.Create(value);
-    }
-
-    private static bool LooksLikeFloat(string value) =>
-        value.Length > 0 && (char.IsAsciiDigit(value[0]) || value[0] is '-' or '+' or '.') && value.Any(char.IsAsciiDigit)
-        && value.All(c => char.IsAsciiDigit(c) || c is '.' or 'e' or 'E' or '-' or '+');
 
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -210,7 +127,7 @@ internal static class YamlJson
 
     private static bool NeedsQuotes(string value)
     {
-        if (ToScalar(new YamlScalarNode(value)) is not JsonValue parsed || parsed.GetValueKind() != JsonValueKind.String)
+        if (YamlScalars.Resolve(value, ScalarStyle.Plain, tag: null) != YamlScalarKind.String)
         {
             return true;
         }
@@ -220,7 +137,8 @@ internal static class YamlJson
             return true;
         }
 
-        return value.Contains(": ", StringComparison.Ordinal) || value.Contains(" #", StringComparison.Ordinal)
+        // Indicators inside a plain scalar are legal YAML, but not every reader takes them so ("a *b: c").
+        return value.Contains(": ", StringComparison.Ordinal) || value.AsSpan().IndexOfAny("#{}[],&*!|>'\"%@`") >= 0
             || value.Any(c => char.IsControl(c)) || value.EndsWith(':');
     }
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using ServiceProxy.Model;
 using ServiceProxy.Validation;
-using YamlDotNet.Core;
 
 namespace ServiceProxy.Manifests;
 
@@ -12,25 +10,13 @@ namespace ServiceProxy.Manifests;
 /// Types follow sigs.k8s.io/yaml (YAML 1.1 resolution, as kubectl): a plain <c>80</c> is a number
 /// and a plain <c>yes</c> a boolean, so neither is accepted where Kubernetes wants a string.
 /// </summary>
-internal sealed partial class DecodeContext
+internal sealed class DecodeContext
 {
-    private const string StrTag = "tag:yaml.org,2002:str";
-    private const string IntTag = "tag:yaml.org,2002:int";
-
     private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
 
     public List<(FieldError Error, SourceLocation Location)> Errors { get; } = [];
 
     public IReadOnlyDictionary<string, SourceLocation> Locations => _locations;
-
-    private enum ScalarKind
-    {
-        Null,
-        Bool,
-        Int,
-        Float,
-        String,
-    }
 
     public void Mark(string path, YamlNode node) => _locations.TryAdd(path, new SourceLocation(node.Line, node.Column));
 
@@ -119,13 +105,13 @@ internal sealed partial class DecodeContext
             return null;
         }
 
-        var kind = Resolve(scalar);
-        if (kind == ScalarKind.Null)
+        var kind = YamlScalars.Resolve(scalar);
+        if (kind == YamlScalarKind.Null)
         {
             return null;
         }
 
-        if (kind != ScalarKind.String)
+        if (kind != YamlScalarKind.String)
         {
             Error(node, new FieldError(path, FieldErrorType.Invalid, "must be a string (quote it in YAML)", BadValue(scalar, kind)));
             return null;
@@ -154,13 +140,13 @@ internal sealed partial class DecodeContext
             return null;
         }
 
-        var kind = Resolve(scalar);
-        if (kind == ScalarKind.Null)
+        var kind = YamlScalars.Resolve(scalar);
+        if (kind == YamlScalarKind.Null)
         {
             return null;
         }
 
-        if (kind != ScalarKind.Int || !TryParseInt(scalar.Value, out var value))
+        if (kind != YamlScalarKind.Int || !YamlScalars.TryParseInt(scalar.Value, out var value))
         {
             Error(node, new FieldError(path, FieldErrorType.Invalid, "must be an integer", BadValue(scalar, kind)));
             return null;
@@ -173,13 +159,13 @@ internal sealed partial class DecodeContext
     {
         if (node is YamlScalar scalar)
         {
-            switch (Resolve(scalar))
+            switch (YamlScalars.Resolve(scalar))
             {
-                case ScalarKind.Null:
+                case YamlScalarKind.Null:
                     return null;
-                case ScalarKind.String:
+                case YamlScalarKind.String:
                     return Model.IntOrString.FromString(scalar.Value);
-                case ScalarKind.Int:
+                case YamlScalarKind.Int:
                     return Int(node, path) is int number ? Model.IntOrString.FromInt(number) : default(Model.IntOrString?);
             }
         }
@@ -205,7 +191,7 @@ internal sealed partial class DecodeContext
         return time;
     }
 
-    public static bool IsNull(YamlNode node) => node is YamlScalar scalar && Resolve(scalar) == ScalarKind.Null;
+    public static bool IsNull(YamlNode node) => node is YamlScalar scalar && YamlScalars.Resolve(scalar) == YamlScalarKind.Null;
 
     private void TypeError(YamlNode node, string path, string expected)
     {
@@ -213,94 +199,14 @@ internal sealed partial class DecodeContext
         {
             YamlMapping => new RawValue("{...}"),
             YamlSequence => new RawValue("[...]"),
-            YamlScalar scalar => BadValue(scalar, Resolve(scalar)),
+            YamlScalar scalar => BadValue(scalar, YamlScalars.Resolve(scalar)),
             _ => null,
         };
         Error(node, new FieldError(path, FieldErrorType.Invalid, $"must be {expected}", bad));
     }
 
-    private static object BadValue(YamlScalar scalar, ScalarKind kind) =>
-        kind is ScalarKind.String ? scalar.Value : new RawValue(scalar.Value);
-
-    private static ScalarKind Resolve(YamlScalar scalar)
-    {
-        if (scalar.Tag is not null)
-        {
-            return scalar.Tag switch
-            {
-                StrTag => ScalarKind.String,
-                IntTag => ScalarKind.Int,
-                "tag:yaml.org,2002:null" => ScalarKind.Null,
-                "tag:yaml.org,2002:bool" => ScalarKind.Bool,
-                "tag:yaml.org,2002:float" => ScalarKind.Float,
-                _ => ScalarKind.String,
-            };
-        }
-
-        if (scalar.Style != ScalarStyle.Plain)
-        {
-            return ScalarKind.String;
-        }
-
-        return scalar.Value switch
-        {
-            "" or "~" or "null" or "Null" or "NULL" => ScalarKind.Null,
-            "true" or "True" or "TRUE" or "false" or "False" or "FALSE"
-                or "y" or "Y" or "yes" or "Yes" or "YES" or "n" or "N" or "no" or "No" or "NO"
-                or "on" or "On" or "ON" or "off" or "Off" or "OFF" => ScalarKind.Bool,
-            _ when IntPattern().IsMatch(scalar.Value) => ScalarKind.Int,
-            _ when FloatPattern().IsMatch(scalar.Value) => ScalarKind.Float,
-            _ => ScalarKind.String,
-        };
-    }
-
-    private static bool TryParseInt(string text, out long value)
-    {
-        var negative = text.StartsWith('-');
-        var digits = text.TrimStart('+', '-');
-        bool ok;
-        if (digits.StartsWith("0x", StringComparison.Ordinal))
-        {
-            ok = long.TryParse(digits.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-        }
-        else if (digits.StartsWith("0o", StringComparison.Ordinal))
-        {
-            ok = TryParseOctal(digits[2..], out value);
-        }
-        else
-        {
-            ok = long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-        }
-
-        if (negative)
-        {
-            value = -value;
-        }
-
-        return ok;
-    }
-
-    private static bool TryParseOctal(string digits, out long value)
-    {
-        value = 0;
-        foreach (var c in digits)
-        {
-            if (value > long.MaxValue / 8)
-            {
-                return false;
-            }
-
-            value = (value * 8) + (c - '0');
-        }
-
-        return digits.Length > 0;
-    }
-
-    [GeneratedRegex(@"^([-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)\z")]
-    private static partial Regex IntPattern();
-
-    [GeneratedRegex(@"^([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))\z")]
-    private static partial Regex FloatPattern();
+    private static object BadValue(YamlScalar scalar, YamlScalarKind kind) =>
+        kind is YamlScalarKind.String ? scalar.Value : new RawValue(scalar.Value);
 
     /// <summary>A value printed as written (a number, <c>true</c>, <c>{...}</c>), not quoted.</summary>
     private sealed record RawValue(string Text) : IFormattable

@@ -17,11 +17,7 @@ internal sealed class LoadSession(ManifestLoaderOptions options)
     {
         if (Directory.Exists(path))
         {
-            var search = options.Recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly;
-            var files = Directory.EnumerateFiles(path, "*", search)
-                .Where(f => ManifestLoader.Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal);
-            foreach (var file in files)
+            foreach (var file in ManifestLoader.FilesOf(path, options.Recursive))
             {
                 AddFile(file);
             }

@@ -80,5 +80,11 @@ public static class ManifestLoader
         return session.Complete();
     }
 
+    /// <summary>The manifest files of a directory (<see cref="Extensions"/>), in ordinal order of their paths.</summary>
+    internal static IEnumerable<string> FilesOf(string directory, bool recursive) =>
+        Directory.EnumerateFiles(directory, "*", recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+            .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
+
     internal static Encoding StrictUtf8 { get; } = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

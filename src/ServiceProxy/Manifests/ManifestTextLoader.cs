@@ -191,7 +191,7 @@ internal sealed class ManifestTextLoader(string source, IObjectValidator validat
             message += " (near a full-width space (U+3000): YAML needs ASCII spaces, and comments need an ASCII space before '#')";
         }
 
-        AddError(error.DocumentIndex, null, error.Line, error.Column, null, message, ManifestErrorKind.Syntax);
+        AddError(error.DocumentIndex, null, error.Line, error.Column, error.Field, message, ManifestErrorKind.Syntax);
     }
 
     private void AddError(int documentIndex, int? itemIndex, int line, int column, string? field, string message, ManifestErrorKind kind) =>

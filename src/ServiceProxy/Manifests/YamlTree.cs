@@ -40,4 +40,8 @@ internal sealed class YamlSequence(int line, int column) : YamlNode(line, column
 internal sealed record YamlDocument(int Index, int Line, YamlNode? Root);
 
 /// <summary>A YAML syntax problem at a position (1-based line and column).</summary>
-internal sealed record YamlSyntaxError(int DocumentIndex, int Line, int Column, string Message);
+internal sealed record YamlSyntaxError(int DocumentIndex, int Line, int Column, string Message)
+{
+    /// <summary>The field path where a budget (depth, aliases) refused the document, or null.</summary>
+    public string? Field { get; init; }
+}

@@ -64,11 +64,13 @@ public class CliFormattingTests
             c: true
             d: ~
             e: "text with: colon"
-            f: [x, y]
+            f: [x, y, "y", on, off]
             g: 1.5
             """);
 
-        Assert.Equal("""{"a":1,"b":"1","c":true,"d":null,"e":"text with: colon","f":["x","y"],"g":1.5}""", node!.ToJsonString());
+        // YAML 1.1 scalars, as sigs.k8s.io/yaml reads them for kubectl and kube-apiserver (and run -f here).
+        Assert.Equal("""{"a":1,"b":"1","c":true,"d":null,"e":"text with: colon","f":["x",true,"y",true,false],"g":1.5}""", node!.ToJsonString());
+        Assert.Equal("- \"yes\"\n- \"on\"\n- \"n\"\n- plain\n", YamlJson.ToYaml(JsonNode.Parse("""["yes","on","n","plain"]""")));
         Assert.Equal("a: 1\nb: \"1\"\nc: true\nd: null\ne: \"text with: colon\"\n", YamlJson.ToYaml(JsonNode.Parse("""{"b":"1","a":1,"c":true,"d":null,"e":"text with: colon"}""")));
         Assert.Equal("items:\n- name: x\n  port: 80\n- plain\n", YamlJson.ToYaml(JsonNode.Parse("""{"items":[{"name":"x","port":80},"plain"]}""")));
     }
