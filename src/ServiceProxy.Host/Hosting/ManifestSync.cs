@@ -25,7 +25,6 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<FileSystemWatcher> _watchers = [];
-    private readonly HashSet<string> _missingDirectories = new(StringComparer.Ordinal);
 
     // Refused content per file, so a poll does not retry (and re-log) it until the file or another one changes.
     private readonly Dictionary<string, string> _refused = new(StringComparer.Ordinal);
@@ -75,19 +74,14 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     internal void Reconcile()
     {
         var current = ExpandPaths();
-        var missing = new HashSet<string>(StringComparer.Ordinal);
+        _identities.Clear();
+        var detached = new Dictionary<string, bool>(StringComparer.Ordinal);
         var changed = false;
         foreach (var gone in _files.Keys.Except(current, StringComparer.Ordinal).ToList())
         {
-            // A vanished directory (unmounted, renamed) is not an edit: its files keep their last good state.
-            var directory = Path.GetDirectoryName(gone)!;
-            if (!Directory.Exists(directory))
+            // A vanished or replaced directory (unmounted, renamed) is not an edit: its files keep their last good state.
+            if (IsDetached(gone, _files[gone], detached))
             {
-                if (missing.Add(directory) && !_missingDirectories.Contains(directory))
-                {
-                    LogDirectoryMissing(directory);
-                }
-
                 continue;
             }
 
@@ -100,8 +94,12 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             }
         }
 
-        _missingDirectories.Clear();
-        _missingDirectories.UnionWith(missing);
+        _detachedDirectories.Clear();
+        foreach (var (directory, missing) in detached)
+        {
+            _detachedDirectories[directory] = missing;
+        }
+
         foreach (var file in current)
         {
             string text;
@@ -116,7 +114,12 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if ((_files.TryGetValue(file, out var state) && state.Text == text) || (_refused.TryGetValue(file, out var refused) && refused == text))
+            if (_files.TryGetValue(file, out var state) && state.Directory != DirectoryOf(file))
+            {
+                _files[file] = state = state with { Directory = DirectoryOf(file) }; // found in the directory there is now
+            }
+
+            if ((state is not null && state.Text == text) || (_refused.TryGetValue(file, out var refused) && refused == text))
             {
                 continue;
             }
@@ -137,7 +140,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
             if (TryApply(file, result.Objects))
             {
-                _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects));
+                _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects), DirectoryOf(file));
                 _refused.Remove(file);
                 changed = true;
             }
@@ -350,7 +353,8 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
     private static string ToJson(KubeObject obj) => JsonSerializer.Serialize(obj, obj.GetType(), KubeJson.Options);
 
-    private sealed record FileState(string Text, IReadOnlyList<Identity> Objects, IReadOnlyDictionary<Identity, string> Json);
+    /// <param name="Directory">the directory the file was last found in.</param>
+    private sealed record FileState(string Text, IReadOnlyList<Identity> Objects, IReadOnlyDictionary<Identity, string> Json, DirectoryIdentity? Directory);
 
     private readonly record struct Identity(string Kind, string Namespace, string Name)
     {
@@ -383,9 +387,6 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 528, Level = LogLevel.Error, Message = "applying manifests failed")]
     private partial void LogReconcileFailed(Exception exception);
-
-    [LoggerMessage(EventId = 529, Level = LogLevel.Warning, Message = "{Directory} is missing: its manifests keep their last good state until it is back")]
-    private partial void LogDirectoryMissing(string directory);
 
     [LoggerMessage(EventId = 530, Level = LogLevel.Error, Message = "{File}: not applied")]
     private partial void LogApplyFailed(string file, Exception exception);
