@@ -9,8 +9,8 @@ internal static partial class Log
     [LoggerMessage(300, LogLevel.Debug, "{Type} {Kind} {Key} at resourceVersion {ResourceVersion}")]
     public static partial void ObjectWritten(ILogger logger, WatchEventType type, string kind, string key, string? resourceVersion);
 
-    [LoggerMessage(301, LogLevel.Warning, "Watch of {Kind} in namespace {Namespace} fell too far behind after resourceVersion {ResourceVersion}; ended with 410 Gone")]
-    public static partial void WatcherTooSlow(ILogger logger, string kind, string @namespace, long resourceVersion);
+    [LoggerMessage(301, LogLevel.Warning, "Forcing watch of {Kind} in namespace {Namespace} closed due to unresponsiveness: {Events} events of {Bytes} bytes buffered (limits {MaxEvents} events, {MaxBytes} bytes); dropped them and ended it with 410 Gone after resourceVersion {ResourceVersion}")]
+    public static partial void WatcherTooSlow(ILogger logger, string kind, string @namespace, int events, long bytes, int maxEvents, long maxBytes, long resourceVersion);
 
     [LoggerMessage(302, LogLevel.Error, "A registry change callback failed")]
     public static partial void ChangeCallbackFailed(ILogger logger, Exception exception);

@@ -27,6 +27,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     private readonly ServiceAllocator _allocator;
     private readonly WatchHistory _history;
     private readonly int _watchBufferSize;
+    private readonly long _watchBufferMaxBytes;
     private readonly IObjectPersistence? _persistence;
     private State _state = new(ImmutableDictionary<string, Table>.Empty, 0);
     private CancellationTokenSource _changed = new();
@@ -42,6 +43,9 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         _watchBufferSize = options.WatchBufferSize > 0
             ? options.WatchBufferSize
             : throw new ArgumentOutOfRangeException(nameof(options), "WatchBufferSize must be positive");
+        _watchBufferMaxBytes = options.WatchBufferMaxBytes > 0
+            ? options.WatchBufferMaxBytes
+            : throw new ArgumentOutOfRangeException(nameof(options), "WatchBufferMaxBytes must be positive");
     }
 
     public long ResourceVersion => Volatile.Read(ref _state).ResourceVersion;
@@ -334,8 +338,9 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         var resourceVersion = state.ResourceVersion + 1;
         Volatile.Write(ref _state, new State(state.Tables.SetItem(kind, table), resourceVersion));
         var watchEvent = new WatchEvent(type, obj, resourceVersion);
-        _history.Add(watchEvent);
-        Dispatch(watchEvent);
+        var size = WatchHistory.SizeOf(obj);
+        _history.Add(watchEvent, size);
+        Dispatch(watchEvent, size);
         var changed = _changed;
         _changed = new CancellationTokenSource();
         return changed;

@@ -28,6 +28,13 @@ public sealed class RegistryOptions
     public int WatchBufferSize { get; set; } = 1000;
 
     /// <summary>
+    /// Bytes (the JSON size of their objects, measured as the watch history measures them) buffered per
+    /// watcher; a watcher this far behind is ended as one <see cref="WatchBufferSize"/> events behind is,
+    /// and what it held is let go. One event always fits, however big. Default 8 MiB.
+    /// </summary>
+    public long WatchBufferMaxBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>
     /// This node's addresses: NodePort and LoadBalancer services listen on each of them at their
     /// node ports. Default none (no node port listeners); the host passes its <c>--node-address</c> list.
     /// </summary>

@@ -34,14 +34,14 @@ internal sealed class WatchHistory
 
     private int Oldest => (_next - _count + _ring.Length) % _ring.Length;
 
-    public void Add(WatchEvent watchEvent)
+    /// <summary>Adds an event of <paramref name="size"/> bytes (its <see cref="SizeOf"/>, measured once for the history and every watcher).</summary>
+    public void Add(WatchEvent watchEvent, long size)
     {
         if (_count == _ring.Length)
         {
             DropOldest();
         }
 
-        var size = SizeOf(watchEvent.Object);
         while (_count > 0 && _bytes + size > _maxBytes)
         {
             DropOldest();
@@ -81,8 +81,8 @@ internal sealed class WatchHistory
         _count--;
     }
 
-    /// <summary>The object's JSON size, counted without building the text.</summary>
-    private static long SizeOf(KubeObject obj)
+    /// <summary>The object's JSON size, counted without building the text: the measure of every watch buffer bound.</summary>
+    public static long SizeOf(KubeObject obj)
     {
         using var counter = new ByteCountingStream();
         JsonSerializer.Serialize(counter, obj, obj.GetType(), KubeJson.Options);
