@@ -173,7 +173,10 @@ public sealed class DataPlaneFloodTests(ITestOutputHelper output)
         Assert.Equal(1, read);
     }
 
-    /// <summary>Connects to the Service's ClusterIP, retrying while the data plane has not bound it yet.</summary>
+    /// <summary>
+    /// Connects to the Service's ClusterIP and makes one round trip, retrying while the data plane has
+    /// not bound it yet or has not seen its Endpoints yet (a port without endpoints resets its clients).
+    /// </summary>
     private static async Task<Socket> ConnectAsync(IPEndPoint service, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
@@ -182,6 +185,12 @@ public sealed class DataPlaneFloodTests(ITestOutputHelper output)
             try
             {
                 await socket.ConnectAsync(service, ct);
+                await socket.SendAsync(new byte[1], SocketFlags.None, ct);
+                if (await socket.ReceiveAsync(new byte[1], SocketFlags.None, ct) != 1)
+                {
+                    throw new SocketException((int)SocketError.ConnectionReset);
+                }
+
                 return socket;
             }
             catch (SocketException) when (attempt < 100)
