@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServiceProxy.Registry;
 
 namespace ServiceProxy.Host.Admin;
 
@@ -95,7 +96,7 @@ internal static class JsonPatch
             return 4;
         }
 
-        using var counter = new ByteCounter();
+        using var counter = new ByteCountingStream();
         using (var writer = new Utf8JsonWriter(counter))
         {
             node.WriteTo(writer);
@@ -196,39 +197,5 @@ internal static class JsonPatch
             default:
                 throw new FormatException($"path \"{pointer}\" does not exist");
         }
-    }
-
-    /// <summary>A write-only stream that only counts what goes through it.</summary>
-    private sealed class ByteCounter : Stream
-    {
-        private long _length;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _length;
-
-        public override long Position
-        {
-            get => _length;
-            set => throw new NotSupportedException();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
