@@ -93,6 +93,61 @@ public sealed partial class UdpDescriptorTests
         }
     }
 
+    /// <summary>
+    /// With <c>--max-connections</c> above what the descriptor limit fits, the flood's sessions run
+    /// the process out of descriptors: a session socket that cannot be created drops its flow and
+    /// is counted (<c>serviceproxy.limit=descriptors</c>), the process lives, and once the sessions
+    /// expire everything is served again.
+    /// </summary>
+    [Fact]
+    public async Task A_session_socket_the_process_has_no_descriptor_for_drops_its_flow_and_is_counted()
+    {
+        Assert.True(ProcessResources.RaiseDescriptorLimit() >= Flows + 200, "this test process needs more descriptors (ulimit -n)");
+        await using var echo = new UdpTestBackend("echo");
+        var manifests = Directory.CreateTempSubdirectory("svcproxy-udp-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(manifests, "udp.yaml"), UdpService("udp-echo", echo.EndPoint.Port));
+            await using var canary = await CanaryHost.StartAsync(["-f", manifests, "--max-connections", "5000"], descriptorLimit: DescriptorLimit);
+            var service = JsonNode.Parse(await canary.Host.Http.GetStringAsync("/api/v1/namespaces/default/services/udp-echo"));
+            var target = new IPEndPoint(IPAddress.Parse(service!["spec"]!["clusterIP"]!.ToString()), ServicePort);
+            using var early = new UdpTestClient();
+            Assert.Equal("echo", await early.AskWithRetriesAsync(target, "early"));
+
+            using var flood = new UdpTestClients(Flows);
+            for (var i = 0; i < Flows; i++)
+            {
+                await flood[i].SendAsync(target, $"flood{i}");
+            }
+
+            var answered = await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => AnsweredAsync(flood[i], TimeSpan.FromSeconds(3))));
+            Assert.False(canary.Host.HasExited, "svcproxy exited:\n" + canary.Host.Output);
+            Assert.InRange(answered.Count(a => a), 1, DescriptorLimit - 1);
+
+            // The session opened before the flood still works; once the flood's sessions expire, new flows are served.
+            Assert.Equal("echo", await early.AskWithRetriesAsync(target, "during"));
+            var refusedFlows = Enumerable.Range(0, Flows).Where(i => !answered[i]).Take(10).ToArray();
+            Assert.NotEmpty(refusedFlows);
+            var deadline = DateTime.UtcNow + Settle;
+            while (!await AskedAsync(flood[refusedFlows[0]], target) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+
+            foreach (var i in refusedFlows)
+            {
+                Assert.Equal("echo", await flood[i].AskWithRetriesAsync(target, $"later{i}"));
+            }
+
+            await canary.AssertServingAsync();
+            Assert.True(await RefusedAsync(canary, "descriptors") >= Flows - answered.Count(a => a), "refused flows not counted:\n" + canary.Host.Output);
+        }
+        finally
+        {
+            Directory.Delete(manifests, recursive: true);
+        }
+    }
+
     /// <summary>A ClusterIP Service for UDP in front of one endpoint on 127.0.0.1, sessions idle for <see cref="IdleTimeout"/> closed.</summary>
     private static string UdpService(string name, int backendPort) => $"""
         apiVersion: v1
@@ -138,14 +193,16 @@ public sealed partial class UdpDescriptorTests
         return await AnsweredAsync(client, TimeSpan.FromMilliseconds(500));
     }
 
-    /// <summary>The sum of <c>serviceproxy_udp_sessions_refused_total</c> over its series.</summary>
-    private static async Task<long> RefusedAsync(CanaryHost canary)
+    /// <summary>The sum of <c>serviceproxy_udp_sessions_refused_total</c> over its series (of one <c>serviceproxy.limit</c> when given).</summary>
+    private static async Task<long> RefusedAsync(CanaryHost canary, string? limit = null)
     {
         var text = await canary.Host.Http.GetStringAsync("/metrics");
-        return RefusedSeries().Matches(text).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+        return RefusedSeries().Matches(text)
+            .Where(m => limit is null || m.Groups[1].Value.Contains($"serviceproxy_limit=\"{limit}\"", StringComparison.Ordinal))
+            .Sum(m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
     }
 
-    [GeneratedRegex(@"^serviceproxy_udp_sessions_refused_total(?:\{[^}]*\})? (\d+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^serviceproxy_udp_sessions_refused_total(\{[^}]*\})? (\d+)", RegexOptions.Multiline)]
     private static partial Regex RefusedSeries();
 
     [GeneratedRegex(@"proxied TCP connections at most (\d+)")]
