@@ -368,7 +368,7 @@ internal sealed partial class UdpServicePortProxy
         _metrics.UdpRefused(_tags, limit);
         if (_refuseLog.TryAcquire(out var suppressed))
         {
-            Log.UdpSessionRefused(_logger, Key, client, limit, _budget.MaxDescriptors, suppressed);
+            Log.UdpSessionRefused(_logger, Key, client, limit, _budget.MaxSessions, suppressed);
         }
     }
 
