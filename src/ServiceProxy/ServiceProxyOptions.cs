@@ -20,7 +20,9 @@ public sealed class ServiceProxyOptions
     /// derived on Linux from the descriptor limit (<see cref="DescriptorLimit"/>), less the
     /// descriptors open at start and a reserve for the rest of the process, at 2.5 descriptors per
     /// connection (two sockets, and kernel pipes for a quarter of them with the splice engine);
-    /// elsewhere no limit. A larger value gives up that reserve.
+    /// elsewhere no limit. A larger value gives up that reserve. UDP sessions (one socket each) draw
+    /// on the same descriptors, at most half of them (as many sessions as connections); a new flow
+    /// beyond that is dropped and counted in <c>serviceproxy.udp.sessions.refused</c>.
     /// </summary>
     public int MaxConnections { get; set; }
 

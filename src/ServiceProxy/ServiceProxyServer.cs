@@ -123,12 +123,20 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         _abortDrains.Dispose();
     }
 
-    /// <summary>The data plane of each protocol. UDP plugs in here with its own factory.</summary>
+    /// <summary>
+    /// The data plane of each protocol. UDP plugs in here with its own factory. Both draw on one
+    /// descriptor budget: a UDP flood must not take what TCP clients and the rest of the process need.
+    /// </summary>
     private static IEnumerable<IServicePortProxyFactory> CreateFactories(
         ServiceProxyOptions options, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
     {
-        yield return new TcpServicePortProxyFactory(options, loggerFactory, metrics, time);
-        yield return new UdpServicePortProxyFactory(options, metrics, loggerFactory, time);
+        var splice = options.Tcp.Engine == RelayEngine.Splice && SpliceRelay.IsSupported;
+        var budget = ConnectionBudget.Create(options, splice, loggerFactory.CreateLogger("ServiceProxy.Tcp"));
+        return
+        [
+            new TcpServicePortProxyFactory(options, budget, loggerFactory, metrics, time),
+            new UdpServicePortProxyFactory(options, metrics, loggerFactory, time, budget),
+        ];
     }
 
     /// <summary>The running proxy of <paramref name="key"/>; for tests.</summary>

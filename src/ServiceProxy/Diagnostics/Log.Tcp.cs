@@ -37,10 +37,10 @@ internal static partial class Log
     public static partial void TcpDrainClosing(ILogger logger, ServicePortKey servicePort, int count);
 
     [LoggerMessage(109, LogLevel.Information,
-        "proxied TCP connections at most {MaxConnections}: descriptor limit {Limit}, {Open} open now, {Reserved} kept for the rest of the process")]
+        "proxied TCP connections at most {MaxConnections} (two descriptors each; a UDP session takes one, UDP sessions at most half): descriptor limit {Limit}, {Open} open now, {Reserved} kept for the rest of the process")]
     public static partial void TcpMaxConnectionsDerived(ILogger logger, int maxConnections, long limit, int open, int reserved);
 
-    [LoggerMessage(110, LogLevel.Information, "proxied TCP connections at most {MaxConnections}, as configured (the descriptor limit {Limit} fits {Fits})")]
+    [LoggerMessage(110, LogLevel.Information, "proxied TCP connections at most {MaxConnections} (two descriptors each; a UDP session takes one, UDP sessions at most half), as configured (the descriptor limit {Limit} fits {Fits})")]
     public static partial void TcpMaxConnectionsConfigured(ILogger logger, int maxConnections, long? limit, int fits);
 
     [LoggerMessage(111, LogLevel.Warning,

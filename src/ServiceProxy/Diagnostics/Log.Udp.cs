@@ -53,4 +53,8 @@ internal static partial class Log
 
     [LoggerMessage(211, LogLevel.Information, "UDP {Service} stopped; {Sessions} session(s) closed")]
     public static partial void UdpStopped(ILogger logger, ServicePortKey service, int sessions);
+
+    [LoggerMessage(212, LogLevel.Warning,
+        "UDP {Service} dropped a new flow from {Client}: the {Limit} limit is reached (UDP sessions at most {MaxSessions}); open sessions keep working ({Suppressed} similar since the last report)")]
+    public static partial void UdpSessionRefused(ILogger logger, ServicePortKey service, IPEndPoint client, string limit, long maxSessions, long suppressed);
 }

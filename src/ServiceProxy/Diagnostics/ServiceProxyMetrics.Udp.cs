@@ -18,6 +18,7 @@ internal sealed partial class ServiceProxyMetrics
     private Counter<long> _udpDatagrams = null!;
     private Counter<long> _udpBytes = null!;
     private Counter<long> _udpDropped = null!;
+    private Counter<long> _udpRefused = null!;
 
     /// <summary>The precomputed tags of one UDP service port, so recording allocates nothing.</summary>
     public UdpPortTags CreateUdpTags(ServicePortKey key) => new(key);
@@ -57,6 +58,14 @@ internal sealed partial class ServiceProxyMetrics
         }
     }
 
+    /// <summary>A datagram of a new flow dropped; <paramref name="limit"/> is the <see cref="LimitTag"/> value: <c>process</c> or <c>descriptors</c>.</summary>
+    public void UdpRefused(UdpPortTags tags, string limit)
+    {
+        var withLimit = tags.Service;
+        withLimit.Add(LimitTag, limit);
+        _udpRefused.Add(1, withLimit);
+    }
+
     partial void CreateUdpInstruments(Meter meter)
     {
         _udpSessionsActive = meter.CreateUpDownCounter<long>(
@@ -69,6 +78,9 @@ internal sealed partial class ServiceProxyMetrics
             "serviceproxy.udp.bytes", "By", "UDP payload bytes forwarded, by direction (to_endpoint, to_client).");
         _udpDropped = meter.CreateCounter<long>(
             "serviceproxy.udp.datagrams.dropped", "{datagram}", "UDP datagrams not forwarded, by reason (no_endpoints, too_large, send_failed, unreachable, client_unreachable).");
+        _udpRefused = meter.CreateCounter<long>(
+            "serviceproxy.udp.sessions.refused", "{datagram}",
+            "Datagrams of new UDP flows dropped because no session could be opened; serviceproxy.limit is process (the descriptor budget) or descriptors (none left).");
     }
 
     /// <summary>Tag lists of one UDP service port; TagList holds up to eight tags inline.</summary>

@@ -197,7 +197,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             return;
         }
 
-        if (!_budget.TryAcquire())
+        if (!_budget.TryAcquireConnection())
         {
             Refuse(client, "process", _budget.Max);
             return;
@@ -315,7 +315,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
                 _connections.TryRemove(connection, out _);
             }
 
-            _budget.Release();
+            _budget.ReleaseConnection();
             ReleaseSlot();
         }
     }

@@ -16,7 +16,8 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
     private readonly TimeProvider _time;
     private readonly ConnectionBudget _budget;
 
-    public TcpServicePortProxyFactory(ServiceProxyOptions options, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
+    public TcpServicePortProxyFactory(
+        ServiceProxyOptions options, ConnectionBudget budget, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
     {
         _options = options;
         _relay = options.Tcp.Engine switch
@@ -41,36 +42,11 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
         _logger = loggerFactory.CreateLogger("ServiceProxy.Tcp");
         _metrics = metrics;
         _time = time;
-        _budget = CreateBudget(options, _relay is SpliceRelay, _logger);
+        _budget = budget;
     }
 
     public TransportProtocol Protocol => TransportProtocol.Tcp;
 
     public IServicePortProxy Create(ServicePortConfig config, IEndpointBalancer balancer) =>
         new TcpServicePortProxy(config, balancer, _options, _relay, _budget, _logger, _metrics, _time);
-
-    /// <summary>The configured connection limit, or the one the descriptor limit fits; caps splice pipes to match.</summary>
-    private static ConnectionBudget CreateBudget(ServiceProxyOptions options, bool splice, ILogger logger)
-    {
-        var limit = DescriptorLimit.Soft;
-        var open = DescriptorLimit.OpenNow() ?? 0;
-        var fits = ConnectionBudget.Derive(limit, open, splice);
-        if (splice && limit is not null)
-        {
-            Splice.SplicePipePool.MaxOpen = ConnectionBudget.MaxPipes(fits);
-        }
-
-        if (options.MaxConnections > 0)
-        {
-            Log.TcpMaxConnectionsConfigured(logger, options.MaxConnections, limit, fits);
-            return new ConnectionBudget(options.MaxConnections);
-        }
-
-        if (limit is { } descriptors)
-        {
-            Log.TcpMaxConnectionsDerived(logger, fits, descriptors, open, ConnectionBudget.ReservedDescriptors);
-        }
-
-        return new ConnectionBudget(fits);
-    }
 }

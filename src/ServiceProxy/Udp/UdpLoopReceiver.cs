@@ -168,8 +168,14 @@ internal abstract class UdpLoopReceiver : LoopEntry
         if (_disposeOnRelease)
         {
             _socket.Dispose();
+            OnSocketClosed();
         }
 
         _released.TrySetResult();
+    }
+
+    /// <summary>On the loop, right after the socket was closed (its descriptor is free).</summary>
+    protected virtual void OnSocketClosed()
+    {
     }
 }

@@ -53,4 +53,6 @@ internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession
     }
 
     protected override void OnForwardFailed(Exception exception) => port.OnSessionFailed(session, exception);
+
+    protected override void OnSocketClosed() => session.OnSocketClosed();
 }

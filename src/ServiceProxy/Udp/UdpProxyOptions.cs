@@ -9,6 +9,10 @@ public sealed class UdpProxyOptions
     /// <summary>A session with no datagram either way for this long is closed. Default 30 s.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Most sessions per service port; the least recently used is evicted. Default 65 536.</summary>
+    /// <summary>
+    /// Most sessions per service port; the least recently used is evicted. Default 65 536. Across
+    /// ports, sessions are also bounded by the descriptor budget (<see cref="ServiceProxyOptions.MaxConnections"/>),
+    /// which drops a new flow instead.
+    /// </summary>
     public int MaxSessionsPerPort { get; set; } = 65_536;
 }

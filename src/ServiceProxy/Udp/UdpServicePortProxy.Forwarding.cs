@@ -228,7 +228,36 @@ internal sealed partial class UdpServicePortProxy
                 return null;
             }
 
-            var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            // The new flow is dropped, not an older session evicted for it: conntrack drops new
+            // flows when its table is full too, and the sessions already open, on every port,
+            // keep working through a flood of new source addresses.
+            if (!_budget.TryAcquireSession())
+            {
+                Refuse(client, "process");
+                return null;
+            }
+
+            Socket socket;
+            try
+            {
+                socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            }
+            catch (SocketException ex)
+            {
+                _budget.ReleaseSession();
+                if (ex.SocketErrorCode == SocketError.TooManyOpenSockets)
+                {
+                    Refuse(client, "descriptors"); // a MaxConnections above what the limit fits
+                }
+                else
+                {
+                    _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
+                    Log.UdpSendFailed(_logger, Key, endpoint, ex.SocketErrorCode);
+                }
+
+                return null;
+            }
+
             try
             {
                 // A UDP connect only sets the default peer (and filters what we receive): no I/O.
@@ -237,16 +266,18 @@ internal sealed partial class UdpServicePortProxy
             catch (SocketException ex)
             {
                 socket.Dispose();
+                _budget.ReleaseSession();
                 _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
                 Log.UdpSendFailed(_logger, Key, endpoint, ex.SocketErrorCode);
                 return null;
             }
 
             var now = _time.GetTimestamp();
-            var session = new UdpSession(this, listener, key, client, endpoint, socket, now);
+            var session = new UdpSession(this, listener, key, client, endpoint, socket, now, _budget);
             if (!_table.TryAdd(session, now, out var replaced, out var evicted))
             {
                 socket.Dispose();
+                session.OnSocketClosed();
                 continue;
             }
 
@@ -325,6 +356,19 @@ internal sealed partial class UdpServicePortProxy
             && Interlocked.CompareExchange(ref _nextNoEndpointsLog, now + ToTimestampTicks(NoEndpointsLogInterval), next) == next)
         {
             Log.UdpNoEndpoints(_logger, Key, Interlocked.Exchange(ref _noEndpointsDropped, 0));
+        }
+    }
+
+    /// <summary>
+    /// Drops the datagram of a new flow because the <paramref name="limit"/> (<c>process</c>: the
+    /// descriptor budget; <c>descriptors</c>: the process had none left) allows no session more.
+    /// </summary>
+    private void Refuse(IPEndPoint client, string limit)
+    {
+        _metrics.UdpRefused(_tags, limit);
+        if (_refuseLog.TryAcquire(out var suppressed))
+        {
+            Log.UdpSessionRefused(_logger, Key, client, limit, _budget.MaxSessions, suppressed);
         }
     }
 

@@ -5,6 +5,7 @@ using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
+using ServiceProxy.Tcp;
 
 namespace ServiceProxy.Udp;
 
@@ -27,6 +28,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
     private readonly IEndpointBalancer _balancer;
     private readonly bool _ownsBalancer;
     private readonly UdpSessionTable _table;
+    private readonly ConnectionBudget _budget;
+    private readonly LogThrottle _refuseLog;
     private readonly List<UdpListener> _listeners = [];
     private readonly List<string> _errors = [];
     private readonly Lock _lifecycle = new();
@@ -47,7 +50,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         ServiceProxyMetrics metrics,
         ILogger logger,
         TimeProvider? time = null,
-        IEndpointBalancer? balancer = null)
+        IEndpointBalancer? balancer = null,
+        ConnectionBudget? budget = null)
     {
         if (config.Key.Protocol != TransportProtocol.Udp)
         {
@@ -66,6 +70,10 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         _balancer = balancer ?? new RoundRobinBalancer(options.Balancing, _time);
         _balancer.Update(config.Endpoints, config.Affinity);
         _table = new UdpSessionTable(options.Udp.MaxSessionsPerPort, IsCurrentEndpoint);
+        // ServiceProxyServer passes the budget its TCP ports share; a proxy built on its own
+        // honours MaxConnections alone (no derived limit: it is not the process's only user).
+        _budget = budget ?? new ConnectionBudget(options.MaxConnections > 0 ? options.MaxConnections : int.MaxValue);
+        _refuseLog = new LogThrottle(_time, NoEndpointsLogInterval);
         ApplyIdleTimeout(config);
         _status = new ServicePortStatus(config.Key, [], [], 0);
     }

@@ -14,23 +14,27 @@ internal sealed class UdpServicePortProxyFactory : IServicePortProxyFactory
     private readonly ServiceProxyMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ConnectionBudget? _budget;
 
+    /// <summary>Shares <paramref name="budget"/>, the server's descriptor budget, with TCP; without one each port makes its own.</summary>
     public UdpServicePortProxyFactory(
         ServiceProxyOptions options,
         ServiceProxyMetrics metrics,
         ILoggerFactory? loggerFactory = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        ConnectionBudget? budget = null)
     {
         _options = options;
         _metrics = metrics;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ServiceProxy.Udp");
         _time = time ?? TimeProvider.System;
+        _budget = budget;
     }
 
     public TransportProtocol Protocol => TransportProtocol.Udp;
 
     public IServicePortProxy Create(ServicePortConfig config, IEndpointBalancer balancer) =>
-        new UdpServicePortProxy(config, _options, _metrics, _logger, _time, balancer);
+        new UdpServicePortProxy(config, _options, _metrics, _logger, _time, balancer, _budget);
 
-    internal UdpServicePortProxy CreateUdp(ServicePortConfig config) => new(config, _options, _metrics, _logger, _time);
+    internal UdpServicePortProxy CreateUdp(ServicePortConfig config) => new(config, _options, _metrics, _logger, _time, budget: _budget);
 }

@@ -17,9 +17,11 @@ internal sealed class UdpSession
 {
     private readonly UdpServicePortProxy _port;
     private readonly Socket _socket;
+    private readonly ConnectionBudget? _budget;
     private long _lastActivity;
     private long _queuedAt;
     private int _closed;
+    private int _descriptorReleased;
     private UdpLoopSession? _receiver;
 
     public UdpSession(
@@ -29,7 +31,8 @@ internal sealed class UdpSession
         IPEndPoint client,
         IPEndPoint endpoint,
         Socket socket,
-        long now)
+        long now,
+        ConnectionBudget? budget = null)
     {
         _port = port;
         Listener = listener;
@@ -38,6 +41,7 @@ internal sealed class UdpSession
         ClientAddress = client.Serialize();
         Endpoint = endpoint;
         _socket = socket;
+        _budget = budget;
         StartedAt = now;
         _lastActivity = now;
     }
@@ -144,9 +148,22 @@ internal sealed class UdpSession
         else
         {
             _socket.Dispose();
+            OnSocketClosed();
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The socket's descriptor is closed: its share of the budget goes back, once, whichever of
+    /// <see cref="TryClose"/> and the event loop closed it.
+    /// </summary>
+    internal void OnSocketClosed()
+    {
+        if (Interlocked.Exchange(ref _descriptorReleased, 1) == 0)
+        {
+            _budget?.ReleaseSession();
+        }
     }
 
     private async Task RelayFromEndpointAsync()

@@ -23,7 +23,8 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
         ServiceProxyOptions? options = null,
         TimeProvider? time = null,
         IEnumerable<IPEndPoint>? listen = null,
-        bool measure = true)
+        bool measure = true,
+        ConnectionBudget? budget = null)
     {
         _metrics = new ServiceProxyMetrics(_meters);
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -38,7 +39,7 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
             var name = instrument.Name;
             foreach (var tag in tags)
             {
-                if (tag.Key is "serviceproxy.reason" or "serviceproxy.direction")
+                if (tag.Key is "serviceproxy.reason" or "serviceproxy.direction" or "serviceproxy.limit")
                 {
                     name += "/" + tag.Value;
                 }
@@ -58,7 +59,7 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
             Endpoints = [.. endpoints],
             Affinity = affinity ?? AffinityConfig.None,
         };
-        Proxy = new UdpServicePortProxy(Config, options ?? new ServiceProxyOptions(), _metrics, NullLogger.Instance, time);
+        Proxy = new UdpServicePortProxy(Config, options ?? new ServiceProxyOptions(), _metrics, NullLogger.Instance, time, budget: budget);
     }
 
     public ServicePortConfig Config { get; }
@@ -73,9 +74,10 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
         ServiceProxyOptions? options = null,
         TimeProvider? time = null,
         IEnumerable<IPEndPoint>? listen = null,
-        bool measure = true)
+        bool measure = true,
+        ConnectionBudget? budget = null)
     {
-        var harness = new UdpProxyHarness(endpoints, affinity, options, time, listen, measure);
+        var harness = new UdpProxyHarness(endpoints, affinity, options, time, listen, measure, budget);
         await harness.Proxy.StartAsync(CancellationToken.None);
         return harness;
     }

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Diagnostics;
+
+namespace ServiceProxy;
+
+/// <summary>
+/// The descriptors proxied traffic may hold at once across every port of a
+/// <see cref="ServiceProxyServer"/>, TCP and UDP alike: room for
+/// <see cref="ServiceProxyOptions.MaxConnections"/> TCP connections of two sockets each. A UDP
+/// session (one connected socket) takes one, and UDP sessions together at most half of them
+/// (<see cref="MaxSessions"/>): a new flow costs a sender one datagram from any, even spoofed,
+/// source, a TCP connection a handshake, so a UDP flood must not take what TCP clients need. A TCP
+/// client beyond the budget is reset at accept; a new UDP flow beyond it is dropped, while the
+/// sessions already open keep working. Lock-free: descriptors are counted before they are checked,
+/// so concurrent takers can refuse one too many at the limit, never admit one too many.
+/// </summary>
+internal sealed class ConnectionBudget(int max)
+{
+    /// <summary>
+    /// Descriptors left for everything but proxied traffic: the admin API's listener and
+    /// clients, assemblies it loads on first use (two descriptors each), persistence, threads the
+    /// runtime starts, the loops' epoll and eventfd. The runtime aborts the process when it cannot
+    /// get one of these, so proxied connections and sessions must never take them.
+    /// </summary>
+    public const int ReservedDescriptors = 96;
+
+    private const int ConnectionDescriptors = 2;
+
+    private long _descriptors;
+    private long _sessions;
+
+    /// <summary>TCP connections, when no UDP session holds a descriptor.</summary>
+    public int Max { get; } = max;
+
+    public long MaxDescriptors { get; } = (long)max * ConnectionDescriptors;
+
+    /// <summary>UDP sessions: half the descriptors (as many as <see cref="Max"/>).</summary>
+    public long MaxSessions { get; } = max;
+
+    /// <summary>Descriptors taken now, by connections and sessions.</summary>
+    public long Descriptors => Interlocked.Read(ref _descriptors);
+
+    /// <summary>UDP sessions open now.</summary>
+    public long Sessions => Interlocked.Read(ref _sessions);
+
+    /// <summary>Takes the two descriptors of a TCP connection; false when they would exceed the budget.</summary>
+    public bool TryAcquireConnection() => TryTake(ref _descriptors, ConnectionDescriptors, MaxDescriptors);
+
+    public void ReleaseConnection() => Interlocked.Add(ref _descriptors, -ConnectionDescriptors);
+
+    /// <summary>Takes the descriptor of a UDP session; false when it would exceed the budget or UDP's half of it.</summary>
+    public bool TryAcquireSession()
+    {
+        if (!TryTake(ref _sessions, 1, MaxSessions))
+        {
+            return false;
+        }
+
+        if (TryTake(ref _descriptors, 1, MaxDescriptors))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _sessions);
+        return false;
+    }
+
+    public void ReleaseSession()
+    {
+        Interlocked.Decrement(ref _descriptors);
+        Interlocked.Decrement(ref _sessions);
+    }
+
+    private static bool TryTake(ref long counter, int count, long max)
+    {
+        if (Interlocked.Add(ref counter, count) <= max)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref counter, -count);
+        return false;
+    }
+
+    /// <summary>
+    /// The budget of a server: <see cref="ServiceProxyOptions.MaxConnections"/> when set, else what
+    /// the descriptor limit fits (<see cref="Derive"/>); caps the splice engine's pipes to match.
+    /// </summary>
+    public static ConnectionBudget Create(ServiceProxyOptions options, bool splice, ILogger logger)
+    {
+        var limit = DescriptorLimit.Soft;
+        var open = DescriptorLimit.OpenNow() ?? 0;
+        var fits = Derive(limit, open, splice);
+        if (splice && limit is not null)
+        {
+            Tcp.Splice.SplicePipePool.MaxOpen = MaxPipes(fits);
+        }
+
+        if (options.MaxConnections > 0)
+        {
+            Log.TcpMaxConnectionsConfigured(logger, options.MaxConnections, limit, fits);
+            return new ConnectionBudget(options.MaxConnections);
+        }
+
+        if (limit is { } descriptors)
+        {
+            Log.TcpMaxConnectionsDerived(logger, fits, descriptors, open, ReservedDescriptors);
+        }
+
+        return new ConnectionBudget(fits);
+    }
+
+    /// <summary>
+    /// The connections that fit in <paramref name="limit"/> descriptors, <paramref name="open"/> of
+    /// them already taken, less <see cref="ReservedDescriptors"/>: two per connection (client and
+    /// backend sockets), plus, for the splice engine, kernel pipes capped at a quarter of the
+    /// connections (<see cref="MaxPipes"/>, HAProxy's <c>maxpipes</c> default), so 2.5. At least 1;
+    /// no limit (int.MaxValue) where the descriptor limit is unknown.
+    /// </summary>
+    public static int Derive(long? limit, int open, bool splice)
+    {
+        if (limit is not { } descriptors)
+        {
+            return int.MaxValue;
+        }
+
+        var available = descriptors - open - ReservedDescriptors;
+        var connections = splice ? available * 2 / 5 : available / 2;
+        return (int)Math.Clamp(connections, 1, int.MaxValue);
+    }
+
+    /// <summary>Kernel pipes (two descriptors each) the splice engine may hold open for <paramref name="connections"/> connections.</summary>
+    public static int MaxPipes(int connections) => Math.Max(1, connections / 4);
+}
