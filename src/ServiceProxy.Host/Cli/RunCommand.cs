@@ -34,7 +34,7 @@ internal static class RunCommand
             new Option<string[]>("--admin-allowed-hosts") { Description = "Host name the admin API answers besides loopback addresses, localhost and its own address (*.example.com for subdomains); repeatable.", Arity = ArgumentArity.OneOrMore },
             new Option<string[]>("--admin-allowed-origins") { Description = "Browser origin (https://host:port) allowed to call the admin API; repeatable. Default none.", Arity = ArgumentArity.OneOrMore },
             new Option<int>("--min-request-timeout") { Description = "Seconds a watch without timeoutSeconds lasts at least (at most twice that). Default 1800." },
-            new Option<int>("--max-connections") { Description = "Most proxied TCP connections at once; beyond it clients are reset. Default 0: what the descriptor limit fits, with a reserve for the admin API." },
+            new Option<int>("--max-connections") { Description = "Most proxied TCP connections at once (UDP sessions share the budget, at most as many); beyond it TCP clients are reset and new UDP flows dropped. Default 0: what the descriptor limit fits, with a reserve for the admin API." },
         };
         var config = new Option<string>("--config") { Description = "JSON settings file (section Svcproxy). Default: appsettings.json beside the executable; the working directory is never read." };
         var command = new Command("run", "Serve Services: manifests, the data plane and the admin API.");
