@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -247,6 +248,8 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy-1loop": lambda: _svcproxy(work, backends, svcproxy, extra=("--event-loops", "1"), name="svcproxy-1loop"),
         # svcproxy without busy polling, for reference (not a peer): what polling buys.
         "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
+        # Another build of svcproxy (SVCPROXY_BASE=path/to/svcproxy), for A/B runs of two commits side by side.
+        "svcproxy-base": lambda: _svcproxy(work, backends, Path(os.environ["SVCPROXY_BASE"]), name="svcproxy-base"),
     }
     subjects = [factories[name]() for name in names]
     for subject in subjects:
