@@ -14,6 +14,18 @@ internal static class Manifests
         return System.Text.RegularExpressions.Regex.Replace(text, @"nodePort: \d+", $"nodePort: {nodePort}");
     }
 
+    /// <summary>A ClusterIP Service on port 80 with no selector and no Endpoints.</summary>
+    public static string ClusterIPService(string name) => $"""
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: {name}
+        spec:
+          ports:
+          - port: 80
+
+        """;
+
     /// <summary>A selector-less NodePort service and its hand-written Endpoints (one backend port).</summary>
     public static string StaticService(string name, int nodePort, int backendPort) => $"""
         apiVersion: v1

@@ -81,11 +81,11 @@ public sealed class ManifestHostileTests : IDisposable
     {
         await using var canary = await CanaryHost.StartAsync(["--watch"]);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var churn = ChurnAsync(Path.Combine(canary.ManifestDirectory, churned), churned.EndsWith(".yaml", StringComparison.Ordinal) ? ClusterIPService("churn") : "noise\n", stop.Token);
+        var churn = ChurnAsync(Path.Combine(canary.ManifestDirectory, churned), churned.EndsWith(".yaml", StringComparison.Ordinal) ? HostManifests.ClusterIPService("churn") : "noise\n", stop.Token);
         try
         {
             await Task.Delay(500);
-            File.WriteAllText(Path.Combine(canary.ManifestDirectory, "extra.yaml"), ClusterIPService("extra"));
+            File.WriteAllText(Path.Combine(canary.ManifestDirectory, "extra.yaml"), HostManifests.ClusterIPService("extra"));
             var written = DateTime.UtcNow;
 
             // The watcher polls every 2 s and applies at most 2 s after the first event.
@@ -129,17 +129,6 @@ public sealed class ManifestHostileTests : IDisposable
         var ip = System.Text.Json.Nodes.JsonNode.Parse(json)?["spec"]?["clusterIP"]?.ToString();
         return lastOctet is null || ip is null ? ip : ip[..(ip.LastIndexOf('.') + 1)] + lastOctet;
     }
-
-    private static string ClusterIPService(string name) => $"""
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: {name}
-        spec:
-          ports:
-          - port: 80
-
-        """;
 
     /// <summary>Line 14 is dup-b's spec.</summary>
     private static string TwoServicesOnOneClusterIP(string? clusterIP) => $"""

@@ -38,7 +38,7 @@ public sealed class ManifestUnmountTests : IAsyncLifetime
         var app = HostManifests.StaticService("app", nodePort, backends.Pods[0].Port);
         await MountAsync();
         File.WriteAllText(Path.Combine(_mountPoint, "app.yaml"), app);
-        File.WriteAllText(Path.Combine(_mountPoint, "removed.yaml"), ClusterIPService("removed"));
+        File.WriteAllText(Path.Combine(_mountPoint, "removed.yaml"), HostManifests.ClusterIPService("removed"));
 
         await using var host = await HostProcess.StartAsync(["-f", _mountPoint, "--watch", "--node-port-range", $"{nodePort}-{nodePort}"]);
         var clusterIP = await ClusterIPOfAsync(host, "app");
@@ -72,7 +72,7 @@ public sealed class ManifestUnmountTests : IAsyncLifetime
         var nodePort = Ports.FreeTcpPort();
         await MountAsync();
         File.WriteAllText(Path.Combine(_mountPoint, "app.yaml"), HostManifests.StaticService("app", nodePort, backends.Pods[0].Port));
-        File.WriteAllText(Path.Combine(_mountPoint, "other.yaml"), ClusterIPService("other"));
+        File.WriteAllText(Path.Combine(_mountPoint, "other.yaml"), HostManifests.ClusterIPService("other"));
 
         await using var host = await HostProcess.StartAsync(["-f", _mountPoint, "--watch", "--node-port-range", $"{nodePort}-{nodePort}"]);
         var clusterIP = await ClusterIPOfAsync(host, "other");
@@ -134,15 +134,4 @@ public sealed class ManifestUnmountTests : IAsyncLifetime
 
         Assert.Equal([pod], answered);
     }
-
-    private static string ClusterIPService(string name) => $"""
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: {name}
-        spec:
-          ports:
-          - port: 80
-
-        """;
 }

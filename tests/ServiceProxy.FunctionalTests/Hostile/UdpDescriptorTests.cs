@@ -42,16 +42,8 @@ public sealed partial class UdpDescriptorTests
             using var early = new UdpTestClient();
             Assert.Equal("echo", await early.AskWithRetriesAsync(target, "early"));
 
-            // The flood: one datagram from each of more source ports than the process has descriptors.
             using var flood = new UdpTestClients(Flows);
-            for (var i = 0; i < Flows; i++)
-            {
-                await flood[i].SendAsync(target, $"flood{i}");
-            }
-
-            // The session opened before the flood still works.
-            Assert.Equal("echo", await early.AskWithRetriesAsync(target, "during"));
-            var answered = await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => AnsweredAsync(flood[i], TimeSpan.FromSeconds(3))));
+            var answered = await FloodAsync(flood, target, early);
             var served = answered.Count(a => a);
             Assert.False(canary.Host.HasExited, "svcproxy exited:\n" + canary.Host.Output);
 
@@ -73,18 +65,7 @@ public sealed partial class UdpDescriptorTests
             Assert.Equal(Flows - served, await RefusedAsync(canary));
 
             // Once the flood's sessions expire, new flows are served again (as many as fit beside the early session).
-            var refusedFlows = Enumerable.Range(0, Flows).Where(i => !answered[i]).Take(Math.Min(10, maxConnections - 1)).ToArray();
-            Assert.NotEmpty(refusedFlows);
-            var deadline = DateTime.UtcNow + Settle;
-            while (!await AskedAsync(flood[refusedFlows[0]], target) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-
-            foreach (var i in refusedFlows)
-            {
-                Assert.Equal("echo", await flood[i].AskWithRetriesAsync(target, $"later{i}"));
-            }
+            await AssertServedAfterExpiryAsync(flood, target, answered, Math.Min(10, maxConnections - 1));
 
             await canary.AssertServingAsync();
         }
@@ -116,30 +97,12 @@ public sealed partial class UdpDescriptorTests
             Assert.Equal("echo", await early.AskWithRetriesAsync(target, "early"));
 
             using var flood = new UdpTestClients(Flows);
-            for (var i = 0; i < Flows; i++)
-            {
-                await flood[i].SendAsync(target, $"flood{i}");
-            }
-
-            // The session opened before the flood still works.
-            Assert.Equal("echo", await early.AskWithRetriesAsync(target, "during"));
-            var answered = await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => AnsweredAsync(flood[i], TimeSpan.FromSeconds(3))));
+            var answered = await FloodAsync(flood, target, early);
             Assert.False(canary.Host.HasExited, "svcproxy exited:\n" + canary.Host.Output);
             Assert.InRange(answered.Count(a => a), 1, DescriptorLimit - 1);
 
             // Once the flood's sessions expire, new flows are served.
-            var refusedFlows = Enumerable.Range(0, Flows).Where(i => !answered[i]).Take(10).ToArray();
-            Assert.NotEmpty(refusedFlows);
-            var deadline = DateTime.UtcNow + Settle;
-            while (!await AskedAsync(flood[refusedFlows[0]], target) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-
-            foreach (var i in refusedFlows)
-            {
-                Assert.Equal("echo", await flood[i].AskWithRetriesAsync(target, $"later{i}"));
-            }
+            await AssertServedAfterExpiryAsync(flood, target, answered, 10);
 
             await canary.AssertServingAsync();
             Assert.True(await RefusedAsync(canary, "descriptors") >= Flows - answered.Count(a => a), "refused flows not counted:\n" + canary.Host.Output);
@@ -175,6 +138,38 @@ public sealed partial class UdpDescriptorTests
             protocol: UDP
 
         """;
+
+    /// <summary>
+    /// The flood: one datagram from each of more source ports than the process has descriptors; the
+    /// session <paramref name="early"/> opened before it must keep working. Which flows were answered.
+    /// </summary>
+    private static async Task<bool[]> FloodAsync(UdpTestClients flood, IPEndPoint target, UdpTestClient early)
+    {
+        for (var i = 0; i < Flows; i++)
+        {
+            await flood[i].SendAsync(target, $"flood{i}");
+        }
+
+        Assert.Equal("echo", await early.AskWithRetriesAsync(target, "during"));
+        return await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => AnsweredAsync(flood[i], TimeSpan.FromSeconds(3))));
+    }
+
+    /// <summary>Once the flood's sessions expire, <paramref name="count"/> of the refused flows are served.</summary>
+    private static async Task AssertServedAfterExpiryAsync(UdpTestClients flood, IPEndPoint target, bool[] answered, int count)
+    {
+        var refusedFlows = Enumerable.Range(0, Flows).Where(i => !answered[i]).Take(count).ToArray();
+        Assert.NotEmpty(refusedFlows);
+        var deadline = DateTime.UtcNow + Settle;
+        while (!await AskedAsync(flood[refusedFlows[0]], target) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+        }
+
+        foreach (var i in refusedFlows)
+        {
+            Assert.Equal("echo", await flood[i].AskWithRetriesAsync(target, $"later{i}"));
+        }
+    }
 
     private static async Task<bool> AnsweredAsync(UdpTestClient client, TimeSpan timeout)
     {

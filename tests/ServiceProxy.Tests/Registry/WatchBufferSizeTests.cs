@@ -36,16 +36,7 @@ public sealed class WatchBufferSizeTests
         }
 
         Assert.Equal(0, ((InMemoryObjectStore)store).WatcherCount);
-        var received = new List<long>();
-        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () =>
-        {
-            await foreach (var watchEvent in watch.WithCancellation(cts.Token))
-            {
-                received.Add(watchEvent.ResourceVersion);
-            }
-        });
-        Assert.Equal(StoreErrorReason.Gone, error.Reason);
-        Assert.Empty(received);
+        await WatchAssert.EndedWithGoneAndNothingDeliveredAsync(watch, cts.Token);
     }
 
     [Fact]
