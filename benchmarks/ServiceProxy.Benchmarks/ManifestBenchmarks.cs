@@ -1,8 +1,8 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using ServiceProxy.Manifests;
-using ServiceProxy.Model;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Benchmarks;
 

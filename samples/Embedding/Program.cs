@@ -10,9 +10,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ServiceProxy;
 using ServiceProxy.Configuration;
-using ServiceProxy.Manifests;
-using ServiceProxy.Registry;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 
 using var backend = new TcpListener(IPAddress.Loopback, 0);
 backend.Start();
@@ -81,8 +81,8 @@ static IProxyConfigProvider FromManifest(int frontPort, IPEndPoint backend)
     {
         switch (item.Object)
         {
-            case ServiceProxy.Model.Service service: store.Create(service); break;
-            case ServiceProxy.Model.Endpoints endpoints: store.Create(endpoints); break;
+            case ServiceProxy.Kubernetes.Model.Service service: store.Create(service); break;
+            case ServiceProxy.Kubernetes.Model.Endpoints endpoints: store.Create(endpoints); break;
         }
     }
 

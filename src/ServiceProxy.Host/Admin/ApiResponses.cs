@@ -1,6 +1,6 @@
 using System.Text.Json;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Admin;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Admin;
 

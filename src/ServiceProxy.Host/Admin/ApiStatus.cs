@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
-using ServiceProxy.Registry;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Host.Admin;
 

@@ -5,8 +5,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Admin;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Admin;
 
@@ -89,21 +89,7 @@ internal static class JsonPatch
     }
 
     /// <summary>The size of <paramref name="node"/> as JSON, counted without building the text.</summary>
-    private static long SizeOf(JsonNode? node)
-    {
-        if (node is null)
-        {
-            return 4;
-        }
-
-        using var counter = new ByteCountingStream();
-        using (var writer = new Utf8JsonWriter(counter))
-        {
-            node.WriteTo(writer);
-        }
-
-        return counter.Length;
-    }
+    private static long SizeOf(JsonNode? node) => KubeJson.SizeOf(node);
 
     /// <summary>
     /// kube-apiserver answers a failed JSON patch with a generic 422; the json-patch library's reason

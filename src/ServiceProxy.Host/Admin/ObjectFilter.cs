@@ -1,5 +1,6 @@
+using ServiceProxy.Kubernetes.Labels;
 using Microsoft.Extensions.Primitives;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Admin;
 

@@ -1,9 +1,10 @@
+using ServiceProxy.Kubernetes.Manifests;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
 using ServiceProxy.Host.Serialization;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Admin;
 
@@ -41,7 +42,7 @@ internal static class RequestBody
         try
         {
             var duplicates = new List<string>();
-            var node = IsYaml(mediaType) ? YamlJson.ParseSingle(text) : JsonBodyReader.Parse(text, duplicates);
+            var node = IsYaml(mediaType) ? KubeYaml.ParseSingle(text) : JsonBodyReader.Parse(text, duplicates);
             request.HttpContext.Items[DuplicateFieldsKey] = duplicates;
             return node ?? throw new ApiException(ApiStatus.BadRequest("the body of the request is empty"));
         }

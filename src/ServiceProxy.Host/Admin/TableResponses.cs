@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Printing;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Admin;
 

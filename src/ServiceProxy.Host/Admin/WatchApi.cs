@@ -1,6 +1,6 @@
 using System.Globalization;
 using ServiceProxy.Host.Printing;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Admin;
 

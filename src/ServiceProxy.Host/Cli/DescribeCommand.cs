@@ -1,7 +1,7 @@
 using System.CommandLine;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Host.Printing;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Cli;
 

@@ -80,7 +80,7 @@ internal sealed class GlobalOptions
         }
     }
 
-    public string NamespaceOf(ParseResult result) => result.GetValue(Namespace) is { Length: > 0 } ns ? ns : Model.ObjectMeta.DefaultNamespace;
+    public string NamespaceOf(ParseResult result) => result.GetValue(Namespace) is { Length: > 0 } ns ? ns : ServiceProxy.Kubernetes.Model.ObjectMeta.DefaultNamespace;
 
     /// <summary>Runs a client command: a <see cref="CliException"/> is printed to stderr and exits 1.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> action)

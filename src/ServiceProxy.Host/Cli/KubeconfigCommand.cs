@@ -1,3 +1,4 @@
+using ServiceProxy.Kubernetes.Manifests;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Serialization;
@@ -62,7 +63,7 @@ internal static class KubeconfigCommand
             ["preferences"] = new JsonObject(),
             ["users"] = new JsonArray(new JsonObject { ["name"] = "svcproxy", ["user"] = user }),
         };
-        return YamlJson.ToYaml(config);
+        return KubeYaml.ToYaml(config);
     }
 
     private static byte[] ReadAuthority(string path)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Serialization;
-using ServiceProxy.Manifests;
+using ServiceProxy.Kubernetes.Manifests;
 
 namespace ServiceProxy.Host.Cli;
 
@@ -18,7 +18,7 @@ internal static class ManifestInput
                 IReadOnlyList<JsonNode> documents;
                 try
                 {
-                    documents = YamlJson.ParseDocuments(text);
+                    documents = KubeYaml.ParseDocuments(text);
                 }
                 catch (FormatException e)
                 {

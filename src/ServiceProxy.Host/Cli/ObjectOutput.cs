@@ -1,8 +1,9 @@
+using ServiceProxy.Kubernetes.Manifests;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Host.Serialization;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Cli;
 
@@ -13,7 +14,7 @@ internal static class ObjectOutput
 
     public static string Json(JsonNode node) => node.ToJsonString(Indented) + "\n";
 
-    public static string Yaml(JsonNode node) => YamlJson.ToYaml(node);
+    public static string Yaml(JsonNode node) => KubeYaml.ToYaml(node);
 
     /// <summary>A list as kubectl prints one: <c>kind: List</c>, items with their kind and apiVersion.</summary>
     public static JsonNode AsList(KubeResource resource, IEnumerable<JsonNode> items) => new JsonObject

@@ -1,3 +1,4 @@
+using ServiceProxy.Kubernetes.Manifests;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Serialization;
@@ -22,7 +23,7 @@ internal static class PatchCommand
             JsonNode? patch;
             try
             {
-                patch = YamlJson.ParseSingle(result.GetValue(patchOption)!);
+                patch = KubeYaml.ParseSingle(result.GetValue(patchOption)!);
             }
             catch (FormatException e)
             {

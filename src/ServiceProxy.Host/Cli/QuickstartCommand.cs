@@ -6,8 +6,8 @@ using ServiceProxy.Host.Admin;
 using ServiceProxy.Host.Hosting;
 using ServiceProxy.Host.Printing;
 using ServiceProxy.Host.Quickstart;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Cli;
 
@@ -59,7 +59,7 @@ internal static class QuickstartCommand
             var manifest = MyAppService(nodePort, backends.Port);
             Print(manifest);
             Say("$ svcproxy apply -f myapp-svc.yaml");
-            foreach (var loaded in Manifests.ManifestLoader.LoadText(manifest, "myapp-svc.yaml").Objects)
+            foreach (var loaded in ServiceProxy.Kubernetes.Manifests.ManifestLoader.LoadText(manifest, "myapp-svc.yaml").Objects)
             {
                 store.Create(loaded.Object);
             }

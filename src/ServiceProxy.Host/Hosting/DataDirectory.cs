@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using ServiceProxy.Host.Admin;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Hosting;
 

@@ -1,4 +1,4 @@
-using ServiceProxy.Manifests;
+using ServiceProxy.Kubernetes.Manifests;
 
 namespace ServiceProxy.Host.Hosting;
 

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using ServiceProxy.Host.Admin;
-using ServiceProxy.Manifests;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Host.Hosting;
 

@@ -1,5 +1,5 @@
 using ServiceProxy.Configuration;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Hosting;
 

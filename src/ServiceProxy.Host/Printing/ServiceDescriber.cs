@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Printing;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Printing;
 

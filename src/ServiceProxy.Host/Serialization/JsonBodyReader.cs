@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ServiceProxy.Manifests;
+using ServiceProxy.Kubernetes.Manifests;
 
 namespace ServiceProxy.Host.Serialization;
 
@@ -13,7 +13,7 @@ namespace ServiceProxy.Host.Serialization;
 internal static class JsonBodyReader
 {
     /// <summary>Nesting depth of objects and arrays: the YAML reader's, so both media types agree.</summary>
-    public const int MaxDepth = YamlTreeReader.MaxDepth;
+    public const int MaxDepth = KubeYaml.MaxDepth;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
 

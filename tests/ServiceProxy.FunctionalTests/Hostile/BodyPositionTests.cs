@@ -1,3 +1,4 @@
+using ServiceProxy.Kubernetes.Manifests;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -133,7 +134,7 @@ public sealed class BodyPositionTests
             yield break;
         }
 
-        yield return ("application/yaml", YamlJson.ToYaml(node));
+        yield return ("application/yaml", KubeYaml.ToYaml(node));
     }
 
     private static string Nest(int depth) => new string('[', depth) + new string(']', depth);

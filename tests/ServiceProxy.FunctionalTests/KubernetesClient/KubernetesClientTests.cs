@@ -18,7 +18,7 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     private const string Namespace = "default";
     private HttpBackends _backends = null!;
     private HostProcess _host = null!;
-    private Kubernetes _client = null!;
+    private k8s.Kubernetes _client = null!;
     private int _nodePort;
 
     public async Task InitializeAsync()
@@ -26,7 +26,7 @@ public sealed class KubernetesClientTests : IAsyncLifetime
         _backends = await HttpBackends.StartAsync("kc-a", "kc-b");
         _nodePort = Ports.FreeTcpPort();
         _host = await HostProcess.StartAsync(["--node-port-range", $"{_nodePort}-{_nodePort}"]);
-        _client = new Kubernetes(new KubernetesClientConfiguration { Host = _host.AdminUrl });
+        _client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _host.AdminUrl });
     }
 
     public async Task DisposeAsync()

@@ -1,4 +1,4 @@
-using ServiceProxy.Allocation;
+using ServiceProxy.Kubernetes.Allocation;
 
 namespace ServiceProxy.Tests.Allocation;
 

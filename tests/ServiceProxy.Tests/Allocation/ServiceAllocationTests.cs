@@ -1,6 +1,6 @@
 using System.Net;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Tests.Registry;
 using static ServiceProxy.Tests.Registry.Objects;
 

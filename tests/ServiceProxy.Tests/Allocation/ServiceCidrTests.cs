@@ -1,5 +1,5 @@
 using System.Net;
-using ServiceProxy.Allocation;
+using ServiceProxy.Kubernetes.Allocation;
 
 namespace ServiceProxy.Tests.Allocation;
 

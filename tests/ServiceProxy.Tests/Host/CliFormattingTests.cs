@@ -1,3 +1,5 @@
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Labels;
 using System.Text.Json.Nodes;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Host.Cli;
@@ -36,7 +38,7 @@ public class CliFormattingTests
     public void Other_statuses_read_error_from_server()
     {
         var status = ApiStatus.NotFound("services", "nope");
-        var json = System.Text.Json.JsonSerializer.SerializeToNode(status, ServiceProxy.Model.KubeJson.Options);
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(status, ServiceProxy.Kubernetes.Model.KubeJson.Options);
 
         Assert.Equal("Error from server (NotFound): services \"nope\" not found", ServerErrors.Format(404, json));
         Assert.StartsWith("error: the server responded with the status code 502", ServerErrors.Format(502, null), StringComparison.Ordinal);
@@ -58,7 +60,7 @@ public class CliFormattingTests
     [Fact]
     public void Yaml_round_trips_through_json_with_kubernetes_scalars()
     {
-        var node = YamlJson.ParseSingle("""
+        var node = KubeYaml.ParseSingle("""
             a: 1
             b: "1"
             c: true
@@ -70,15 +72,15 @@ public class CliFormattingTests
 
         // YAML 1.1 scalars, as sigs.k8s.io/yaml reads them for kubectl and kube-apiserver (and run -f here).
         Assert.Equal("""{"a":1,"b":"1","c":true,"d":null,"e":"text with: colon","f":["x",true,"y",true,false],"g":1.5}""", node!.ToJsonString());
-        Assert.Equal("- \"yes\"\n- \"on\"\n- \"n\"\n- plain\n", YamlJson.ToYaml(JsonNode.Parse("""["yes","on","n","plain"]""")));
-        Assert.Equal("a: 1\nb: \"1\"\nc: true\nd: null\ne: \"text with: colon\"\n", YamlJson.ToYaml(JsonNode.Parse("""{"b":"1","a":1,"c":true,"d":null,"e":"text with: colon"}""")));
-        Assert.Equal("items:\n- name: x\n  port: 80\n- plain\n", YamlJson.ToYaml(JsonNode.Parse("""{"items":[{"name":"x","port":80},"plain"]}""")));
+        Assert.Equal("- \"yes\"\n- \"on\"\n- \"n\"\n- plain\n", KubeYaml.ToYaml(JsonNode.Parse("""["yes","on","n","plain"]""")));
+        Assert.Equal("a: 1\nb: \"1\"\nc: true\nd: null\ne: \"text with: colon\"\n", KubeYaml.ToYaml(JsonNode.Parse("""{"b":"1","a":1,"c":true,"d":null,"e":"text with: colon"}""")));
+        Assert.Equal("items:\n- name: x\n  port: 80\n- plain\n", KubeYaml.ToYaml(JsonNode.Parse("""{"items":[{"name":"x","port":80},"plain"]}""")));
     }
 
     [Fact]
     public void Bad_yaml_reports_its_line()
     {
-        var error = Assert.Throws<FormatException>(() => YamlJson.ParseDocuments("a: 1\nb: [unclosed\n"));
+        var error = Assert.Throws<FormatException>(() => KubeYaml.ParseDocuments("a: 1\nb: [unclosed\n"));
         Assert.StartsWith("line ", error.Message, StringComparison.Ordinal);
     }
 

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServiceProxy.Host.Hosting;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Tests.Host;
 

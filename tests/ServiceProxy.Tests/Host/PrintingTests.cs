@@ -1,5 +1,5 @@
 using ServiceProxy.Host.Printing;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Tests.Host;
 

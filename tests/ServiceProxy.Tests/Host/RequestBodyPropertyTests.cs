@@ -1,3 +1,4 @@
+using ServiceProxy.Kubernetes.Manifests;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -5,7 +6,7 @@ using CsCheck;
 using Microsoft.AspNetCore.Http;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Host.Serialization;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Tests.Host;
 
@@ -124,7 +125,7 @@ public class RequestBodyPropertyTests
     {
         try
         {
-            return YamlJson.ToYaml(JsonBodyReader.Parse(json, []));
+            return KubeYaml.ToYaml(JsonBodyReader.Parse(json, []));
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

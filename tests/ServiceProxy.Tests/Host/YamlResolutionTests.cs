@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ServiceProxy.Host.Cli;
-using ServiceProxy.Manifests;
+using ServiceProxy.Kubernetes.Manifests;
 
 namespace ServiceProxy.Tests.Host;
 

@@ -1,5 +1,5 @@
-using ServiceProxy.Manifests;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Tests.Manifests;
 

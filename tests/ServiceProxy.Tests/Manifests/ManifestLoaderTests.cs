@@ -1,6 +1,6 @@
 using System.Text;
-using ServiceProxy.Manifests;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Tests.Manifests;
 
@@ -97,7 +97,7 @@ public class ManifestLoaderTests
     public void LaterErrorsCanBeLocatedThroughTheLoadedObject()
     {
         var loaded = ManifestLoader.LoadText(Redis, "redis.yaml").Objects.Single();
-        var error = new ServiceProxy.Validation.FieldError("spec.ports[0].port", ServiceProxy.Validation.FieldErrorType.Invalid, "provided port is already allocated", 6379);
+        var error = new ServiceProxy.Kubernetes.Validation.FieldError("spec.ports[0].port", ServiceProxy.Kubernetes.Validation.FieldErrorType.Invalid, "provided port is already allocated", 6379);
         Assert.Equal("redis.yaml:9 spec.ports[0].port: Invalid value: 6379: provided port is already allocated", loaded.Locate(error).ToString());
     }
 

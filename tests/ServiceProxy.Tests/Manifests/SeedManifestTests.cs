@@ -1,5 +1,5 @@
-using ServiceProxy.Manifests;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Manifests;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Tests.Manifests;
 
@@ -51,7 +51,7 @@ public class SeedManifestTests
 
         var missingPort = result.Errors[^1];
         Assert.Equal(ManifestErrorKind.Validation, missingPort.Kind);
-        Assert.Equal(ServiceProxy.Validation.FieldErrorType.Required, missingPort.FieldError?.Type);
+        Assert.Equal(ServiceProxy.Kubernetes.Validation.FieldErrorType.Required, missingPort.FieldError?.Type);
         Assert.Equal("redis-svc.yaml (document 0) line 13, column 5: spec.ports[1].port: Required value", missingPort.ToLongString());
     }
 

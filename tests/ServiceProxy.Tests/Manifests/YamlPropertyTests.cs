@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
 using ServiceProxy.Host.Serialization;
-using ServiceProxy.Manifests;
+using ServiceProxy.Kubernetes.Manifests;
 
 namespace ServiceProxy.Tests.Manifests;
 
@@ -117,7 +117,7 @@ public class YamlPropertyTests
     {
         Objects.Sample(obj =>
         {
-            var yaml = YamlJson.ToYaml(obj);
+            var yaml = KubeYaml.ToYaml(obj);
             var back = Assert.Single(YamlToJson.ParseDocuments(yaml));
             Assert.True(JsonNode.DeepEquals(obj, back), $"{obj.ToJsonString()}\n{yaml}\n{back.ToJsonString()}");
 

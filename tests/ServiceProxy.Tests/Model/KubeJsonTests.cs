@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ServiceProxy.Model;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Tests.Model;
 

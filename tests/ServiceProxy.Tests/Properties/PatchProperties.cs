@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CsCheck;
 using ServiceProxy.Host.Admin;
-using ServiceProxy.Registry.Patching;
+using ServiceProxy.Kubernetes.Registry.Patching;
 using ServiceProxy.Tests.Registry.Patching;
 
 namespace ServiceProxy.Tests.Properties;

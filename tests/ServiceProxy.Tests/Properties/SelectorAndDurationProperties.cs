@@ -1,10 +1,11 @@
+using ServiceProxy.Kubernetes.Labels;
 using System.Globalization;
 using System.Text;
 using CsCheck;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using ServiceProxy.Host.Admin;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Tests.Properties;
 

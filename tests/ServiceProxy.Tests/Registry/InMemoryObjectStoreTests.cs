@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 using static ServiceProxy.Tests.Registry.Objects;
 
 namespace ServiceProxy.Tests.Registry;

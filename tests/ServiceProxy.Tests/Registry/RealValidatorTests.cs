@@ -1,6 +1,6 @@
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 using static ServiceProxy.Tests.Registry.Objects;
 
 namespace ServiceProxy.Tests.Registry;

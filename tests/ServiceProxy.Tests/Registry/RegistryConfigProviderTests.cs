@@ -2,8 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using ServiceProxy.Configuration;
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 using static ServiceProxy.Tests.Registry.Objects;
 
 namespace ServiceProxy.Tests.Registry;

@@ -1,4 +1,4 @@
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Tests.Registry;
 

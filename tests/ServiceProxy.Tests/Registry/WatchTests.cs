@@ -1,5 +1,5 @@
-using ServiceProxy.Model;
-using ServiceProxy.Registry;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 using static ServiceProxy.Tests.Registry.Objects;
 
 namespace ServiceProxy.Tests.Registry;

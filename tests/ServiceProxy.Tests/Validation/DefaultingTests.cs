@@ -1,5 +1,5 @@
-using ServiceProxy.Model;
-using ServiceProxy.Validation;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Tests.Validation;
 

@@ -1,3 +1,4 @@
+using ServiceProxy.Kubernetes.Labels;
 using System.Diagnostics;
 using ServiceProxy.Host.Admin;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ServiceProxy.Registry.Patching;
+using ServiceProxy.Kubernetes.Registry.Patching;
 
 namespace ServiceProxy.Tests.Registry.Patching;
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace ServiceProxy.Tests.Registry.Patching;
 
 /// <summary>
-/// The oracle for <see cref="ServiceProxy.Registry.Patching.StrategicMergePatch"/>: the same merge
+/// The oracle for <see cref="ServiceProxy.Kubernetes.Registry.Patching.StrategicMergePatch"/>: the same merge
 /// done the plain way, scanning the list for every patch item (quadratic, but obviously right).
 /// The indexed implementation must give exactly its results.
 /// </summary>

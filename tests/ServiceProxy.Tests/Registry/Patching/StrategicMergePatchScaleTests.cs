@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using ServiceProxy.Registry.Patching;
+using ServiceProxy.Kubernetes.Registry.Patching;
 
 namespace ServiceProxy.Tests.Registry.Patching;
 

@@ -1,0 +1,90 @@
+using System.Numerics;
+
+namespace ServiceProxy.Kubernetes.Allocation;
+
+/// <summary>
+/// A fixed-size set of taken offsets, one bit each (Kubernetes' bitmap allocator). Free offsets are
+/// picked by scanning forward from a random start, so the cost is one word per 64 offsets in the
+/// worst case and the memory is size/8 bytes. Not thread-safe: the registry serialises writes.
+/// </summary>
+internal sealed class AllocationBitmap
+{
+    private readonly ulong[] _words;
+
+    public AllocationBitmap(int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        Size = size;
+        _words = new ulong[(size + 63) / 64];
+    }
+
+    public int Size { get; }
+
+    public int Count { get; private set; }
+
+    public bool IsAllocated(int offset) => (_words[offset >> 6] & (1UL << offset)) != 0;
+
+    /// <summary>Takes <paramref name="offset"/>; false when it is already taken.</summary>
+    public bool TryAllocate(int offset)
+    {
+        ref var word = ref _words[offset >> 6];
+        var bit = 1UL << offset;
+        if ((word & bit) != 0)
+        {
+            return false;
+        }
+
+        word |= bit;
+        Count++;
+        return true;
+    }
+
+    /// <summary>Takes the first free offset at or after <paramref name="start"/> (wrapping); -1 when full.</summary>
+    public int AllocateNext(int start)
+    {
+        if (Count >= Size)
+        {
+            return -1;
+        }
+
+        var offset = FindFree(start, Size) is var found and >= 0 ? found : FindFree(0, start);
+        if (offset >= 0)
+        {
+            TryAllocate(offset);
+        }
+
+        return offset;
+    }
+
+    public void Release(int offset)
+    {
+        ref var word = ref _words[offset >> 6];
+        var bit = 1UL << offset;
+        if ((word & bit) != 0)
+        {
+            word &= ~bit;
+            Count--;
+        }
+    }
+
+    /// <summary>The first free offset in [from, to), or -1.</summary>
+    private int FindFree(int from, int to)
+    {
+        for (var index = from >> 6; index << 6 < to; index++)
+        {
+            var free = ~_words[index];
+            if (index == from >> 6)
+            {
+                free &= ulong.MaxValue << (from & 63);
+            }
+
+            if (free != 0)
+            {
+                var offset = (index << 6) + BitOperations.TrailingZeroCount(free);
+                return offset < to ? offset : -1;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,317 @@
+using System.Net;
+using System.Net.Sockets;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Validation;
+
+namespace ServiceProxy.Kubernetes.Allocation;
+
+/// <summary>
+/// Allocates a Service's cluster IP and node ports, as kube-apiserver's service REST storage does:
+/// explicit values must be in range and free, unset ones are picked, an update keeps what the
+/// service already holds and frees what it no longer uses. Runs under the registry's write lock.
+/// </summary>
+internal sealed class ServiceAllocator
+{
+    private readonly ClusterIPAllocator _clusterIPs;
+    private readonly NodePortAllocator _nodePorts;
+
+    public ServiceAllocator(AllocationOptions options, Random? random = null)
+    {
+        random ??= Random.Shared;
+        _clusterIPs = new ClusterIPAllocator(ServiceCidr.Parse(options.ServiceCidr), random);
+        _nodePorts = new NodePortAllocator(PortRange.Parse(options.NodePortRange), random);
+    }
+
+    public ServiceCidr Cidr => _clusterIPs.Cidr;
+
+    public PortRange NodePortRange => _nodePorts.Range;
+
+    public static bool NeedsClusterIP(Service service) => service.Spec.Type != ServiceTypes.ExternalName;
+
+    public static bool NeedsNodePorts(Service service) =>
+        service.Spec.Type is ServiceTypes.NodePort or ServiceTypes.LoadBalancer;
+
+    public bool IsClusterIPAllocated(IPAddress address) => _clusterIPs.IsAllocated(address);
+
+    public bool IsNodePortAllocated(string protocol, int port) => _nodePorts.IsAllocated(protocol, port);
+
+    /// <summary>
+    /// Before validation on update: fills in the cluster IP and node ports the client left unset from
+    /// the old object, and drops those a type change made meaningless, externalTrafficPolicy included (Kubernetes'
+    /// <c>patchAllocatedValues</c> and <c>dropTypeDependentFields</c>).
+    /// </summary>
+    public static Service CarryOver(Service service, Service old)
+    {
+        var spec = service.Spec;
+        if (NeedsClusterIP(old) && NeedsClusterIP(service)
+            && string.IsNullOrEmpty(spec.ClusterIP) && (spec.ClusterIPs is null || spec.ClusterIPs.Count == 0))
+        {
+            spec = spec with { ClusterIP = old.Spec.ClusterIP, ClusterIPs = old.Spec.ClusterIPs };
+        }
+        else if (!NeedsClusterIP(service) && NeedsClusterIP(old))
+        {
+            // Fields the allocation filled in, sent back unchanged by a read-modify-write client.
+            if (spec.ClusterIP == old.Spec.ClusterIP)
+            {
+                spec = spec with { ClusterIP = null, ClusterIPs = null };
+            }
+
+            if (spec.IpFamilies is not null && old.Spec.IpFamilies is not null && spec.IpFamilies.SequenceEqual(old.Spec.IpFamilies))
+            {
+                spec = spec with { IpFamilies = null };
+            }
+
+            if (spec.IpFamilyPolicy is not null && spec.IpFamilyPolicy == old.Spec.IpFamilyPolicy)
+            {
+                spec = spec with { IpFamilyPolicy = null };
+            }
+        }
+
+        if (NeedsNodePorts(old) && !NeedsNodePorts(service) && spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy)
+        {
+            spec = spec with { ExternalTrafficPolicy = null };
+        }
+
+        var ports = spec.Ports;
+        var oldPorts = old.Spec.Ports ?? [];
+        if (ports is not null && NeedsNodePorts(old))
+        {
+            if (NeedsNodePorts(service))
+            {
+                var used = ports.Where(p => p.NodePort != 0).Select(p => p.NodePort).ToHashSet();
+                ports = [.. ports.Select(p => p.NodePort != 0 ? p : p with { NodePort = OldNodePort(p, oldPorts, used) })];
+            }
+            else
+            {
+                var oldNodePorts = oldPorts.Select(p => p.NodePort).ToHashSet();
+                ports = [.. ports.Select(p => oldNodePorts.Contains(p.NodePort) ? p with { NodePort = 0 } : p)];
+            }
+
+            spec = spec with { Ports = ports };
+        }
+
+        return ReferenceEquals(spec, service.Spec) ? service : service with { Spec = spec };
+    }
+
+    /// <summary>
+    /// Allocates what <paramref name="service"/> needs beyond what <paramref name="old"/> holds.
+    /// On errors nothing stays allocated; otherwise the caller commits or rolls back the transaction.
+    /// </summary>
+    public (Service Service, IReadOnlyList<FieldError> Errors, AllocationTransaction Transaction) Allocate(Service service, Service? old)
+    {
+        var transaction = new AllocationTransaction();
+        var errors = new List<FieldError>();
+        var spec = AllocateClusterIP(service.Spec, old, transaction, errors);
+        spec = AllocateNodePorts(spec, service, old, transaction, errors);
+        if (errors.Count > 0)
+        {
+            transaction.Rollback();
+            return (service, errors, AllocationTransaction.Empty);
+        }
+
+        return (service with { Spec = spec }, errors, transaction);
+    }
+
+    /// <summary>Frees everything a deleted service held.</summary>
+    public void Release(Service service)
+    {
+        if (HeldClusterIP(service) is { } address)
+        {
+            _clusterIPs.Release(address);
+        }
+
+        foreach (var (protocol, port) in HeldNodePorts(service))
+        {
+            _nodePorts.Release(protocol, port);
+        }
+    }
+
+    private static int OldNodePort(ServicePort port, IReadOnlyList<ServicePort> oldPorts, HashSet<int> used)
+    {
+        // Kubernetes matches by port name; an unnamed or renamed port falls back to number and protocol.
+        var match = oldPorts.FirstOrDefault(o => (o.Name ?? string.Empty) == (port.Name ?? string.Empty))
+            ?? oldPorts.FirstOrDefault(o => o.Port == port.Port && Protocol(o) == Protocol(port));
+        if (match is null || match.NodePort == 0 || used.Contains(match.NodePort))
+        {
+            return 0;
+        }
+
+        used.Add(match.NodePort);
+        return match.NodePort;
+    }
+
+    private ServiceSpec AllocateClusterIP(ServiceSpec spec, Service? old, AllocationTransaction transaction, List<FieldError> errors)
+    {
+        var oldAddress = old is null ? null : HeldClusterIP(old);
+        var requested = !string.IsNullOrEmpty(spec.ClusterIP) ? spec.ClusterIP : spec.ClusterIPs?.FirstOrDefault();
+        IPAddress? address = null;
+        if (spec.Type != ServiceTypes.ExternalName && requested != "None")
+        {
+            if (string.IsNullOrEmpty(requested))
+            {
+                address = _clusterIPs.AllocateNext();
+                if (address is null)
+                {
+                    errors.Add(new FieldError("spec.clusterIPs", FieldErrorType.Forbidden, "failed to allocate a serviceIP: range is full"));
+                    return spec;
+                }
+
+                transaction.Allocated(() => _clusterIPs.Release(address));
+            }
+            else if (!IPAddress.TryParse(requested, out address))
+            {
+                errors.Add(new FieldError("spec.clusterIPs[0]", FieldErrorType.Invalid, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", requested));
+                return spec;
+            }
+            else if (!address.Equals(oldAddress))
+            {
+                var result = _clusterIPs.Allocate(address);
+                if (result != AllocateResult.Allocated)
+                {
+                    var reason = result == AllocateResult.NotInRange
+                        ? $"the provided IP ({address}) is not in the valid range. The range of valid IPs is {_clusterIPs.Cidr}"
+                        : "provided IP is already allocated";
+                    IReadOnlyList<string> badValue = spec.ClusterIPs is { Count: > 0 } ips ? ips : [requested];
+                    errors.Add(new FieldError("spec.clusterIPs", FieldErrorType.Invalid, $"failed to allocate IP {address}: {reason}", new GoStringSlice(badValue)));
+                    return spec;
+                }
+
+                var taken = address;
+                transaction.Allocated(() => _clusterIPs.Release(taken));
+            }
+        }
+
+        if (oldAddress is not null && !oldAddress.Equals(address))
+        {
+            transaction.ReleaseOnCommit(() => _clusterIPs.Release(oldAddress));
+        }
+
+        if (address is null)
+        {
+            return spec;
+        }
+
+        var text = address.ToString();
+        var family = address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
+        return spec with
+        {
+            ClusterIP = text,
+            ClusterIPs = spec.ClusterIPs is { Count: > 1 } more ? [text, .. more.Skip(1)] : [text],
+            IpFamilies = spec.IpFamilies ?? [family],
+            IpFamilyPolicy = spec.IpFamilyPolicy ?? "SingleStack",
+        };
+    }
+
+    private ServiceSpec AllocateNodePorts(ServiceSpec spec, Service service, Service? old, AllocationTransaction transaction, List<FieldError> errors)
+    {
+        var held = old is null ? [] : HeldNodePorts(old).ToHashSet();
+        var ports = spec.Ports?.ToArray() ?? [];
+        var wanted = new HashSet<(string, int)>();
+        if (!NeedsNodePorts(service))
+        {
+            // Kubernetes' validation says the same; it needs the carry-over above, hence here.
+            for (var i = 0; i < ports.Length; i++)
+            {
+                if (ports[i].NodePort != 0)
+                {
+                    errors.Add(new FieldError($"spec.ports[{i}].nodePort", FieldErrorType.Forbidden, $"may not be used when `type` is '{service.Spec.Type ?? ServiceTypes.ClusterIP}'"));
+                }
+            }
+        }
+        else
+        {
+            // Explicit ports first, so a random pick cannot take a number a later port asks for.
+            for (var i = 0; i < ports.Length; i++)
+            {
+                var port = ports[i];
+                if (port.NodePort == 0)
+                {
+                    continue;
+                }
+
+                var key = (Protocol(port), port.NodePort);
+                if (held.Contains(key) && !wanted.Contains(key))
+                {
+                    wanted.Add(key);
+                    continue;
+                }
+
+                var result = _nodePorts.Allocate(key.Item1, port.NodePort);
+                if (result != AllocateResult.Allocated)
+                {
+                    var reason = result == AllocateResult.NotInRange
+                        ? $"provided port is not in the valid range. The range of valid ports is {_nodePorts.Range}"
+                        : "provided port is already allocated";
+                    errors.Add(new FieldError($"spec.ports[{i}].nodePort", FieldErrorType.Invalid, reason, port.NodePort));
+                    continue;
+                }
+
+                wanted.Add(key);
+                transaction.Allocated(() => _nodePorts.Release(key.Item1, key.NodePort));
+            }
+
+            for (var i = 0; i < ports.Length && errors.Count == 0; i++)
+            {
+                if (ports[i].NodePort != 0)
+                {
+                    continue;
+                }
+
+                var protocol = Protocol(ports[i]);
+                var nodePort = SiblingNodePort(ports, i, protocol);
+                if (nodePort == 0)
+                {
+                    nodePort = _nodePorts.AllocateNext(protocol);
+                    if (nodePort == 0)
+                    {
+                        errors.Add(new FieldError($"spec.ports[{i}].nodePort", FieldErrorType.Forbidden, "failed to allocate a nodePort: range is full"));
+                        break;
+                    }
+                }
+
+                var taken = nodePort;
+                wanted.Add((protocol, taken));
+                transaction.Allocated(() => _nodePorts.Release(protocol, taken));
+                ports[i] = ports[i] with { NodePort = taken };
+            }
+        }
+
+        foreach (var (protocol, port) in held)
+        {
+            if (!wanted.Contains((protocol, port)))
+            {
+                transaction.ReleaseOnCommit(() => _nodePorts.Release(protocol, port));
+            }
+        }
+
+        return spec.Ports is null ? spec : spec with { Ports = ports };
+    }
+
+    /// <summary>
+    /// A port serving the same number over another protocol gets the same node port when it is free
+    /// (what Kubernetes does for DNS-style TCP+UDP services); 0 when there is none.
+    /// </summary>
+    private int SiblingNodePort(ServicePort[] ports, int index, string protocol)
+    {
+        foreach (var sibling in ports)
+        {
+            if (sibling.Port == ports[index].Port && sibling.NodePort != 0 && Protocol(sibling) != protocol
+                && _nodePorts.Allocate(protocol, sibling.NodePort) == AllocateResult.Allocated)
+            {
+                return sibling.NodePort;
+            }
+        }
+
+        return 0;
+    }
+
+    private static IPAddress? HeldClusterIP(Service service) =>
+        NeedsClusterIP(service) && IPAddress.TryParse(service.Spec.ClusterIP, out var address) ? address : null;
+
+    private static IEnumerable<(string Protocol, int NodePort)> HeldNodePorts(Service service) =>
+        NeedsNodePorts(service)
+            ? (service.Spec.Ports ?? []).Where(p => p.NodePort != 0).Select(p => (Protocol(p), p.NodePort)).Distinct()
+            : [];
+
+    private static string Protocol(ServicePort port) => string.IsNullOrEmpty(port.Protocol) ? Protocols.Tcp : port.Protocol;
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ServiceProxy.Kubernetes.Allocation;
+
+/// <summary>
+/// The service IP range (kube-apiserver's <c>--service-cluster-ip-range</c>). Usable addresses
+/// exclude the network address and, for IPv4, the broadcast address. At most 20 host bits, as
+/// Kubernetes requires, which keeps the allocation bitmap at 128 KiB or less.
+/// </summary>
+internal sealed class ServiceCidr
+{
+    public const int MaxHostBits = 20;
+
+    private readonly UInt128 _first;
+
+    private ServiceCidr(IPAddress network, int prefixLength, int size)
+    {
+        Network = network;
+        PrefixLength = prefixLength;
+        Size = size;
+        _first = ToNumber(network) + 1;
+    }
+
+    public IPAddress Network { get; }
+
+    public int PrefixLength { get; }
+
+    public AddressFamily Family => Network.AddressFamily;
+
+    /// <summary>Number of allocatable addresses.</summary>
+    public int Size { get; }
+
+    /// <summary>Parses <c>10.96.0.0/12</c>; host bits are masked off as <c>net.ParseCIDR</c> does.</summary>
+    public static ServiceCidr Parse(string cidr)
+    {
+        var slash = cidr.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0
+            || !IPAddress.TryParse(cidr.AsSpan(0, slash), out var address)
+            || !int.TryParse(cidr.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var prefix))
+        {
+            throw new FormatException($"invalid service CIDR \"{cidr}\": expected an address and a prefix length, e.g. 10.96.0.0/12");
+        }
+
+        var bits = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        if (prefix > bits)
+        {
+            throw new FormatException($"invalid service CIDR \"{cidr}\": prefix length {prefix} exceeds {bits}");
+        }
+
+        var hostBits = bits - prefix;
+        if (hostBits > MaxHostBits)
+        {
+            throw new FormatException($"service CIDR \"{cidr}\" is too large: at most {MaxHostBits} host bits (e.g. /{bits - MaxHostBits})");
+        }
+
+        var reserved = bits == 32 ? 2 : 1;
+        var size = (1 << hostBits) - reserved;
+        if (size < 1)
+        {
+            throw new FormatException($"service CIDR \"{cidr}\" is too small: it has no allocatable address");
+        }
+
+        var mask = hostBits == 0 ? UInt128.MaxValue : ~((UInt128.One << hostBits) - 1);
+        var network = FromNumber(ToNumber(address) & mask, address.AddressFamily);
+        return new ServiceCidr(network, prefix, size);
+    }
+
+    /// <summary>The offset of an allocatable address, or -1 when it is outside the usable range.</summary>
+    public int OffsetOf(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6 && Family == AddressFamily.InterNetwork)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != Family)
+        {
+            return -1;
+        }
+
+        var number = ToNumber(address);
+        if (number < _first || number - _first >= (UInt128)Size)
+        {
+            return -1;
+        }
+
+        return (int)(number - _first);
+    }
+
+    public IPAddress AddressAt(int offset) => FromNumber(_first + (UInt128)offset, Family);
+
+    public override string ToString() => $"{Network}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
+
+    private static UInt128 ToNumber(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out var length);
+        UInt128 value = 0;
+        for (var i = 0; i < length; i++)
+        {
+            value = (value << 8) | bytes[i];
+        }
+
+        return value;
+    }
+
+    private static IPAddress FromNumber(UInt128 value, AddressFamily family)
+    {
+        var length = family == AddressFamily.InterNetwork ? 4 : 16;
+        Span<byte> bytes = stackalloc byte[length];
+        for (var i = length - 1; i >= 0; i--)
+        {
+            bytes[i] = (byte)(value & 0xFF);
+            value >>= 8;
+        }
+
+        return new IPAddress(bytes);
+    }
+}

@@ -1,0 +1,18 @@
+using ServiceProxy.Kubernetes.Validation;
+
+namespace ServiceProxy.Kubernetes.Manifests;
+
+/// <summary>How <see cref="ManifestLoader"/> reads and checks manifests.</summary>
+public sealed record ManifestLoaderOptions
+{
+    public static ManifestLoaderOptions Default { get; } = new();
+
+    /// <summary>Defaults and validates each object. Default: <see cref="ObjectValidator.Default"/>.</summary>
+    public IObjectValidator Validator { get; init; } = ObjectValidator.Default;
+
+    /// <summary>Whether directories are read recursively (like <c>kubectl apply -R</c>). Default: false.</summary>
+    public bool Recursive { get; init; }
+
+    /// <summary>Largest accepted source (file, text or stream), in bytes (UTF-8). Default: 16 MiB.</summary>
+    public long MaxSourceBytes { get; init; } = 16 * 1024 * 1024;
+}

@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+
+namespace ServiceProxy.Kubernetes.Model;
+
+/// <summary>
+/// Base of the Kubernetes core/v1 objects ServiceProxy understands. Objects are immutable:
+/// change them with <c>with</c> expressions.
+/// </summary>
+public abstract record KubeObject
+{
+    protected KubeObject(string kind) => Kind = kind;
+
+    /// <summary>Always <c>v1</c> for the kinds ServiceProxy handles.</summary>
+    [JsonPropertyOrder(-10)]
+    public string ApiVersion { get; init; } = "v1";
+
+    /// <summary>The Kubernetes kind: <c>Service</c>, <c>Endpoints</c> or <c>Pod</c>.</summary>
+    [JsonPropertyOrder(-9)]
+    public string Kind { get; }
+
+    [JsonPropertyOrder(-8)]
+    public ObjectMeta Metadata { get; init; } = new();
+
+    /// <summary><c>namespace/name</c>, the key objects are stored under.</summary>
+    [JsonIgnore]
+    public string Key => $"{Metadata.NamespaceOrDefault}/{Metadata.Name}";
+}

@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Primitives;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Validation;
+
+namespace ServiceProxy.Kubernetes.Registry;
+
+/// <summary>
+/// The store of Services, Endpoints and Pods, keyed by namespace/name, with a monotonically
+/// increasing resourceVersion shared by all kinds. Writes validate, default and allocate; a
+/// failed write changes nothing. The in-memory implementation can be replaced (etcd, …)
+/// without touching consumers.
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>The resourceVersion of the latest write.</summary>
+    long ResourceVersion { get; }
+
+    T? Get<T>(string @namespace, string name) where T : KubeObject;
+
+    /// <summary>Lists one kind, in one namespace or (null or empty) all, sorted by namespace then name.</summary>
+    ObjectList<T> List<T>(string? @namespace = null) where T : KubeObject;
+
+    /// <summary>Creates; <see cref="StoreErrorReason.AlreadyExists"/> when the key is taken.</summary>
+    T Create<T>(T obj, WriteOptions? options = null) where T : KubeObject;
+
+    /// <summary>
+    /// Replaces. A set metadata.resourceVersion must equal the stored one, else
+    /// <see cref="StoreErrorReason.Conflict"/>. Allocations (clusterIP, nodePorts) are kept when unset.
+    /// </summary>
+    T Update<T>(T obj, WriteOptions? options = null) where T : KubeObject;
+
+    /// <summary>Deletes and returns the last state; <see cref="StoreErrorReason.NotFound"/> when absent.</summary>
+    T Delete<T>(string @namespace, string name, WriteOptions? options = null) where T : KubeObject;
+
+    /// <summary>
+    /// Events after <paramref name="fromResourceVersion"/> (0: from now), in resourceVersion order,
+    /// for one kind (null: every kind) and namespace (null: all). Throws
+    /// <see cref="StoreErrorReason.Gone"/> when that version is older than the history kept.
+    /// </summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(string? kind, string? @namespace, long fromResourceVersion, CancellationToken cancellationToken);
+
+    /// <summary>The <see cref="WriteOptions.Owner"/> of the object's last write; null for the API or when absent.</summary>
+    string? GetOwner(string kind, string @namespace, string name);
+
+    /// <summary>
+    /// Fires once after the next committed write, on the writing thread, after the store's lock is
+    /// released. In-process consumers take the token, read, then read the events since what they saw
+    /// (<see cref="TryGetEventsSince"/>), so no write is missed.
+    /// </summary>
+    IChangeToken GetChangeToken();
+
+    /// <summary>
+    /// The kept events after <paramref name="resourceVersion"/>, in order, every kind and namespace;
+    /// false when that version is older than the history (the consumer must relist).
+    /// </summary>
+    bool TryGetEventsSince(long resourceVersion, out IReadOnlyList<WatchEvent> events);
+}
+
+public sealed record WriteOptions
+{
+    /// <summary>Validate, default and allocate, but store nothing (<c>dryRun=All</c>).</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Who wrote it: a manifest file path, or null for the API.</summary>
+    public string? Owner { get; init; }
+}
+
+public sealed record ObjectList<T>(IReadOnlyList<T> Items, long ResourceVersion) where T : KubeObject;
+
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+}
+
+public sealed record WatchEvent(WatchEventType Type, KubeObject Object, long ResourceVersion);
+
+public enum StoreErrorReason
+{
+    NotFound,
+    AlreadyExists,
+    Conflict,
+    Invalid,
+    Gone,
+
+    /// <summary>The write could not be made durable; nothing changed.</summary>
+    StorageFailed,
+}
+
+/// <summary>
+/// A refused write or read, with the Kubernetes reason and, for Invalid, per-field causes.
+/// <see cref="Kind"/> is what Kubernetes puts in <c>status.details.kind</c>: the resource
+/// (<c>services</c>) for NotFound, AlreadyExists and Conflict; the kind (<c>Service</c>) for Invalid.
+/// </summary>
+public sealed class ObjectStoreException : Exception
+{
+    public ObjectStoreException(StoreErrorReason reason, string kind, string name, string message, IReadOnlyList<FieldError>? causes = null)
+        : base(message)
+    {
+        Reason = reason;
+        Kind = kind;
+        Name = name;
+        Causes = causes ?? [];
+    }
+
+    public StoreErrorReason Reason { get; }
+
+    public string Kind { get; }
+
+    public string Name { get; }
+
+    public IReadOnlyList<FieldError> Causes { get; }
+}

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
+using ServiceProxy.Configuration;
+using ServiceProxy.Kubernetes.Diagnostics;
+using ServiceProxy.Kubernetes.Model;
+
+namespace ServiceProxy.Kubernetes.Registry;
+
+/// <summary>
+/// Feeds the data plane from the registry: one <see cref="ServicePortConfig"/> per port of each
+/// proxied Service (listening on its cluster IP, node ports, external and load-balancer IPs;
+/// sending to the ready addresses of its Endpoints). Only the Services touched by a write are
+/// recomputed; a new snapshot, whose version is the store's resourceVersion, is published and the
+/// old one's change token fired only when some service port actually changed.
+/// </summary>
+public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
+{
+    /// <summary>Annotation with a per-service UDP idle timeout as a Go duration (<c>30s</c>, <c>2m</c>).</summary>
+    public const string UdpIdleTimeoutAnnotation = ServicePortConfigBuilder.UdpIdleTimeoutAnnotation;
+
+    /// <summary>Annotation <c>serviceproxy.io/proxy-protocol: v1|v2</c>: TCP backends get a PROXY protocol header with the client's address.</summary>
+    public const string ProxyProtocolAnnotation = ServicePortConfigBuilder.ProxyProtocolAnnotation;
+
+    /// <summary>Annotation <c>serviceproxy.io/max-connections: N</c>: each TCP port of the Service carries at most N connections at once.</summary>
+    public const string MaxConnectionsAnnotation = ServicePortConfigBuilder.MaxConnectionsAnnotation;
+
+    private readonly IObjectStore _store;
+    private readonly IReadOnlyList<IPAddress> _nodeAddresses;
+    private readonly ILogger _logger;
+    private readonly StoreChangeFeed _feed;
+    private readonly SortedDictionary<(string Namespace, string Name), ImmutableArray<ServicePortConfig>> _byService = new(ObjectKeyComparer.Instance);
+    private ProxyConfig _config;
+    private CancellationTokenSource _changed = new();
+    private readonly ConcurrentQueue<CancellationTokenSource> _toFire = new();
+    private bool _dirty;
+
+    /// <summary>Builds the first snapshot now and follows every write to the store.</summary>
+    public RegistryConfigProvider(IObjectStore store, RegistryOptions options, ILogger<RegistryConfigProvider>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _nodeAddresses = [.. options.NodeAddresses];
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _config = new ProxyConfig(0, [], new CancellationChangeToken(_changed.Token));
+        _feed = new StoreChangeFeed(store, nameof(RegistryConfigProvider), OnEvents, RebuildAll, _logger, FireChanged);
+        _feed.Start();
+    }
+
+    public ProxyConfig GetConfig() => Volatile.Read(ref _config);
+
+    /// <summary>Processes every write made so far; returns once the snapshot reflects them.</summary>
+    public void Sync() => _feed.Sync();
+
+    public void Dispose() => _feed.Dispose();
+
+    private void RebuildAll()
+    {
+        _byService.Clear();
+        foreach (var service in _store.List<Service>().Items)
+        {
+            Recompute((service.Metadata.NamespaceOrDefault, service.Metadata.Name!));
+        }
+
+        _dirty = true;
+        Publish();
+    }
+
+    private void OnEvents(IReadOnlyList<WatchEvent> events)
+    {
+        foreach (var watchEvent in events)
+        {
+            if (watchEvent.Object is Service or Endpoints)
+            {
+                Recompute((watchEvent.Object.Metadata.NamespaceOrDefault, watchEvent.Object.Metadata.Name!));
+            }
+        }
+
+        Publish();
+    }
+
+    private void Recompute((string Namespace, string Name) key)
+    {
+        var service = _store.Get<Service>(key.Namespace, key.Name);
+        var ports = service is null
+            ? []
+            : ServicePortConfigBuilder.Build(service, _store.Get<Endpoints>(key.Namespace, key.Name), _nodeAddresses, _logger);
+        var old = _byService.GetValueOrDefault(key, []);
+        if (old.SequenceEqual(ports))
+        {
+            return;
+        }
+
+        if (ports.IsEmpty)
+        {
+            _byService.Remove(key);
+        }
+        else
+        {
+            _byService[key] = ports;
+        }
+
+        _dirty = true;
+    }
+
+    /// <summary>Under the feed's lock: swaps in a new snapshot; its predecessor's token fires once the lock is released.</summary>
+    private void Publish()
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        _dirty = false;
+        var ports = _byService.Values.SelectMany(p => p).ToImmutableArray();
+        var changed = new CancellationTokenSource();
+        var previous = _changed;
+        _changed = changed;
+        Volatile.Write(ref _config, new ProxyConfig(_feed.ProcessedResourceVersion, ports, new CancellationChangeToken(changed.Token)));
+        _toFire.Enqueue(previous);
+        Log.SnapshotPublished(_logger, _feed.ProcessedResourceVersion, ports.Length);
+    }
+
+    private void FireChanged()
+    {
+        // Every superseded snapshot's token fires, in order, outside the lock: a consumer may have read any of them.
+        while (_toFire.TryDequeue(out var superseded))
+        {
+            try
+            {
+                superseded.Cancel();
+            }
+            catch (AggregateException ex)
+            {
+                Log.ConsumerFailed(_logger, "A proxy config change callback", ex);
+            }
+        }
+    }
+}

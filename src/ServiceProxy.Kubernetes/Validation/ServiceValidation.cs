@@ -1,0 +1,351 @@
+using System.Globalization;
+using ServiceProxy.Kubernetes.Model;
+
+namespace ServiceProxy.Kubernetes.Validation;
+
+/// <summary>
+/// <c>ValidateService</c> of kube-apiserver (pkg/apis/core/validation), on a defaulted Service, in
+/// the same order and with the same messages. Allocation (clusterIP in the service CIDR and free,
+/// nodePort in range and free) is the registry's.
+/// </summary>
+internal static class ServiceValidation
+{
+    private static readonly string[] SupportedTypes =
+        [ServiceTypes.ClusterIP, ServiceTypes.ExternalName, ServiceTypes.LoadBalancer, ServiceTypes.NodePort];
+
+    public static void Validate(Service service, Service? old, List<FieldError> errors)
+    {
+        MetadataValidation.Validate(service.Metadata, KubeNames.IsDns1035Label, errors);
+
+        var spec = service.Spec;
+        var ports = spec.Ports ?? [];
+        var headless = spec.ClusterIP == "None";
+        if (ports.Count == 0 && !headless && spec.Type != ServiceTypes.ExternalName)
+        {
+            errors.Add(new FieldError("spec.ports", FieldErrorType.Required));
+        }
+
+        switch (spec.Type)
+        {
+            case ServiceTypes.LoadBalancer when headless:
+                errors.Add(new FieldError("spec.clusterIP", FieldErrorType.Invalid, "may not be set to 'None' for LoadBalancer services", spec.ClusterIP));
+                break;
+            case ServiceTypes.NodePort when headless:
+                errors.Add(new FieldError("spec.clusterIP", FieldErrorType.Invalid, "may not be set to 'None' for NodePort services", spec.ClusterIP));
+                break;
+            case ServiceTypes.ExternalName:
+                ValidateExternalName(spec, errors);
+                break;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < ports.Count; i++)
+        {
+            ValidatePort(ports[i], requireName: ports.Count > 1, names, Index("spec.ports", i), errors);
+        }
+
+        MetadataValidation.ValidateLabels(spec.Selector, "spec.selector", errors);
+        ValidateSessionAffinity(spec, errors);
+        ValidateClusterIP(spec, errors);
+
+        for (var i = 0; i < (spec.ExternalIPs?.Count ?? 0); i++)
+        {
+            ValidateExternalIP(spec.ExternalIPs![i], Index("spec.externalIPs", i), errors);
+        }
+
+        if (string.IsNullOrEmpty(spec.Type))
+        {
+            errors.Add(new FieldError("spec.type", FieldErrorType.Required));
+        }
+        else if (!SupportedTypes.Contains(spec.Type))
+        {
+            errors.AddNotSupported("spec.type", spec.Type, SupportedTypes);
+        }
+
+        if (spec.Type == ServiceTypes.ClusterIP)
+        {
+            for (var i = 0; i < ports.Count; i++)
+            {
+                if (ports[i].NodePort != 0)
+                {
+                    errors.Add(new FieldError(Index("spec.ports", i) + ".nodePort", FieldErrorType.Forbidden, "may not be used when `type` is 'ClusterIP'"));
+                }
+            }
+        }
+
+        ValidateUniquePorts(ports, errors);
+        ValidateLoadBalancerFields(spec, service.Status, errors);
+        ValidateTrafficPolicies(spec, errors);
+
+        if (old is not null)
+        {
+            ValidateUpdate(service, old, errors);
+        }
+    }
+
+    private static void ValidateExternalName(ServiceSpec spec, List<FieldError> errors)
+    {
+        if (spec.ClusterIPs is { Count: > 0 })
+        {
+            errors.Add(new FieldError("spec.clusterIPs", FieldErrorType.Forbidden, "may not be set for ExternalName services"));
+        }
+
+        if (spec.IpFamilies is { Count: > 0 })
+        {
+            errors.Add(new FieldError("spec.ipFamilies", FieldErrorType.Forbidden, "may not be set for ExternalName services"));
+        }
+
+        if (spec.IpFamilyPolicy is not null)
+        {
+            errors.Add(new FieldError("spec.ipFamilyPolicy", FieldErrorType.Forbidden, "may not be set for ExternalName services"));
+        }
+
+        // The value is a CNAME and may carry the trailing dot of a fully qualified name.
+        var cname = spec.ExternalName?.TrimEnd('.') ?? string.Empty;
+        if (cname.Length == 0)
+        {
+            errors.Add(new FieldError("spec.externalName", FieldErrorType.Required));
+        }
+        else
+        {
+            errors.AddInvalid("spec.externalName", cname, KubeNames.IsDns1123Subdomain(cname));
+        }
+    }
+
+    private static void ValidatePort(ServicePort port, bool requireName, HashSet<string> names, string path, List<FieldError> errors)
+    {
+        if (requireName && string.IsNullOrEmpty(port.Name))
+        {
+            errors.Add(new FieldError(path + ".name", FieldErrorType.Required));
+        }
+        else if (!string.IsNullOrEmpty(port.Name))
+        {
+            errors.AddInvalid(path + ".name", port.Name, KubeNames.IsDns1123Label(port.Name));
+            if (!names.Add(port.Name))
+            {
+                errors.Add(new FieldError(path + ".name", FieldErrorType.Duplicate, BadValue: port.Name));
+            }
+        }
+
+        errors.AddPortNumber(path + ".port", port.Port);
+        errors.AddProtocol(path + ".protocol", port.Protocol);
+        if (port.TargetPort is { } target)
+        {
+            ValidatePortNumOrName(target, path + ".targetPort", errors);
+        }
+
+        if (port.NodePort < 0 || port.NodePort > 65535)
+        {
+            errors.AddInvalid(path + ".nodePort", port.NodePort, [KubeNames.PortRangeMessage]);
+        }
+
+        if (port.AppProtocol is { } appProtocol)
+        {
+            errors.AddInvalid(path + ".appProtocol", appProtocol, KubeNames.IsQualifiedName(appProtocol));
+        }
+    }
+
+    /// <summary><c>ValidatePortNumOrName</c>: a number 1–65535 or an IANA service name.</summary>
+    internal static void ValidatePortNumOrName(IntOrString port, string path, List<FieldError> errors)
+    {
+        if (port.IntValue is int number)
+        {
+            errors.AddInvalid(path, number, KubeNames.IsValidPortNum(number));
+        }
+        else
+        {
+            var name = port.StringValue ?? string.Empty;
+            errors.AddInvalid(path, name, KubeNames.IsValidPortName(name));
+        }
+    }
+
+    private static void ValidateSessionAffinity(ServiceSpec spec, List<FieldError> errors)
+    {
+        const string configPath = "spec.sessionAffinityConfig";
+        if (string.IsNullOrEmpty(spec.SessionAffinity))
+        {
+            errors.Add(new FieldError("spec.sessionAffinity", FieldErrorType.Required));
+        }
+        else if (spec.SessionAffinity is not (SessionAffinities.ClientIP or SessionAffinities.None))
+        {
+            errors.AddNotSupported("spec.sessionAffinity", spec.SessionAffinity, SessionAffinities.ClientIP, SessionAffinities.None);
+        }
+
+        if (spec.SessionAffinity == SessionAffinities.ClientIP)
+        {
+            const string when = "when session affinity type is ClientIP";
+            if (spec.SessionAffinityConfig is null)
+            {
+                errors.Add(new FieldError(configPath, FieldErrorType.Required, when));
+            }
+            else if (spec.SessionAffinityConfig.ClientIP is null)
+            {
+                errors.Add(new FieldError(configPath + ".clientIP", FieldErrorType.Required, when));
+            }
+            else if (spec.SessionAffinityConfig.ClientIP.TimeoutSeconds is not int timeout)
+            {
+                errors.Add(new FieldError(configPath + ".clientIP.timeoutSeconds", FieldErrorType.Required, when));
+            }
+            else if (timeout is <= 0 or > SessionAffinities.MaxTimeoutSeconds)
+            {
+                errors.Add(new FieldError(
+                    configPath + ".clientIP.timeoutSeconds",
+                    FieldErrorType.Invalid,
+                    string.Create(CultureInfo.InvariantCulture, $"must be greater than 0 and less than {SessionAffinities.MaxTimeoutSeconds}"),
+                    timeout));
+            }
+        }
+        else if (spec.SessionAffinity == SessionAffinities.None && spec.SessionAffinityConfig is not null)
+        {
+            errors.Add(new FieldError(configPath, FieldErrorType.Forbidden, "must not be set when session affinity is None"));
+        }
+    }
+
+    private static void ValidateClusterIP(ServiceSpec spec, List<FieldError> errors)
+    {
+        var clusterIP = spec.ClusterIP;
+        if (spec.Type == ServiceTypes.ExternalName)
+        {
+            if (!string.IsNullOrEmpty(clusterIP))
+            {
+                errors.Add(new FieldError("spec.clusterIP", FieldErrorType.Forbidden, "may not be set for ExternalName services"));
+            }
+
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(clusterIP) && clusterIP != "None")
+        {
+            errors.AddIP("spec.clusterIP", clusterIP);
+        }
+
+        var clusterIPs = spec.ClusterIPs ?? [];
+        for (var i = 0; i < clusterIPs.Count; i++)
+        {
+            if (clusterIPs[i] != "None")
+            {
+                errors.AddIP(Index("spec.clusterIPs", i), clusterIPs[i]);
+            }
+        }
+
+        if (clusterIPs.Count > 0 && !string.IsNullOrEmpty(clusterIP) && clusterIPs[0] != clusterIP)
+        {
+            errors.Add(new FieldError("spec.clusterIPs[0]", FieldErrorType.Invalid, "must match `clusterIP`", clusterIPs[0]));
+        }
+    }
+
+    private static void ValidateExternalIP(string ip, string path, List<FieldError> errors)
+    {
+        if (!KubeNames.TryParseIP(ip, out var address))
+        {
+            errors.AddIP(path, ip);
+        }
+        else if (address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            // Kubernetes also refuses loopback here; ServiceProxy runs in userspace on one host, where
+            // a loopback external IP is a legitimate listen address, so only "unspecified" is refused.
+            errors.Add(new FieldError(path, FieldErrorType.Invalid, "may not be unspecified (0.0.0.0)", ip));
+        }
+    }
+
+    private static void ValidateUniquePorts(IReadOnlyList<ServicePort> ports, List<FieldError> errors)
+    {
+        var nodePorts = new HashSet<(string?, int)>();
+        for (var i = 0; i < ports.Count; i++)
+        {
+            if (ports[i].NodePort != 0 && !nodePorts.Add((ports[i].Protocol, ports[i].NodePort)))
+            {
+                errors.Add(new FieldError(Index("spec.ports", i) + ".nodePort", FieldErrorType.Duplicate, BadValue: ports[i].NodePort));
+            }
+        }
+
+        var servicePorts = new HashSet<(string?, int)>();
+        for (var i = 0; i < ports.Count; i++)
+        {
+            if (!servicePorts.Add((ports[i].Protocol, ports[i].Port)))
+            {
+                errors.Add(new FieldError(Index("spec.ports", i), FieldErrorType.Duplicate, BadValue: new GoServicePortKey(ports[i].Protocol, ports[i].Port)));
+            }
+        }
+    }
+
+    private static void ValidateLoadBalancerFields(ServiceSpec spec, ServiceStatus? status, List<FieldError> errors)
+    {
+        if (!string.IsNullOrEmpty(spec.LoadBalancerIP))
+        {
+            errors.AddIP("spec.loadBalancerIP", spec.LoadBalancerIP);
+        }
+
+        var ingress = status?.LoadBalancer?.Ingress ?? [];
+        for (var i = 0; i < ingress.Count; i++)
+        {
+            var path = Index("status.loadBalancer.ingress", i);
+            if (!string.IsNullOrEmpty(ingress[i].Ip))
+            {
+                errors.AddIP(path + ".ip", ingress[i].Ip);
+            }
+
+            if (!string.IsNullOrEmpty(ingress[i].Hostname))
+            {
+                errors.AddInvalid(path + ".hostname", ingress[i].Hostname, KubeNames.IsDns1123Subdomain(ingress[i].Hostname!));
+            }
+        }
+    }
+
+    private static void ValidateTrafficPolicies(ServiceSpec spec, List<FieldError> errors)
+    {
+        const string path = "spec.externalTrafficPolicy";
+        var external = spec.Type is ServiceTypes.NodePort or ServiceTypes.LoadBalancer;
+        var externallyAccessible = external || (spec.Type == ServiceTypes.ClusterIP && spec.ExternalIPs is { Count: > 0 });
+        if (!externallyAccessible)
+        {
+            if (!string.IsNullOrEmpty(spec.ExternalTrafficPolicy))
+            {
+                errors.Add(new FieldError(path, FieldErrorType.Invalid, "may only be set for externally-accessible services", spec.ExternalTrafficPolicy));
+            }
+        }
+        else if (string.IsNullOrEmpty(spec.ExternalTrafficPolicy))
+        {
+            if (external)
+            {
+                errors.Add(new FieldError(path, FieldErrorType.Required));
+            }
+        }
+        else if (spec.ExternalTrafficPolicy is not ("Cluster" or "Local"))
+        {
+            errors.AddNotSupported(path, spec.ExternalTrafficPolicy, "Cluster", "Local");
+        }
+
+        if (spec.InternalTrafficPolicy is { Length: > 0 } internalPolicy && internalPolicy is not ("Cluster" or "Local"))
+        {
+            errors.AddNotSupported("spec.internalTrafficPolicy", internalPolicy, "Cluster", "Local");
+        }
+    }
+
+    private static void ValidateUpdate(Service service, Service old, List<FieldError> errors)
+    {
+        // clusterIP is immutable once allocated (unless the Service becomes ExternalName, which drops it).
+        var oldIP = old.Spec.ClusterIP;
+        var newIP = service.Spec.ClusterIP;
+        if (!string.IsNullOrEmpty(oldIP) && !string.IsNullOrEmpty(newIP) && oldIP != newIP
+            && service.Spec.Type != ServiceTypes.ExternalName && old.Spec.Type != ServiceTypes.ExternalName)
+        {
+            errors.Add(new FieldError("spec.clusterIP", FieldErrorType.Invalid, "field is immutable", newIP));
+        }
+    }
+
+    private static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
+
+    /// <summary>
+    /// The (protocol, port) key of a duplicate port, printed the way kube-apiserver prints it
+    /// (Go's %#v of a core.ServicePort holding only those two fields).
+    /// </summary>
+    private sealed record GoServicePortKey(string? Protocol, int Port) : IFormattable
+    {
+        public string ToString(string? format, IFormatProvider? formatProvider) => string.Create(
+            CultureInfo.InvariantCulture,
+            $"core.ServicePort{{Name:\"\", Protocol:\"{Protocol}\", AppProtocol:(*string)(nil), Port:{Port}, TargetPort:intstr.IntOrString{{Type:0, IntVal:0, StrVal:\"\"}}, NodePort:0}}");
+
+        public override string ToString() => ToString(null, null);
+    }
+}
