@@ -12,8 +12,10 @@ using ServiceProxy.Hosting;
 namespace ServiceProxy.Tcp;
 
 /// <summary>
-/// Serves one TCP service port: a listener per listen address, all sharing one balancer; each
-/// accepted client is dialed and relayed on its own task. A shared timer enforces idle and
+/// Serves one TCP service port: a listener per listen address, all sharing one balancer. Each
+/// client the transport accepts (<see cref="ITcpTransport.Listen"/>) is balanced, dialed through the
+/// transport (<see cref="ITcpTransport.ConnectAsync"/>) and relayed by it
+/// (<see cref="ITcpTransport.RelayAsync"/>) on its own task. A shared timer enforces idle and
 /// half-closed timeouts from each connection's last-activity stamp.
 /// </summary>
 internal sealed class TcpServicePortProxy : IServicePortProxy
@@ -25,7 +27,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private readonly ServiceProxyOptions _options;
     private readonly TcpProxyOptions _tcp;
     private readonly IEndpointBalancer _balancer;
-    private readonly ITcpRelay _relay;
+    private readonly ITcpTransport _transport;
     private readonly ConnectionBudget _budget;
     private readonly TimeSpan[] _connectTimeouts;
     private readonly ILogger _logger;
@@ -47,14 +49,14 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private int _stopping;
 
     public TcpServicePortProxy(
-        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpRelay relay, ConnectionBudget budget,
+        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpTransport transport, ConnectionBudget budget,
         ILogger logger, ServiceProxyMetrics metrics, TimeProvider time)
     {
         _config = config;
         _balancer = balancer;
         _options = options;
         _tcp = options.Tcp;
-        _relay = relay;
+        _transport = transport;
         _budget = budget;
         _logger = logger;
         _metrics = metrics;
@@ -89,7 +91,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         var listening = new List<IPEndPoint>();
         foreach (var endPoint in _config.ListenEndPoints)
         {
-            var acceptor = TcpAcceptor.TryBind(endPoint, _tcp.Backlog, Key, _logger, _time, out var error);
+            var acceptor = _transport.Listen(endPoint, Key, OnAccepted, OnResetForDescriptors, out var error);
             if (acceptor is null)
             {
                 Log.TcpBindFailed(_logger, Key, endPoint, error!);
@@ -103,7 +105,6 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             _acceptors.Add(acceptor);
             listening.Add(acceptor.Bound);
-            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops, onReset: OnResetForDescriptors);
             Log.TcpListening(_logger, Key, acceptor.Bound);
         }
 
@@ -186,8 +187,9 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         }
     }
 
-    private void OnAccepted(Socket client)
+    private void OnAccepted(TransportSocket accepted)
     {
+        var client = accepted.Socket;
         // Counted before checked, so concurrent accepts (several listeners, several loops) never
         // admit one too many; each refusal gives its slot back.
         var portMax = _config.MaxConnections;
@@ -203,14 +205,15 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             return;
         }
 
-        // Runs on the accepting thread (.NET's socket thread, or a splice loop) up to the dial's
+        // Runs on the accepting thread (.NET's socket thread, or an event loop) up to the dial's
         // first await (a non-blocking connect), so accepting is never held by a slow backend, and a
         // new connection costs no thread-pool hop.
-        _ = HandleAsync(client);
+        _ = HandleAsync(accepted);
     }
 
-    private async Task HandleAsync(Socket client)
+    private async Task HandleAsync(TransportSocket accepted)
     {
+        var client = accepted.Socket;
         TcpProxyConnection? connection = null;
         try
         {
@@ -225,18 +228,18 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             ConfigureSocket(client);
             var clientIp = clientEndPoint.Address.IsIPv4MappedToIPv6 ? clientEndPoint.Address.MapToIPv4() : clientEndPoint.Address;
-            Socket? backend = null;
+            TransportSocket backend = default;
             IPEndPoint? dialed = null;
             var ladder = new DialLadder(_connectTimeouts, _balancer, clientIp);
-            while (backend is null && ladder.TryNext(out var endpoint, out var timeout))
+            while (dialed is null && ladder.TryNext(out var endpoint, out var timeout))
             {
                 // Dialed here, not in a helper: its own async method would allocate a state machine per dial.
                 var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 try
                 {
                     ConfigureSocket(socket); // before connect, so buffer sizes shape the window from the handshake on
-                    await _relay.ConnectAsync(socket, endpoint, timeout, _abortDials.Token).ConfigureAwait(false);
-                    (backend, dialed) = (socket, endpoint);
+                    backend = await _transport.ConnectAsync(socket, endpoint, accepted, timeout, _abortDials.Token).ConfigureAwait(false);
+                    dialed = endpoint;
                 }
                 catch (Exception ex)
                 {
@@ -252,14 +255,14 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
                 }
             }
 
-            if (backend is null || dialed is null)
+            if (dialed is null)
             {
                 Reject(connection, ladder.Attempts == 0 ? "no endpoints" : $"all {ladder.Attempts} connect attempts failed");
                 return;
             }
 
             var tags = TagsFor(dialed);
-            if (!connection.AttachBackend(backend, dialed))
+            if (!connection.AttachBackend(backend.Socket, dialed))
             {
                 return;
             }
@@ -267,13 +270,13 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
             var proxyProtocol = _config.ProxyProtocol;
             if (proxyProtocol != ProxyProtocolVersion.None)
             {
-                await ProxyProtocolHeader.SendAsync(backend, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
+                await ProxyProtocolHeader.SendAsync(backend.Socket, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
             }
 
             _metrics.TcpConnectionOpened(tags.Value);
             try
             {
-                await _relay.RunAsync(connection).ConfigureAwait(false);
+                await _transport.RelayAsync(connection, backend).ConfigureAwait(false);
             }
             finally
             {
