@@ -120,6 +120,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
     public void Update(ServicePortConfig config)
     {
+        ServicePortProxyChecks.EnsureSameListeners(_config, config);
         // Balancer first: once Config shows the new set, every new connection already uses it.
         _balancer.Update(config.Endpoints, config.Affinity);
         _config = config;

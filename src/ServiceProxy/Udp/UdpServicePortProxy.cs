@@ -151,10 +151,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
     public void Update(ServicePortConfig config)
     {
-        if (!config.HasSameListeners(_config))
-        {
-            throw new ArgumentException($"{config.Key}: listen addresses changed; replace the proxy instead.", nameof(config));
-        }
+        ServicePortProxyChecks.EnsureSameListeners(_config, config);
 
         var removed = new List<UdpSession>();
         lock (_lifecycle)

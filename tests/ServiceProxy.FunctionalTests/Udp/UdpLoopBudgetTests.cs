@@ -38,7 +38,7 @@ public sealed class UdpLoopBudgetTests
         EndPoint session = new IPEndPoint(IPAddress.Any, 0);
         endpoint.ReceiveTimeout = 5_000;
         endpoint.ReceiveFrom(buffer, ref session);
-        var counter = fromEndpoint ? "serviceproxy.udp.datagrams/to_client" : "serviceproxy.udp.datagrams/to_endpoint";
+        var counter = fromEndpoint ? "serviceproxy.udp.datagrams/downstream" : "serviceproxy.udp.datagrams/upstream";
         var before = fromEndpoint ? 0 : 1;
         await UdpProxyHarness.WaitUntilAsync(() => proxy.Measured(counter) == before, "the first datagram is counted");
 
