@@ -13,7 +13,6 @@ namespace ServiceProxy.Tcp;
 /// </summary>
 internal sealed class TcpAcceptor
 {
-    private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
@@ -161,7 +160,7 @@ internal sealed class TcpAcceptor
                         ResetPending(onReset);
                     }
 
-                    await Task.Delay(ResourceBackoff, _time).ConfigureAwait(false);
+                    await Task.Delay(Libc.ResourceBackoff, _time).ConfigureAwait(false);
                 }
 
                 continue;

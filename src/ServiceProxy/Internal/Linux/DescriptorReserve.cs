@@ -40,7 +40,7 @@ internal sealed class DescriptorReserve : IDisposable
     /// </summary>
     public int ResetPending(int listenerFd)
     {
-        Span<byte> address = stackalloc byte[28];
+        Span<byte> address = stackalloc byte[Libc.SockAddrSize];
         var reset = 0;
         while (reset < MaxResetsPerCall)
         {

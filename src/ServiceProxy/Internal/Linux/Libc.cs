@@ -34,6 +34,15 @@ internal static partial class Libc
     public const ulong RLIM_INFINITY = ulong.MaxValue;
     public const int O_RDONLY = 0;
 
+    /// <summary>Bytes of the largest socket address the engine reads or writes (<c>sockaddr_in6</c>).</summary>
+    public const int SockAddrSize = 28;
+
+    /// <summary>
+    /// How long accepting, and creating pipes, pause when the process is out of descriptors or
+    /// memory, as Go's and Kestrel's accept loops do, rather than fail a syscall per event.
+    /// </summary>
+    public static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
+
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;

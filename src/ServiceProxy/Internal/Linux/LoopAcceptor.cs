@@ -21,7 +21,6 @@ internal sealed class LoopAcceptor
 {
     /// <summary>Level-triggered: what is left is reported again, after the loop's other events.</summary>
     private const int MaxAcceptsPerEvent = 16;
-    private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
     private bool _noAccessor; // loop threads: set once, when the runtime lacks the method
 
     private readonly Socket _listener;
@@ -107,7 +106,7 @@ internal sealed class LoopAcceptor
     /// <summary>Loop thread: accepts what is pending, up to <see cref="MaxAcceptsPerEvent"/>.</summary>
     private void AcceptPending(Registration registration)
     {
-        Span<byte> address = stackalloc byte[28];
+        Span<byte> address = stackalloc byte[Libc.SockAddrSize];
         for (var i = 0; i < MaxAcceptsPerEvent; i++)
         {
             int fd, errno, reset = 0;
@@ -196,7 +195,7 @@ internal sealed class LoopAcceptor
 
             registration.Paused = true;
             registration.Loop.Unregister(_fd);
-            registration.Resume = _time.CreateTimer(static r => ((Registration)r!).Loop.EnqueueCommand((Registration)r!), registration, ResourceBackoff, Timeout.InfiniteTimeSpan);
+            registration.Resume = _time.CreateTimer(static r => ((Registration)r!).Loop.EnqueueCommand((Registration)r!), registration, Libc.ResourceBackoff, Timeout.InfiniteTimeSpan);
         }
     }
 

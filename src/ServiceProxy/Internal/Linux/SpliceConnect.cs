@@ -54,7 +54,7 @@ internal sealed class SpliceConnect : LoopEntry, IValueTaskSource<TransportSocke
         connect._lease = DescriptorLease.Take(socket);
         connect.Fd = connect._lease.Fd;
         Libc.SetNonBlocking(connect.Fd);
-        Span<byte> address = stackalloc byte[28];
+        Span<byte> address = stackalloc byte[Libc.SockAddrSize];
         var result = Libc.Connect(connect.Fd, Libc.WriteSockAddr(endpoint, address));
         var error = result == 0 ? 0 : Libc.LastError;
         if (error != Libc.EINPROGRESS)

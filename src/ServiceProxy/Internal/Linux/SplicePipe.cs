@@ -95,7 +95,7 @@ internal sealed class SplicePipes
 /// </summary>
 internal sealed class SplicePipePool(int pipeSize, int maxIdle, SplicePipes pipes)
 {
-    private static readonly long CreateRetryDelay = System.Diagnostics.Stopwatch.Frequency / 10; // 100 ms, as LoopAcceptor's pause
+    private static readonly long CreateRetryDelay = (long)(Libc.ResourceBackoff.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     private readonly Stack<SplicePipe> _idle = new();
     private long _nextCreate;
 
