@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using ServiceProxy.Configuration;
 using ServiceProxy.Internal.Linux;
 
@@ -43,30 +42,6 @@ internal interface ITcpTransport
     /// <see cref="TcpProxyConnection.Abort"/> with a reason. Awaited once.
     /// </summary>
     ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backend);
-}
-
-/// <summary>
-/// The engines on .NET's sockets (<see cref="RelayEngine.Socket"/>, <see cref="RelayEngine.Pipelines"/>):
-/// .NET accepts and connects; they differ in how they relay.
-/// </summary>
-internal abstract class DotNetTcpTransport(TcpProxyOptions options, EventLoopGroup loops, ILogger logger, TimeProvider time) : ITcpTransport
-{
-    public TcpAcceptor? Listen(IPEndPoint endPoint, ServicePortKey key, Action<TransportSocket> onAccepted, Action<int> onReset, out string? error)
-    {
-        var acceptor = TcpAcceptor.TryBind(endPoint, options.Backlog, key, logger, time, out error);
-        acceptor?.Start(onAccepted, loops.Reserve, onReset: onReset);
-        return acceptor;
-    }
-
-    public async ValueTask<TransportSocket> ConnectAsync(Socket socket, IPEndPoint endpoint, TransportSocket client, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(timeout);
-        await socket.ConnectAsync(endpoint, attempt.Token).ConfigureAwait(false);
-        return new TransportSocket(socket, Loop: null);
-    }
-
-    public abstract ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backend);
 }
 
 /// <summary>Maps a failed relay operation to the side that failed.</summary>

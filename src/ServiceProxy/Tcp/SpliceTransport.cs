@@ -32,5 +32,5 @@ internal sealed class SpliceTransport(TcpProxyOptions options, EventLoopGroup lo
 
     /// <summary>On the loop that connected the backend, where its epoll registration is.</summary>
     public ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backend) =>
-        (backend.Loop ?? loops.LeastBusy()).RunAsync(connection, _pipeSize);
+        (backend.Loop ?? loops.LeastBusy()).RelayAsync(connection, _pipeSize);
 }

@@ -51,6 +51,20 @@ public sealed class ServerEventLoopsTests
         }
     }
 
+    [Theory]
+    [InlineData(RelayEngine.Socket)]
+    [InlineData(RelayEngine.Pipelines)]
+    public async Task A_server_whose_ports_need_no_loops_starts_none(RelayEngine engine)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var backend = TestBackend.Echo();
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(engine));
+        using var client = await Loopback.ConnectAsync(proxy.EndPoint, cts.Token);
+        await AssertEchoesAsync(client, 1, cts.Token);
+
+        Assert.False(proxy.Server.EventLoops.IsStarted, "TCP on .NET's sockets started the event loops");
+    }
+
     private static async Task AssertEchoesAsync(Socket client, byte value, CancellationToken ct)
     {
         var message = Enumerable.Repeat(value, 100).ToArray();

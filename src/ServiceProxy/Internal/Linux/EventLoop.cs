@@ -81,7 +81,7 @@ internal sealed partial class EventLoop
     public int Unregister(int fd) => Libc.EpollDelete(_epoll, fd);
 
     /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
-    public ValueTask RunAsync(TcpProxyConnection connection, int pipeSize)
+    public ValueTask RelayAsync(TcpProxyConnection connection, int pipeSize)
     {
         var pool = _pools.GetOrAdd(pipeSize, static (size, pipes) => new SplicePipePool(size, MaxIdlePipes, pipes), _group.Pipes);
         var spliced = SpliceConnection.TryCreate(this, pool, connection);

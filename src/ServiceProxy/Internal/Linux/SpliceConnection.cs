@@ -62,7 +62,7 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
         }
 
         // .NET keeps a socket blocking at the OS level until its first async operation; the loop
-        // must never block. (The backend was made non-blocking by its connect, see RunAsync.)
+        // must never block. (The backend was made non-blocking by its connect, see EventLoop.RelayAsync.)
         Libc.SetNonBlocking(client.Fd);
         return new SpliceConnection(loop, pool, connection, client, backend);
     }
