@@ -21,7 +21,7 @@ internal sealed partial class EventLoop
     /// Only a loop serving at most this many sockets busy-polls: with more, events rarely leave it
     /// idle, and spinning between them takes CPU from the kernel's network work.
     /// </summary>
-    public const int BusyPollMaxEntries = 16;
+    private const int BusyPollMaxEntries = 16;
 
     private readonly EventLoopGroup _group;
     private readonly long _busyPollTicks;
