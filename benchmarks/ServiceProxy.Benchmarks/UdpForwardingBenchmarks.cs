@@ -60,7 +60,7 @@ public class UdpForwardingBenchmarks
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
-        await _proxy.StopAsync(TimeSpan.Zero, CancellationToken.None);
+        await _proxy.DisposeAsync(); // stops the port, then the event loops it runs on its own
         _metrics.Dispose();
         _endpoint.Dispose();
         _client.Dispose();

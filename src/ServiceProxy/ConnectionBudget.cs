@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Diagnostics;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy;
 
@@ -84,16 +85,16 @@ internal sealed class ConnectionBudget(int max)
 
     /// <summary>
     /// The budget of a server: <see cref="ServiceProxyOptions.MaxConnections"/> when set, else what
-    /// the descriptor limit fits (<see cref="Derive"/>); caps the splice engine's pipes to match.
+    /// the descriptor limit fits (<see cref="Derive"/>); caps the splice engine's <paramref name="pipes"/> to match.
     /// </summary>
-    public static ConnectionBudget Create(ServiceProxyOptions options, bool splice, ILogger logger)
+    public static ConnectionBudget Create(ServiceProxyOptions options, bool splice, SplicePipes pipes, ILogger logger)
     {
         var limit = DescriptorLimit.Soft;
         var open = DescriptorLimit.OpenNow() ?? 0;
         var fits = Derive(limit, open, splice);
         if (splice && limit is not null)
         {
-            Tcp.Splice.SplicePipePool.MaxOpen = MaxPipes(fits);
+            pipes.MaxOpen = MaxPipes(fits);
         }
 
         if (options.MaxConnections > 0)

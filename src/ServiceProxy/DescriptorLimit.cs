@@ -1,4 +1,4 @@
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy;
 

@@ -13,6 +13,9 @@ public sealed class ServiceProxyOptions
 
     public BalancerOptions Balancing { get; set; } = new();
 
+    /// <summary>The Linux event loops that serve TCP (the splice engine) and UDP.</summary>
+    public EventLoopOptions EventLoops { get; set; } = new();
+
     /// <summary>
     /// Most proxied TCP connections open at once across every port; a client beyond it is reset
     /// at accept and counted in <c>serviceproxy.tcp.connections.refused</c>. A port can have a

@@ -6,6 +6,7 @@ using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
+using ServiceProxy.Internal.Linux;
 using ServiceProxy.Tcp;
 using ServiceProxy.Udp;
 
@@ -17,7 +18,9 @@ namespace ServiceProxy;
 /// <see cref="ServicePortKey"/>: new ports start, removed ports stop listening (their connections
 /// drain), changed endpoints or affinity only update the port's balancer, changed listen addresses
 /// restart that port's listeners with the same balancer. Unchanged ports are not touched.
-/// Reconciles run one at a time, triggered by the snapshot's change token.
+/// Reconciles run one at a time, triggered by the snapshot's change token. The server owns its
+/// Linux event loops (<see cref="ServiceProxyOptions.EventLoops"/>): they start with the first
+/// port that needs them and stop when the server is disposed.
 /// </summary>
 public sealed class ServiceProxyServer : IAsyncDisposable
 {
@@ -28,6 +31,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ServiceProxyMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly EventLoopGroup _loops;
     private readonly Dictionary<TransportProtocol, IServicePortProxyFactory> _factories;
     private readonly Dictionary<ServicePortKey, PortEntry> _ports = []; // reconcile loop only
     private readonly List<Task> _draining = []; // reconcile loop only
@@ -57,7 +61,8 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         _metrics = new ServiceProxyMetrics(meterFactory);
         _time = timeProvider ?? TimeProvider.System;
         _abortDrains = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        _factories = CreateFactories(_options, loggerFactory, _metrics, _time).ToDictionary(f => f.Protocol);
+        _loops = new EventLoopGroup(_options.EventLoops);
+        _factories = CreateFactories(_options, _loops, loggerFactory, _metrics, _time).ToDictionary(f => f.Protocol);
     }
 
     /// <summary>Where each service port listens and what failed, for health endpoints and status commands.</summary>
@@ -115,29 +120,34 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         Log.ServerStopped(_logger);
     }
 
+    /// <summary>Stops the server (see <see cref="StopAsync"/>), then its event loops.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _loops.Dispose();
         _metrics.Dispose();
         _stopping.Dispose();
         _abortDrains.Dispose();
     }
 
     /// <summary>
-    /// The data plane of each protocol. UDP plugs in here with its own factory. Both draw on one
-    /// descriptor budget: a UDP flood must not take what TCP clients and the rest of the process need.
+    /// The data plane of each protocol, on the server's event loops. Both draw on one descriptor
+    /// budget: a UDP flood must not take what TCP clients and the rest of the process need.
     /// </summary>
     private static IEnumerable<IServicePortProxyFactory> CreateFactories(
-        ServiceProxyOptions options, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
+        ServiceProxyOptions options, EventLoopGroup loops, ILoggerFactory loggerFactory, ServiceProxyMetrics metrics, TimeProvider time)
     {
-        var splice = options.Tcp.Engine == RelayEngine.Splice && SpliceRelay.IsSupported;
-        var budget = ConnectionBudget.Create(options, splice, loggerFactory.CreateLogger("ServiceProxy.Tcp"));
+        var splice = TcpServicePortProxyFactory.UsesEventLoops(options.Tcp);
+        var budget = ConnectionBudget.Create(options, splice, loops.Pipes, loggerFactory.CreateLogger("ServiceProxy.Tcp"));
         return
         [
-            new TcpServicePortProxyFactory(options, budget, loggerFactory, metrics, time),
-            new UdpServicePortProxyFactory(options, metrics, loggerFactory, time, budget),
+            new TcpServicePortProxyFactory(options, loops, budget, loggerFactory, metrics, time),
+            new UdpServicePortProxyFactory(options, loops, budget, metrics, loggerFactory, time),
         ];
     }
+
+    /// <summary>The server's event loops; for tests.</summary>
+    internal EventLoopGroup EventLoops => _loops;
 
     /// <summary>The running proxy of <paramref name="key"/>; for tests.</summary>
     internal IServicePortProxy? GetPortProxy(ServicePortKey key) =>

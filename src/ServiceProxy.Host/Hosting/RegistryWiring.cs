@@ -30,8 +30,8 @@ internal static class RegistryWiring
             o.MaxConnections = proxyOptions.MaxConnections;
             o.ShutdownDrainTimeout = proxyOptions.ShutdownDrainTimeout;
             o.Tcp.Engine = proxyOptions.Tcp.Engine;
-            o.Tcp.BusyPoll = proxyOptions.Tcp.BusyPoll;
-            o.Tcp.EventLoops = proxyOptions.Tcp.EventLoops;
+            o.EventLoops.BusyPoll = proxyOptions.EventLoops.BusyPoll;
+            o.EventLoops.Count = proxyOptions.EventLoops.Count;
             o.Tcp.AcceptOnEventLoops = proxyOptions.Tcp.AcceptOnEventLoops;
         });
     }

@@ -40,8 +40,8 @@ internal static partial class SvcproxyHost
 
         var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog, MaxConnections = options.MaxConnections };
         serviceProxyOptions.Tcp.Engine = options.RelayEngine;
-        serviceProxyOptions.Tcp.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
-        serviceProxyOptions.Tcp.EventLoops = options.EventLoops;
+        serviceProxyOptions.EventLoops.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
+        serviceProxyOptions.EventLoops.Count = options.EventLoops;
         serviceProxyOptions.Tcp.AcceptOnEventLoops = options.AcceptOnLoops;
         var registryOptions = new RegistryOptions { NodeAddresses = [.. options.NodeAddresses] };
         var (first, last) = options.NodePorts;

@@ -10,8 +10,11 @@ internal sealed partial class ServiceProxyMetrics
     /// <summary>Which limit refused a client: <c>port</c>, <c>process</c> or <c>descriptors</c> (the process was out of them).</summary>
     public const string LimitTag = "serviceproxy.limit";
 
-    private static readonly KeyValuePair<string, object?> Upstream = new(DirectionTag, "upstream");
-    private static readonly KeyValuePair<string, object?> Downstream = new(DirectionTag, "downstream");
+    /// <summary>Bytes or datagrams from the client towards the backend (TCP and UDP alike).</summary>
+    private static readonly KeyValuePair<string, object?> UpstreamTag = new(DirectionTag, "upstream");
+
+    /// <summary>Bytes or datagrams from the backend back to the client (TCP and UDP alike).</summary>
+    private static readonly KeyValuePair<string, object?> DownstreamTag = new(DirectionTag, "downstream");
 
     private UpDownCounter<long> _tcpActive = null!;
     private Histogram<double> _tcpDuration = null!;
@@ -53,7 +56,7 @@ internal sealed partial class ServiceProxyMetrics
         if (bytes > 0 && _tcpBytes.Enabled)
         {
             var withDirection = tags;
-            withDirection.Add(upstream ? Upstream : Downstream);
+            withDirection.Add(upstream ? UpstreamTag : DownstreamTag);
             _tcpBytes.Add(bytes, withDirection);
         }
     }

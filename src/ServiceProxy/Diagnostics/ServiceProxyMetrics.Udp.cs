@@ -1,16 +1,13 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ServiceProxy.Configuration;
+using ServiceProxy.Hosting;
 using ServiceProxy.Udp;
 
 namespace ServiceProxy.Diagnostics;
 
 internal sealed partial class ServiceProxyMetrics
 {
-    private const string UdpNamespaceTag = "k8s.namespace.name";
-    private const string UdpServiceTag = "k8s.service.name";
-    private const string UdpPortNameTag = "serviceproxy.port.name";
-    private const string UdpDirectionTag = "serviceproxy.direction";
     private const string UdpReasonTag = "serviceproxy.reason";
 
     private UpDownCounter<long> _udpSessionsActive = null!;
@@ -36,16 +33,18 @@ internal sealed partial class ServiceProxyMetrics
         }
     }
 
+    /// <summary>A datagram forwarded from a client to its endpoint: direction <c>upstream</c>, as TCP's bytes.</summary>
     public void UdpForwardedToEndpoint(UdpPortTags tags, int bytes)
     {
-        _udpDatagrams.Add(1, tags.ToEndpoint);
-        _udpBytes.Add(bytes, tags.ToEndpoint);
+        _udpDatagrams.Add(1, tags.Upstream);
+        _udpBytes.Add(bytes, tags.Upstream);
     }
 
+    /// <summary>A datagram forwarded from an endpoint back to its client: direction <c>downstream</c>.</summary>
     public void UdpForwardedToClient(UdpPortTags tags, int bytes)
     {
-        _udpDatagrams.Add(1, tags.ToClient);
-        _udpBytes.Add(bytes, tags.ToClient);
+        _udpDatagrams.Add(1, tags.Downstream);
+        _udpBytes.Add(bytes, tags.Downstream);
     }
 
     public void UdpDropped(UdpPortTags tags, UdpDropReason reason)
@@ -73,9 +72,9 @@ internal sealed partial class ServiceProxyMetrics
         _udpSessionsClosed = meter.CreateCounter<long>(
             "serviceproxy.udp.sessions.closed", "{session}", "UDP sessions closed, by reason (idle, evicted, unreachable, endpoint_removed, stopped, error).");
         _udpDatagrams = meter.CreateCounter<long>(
-            "serviceproxy.udp.datagrams", "{datagram}", "UDP datagrams forwarded, by direction (to_endpoint, to_client).");
+            "serviceproxy.udp.datagrams", "{datagram}", "UDP datagrams forwarded, by direction (upstream: client to endpoint, downstream: endpoint to client).");
         _udpBytes = meter.CreateCounter<long>(
-            "serviceproxy.udp.bytes", "By", "UDP payload bytes forwarded, by direction (to_endpoint, to_client).");
+            "serviceproxy.udp.bytes", "By", "UDP payload bytes forwarded, by direction (upstream: client to endpoint, downstream: endpoint to client).");
         _udpDropped = meter.CreateCounter<long>(
             "serviceproxy.udp.datagrams.dropped", "{datagram}", "UDP datagrams not forwarded, by reason (no_endpoints, too_large, send_failed, unreachable, client_unreachable).");
         _udpRefused = meter.CreateCounter<long>(
@@ -88,25 +87,20 @@ internal sealed partial class ServiceProxyMetrics
     {
         public UdpPortTags(ServicePortKey key)
         {
-            var service = new TagList
-            {
-                { UdpNamespaceTag, key.Namespace },
-                { UdpServiceTag, key.Name },
-                { UdpPortNameTag, key.PortName },
-            };
-            var toEndpoint = service;
-            toEndpoint.Add(UdpDirectionTag, "to_endpoint");
-            var toClient = service;
-            toClient.Add(UdpDirectionTag, "to_client");
+            var service = ServicePortTags.For(key);
+            var upstream = service;
+            upstream.Add(UpstreamTag);
+            var downstream = service;
+            downstream.Add(DownstreamTag);
             Service = service;
-            ToEndpoint = toEndpoint;
-            ToClient = toClient;
+            Upstream = upstream;
+            Downstream = downstream;
         }
 
 #pragma warning disable CA1051 // readonly fields, so `in TagList` passes them without a copy
         public readonly TagList Service;
-        public readonly TagList ToEndpoint;
-        public readonly TagList ToClient;
+        public readonly TagList Upstream;
+        public readonly TagList Downstream;
 #pragma warning restore CA1051
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Tcp;
 
@@ -12,7 +13,6 @@ namespace ServiceProxy.Tcp;
 /// </summary>
 internal sealed class TcpAcceptor
 {
-    private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan FailureLogInterval = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
@@ -21,7 +21,8 @@ internal sealed class TcpAcceptor
     private readonly TimeProvider _time;
     private readonly LogThrottle _failureLog;
     private Task _loop = Task.CompletedTask;
-    private Splice.LoopAcceptor? _loopAcceptor;
+    private LoopAcceptor? _loopAcceptor;
+    private DescriptorReserve? _reserve;
     private volatile bool _stopped;
 
     private TcpAcceptor(Socket socket, IPEndPoint requested, ServicePortKey key, ILogger logger, TimeProvider time)
@@ -63,26 +64,27 @@ internal sealed class TcpAcceptor
     }
 
     /// <summary>
-    /// Starts accepting: on the splice engine's event loops when <paramref name="onEventLoops"/>
-    /// (then <paramref name="onAccepted"/> runs on a loop), else with .NET's accept.
+    /// Starts accepting: on the event loops of <paramref name="loops"/> when given (then
+    /// <paramref name="onAccepted"/> runs on the loop that accepted), else with .NET's accept.
     /// </summary>
     /// <remarks>
     /// Out of descriptors, the clients waiting to be accepted are reset through a descriptor kept
-    /// in reserve (Linux), counted by <paramref name="onReset"/>, and accepting backs off for
+    /// in <paramref name="reserve"/> (Linux), counted by <paramref name="onReset"/>, and accepting backs off for
     /// 100 ms, as Go's and Kestrel's accept loops do, rather than spin on EMFILE.
     /// </remarks>
-    public void Start(Action<Socket> onAccepted, bool onEventLoops = false, Action<int>? onReset = null)
+    public void Start(Action<TransportSocket> onAccepted, DescriptorReserve reserve, EventLoopGroup? loops = null, Action<int>? onReset = null)
     {
-        if (onEventLoops)
+        _reserve = reserve;
+        if (loops is not null)
         {
-            _loopAcceptor = Splice.LoopAcceptor.TryStart(_socket, onAccepted, OnLoopAcceptFailed, _time, onReset);
+            _loopAcceptor = LoopAcceptor.TryStart(_socket, loops, onAccepted, OnLoopAcceptFailed, _time, onReset);
             if (_loopAcceptor is not null)
             {
                 return;
             }
         }
 
-        Splice.DescriptorReserve.Ensure();
+        reserve.Ensure();
         _loop = AcceptLoopAsync(onAccepted, onReset);
     }
 
@@ -99,22 +101,22 @@ internal sealed class TcpAcceptor
     {
         if (_failureLog.TryAcquire(out var suppressed))
         {
-            Log.TcpAcceptFailed(_logger, _key, Bound, $"{Splice.Libc.SocketError(errno).SocketErrorCode} (errno {errno})", suppressed);
+            Log.TcpAcceptFailed(_logger, _key, Bound, $"{Libc.SocketError(errno).SocketErrorCode} (errno {errno})", suppressed);
         }
     }
 
     /// <summary>Out of descriptors: resets the clients waiting in the backlog (Linux), holding the listener open meanwhile.</summary>
     private void ResetPending(Action<int>? onReset)
     {
-        if (!Splice.Libc.IsSupported || !Splice.DescriptorLease.TryTake(_socket, out var lease))
+        if (!Libc.IsSupported || !DescriptorLease.TryTake(_socket, out var lease))
         {
             return;
         }
 
         try
         {
-            Splice.Libc.SetNonBlocking(lease.Fd); // .NET's already is on Linux; an empty backlog must answer EAGAIN
-            if (Splice.DescriptorReserve.ResetPending(lease.Fd) is > 0 and var reset)
+            Libc.SetNonBlocking(lease.Fd); // .NET's already is on Linux; an empty backlog must answer EAGAIN
+            if (_reserve!.ResetPending(lease.Fd) is > 0 and var reset)
             {
                 onReset?.Invoke(reset);
             }
@@ -125,7 +127,7 @@ internal sealed class TcpAcceptor
         }
     }
 
-    private async Task AcceptLoopAsync(Action<Socket> onAccepted, Action<int>? onReset)
+    private async Task AcceptLoopAsync(Action<TransportSocket> onAccepted, Action<int>? onReset)
     {
         await Task.Yield();
         while (!_stopped)
@@ -158,13 +160,13 @@ internal sealed class TcpAcceptor
                         ResetPending(onReset);
                     }
 
-                    await Task.Delay(ResourceBackoff, _time).ConfigureAwait(false);
+                    await Task.Delay(Libc.ResourceBackoff, _time).ConfigureAwait(false);
                 }
 
                 continue;
             }
 
-            onAccepted(accepted);
+            onAccepted(new TransportSocket(accepted, Loop: null));
         }
     }
 }

@@ -35,28 +35,11 @@ public sealed class TcpProxyOptions
     public int? SocketReceiveBufferSize { get; set; }
 
     /// <summary>
-    /// The Linux event loops (the <see cref="RelayEngine.Splice"/> engine, and UDP whatever the
-    /// engine): how long a loop keeps polling after its last
-    /// event before it sleeps, trading CPU for latency as HAProxy's <c>busy-polling</c> does, while
-    /// the loop serves at most 16 connections. The loops are process-wide, so the last non-zero
-    /// value set applies. Default zero (sleep at once); <c>svcproxy</c> sets 50 µs.
-    /// </summary>
-    public TimeSpan BusyPoll { get; set; }
-
-    /// <summary>
-    /// How many Linux event loops to run (the <see cref="RelayEngine.Splice"/> engine, and UDP
-    /// whatever the engine); zero means one per core. Each dials and relays its own connections (and
-    /// accepts them, with <see cref="AcceptOnEventLoops"/>, the default). The loops are process-wide and start with the first port that needs them, so only
-    /// the value set by then applies. Default zero.
-    /// </summary>
-    public int EventLoops { get; set; }
-
-    /// <summary>
-    /// The <see cref="RelayEngine.Splice"/> engine: accept on the event loops (every loop watches
-    /// each listener, and the loop that accepts a client dials and relays it), so a new client
-    /// crosses one thread. False accepts on .NET's socket thread, which hands each client over to
-    /// a loop: 10–20 % fewer new connections per second on 2 cores (benchmarks/RESULTS.md).
-    /// Default true.
+    /// The <see cref="RelayEngine.Splice"/> engine: accept on the event loops
+    /// (<see cref="ServiceProxyOptions.EventLoops"/>; every loop watches each listener, and the loop
+    /// that accepts a client dials and relays it), so a new client crosses one thread. False accepts
+    /// on .NET's socket thread, which hands each client over to a loop: one thread hop more per new
+    /// connection. Default true.
     /// </summary>
     public bool AcceptOnEventLoops { get; set; } = true;
 

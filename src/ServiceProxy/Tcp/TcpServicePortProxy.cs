@@ -12,11 +12,13 @@ using ServiceProxy.Hosting;
 namespace ServiceProxy.Tcp;
 
 /// <summary>
-/// Serves one TCP service port: a listener per listen address, all sharing one balancer; each
-/// accepted client is dialed and relayed on its own task. A shared timer enforces idle and
+/// Serves one TCP service port: a listener per listen address, all sharing one balancer. Each
+/// client the transport accepts (<see cref="ITcpTransport.Listen"/>) is balanced, dialed through the
+/// transport (<see cref="ITcpTransport.ConnectAsync"/>) and relayed by it
+/// (<see cref="ITcpTransport.RelayAsync"/>) on its own task. A shared timer enforces idle and
 /// half-closed timeouts from each connection's last-activity stamp.
 /// </summary>
-internal sealed class TcpServicePortProxy : IServicePortProxy
+internal sealed partial class TcpServicePortProxy : IServicePortProxy
 {
     private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(10);
@@ -25,7 +27,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private readonly ServiceProxyOptions _options;
     private readonly TcpProxyOptions _tcp;
     private readonly IEndpointBalancer _balancer;
-    private readonly ITcpRelay _relay;
+    private readonly ITcpTransport _transport;
     private readonly ConnectionBudget _budget;
     private readonly TimeSpan[] _connectTimeouts;
     private readonly ILogger _logger;
@@ -47,14 +49,14 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
     private int _stopping;
 
     public TcpServicePortProxy(
-        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpRelay relay, ConnectionBudget budget,
+        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpTransport transport, ConnectionBudget budget,
         ILogger logger, ServiceProxyMetrics metrics, TimeProvider time)
     {
         _config = config;
         _balancer = balancer;
         _options = options;
         _tcp = options.Tcp;
-        _relay = relay;
+        _transport = transport;
         _budget = budget;
         _logger = logger;
         _metrics = metrics;
@@ -89,7 +91,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         var listening = new List<IPEndPoint>();
         foreach (var endPoint in _config.ListenEndPoints)
         {
-            var acceptor = TcpAcceptor.TryBind(endPoint, _tcp.Backlog, Key, _logger, _time, out var error);
+            var acceptor = _transport.Listen(endPoint, Key, OnAccepted, OnResetForDescriptors, out var error);
             if (acceptor is null)
             {
                 Log.TcpBindFailed(_logger, Key, endPoint, error!);
@@ -103,7 +105,6 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
             _acceptors.Add(acceptor);
             listening.Add(acceptor.Bound);
-            acceptor.Start(OnAccepted, onEventLoops: _relay is SpliceRelay && _tcp.AcceptOnEventLoops, onReset: OnResetForDescriptors);
             Log.TcpListening(_logger, Key, acceptor.Bound);
         }
 
@@ -119,6 +120,7 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
 
     public void Update(ServicePortConfig config)
     {
+        ServicePortProxyChecks.EnsureSameListeners(_config, config);
         // Balancer first: once Config shows the new set, every new connection already uses it.
         _balancer.Update(config.Endpoints, config.Affinity);
         _config = config;
@@ -183,224 +185,6 @@ internal sealed class TcpServicePortProxy : IServicePortProxy
         foreach (var connection in _connections.Keys)
         {
             connection.Abort(TcpCloseReason.Shutdown);
-        }
-    }
-
-    private void OnAccepted(Socket client)
-    {
-        // Counted before checked, so concurrent accepts (several listeners, several loops) never
-        // admit one too many; each refusal gives its slot back.
-        var portMax = _config.MaxConnections;
-        if (Interlocked.Increment(ref _active) > portMax)
-        {
-            Refuse(client, "port", portMax.Value);
-            return;
-        }
-
-        if (!_budget.TryAcquireConnection())
-        {
-            Refuse(client, "process", _budget.Max);
-            return;
-        }
-
-        // Runs on the accepting thread (.NET's socket thread, or a splice loop) up to the dial's
-        // first await (a non-blocking connect), so accepting is never held by a slow backend, and a
-        // new connection costs no thread-pool hop.
-        _ = HandleAsync(client);
-    }
-
-    private async Task HandleAsync(Socket client)
-    {
-        TcpProxyConnection? connection = null;
-        try
-        {
-            var clientEndPoint = (IPEndPoint)client.RemoteEndPoint!;
-            connection = new TcpProxyConnection(client, clientEndPoint, _time);
-            _connections.TryAdd(connection, 0);
-            if (Volatile.Read(ref _stopping) != 0 && _abortDials.IsCancellationRequested)
-            {
-                connection.Abort(TcpCloseReason.Shutdown);
-                return;
-            }
-
-            ConfigureSocket(client);
-            var clientIp = clientEndPoint.Address.IsIPv4MappedToIPv6 ? clientEndPoint.Address.MapToIPv4() : clientEndPoint.Address;
-            Socket? backend = null;
-            IPEndPoint? dialed = null;
-            var ladder = new DialLadder(_connectTimeouts, _balancer, clientIp);
-            while (backend is null && ladder.TryNext(out var endpoint, out var timeout))
-            {
-                // Dialed here, not in a helper: its own async method would allocate a state machine per dial.
-                var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    ConfigureSocket(socket); // before connect, so buffer sizes shape the window from the handshake on
-                    await _relay.ConnectAsync(socket, endpoint, timeout, _abortDials.Token).ConfigureAwait(false);
-                    (backend, dialed) = (socket, endpoint);
-                }
-                catch (Exception ex)
-                {
-                    socket.Dispose();
-                    if (ex is not (SocketException or OperationCanceledException))
-                    {
-                        throw;
-                    }
-
-                    _abortDials.Token.ThrowIfCancellationRequested();
-                    OnDialFailed(endpoint, ladder.Attempts, timeout, ex);
-                    ladder.Failed(endpoint);
-                }
-            }
-
-            if (backend is null || dialed is null)
-            {
-                Reject(connection, ladder.Attempts == 0 ? "no endpoints" : $"all {ladder.Attempts} connect attempts failed");
-                return;
-            }
-
-            var tags = TagsFor(dialed);
-            if (!connection.AttachBackend(backend, dialed))
-            {
-                return;
-            }
-
-            var proxyProtocol = _config.ProxyProtocol;
-            if (proxyProtocol != ProxyProtocolVersion.None)
-            {
-                await ProxyProtocolHeader.SendAsync(backend, proxyProtocol, clientEndPoint, (IPEndPoint)client.LocalEndPoint!, _abortDials.Token).ConfigureAwait(false);
-            }
-
-            _metrics.TcpConnectionOpened(tags.Value);
-            try
-            {
-                await _relay.RunAsync(connection).ConfigureAwait(false);
-            }
-            finally
-            {
-                _metrics.TcpBytes(tags.Value, upstream: true, connection.BytesFromClient);
-                _metrics.TcpBytes(tags.Value, upstream: false, connection.BytesToClient);
-                _metrics.TcpConnectionClosed(tags.Value, connection.Duration);
-            }
-
-            if (_options.AccessLog)
-            {
-                Log.TcpAccess(_logger, Key, connection.ClientEndPoint, connection.Endpoint!, connection.CloseReason,
-                    connection.BytesFromClient, connection.BytesToClient, (long)connection.Duration.TotalMilliseconds);
-            }
-        }
-        catch (Exception ex)
-        {
-            // A dial cancelled by shutdown, a socket that died before it was ever used, or no
-            // descriptor for the backend socket (a MaxConnections above what the limit fits).
-            Log.TcpConnectionFailed(_logger, Key, connection?.ClientEndPoint, ex);
-            if (ex is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets })
-            {
-                _metrics.TcpRefused(_portTags, "descriptors");
-            }
-
-            if (connection is null)
-            {
-                TcpProxyConnection.Reset(client);
-            }
-            else
-            {
-                connection.Abort(ex is OperationCanceledException ? TcpCloseReason.Shutdown : TcpCloseReason.Error);
-            }
-        }
-        finally
-        {
-            if (connection is not null)
-            {
-                connection.Close();
-                _connections.TryRemove(connection, out _);
-            }
-
-            _budget.ReleaseConnection();
-            ReleaseSlot();
-        }
-    }
-
-    private void ReleaseSlot()
-    {
-        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _stopping) != 0)
-        {
-            _drained.TrySetResult();
-        }
-    }
-
-    /// <summary>Clients the acceptor reset because the process was out of descriptors.</summary>
-    private void OnResetForDescriptors(int count) => _metrics.TcpRefused(_portTags, "descriptors", count);
-
-    /// <summary>
-    /// Resets a client at once (SO_LINGER 0, so RST): it learns now that this proxy is full and can
-    /// go elsewhere, instead of waiting in the listen backlog until it times out, which is what
-    /// HAProxy's maxconn (it stops accepting) does to it.
-    /// </summary>
-    private void Refuse(Socket client, string limit, int max)
-    {
-        ReleaseSlot();
-        _metrics.TcpRefused(_portTags, limit);
-        if (_refuseLog.TryAcquire(out var suppressed))
-        {
-            Log.TcpConnectionRefused(_logger, Key, client.RemoteEndPoint, limit, max, suppressed);
-        }
-
-        TcpProxyConnection.Reset(client);
-    }
-
-    private void OnDialFailed(IPEndPoint endpoint, int attempt, TimeSpan timeout, Exception error)
-    {
-        _metrics.TcpConnectFailed(TagsFor(endpoint).Value);
-        Log.TcpConnectAttemptFailed(_logger, Key, endpoint, attempt, timeout, error is SocketException s ? s.SocketErrorCode.ToString() : "timed out");
-    }
-
-    /// <summary>
-    /// Metric tags per endpoint, built once: a connection then holds one reference instead of a
-    /// 144-byte <see cref="TagList"/> and allocates no endpoint string. Cleared past
-    /// <see cref="MaxCachedEndpoints"/>, so endpoints that come and go keep it bounded.
-    /// </summary>
-    private StrongBox<TagList> TagsFor(IPEndPoint endpoint)
-    {
-        if (_endpointTags.TryGetValue(endpoint, out var tags))
-        {
-            return tags;
-        }
-
-        if (_endpointTags.Count >= MaxCachedEndpoints)
-        {
-            _endpointTags.Clear();
-        }
-
-        return _endpointTags.GetOrAdd(endpoint, static (e, key) => new StrongBox<TagList>(ServicePortTags.For(key, e)), Key);
-    }
-
-    private void Reject(TcpProxyConnection connection, string reason)
-    {
-        _metrics.TcpRejected(_portTags);
-        if (_rejectLog.TryAcquire(out var suppressed))
-        {
-            Log.TcpConnectionRejected(_logger, Key, connection.ClientEndPoint, reason, suppressed);
-        }
-
-        connection.Abort(TcpCloseReason.Error);
-    }
-
-    private void ConfigureSocket(Socket socket)
-    {
-        socket.NoDelay = _tcp.NoDelay;
-        if (_tcp.KeepAlive)
-        {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-        }
-
-        if (_tcp.SocketSendBufferSize is { } send)
-        {
-            socket.SendBufferSize = send;
-        }
-
-        if (_tcp.SocketReceiveBufferSize is { } receive)
-        {
-            socket.ReceiveBufferSize = receive;
         }
     }
 

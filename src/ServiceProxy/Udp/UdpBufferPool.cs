@@ -1,7 +1,7 @@
 namespace ServiceProxy.Udp;
 
 /// <summary>
-/// Pinned 64 KiB datagram buffers for relaying endpoint answers, shared by every UDP port.
+/// Pinned 64 KiB datagram buffers for what goes through .NET's socket engine, shared by a server's UDP ports.
 /// A buffer is rented only while a datagram is in hand, so the pool holds about as many as
 /// datagrams relayed at once; it keeps at most <see cref="MaxRetained"/>, the rest go to the GC.
 /// </summary>
@@ -20,8 +20,6 @@ internal sealed class UdpBufferPool
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRetained, 1);
         _buffers = new byte[maxRetained][];
     }
-
-    public static UdpBufferPool Shared { get; } = new(4 * Environment.ProcessorCount + 16);
 
     public int MaxRetained => _buffers.Length;
 

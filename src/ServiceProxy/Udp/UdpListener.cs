@@ -18,13 +18,15 @@ internal sealed class UdpListener
 
     private readonly UdpServicePortProxy _port;
     private readonly Socket _socket;
+    private readonly UdpTransport _transport;
     private readonly Lock _sendGate = new();
     private Task _loop = Task.CompletedTask;
     private UdpLoopListener? _loopReceiver;
 
-    public UdpListener(UdpServicePortProxy port, int index, Socket socket)
+    public UdpListener(UdpServicePortProxy port, int index, Socket socket, UdpTransport transport)
     {
         _port = port;
+        _transport = transport;
         Index = index;
         _socket = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
@@ -41,20 +43,14 @@ internal sealed class UdpListener
     /// <summary>A client address buffer of this listener's family (for tests and benchmarks).</summary>
     public SocketAddress CreateAddressBuffer() => new(_socket.AddressFamily);
 
-    /// <summary>Reads on a splice event loop where there are some (Linux), else on .NET's socket engine.</summary>
+    /// <summary>Reads on an event loop where there are some (Linux), else on .NET's socket engine.</summary>
     public void Start()
     {
-        if (UdpLoopReceiver.IsSupported)
+        _loopReceiver = _transport.Receive(_port, this, _socket);
+        if (_loopReceiver is null)
         {
-            var receiver = new UdpLoopListener(_port, this, _socket);
-            if (receiver.Start())
-            {
-                _loopReceiver = receiver;
-                return;
-            }
+            _loop = ReceiveLoopAsync();
         }
-
-        _loop = ReceiveLoopAsync();
     }
 
     /// <summary>Sends an endpoint's answer to <paramref name="client"/>; every session of this listener calls it, concurrently.</summary>
@@ -66,23 +62,9 @@ internal sealed class UdpListener
     /// one socket: it clears its cached event args' address in a <c>finally</c>, after a synchronous
     /// completion may already have handed those args to another thread's send, which then fails
     /// (NullReferenceException, or ArgumentException for e.RemoteEndPoint) and loses the answer.
-    /// UdpDatagramTests.Many_clients_get_every_answer lost about one answer in 10 000 to it.
     /// </remarks>
-    public ValueTask<int> SendToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client)
-    {
-        if (UdpNativeSend.IsSupported)
-        {
-            // sendto(2) is safe from any thread; the caller's buffer is free on return either way.
-            var sent = UdpNativeSend.TrySend(_socket, datagram.Span, client);
-            return sent >= 0 ? new ValueTask<int>(sent) : SendCopyToClientAsync(datagram, client);
-        }
-
-        return SendToClientViaEngineAsync(datagram, client);
-    }
-
-    /// <summary>The kernel's send buffer is full: a copy goes through .NET's engine, which waits for room.</summary>
-    private ValueTask<int> SendCopyToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client) =>
-        UdpNativeSend.SendCopyAsync(datagram, copy => SendToClientViaEngineAsync(copy, client));
+    public ValueTask<int> SendToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client) =>
+        _transport.SendAsync(_socket, datagram, client, (Listener: this, Client: client), static (s, d) => s.Listener.SendToClientViaEngineAsync(d, s.Client));
 
     private ValueTask<int> SendToClientViaEngineAsync(ReadOnlyMemory<byte> datagram, SocketAddress client)
     {

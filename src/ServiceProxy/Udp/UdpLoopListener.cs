@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Udp;
 
 /// <summary>A listen socket read on an event loop: recvfrom into the listener's buffer, then the port forwards.</summary>
-internal sealed unsafe class UdpLoopListener(UdpServicePortProxy port, UdpListener listener, Socket socket) : UdpLoopReceiver(socket)
+internal sealed unsafe class UdpLoopListener(UdpServicePortProxy port, UdpListener listener, Socket socket, EventLoop loop)
+    : UdpLoopReceiver(socket, loop)
 {
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(UdpListener.BufferSize, pinned: true);
     private readonly SocketAddress _client = new(socket.AddressFamily);

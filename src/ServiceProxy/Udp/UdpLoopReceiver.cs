@@ -1,10 +1,10 @@
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Udp;
 
 /// <summary>
-/// Drains a UDP socket on one of the process-wide event loops the TCP splice engine runs (Linux),
+/// Drains a UDP socket on one of the server's event loops (Linux, see <see cref="UdpTransport"/>),
 /// instead of .NET's socket engine: readiness is edge-triggered, each datagram is read with a plain
 /// recv/recvfrom and forwarded at once, and the loops' busy polling applies to UDP too. One
 /// datagram is forwarded at a time; a forward that does not complete synchronously pauses the
@@ -12,7 +12,7 @@ namespace ServiceProxy.Udp;
 /// the loops accept connections (<see cref="LoopAcceptor"/>): a flooded socket would otherwise keep
 /// its loop until the flood stops, and every TCP relay, dial deadline and abort on that loop with
 /// it. What is left is read once the loop's other ready sockets had their turn
-/// (<see cref="SpliceEventLoop.Defer"/>). The socket's descriptor is held by a SafeHandle
+/// (<see cref="EventLoop.Defer"/>). The socket's descriptor is held by a SafeHandle
 /// reference until the loop lets go, so no close can let the kernel reuse it under a read.
 /// </summary>
 /// <remarks>
@@ -25,7 +25,7 @@ internal abstract class UdpLoopReceiver : LoopEntry
     private const int MaxDatagramsPerWakeUp = 16;
 
     private readonly Socket _socket;
-    private readonly SpliceEventLoop _loop;
+    private readonly EventLoop _loop;
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DescriptorLease _lease;
     private volatile bool _waiting;
@@ -33,26 +33,17 @@ internal abstract class UdpLoopReceiver : LoopEntry
     private volatile bool _disposeOnRelease;
     private bool _deferred; // loop thread
 
-    protected UdpLoopReceiver(Socket socket)
+    protected UdpLoopReceiver(Socket socket, EventLoop loop)
     {
         _socket = socket;
-        // A session made while its listener's datagram is handled stays on that loop: a round trip
-        // then wakes (or busy-polls) one loop, not two.
-        _loop = SpliceEventLoop.Current ?? SpliceEventLoop.For(socket);
+        _loop = loop;
     }
-
-    private static long s_paused;
-
-    public static bool IsSupported => Libc.IsSupported;
-
-    /// <summary>Forwards that did not complete synchronously and paused their socket, process-wide.</summary>
-    public static long Paused => Interlocked.Read(ref s_paused);
 
     /// <summary>Completes once the loop has let go of the socket (its descriptor closes then, if disposed).</summary>
     public Task Released => _released.Task;
 
     /// <summary>The loop that reads the socket.</summary>
-    public SpliceEventLoop Loop => _loop;
+    public EventLoop Loop => _loop;
 
     protected int Fd { get; private set; }
 
@@ -134,7 +125,6 @@ internal abstract class UdpLoopReceiver : LoopEntry
             if (!forward.IsCompletedSuccessfully)
             {
                 _waiting = true;
-                Interlocked.Increment(ref s_paused);
                 _ = ResumeAfterAsync(forward);
             }
         }

@@ -1,23 +1,21 @@
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Udp;
 
 /// <summary>
-/// A session's endpoint socket read on an event loop: recv into the loop thread's one scratch
-/// buffer, then the port sends it to the client. The send never keeps a reference to the buffer
+/// A session's endpoint socket read on an event loop: recv into the loop's one datagram scratch
+/// buffer (<see cref="EventLoop.DatagramScratch"/>), then the port sends it to the client. The send never keeps a reference to the buffer
 /// (<see cref="UdpListener.SendToClientAsync"/> copies whatever it cannot send at once), so an idle
 /// session holds no buffer and the scratch is free for the next session's datagram.
 /// </summary>
-internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession session, Socket socket) : UdpLoopReceiver(socket)
+internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession session, Socket socket, EventLoop loop)
+    : UdpLoopReceiver(socket, loop)
 {
-    [ThreadStatic]
-    private static byte[]? t_scratch;
-
     protected override bool ReceiveOne(out ValueTask forward)
     {
         forward = default;
-        var scratch = t_scratch ??= GC.AllocateUninitializedArray<byte>(UdpListener.BufferSize, pinned: true);
+        var scratch = Loop.DatagramScratch;
         nint received;
         fixed (byte* buffer = scratch)
         {

@@ -218,7 +218,8 @@ internal sealed partial class UdpServicePortProxy
         var client = previous?.Client ?? key.ToIPEndPoint();
         var failed = previous is { IsClosed: true, CloseReason: UdpCloseReason.Unreachable } ? previous.Endpoint : null;
 
-        // Twice at most: a pick can race with an update that removes the picked endpoint.
+        // Twice at most: a pick can race with an update that removes the picked endpoint, and the
+        // table then refuses the session (its endpoint is no longer the balancer's).
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var endpoint = _balancer.Pick(client.Address, resetAffinity: failed is not null, avoid: failed);
@@ -273,7 +274,7 @@ internal sealed partial class UdpServicePortProxy
             }
 
             var now = _time.GetTimestamp();
-            var session = new UdpSession(this, listener, key, client, endpoint, socket, now, _budget);
+            var session = new UdpSession(this, listener, key, client, endpoint, socket, _transport, now, _budget);
             if (!_table.TryAdd(session, now, out var replaced, out var evicted))
             {
                 socket.Dispose();

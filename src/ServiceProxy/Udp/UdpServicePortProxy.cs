@@ -5,6 +5,7 @@ using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
+using ServiceProxy.Internal.Linux;
 using ServiceProxy.Tcp;
 
 namespace ServiceProxy.Udp;
@@ -29,6 +30,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
     private readonly bool _ownsBalancer;
     private readonly UdpSessionTable _table;
     private readonly ConnectionBudget _budget;
+    private readonly UdpTransport _transport;
+    private readonly EventLoopGroup? _ownLoops;
     private readonly LogThrottle _refuseLog;
     private readonly List<UdpListener> _listeners = [];
     private readonly List<string> _errors = [];
@@ -51,7 +54,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         ILogger logger,
         TimeProvider? time = null,
         IEndpointBalancer? balancer = null,
-        ConnectionBudget? budget = null)
+        ConnectionBudget? budget = null,
+        UdpTransport? transport = null)
     {
         if (config.Key.Protocol != TransportProtocol.Udp)
         {
@@ -73,6 +77,15 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         // ServiceProxyServer passes the budget its TCP ports share; a proxy built on its own
         // honours MaxConnections alone (no derived limit: it is not the process's only user).
         _budget = budget ?? new ConnectionBudget(options.MaxConnections > 0 ? options.MaxConnections : int.MaxValue);
+        // ServiceProxyServer passes its transport, on the server's event loops; a proxy built on
+        // its own runs loops of its own, stopped when it is disposed.
+        if (transport is null)
+        {
+            _ownLoops = new EventLoopGroup(options.EventLoops);
+            transport = new UdpTransport(_ownLoops);
+        }
+
+        _transport = transport;
         _refuseLog = new LogThrottle(_time, NoEndpointsLogInterval);
         ApplyIdleTimeout(config);
         _status = new ServicePortStatus(config.Key, [], [], 0);
@@ -95,6 +108,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
     internal IReadOnlyList<UdpListener> Listeners => _listeners;
 
+    internal UdpTransport Transport => _transport;
+
     internal TimeSpan IdleTimeout => _config.UdpIdleTimeout ?? _options.Udp.IdleTimeout;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -113,7 +128,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
                 var socket = TryBind(endPoint);
                 if (socket is not null)
                 {
-                    _listeners.Add(new UdpListener(this, _listeners.Count, socket));
+                    _listeners.Add(new UdpListener(this, _listeners.Count, socket, _transport));
                 }
             }
 
@@ -136,22 +151,19 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
     public void Update(ServicePortConfig config)
     {
-        if (!config.HasSameListeners(_config))
-        {
-            throw new ArgumentException($"{config.Key}: listen addresses changed; replace the proxy instead.", nameof(config));
-        }
+        ServicePortProxyChecks.EnsureSameListeners(_config, config);
 
         var removed = new List<UdpSession>();
         lock (_lifecycle)
         {
-            // Config first: OpenSession refuses a pick outside _config.Endpoints (and retries), so
-            // while the balancer still holds the old set no session to a vanished endpoint is added.
             _config = config;
             _balancer.Update(config.Endpoints, config.Affinity);
 
             // Sessions (and unreachable markers) of vanished endpoints go now; their clients'
-            // next datagram is balanced over the new set. IsCurrentEndpoint is checked on insert
-            // under the same table lock, so no session to a vanished endpoint can slip in.
+            // next datagram is balanced over the new set. A session picked from the old set is in
+            // the table by now (and goes here), or is refused on insert: the table checks the
+            // balancer's current endpoints (IsCurrentEndpoint) under the same lock, and
+            // OpenSession picks again.
             var current = config.Endpoints.ToHashSet();
             _table.RemoveWhere(s => !current.Contains(s.Endpoint), removed);
             if (ApplyIdleTimeout(config))
@@ -198,7 +210,11 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         Log.UdpStopped(_logger, Key, sessions.Count);
     }
 
-    public ValueTask DisposeAsync() => new(StopAsync(TimeSpan.Zero, CancellationToken.None));
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        _ownLoops?.Dispose();
+    }
 
     /// <summary>Closes sessions idle for the timeout; driven by the sweep timer.</summary>
     internal int SweepIdle()

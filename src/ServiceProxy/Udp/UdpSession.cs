@@ -17,6 +17,7 @@ internal sealed class UdpSession
 {
     private readonly UdpServicePortProxy _port;
     private readonly Socket _socket;
+    private readonly UdpTransport _transport;
     private readonly ConnectionBudget? _budget;
     private long _lastActivity;
     private long _queuedAt;
@@ -31,10 +32,12 @@ internal sealed class UdpSession
         IPEndPoint client,
         IPEndPoint endpoint,
         Socket socket,
+        UdpTransport transport,
         long now,
         ConnectionBudget? budget = null)
     {
         _port = port;
+        _transport = transport;
         Listener = listener;
         Key = key;
         Client = client;
@@ -93,40 +96,24 @@ internal sealed class UdpSession
     }
 
     /// <summary>Sends on the connected socket; the caller's buffer is free when this returns.</summary>
-    public ValueTask<int> SendToEndpointAsync(ReadOnlyMemory<byte> datagram)
-    {
-        if (!UdpNativeSend.IsSupported)
-        {
-            return _socket.SendAsync(datagram, SocketFlags.None);
-        }
-
-        var sent = UdpNativeSend.TrySend(_socket, datagram.Span, to: null);
-        return sent >= 0 ? new ValueTask<int>(sent) : SendCopyToEndpointAsync(datagram);
-    }
-
-    /// <summary>The kernel's send buffer is full: a copy goes through .NET's engine, which waits for room.</summary>
-    private ValueTask<int> SendCopyToEndpointAsync(ReadOnlyMemory<byte> datagram) =>
-        UdpNativeSend.SendCopyAsync(datagram, copy => _socket.SendAsync(copy, SocketFlags.None));
+    public ValueTask<int> SendToEndpointAsync(ReadOnlyMemory<byte> datagram) =>
+        _transport.SendAsync(_socket, datagram, to: null, _socket, static (socket, d) => socket.SendAsync(d, SocketFlags.None));
 
     /// <summary>
-    /// Starts relaying what the endpoint sends: on a splice event loop where there are some
-    /// (Linux), else on .NET's socket engine. Either ends when the session closes.
+    /// Starts relaying what the endpoint sends: on an event loop where there are some (Linux),
+    /// else on .NET's socket engine. Either ends when the session closes.
     /// </summary>
     public void Start()
     {
-        if (UdpLoopReceiver.IsSupported)
+        if (_transport.Receive(_port, this, _socket) is { } receiver)
         {
-            var receiver = new UdpLoopSession(_port, this, _socket);
-            if (receiver.Start())
+            Interlocked.Exchange(ref _receiver, receiver); // a full fence: TryClose sees it, or this sees the close
+            if (IsClosed)
             {
-                Interlocked.Exchange(ref _receiver, receiver); // a full fence: TryClose sees it, or this sees the close
-                if (IsClosed)
-                {
-                    receiver.Stop(); // closed while starting
-                }
-
-                return;
+                receiver.Stop(); // closed while starting
             }
+
+            return;
         }
 
         _ = RelayFromEndpointAsync();
@@ -176,7 +163,7 @@ internal sealed class UdpSession
                 // (or with the endpoint's ICMP error) and leaves the datagram in place.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.Peek).ConfigureAwait(false);
 
-                var buffer = UdpBufferPool.Shared.Rent();
+                var buffer = _transport.Buffers.Rent();
                 try
                 {
                     var received = await _socket.ReceiveAsync(buffer.AsMemory(0, UdpListener.BufferSize), SocketFlags.None).ConfigureAwait(false);
@@ -184,7 +171,7 @@ internal sealed class UdpSession
                 }
                 finally
                 {
-                    UdpBufferPool.Shared.Return(buffer);
+                    _transport.Buffers.Return(buffer);
                 }
             }
         }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using ServiceProxy.FunctionalTests.Infrastructure;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.FunctionalTests.Tcp;
 
@@ -22,7 +22,8 @@ public sealed class LoopAcceptorTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var listener = Listen(IPAddress.Parse(address));
         var accepted = new ConcurrentQueue<(Socket Socket, bool OnLoop)>();
-        var acceptor = LoopAcceptor.TryStart(listener, s => accepted.Enqueue((s, SpliceEventLoop.Current is not null)), _ => { }, TimeProvider.System);
+        using var loops = new EventLoopGroup(new EventLoopOptions { Count = 2 });
+        var acceptor = LoopAcceptor.TryStart(listener, loops, s => accepted.Enqueue((s.Socket, s.Loop?.IsCurrent == true)), _ => { }, TimeProvider.System);
         Assert.NotNull(acceptor);
         var clients = new List<Socket>();
         try
@@ -53,7 +54,7 @@ public sealed class LoopAcceptorTests
                 Assert.Equal([7], await Loopback.ReadExactlyAsync(client, 1, cts.Token));
             }
 
-            Assert.True(LoopAcceptor.UsesAcceptAccessor, "the runtime's accept-socket constructor was not found: accepts cost extra syscalls");
+            Assert.True(acceptor.UsesAcceptAccessor, "the runtime's accept-socket constructor was not found: accepts cost extra syscalls");
         }
         finally
         {
@@ -82,7 +83,8 @@ public sealed class LoopAcceptorTests
         var listener = Listen(IPAddress.Loopback);
         var endPoint = (IPEndPoint)listener.LocalEndPoint!;
         var accepted = 0;
-        var acceptor = LoopAcceptor.TryStart(listener, s => { Interlocked.Increment(ref accepted); s.Dispose(); }, _ => { }, TimeProvider.System);
+        using var loops = new EventLoopGroup(new EventLoopOptions());
+        var acceptor = LoopAcceptor.TryStart(listener, loops, s => { Interlocked.Increment(ref accepted); s.Socket.Dispose(); }, _ => { }, TimeProvider.System);
         Assert.NotNull(acceptor);
         using (var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {

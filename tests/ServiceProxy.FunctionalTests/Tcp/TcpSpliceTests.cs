@@ -1,21 +1,19 @@
 using System.Net.Sockets;
 using ServiceProxy.FunctionalTests.Infrastructure;
 using ServiceProxy.Tcp;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.FunctionalTests.Tcp;
 
 /// <summary>
-/// The splice engine's two modes over real sockets. Its pipe counters are process-wide, so this
-/// class runs alone.
+/// The splice engine's two modes over real sockets; each server counts its own pipes.
 /// </summary>
-[Collection(nameof(ExclusiveCollection))]
 public sealed class TcpSpliceTests
 {
     [Fact]
     public async Task Small_messages_are_copied_bulk_is_spliced_and_an_idle_connection_holds_no_pipe()
     {
-        if (!SpliceRelay.IsSupported)
+        if (!EventLoopGroup.IsSupported)
         {
             return; // the engine is the socket engine there; its own tests cover it
         }
@@ -26,7 +24,8 @@ public sealed class TcpSpliceTests
         await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.Splice));
         using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(proxy.EndPoint, ct);
-        var rentedBefore = SplicePipePool.Rented;
+        var pipes = proxy.Server.EventLoops.Pipes;
+        var rentedBefore = pipes.Rented;
 
         // 200 round trips of 64 bytes: each read is short, so no pipe is ever taken.
         var message = new byte[64];
@@ -39,7 +38,7 @@ public sealed class TcpSpliceTests
             Assert.Equal(message, reply);
         }
 
-        Assert.Equal(rentedBefore, SplicePipePool.Rented);
+        Assert.Equal(rentedBefore, pipes.Rented);
 
         // 16 MiB each way at once: full chunks switch both directions to splice(2).
         var payload = new byte[16 << 20];
@@ -49,11 +48,11 @@ public sealed class TcpSpliceTests
         await ReadExactlyAsync(client, echoed, ct);
         await send;
         Assert.True(payload.AsSpan().SequenceEqual(echoed), "bulk bytes differ");
-        Assert.True(SplicePipePool.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
+        Assert.True(pipes.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
 
         // Still open but idle: every pipe went back to the pool.
-        await ProxyHarness.WaitUntilAsync(() => SplicePipePool.InUse == 0, timeoutMs: 5_000);
-        Assert.Equal(0, SplicePipePool.InUse);
+        await ProxyHarness.WaitUntilAsync(() => pipes.InUse == 0, timeoutMs: 5_000);
+        Assert.Equal(0, pipes.InUse);
         Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
 
         // And small messages flow again after the bulk phase.
@@ -65,7 +64,7 @@ public sealed class TcpSpliceTests
     [Fact]
     public async Task Bulk_is_copied_while_no_pipe_can_be_created_and_spliced_again_once_one_can()
     {
-        if (!SpliceRelay.IsSupported)
+        if (!EventLoopGroup.IsSupported)
         {
             return;
         }
@@ -79,11 +78,12 @@ public sealed class TcpSpliceTests
         await client.ConnectAsync(proxy.EndPoint, ct);
         var payload = new byte[16 << 20];
         new Random(11).NextBytes(payload);
-        var rentedBefore = SplicePipePool.Rented;
-        var failuresBefore = SplicePipePool.CreateFailures;
+        var pipes = proxy.Server.EventLoops.Pipes;
+        var rentedBefore = pipes.Rented;
+        var failuresBefore = pipes.CreateFailures;
 
         // pipe2 fails as in a process out of descriptors (EMFILE): both directions carry 16 MiB anyway.
-        SplicePipePool.CreatePipe = static (out int readFd, out int writeFd) =>
+        pipes.CreatePipe = static (out int readFd, out int writeFd) =>
         {
             readFd = writeFd = -1;
             System.Runtime.InteropServices.Marshal.SetLastPInvokeError(Libc.EMFILE);
@@ -92,19 +92,19 @@ public sealed class TcpSpliceTests
         try
         {
             await EchoThroughAsync(client, payload, ct);
-            Assert.Equal(rentedBefore, SplicePipePool.Rented);
-            Assert.True(SplicePipePool.CreateFailures > failuresBefore, "no pipe creation was tried: the transfer never went bulk");
+            Assert.Equal(rentedBefore, pipes.Rented);
+            Assert.True(pipes.CreateFailures > failuresBefore, "no pipe creation was tried: the transfer never went bulk");
         }
         finally
         {
-            SplicePipePool.CreatePipe = Libc.Pipe;
+            pipes.CreatePipe = Libc.Pipe;
         }
 
         // Descriptors are back: after the pool's pause between attempts (100 ms), a later bulk
         // transfer on the same connection splices again.
         await Task.Delay(300, ct);
         await EchoThroughAsync(client, payload, ct);
-        Assert.True(SplicePipePool.Rented > rentedBefore, "no pipe was taken once pipes could be created again");
+        Assert.True(pipes.Rented > rentedBefore, "no pipe was taken once pipes could be created again");
         Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
     }
 

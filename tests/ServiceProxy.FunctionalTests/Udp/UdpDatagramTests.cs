@@ -132,10 +132,10 @@ public sealed class UdpDatagramTests
 
         Assert.Equal("a", await client.AskAsync(proxy.EndPoint, "found"));
         Assert.Equal(1, echo.Received);
-        Assert.Equal(1, proxy.Measured("serviceproxy.udp.datagrams/to_endpoint"));
+        Assert.Equal(1, proxy.Measured("serviceproxy.udp.datagrams/upstream"));
         // The reply is counted once its send returned, which can be after the client has it.
-        await UdpProxyHarness.WaitUntilAsync(() => proxy.Measured("serviceproxy.udp.datagrams/to_client") == 1, "the reply counted");
-        Assert.Equal(1, proxy.Measured("serviceproxy.udp.datagrams/to_client"));
+        await UdpProxyHarness.WaitUntilAsync(() => proxy.Measured("serviceproxy.udp.datagrams/downstream") == 1, "the reply counted");
+        Assert.Equal(1, proxy.Measured("serviceproxy.udp.datagrams/downstream"));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 using ServiceProxy.Udp;
 
 namespace ServiceProxy.FunctionalTests.Udp;
@@ -21,7 +21,7 @@ public sealed class UdpLoopBudgetTests
     [InlineData(true)]
     public async Task A_flooded_socket_yields_its_loop_after_a_budget_and_still_forwards_everything(bool fromEndpoint)
     {
-        if (!UdpLoopReceiver.IsSupported)
+        if (!EventLoopGroup.IsSupported)
         {
             return; // .NET's socket engine reads there: no shared loop to starve
         }
@@ -38,7 +38,7 @@ public sealed class UdpLoopBudgetTests
         EndPoint session = new IPEndPoint(IPAddress.Any, 0);
         endpoint.ReceiveTimeout = 5_000;
         endpoint.ReceiveFrom(buffer, ref session);
-        var counter = fromEndpoint ? "serviceproxy.udp.datagrams/to_client" : "serviceproxy.udp.datagrams/to_endpoint";
+        var counter = fromEndpoint ? "serviceproxy.udp.datagrams/downstream" : "serviceproxy.udp.datagrams/upstream";
         var before = fromEndpoint ? 0 : 1;
         await UdpProxyHarness.WaitUntilAsync(() => proxy.Measured(counter) == before, "the first datagram is counted");
 
@@ -80,11 +80,11 @@ public sealed class UdpLoopBudgetTests
     /// <summary>An eventfd registered with <paramref name="loop"/>: <see cref="Signal"/> makes the loop run <paramref name="onReady"/> at its next pass.</summary>
     private sealed class LoopProbe : LoopEntry, IDisposable
     {
-        private readonly SpliceEventLoop _loop;
+        private readonly EventLoop _loop;
         private readonly Action _onReady;
         private readonly int _fd;
 
-        public LoopProbe(SpliceEventLoop loop, Action onReady)
+        public LoopProbe(EventLoop loop, Action onReady)
         {
             _loop = loop;
             _onReady = onReady;

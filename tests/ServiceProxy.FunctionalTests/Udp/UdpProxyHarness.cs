@@ -101,7 +101,7 @@ internal sealed class UdpProxyHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Proxy.StopAsync(TimeSpan.Zero, CancellationToken.None);
+        await Proxy.DisposeAsync(); // stops the port, then the event loops it runs on its own
         _listener.Dispose();
         _metrics.Dispose();
         _meters.Dispose();

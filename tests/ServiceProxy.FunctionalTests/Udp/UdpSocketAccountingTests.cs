@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
+using ServiceProxy.FunctionalTests.Infrastructure;
 using ServiceProxy.Udp;
 using Xunit.Abstractions;
 
@@ -101,11 +102,11 @@ public sealed class UdpSocketAccountingTests(ITestOutputHelper output)
 
         Assert.Equal(0, await RoundTripsAsync(Warmup));
         var before = GC.GetTotalAllocatedBytes(precise: true);
-        var beforeOnLoops = SpliceEventLoop.AllocatedOnLoops;
+        var loops = proxy.Proxy.Transport.Loops;
+        var beforeOnLoops = loops is null ? 0 : await LoopAllocations.MeasureAsync(loops);
         var wrongSizes = await RoundTripsAsync(RoundTrips);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        await Task.Delay(100); // the loops publish their count after each batch
-        var allocatedOnLoops = SpliceEventLoop.AllocatedOnLoops - beforeOnLoops;
+        var allocatedOnLoops = (loops is null ? 0 : await LoopAllocations.MeasureAsync(loops)) - beforeOnLoops;
 
         Assert.Equal(0, wrongSizes);
         output.WriteLine($"{allocated} bytes allocated in the process, {allocatedOnLoops} on the event loops, over {RoundTrips} round trips");
@@ -114,7 +115,7 @@ public sealed class UdpSocketAccountingTests(ITestOutputHelper output)
         // loops (Linux), their threads are counted alone: the process total also holds this test's
         // own client and echo sockets on .NET's engine, which allocate ~150 B per round trip in some
         // runs and none in others. Elsewhere the whole process is counted.
-        var measured = UdpLoopReceiver.IsSupported ? allocatedOnLoops : allocated;
+        var measured = loops is not null ? allocatedOnLoops : allocated;
         Assert.True(measured < RoundTrips * 8, $"{measured} bytes for {RoundTrips} round trips ({measured / (double)RoundTrips:F1} B each; process: {allocated})");
         Assert.Equal(1, proxy.Proxy.SessionCount);
     }

@@ -100,13 +100,13 @@ public sealed class UdpForwardingTests
         port.Proxy.Update(port.Config with { Endpoints = [] });
         await port.Proxy.ForwardFromClientAsync(listener, new byte[10], client);
 
-        var toEndpoint = datagrams.GetMeasurementSnapshot().Where(m => (string?)m.Tags["serviceproxy.direction"] == "to_endpoint").ToList();
-        var sent = Assert.Single(toEndpoint);
+        var upstream = datagrams.GetMeasurementSnapshot().Where(m => (string?)m.Tags["serviceproxy.direction"] == "upstream").ToList();
+        var sent = Assert.Single(upstream);
         Assert.Equal(1, sent.Value);
         Assert.Equal("kube-system", sent.Tags["k8s.namespace.name"]);
         Assert.Equal("kube-dns", sent.Tags["k8s.service.name"]);
         Assert.Equal("dns", sent.Tags["serviceproxy.port.name"]);
-        Assert.Contains(bytes.GetMeasurementSnapshot(), m => m.Value == 300 && (string?)m.Tags["serviceproxy.direction"] == "to_endpoint");
+        Assert.Contains(bytes.GetMeasurementSnapshot(), m => m.Value == 300 && (string?)m.Tags["serviceproxy.direction"] == "upstream");
         Assert.Equal([1L, -1L], active.GetMeasurementSnapshot().Select(m => m.Value));
         Assert.Equal("endpoint_removed", Assert.Single(closed.GetMeasurementSnapshot()).Tags["serviceproxy.reason"]);
         Assert.Equal(

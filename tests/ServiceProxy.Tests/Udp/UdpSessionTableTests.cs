@@ -12,13 +12,13 @@ public sealed class UdpSessionTableTests : IDisposable
     private static UdpSessionTable Create(int capacity = 3, long granularity = 0) =>
         new(capacity, _ => true) { TouchGranularity = granularity };
 
-    // Table tests never start the sessions: no proxy, no listener; a socket so closing works.
+    // Table tests never start the sessions: no proxy, no listener, no transport; a socket so closing works.
     private UdpSession Session(int clientPort, long now)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _sockets.Add(socket);
         var client = new IPEndPoint(IPAddress.Loopback, clientPort);
-        return new UdpSession(null!, null!, UdpSessionKey.From(0, client.Serialize()), client, Endpoint, socket, now);
+        return new UdpSession(null!, null!, UdpSessionKey.From(0, client.Serialize()), client, Endpoint, socket, transport: null!, now);
     }
 
     private UdpSession Add(UdpSessionTable table, int clientPort, long now, out UdpSession? evicted)

@@ -51,7 +51,7 @@ internal sealed class UdpTestPort : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Proxy.StopAsync(TimeSpan.Zero, CancellationToken.None);
+        await Proxy.DisposeAsync(); // stops the port, then the event loops it runs on its own
         _echo.Dispose();
         await _echoLoop;
         Metrics.Dispose();

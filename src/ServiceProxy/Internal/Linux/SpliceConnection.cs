@@ -1,6 +1,7 @@
 using System.Threading.Tasks.Sources;
+using ServiceProxy.Tcp;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// A connection handed to an event loop: both sockets' descriptors, held open by a SafeHandle
@@ -9,7 +10,7 @@ namespace ServiceProxy.Tcp.Splice;
 /// </summary>
 internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTaskSource
 {
-    private readonly SpliceEventLoop _loop;
+    private readonly EventLoop _loop;
     private readonly SplicePipePool _pool;
     // Continuations run inline on the loop: the connection's tail (metrics, access log, closing
     // both sockets) never blocks, and a thread-pool hop per connection would cost a wake-up.
@@ -20,7 +21,7 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
     private int _abortRequested;
     private bool _finished;
 
-    private SpliceConnection(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection, DescriptorLease client, DescriptorLease backend)
+    private SpliceConnection(EventLoop loop, SplicePipePool pool, TcpProxyConnection connection, DescriptorLease client, DescriptorLease backend)
     {
         _loop = loop;
         _pool = pool;
@@ -47,7 +48,7 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
     public ValueTask Completion => new(this, _completion.Version);
 
     /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
-    public static SpliceConnection? TryCreate(SpliceEventLoop loop, SplicePipePool pool, TcpProxyConnection connection)
+    public static SpliceConnection? TryCreate(EventLoop loop, SplicePipePool pool, TcpProxyConnection connection)
     {
         if (!DescriptorLease.TryTake(connection.Client, out var client))
         {
@@ -61,7 +62,7 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
         }
 
         // .NET keeps a socket blocking at the OS level until its first async operation; the loop
-        // must never block. (The backend was made non-blocking by its connect, see RunAsync.)
+        // must never block. (The backend was made non-blocking by its connect, see EventLoop.RelayAsync.)
         Libc.SetNonBlocking(client.Fd);
         return new SpliceConnection(loop, pool, connection, client, backend);
     }

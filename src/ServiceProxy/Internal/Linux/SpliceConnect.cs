@@ -2,29 +2,34 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
+using ServiceProxy.Tcp;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// A non-blocking connect(2) whose completion the event loop watches. Dialing here rather than
 /// with <see cref="Socket.ConnectAsync(EndPoint, CancellationToken)"/> keeps the backend socket
 /// out of .NET's own epoll: registered there, every readiness change of a relayed socket would
-/// also wake .NET's socket thread for nothing (13 % of the proxy's CPU in a keep-alive run).
+/// also wake .NET's socket thread for nothing, a cost paid on every relayed byte's wake-up.
 /// The loop also enforces the timeout (<see cref="ConnectDeadlines"/>), and this object is the
 /// awaitable, so a dial allocates no timer, token source or task.
 /// </summary>
-internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
+internal sealed class SpliceConnect : LoopEntry, IValueTaskSource<TransportSocket>
 {
-    private const int EINPROGRESS = 115;
-    private readonly SpliceEventLoop _loop;
+    private readonly EventLoop _loop;
+    private readonly Socket _socket;
     // Continuations run inline on the loop: the dial goes on to the relay with no thread hop.
-    private ManualResetValueTaskSourceCore<bool> _completion;
+    private ManualResetValueTaskSourceCore<TransportSocket> _completion;
     private CancellationTokenRegistration _cancellation;
     private DescriptorLease _lease;
     private bool _done;
     private volatile bool _registered;
 
-    private SpliceConnect(SpliceEventLoop loop) => _loop = loop;
+    private SpliceConnect(EventLoop loop, Socket socket)
+    {
+        _loop = loop;
+        _socket = socket;
+    }
 
     public int Fd { get; private set; }
 
@@ -38,23 +43,24 @@ internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
     public SpliceConnect? Next { get; set; }
 
     /// <summary>
-    /// Completes on the loop thread: connected, failed with a <see cref="SocketException"/>, or
-    /// an <see cref="OperationCanceledException"/> after <paramref name="timeout"/> or on cancellation.
+    /// Completes on the loop thread: connected (the socket with <paramref name="loop"/>, which goes
+    /// on to relay it), failed with a <see cref="SocketException"/>, or an
+    /// <see cref="OperationCanceledException"/> after <paramref name="timeout"/> or on cancellation.
     /// </summary>
-    public static ValueTask StartAsync(SpliceEventLoop loop, Socket socket, IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    public static ValueTask<TransportSocket> StartAsync(EventLoop loop, Socket socket, IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var connect = new SpliceConnect(loop);
+        var connect = new SpliceConnect(loop, socket);
         connect._lease = DescriptorLease.Take(socket);
         connect.Fd = connect._lease.Fd;
         Libc.SetNonBlocking(connect.Fd);
-        Span<byte> address = stackalloc byte[28];
+        Span<byte> address = stackalloc byte[Libc.SockAddrSize];
         var result = Libc.Connect(connect.Fd, Libc.WriteSockAddr(endpoint, address));
         var error = result == 0 ? 0 : Libc.LastError;
-        if (error != EINPROGRESS)
+        if (error != Libc.EINPROGRESS)
         {
             connect.ReleaseRef();
-            return error == 0 ? ValueTask.CompletedTask : ValueTask.FromException(Libc.SocketError(error));
+            return error == 0 ? new ValueTask<TransportSocket>(new TransportSocket(socket, loop)) : ValueTask.FromException<TransportSocket>(Libc.SocketError(error));
         }
 
         // The token's registration exists before the loop can complete the dial, so completing
@@ -71,7 +77,7 @@ internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
             loop.RemoveConnect(connect);
             connect._cancellation.Dispose();
             connect.ReleaseRef();
-            return ValueTask.FromException(Libc.SocketError(registerError));
+            return ValueTask.FromException<TransportSocket>(Libc.SocketError(registerError));
         }
 
         connect._registered = true;
@@ -80,7 +86,7 @@ internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
             connect.RequestCancel();
         }
 
-        return new ValueTask(connect, connect._completion.Version);
+        return new ValueTask<TransportSocket>(connect, connect._completion.Version);
     }
 
     public override void OnEvents(int side, uint events)
@@ -113,11 +119,11 @@ internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
         }
     }
 
-    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
+    TransportSocket IValueTaskSource<TransportSocket>.GetResult(short token) => _completion.GetResult(token);
 
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
+    ValueTaskSourceStatus IValueTaskSource<TransportSocket>.GetStatus(short token) => _completion.GetStatus(token);
 
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    void IValueTaskSource<TransportSocket>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _completion.OnCompleted(continuation, state, token, flags);
 
     private static long TimeoutTicks(TimeSpan timeout) =>
@@ -138,7 +144,7 @@ internal sealed class SpliceConnect : LoopEntry, IValueTaskSource
         _cancellation.Dispose();
         if (error is null)
         {
-            _completion.SetResult(true);
+            _completion.SetResult(new TransportSocket(_socket, _loop));
         }
         else
         {

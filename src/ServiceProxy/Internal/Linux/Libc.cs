@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// The few Linux calls the splice engine needs, straight from libc. Constants are the x86-64 and
@@ -34,6 +34,15 @@ internal static partial class Libc
     public const ulong RLIM_INFINITY = ulong.MaxValue;
     public const int O_RDONLY = 0;
 
+    /// <summary>Bytes of the largest socket address the engine reads or writes (<c>sockaddr_in6</c>).</summary>
+    public const int SockAddrSize = 28;
+
+    /// <summary>
+    /// How long accepting, and creating pipes, pause when the process is out of descriptors or
+    /// memory, as Go's and Kestrel's accept loops do, rather than fail a syscall per event.
+    /// </summary>
+    public static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
+
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
@@ -46,6 +55,12 @@ internal static partial class Libc
     public const int ECONNABORTED = 103;
     public const int ECONNRESET = 104;
     public const int ETIMEDOUT = 110;
+    public const int EINPROGRESS = 115;
+    public const int ECONNREFUSED = 111;
+    public const int EMSGSIZE = 90;
+    public const int EHOSTUNREACH = 113;
+    public const int ENETUNREACH = 101;
+    public const int EADDRNOTAVAIL = 99;
 
     /// <summary>
     /// <c>struct epoll_event</c> is packed (12 bytes) on x86-64 and naturally aligned (16 bytes)
@@ -247,15 +262,15 @@ internal static partial class Libc
     /// <summary>The <see cref="System.Net.Sockets.SocketException"/> .NET would throw for <paramref name="errno"/>.</summary>
     public static System.Net.Sockets.SocketException SocketError(int errno) => new((int)(errno switch
     {
-        111 => System.Net.Sockets.SocketError.ConnectionRefused,
+        ECONNREFUSED => System.Net.Sockets.SocketError.ConnectionRefused,
         EAGAIN => System.Net.Sockets.SocketError.WouldBlock,
-        90 => System.Net.Sockets.SocketError.MessageSize,
-        105 => System.Net.Sockets.SocketError.NoBufferSpaceAvailable,
+        EMSGSIZE => System.Net.Sockets.SocketError.MessageSize,
+        ENOBUFS => System.Net.Sockets.SocketError.NoBufferSpaceAvailable,
         ETIMEDOUT => System.Net.Sockets.SocketError.TimedOut,
-        113 => System.Net.Sockets.SocketError.HostUnreachable,
-        101 => System.Net.Sockets.SocketError.NetworkUnreachable,
+        EHOSTUNREACH => System.Net.Sockets.SocketError.HostUnreachable,
+        ENETUNREACH => System.Net.Sockets.SocketError.NetworkUnreachable,
         ECONNRESET => System.Net.Sockets.SocketError.ConnectionReset,
-        99 => System.Net.Sockets.SocketError.AddressNotAvailable,
+        EADDRNOTAVAIL => System.Net.Sockets.SocketError.AddressNotAvailable,
         EMFILE => System.Net.Sockets.SocketError.TooManyOpenSockets,
         _ => System.Net.Sockets.SocketError.SocketError,
     }));

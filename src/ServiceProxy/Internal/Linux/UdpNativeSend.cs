@@ -1,24 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
 
-namespace ServiceProxy.Udp;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// Sends a datagram with one non-blocking send/sendto on Linux, without .NET's socket engine: a
 /// socket that has never had an async operation stays out of .NET's epoll, so its readiness wakes
 /// only the loop that reads it. When the kernel cannot take the datagram now (EAGAIN) the caller
-/// falls back to .NET's async send with a copy, so the caller's buffer is free on return.
+/// falls back to .NET's async send with a copy (<see cref="Udp.UdpTransport"/>).
 /// </summary>
 internal static class UdpNativeSend
 {
-    private static long s_fallbacks;
-
-    public static bool IsSupported => Libc.IsSupported;
-
-    /// <summary>Sends that found the kernel's buffer full and went through .NET's engine, process-wide.</summary>
-    public static long Fallbacks => Interlocked.Read(ref s_fallbacks);
-
     /// <summary>
     /// Bytes sent, or -1 when the send buffer is full. Throws <see cref="ObjectDisposedException"/>
     /// when the socket is closed and <see cref="SocketException"/> when the send failed.
@@ -64,22 +56,6 @@ internal static class UdpNativeSend
         finally
         {
             lease.Release();
-        }
-    }
-
-    /// <summary>The EAGAIN fallback: a pooled copy sent through .NET's async send.</summary>
-    public static async ValueTask<int> SendCopyAsync(ReadOnlyMemory<byte> datagram, Func<ReadOnlyMemory<byte>, ValueTask<int>> send)
-    {
-        Interlocked.Increment(ref s_fallbacks);
-        var copy = UdpBufferPool.Shared.Rent();
-        try
-        {
-            datagram.CopyTo(copy);
-            return await send(copy.AsMemory(0, datagram.Length)).ConfigureAwait(false);
-        }
-        finally
-        {
-            UdpBufferPool.Shared.Return(copy);
         }
     }
 }

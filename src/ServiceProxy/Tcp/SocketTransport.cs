@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Tcp;
 
 /// <summary>
-/// The raw-socket relay. Each direction waits for readability with a zero-byte receive, so an
+/// The raw-socket engine. Each direction waits for readability with a zero-byte receive, so an
 /// idle connection holds no buffer; only then it rents one buffer of
 /// <see cref="TcpProxyOptions.MaxBufferPerDirection"/> and keeps it while reads fill it, returning it
 /// as soon as a read comes back short (the socket is drained). A chunk is sent completely before
@@ -17,13 +19,14 @@ namespace ServiceProxy.Tcp;
 /// <see cref="SocketAsyncEventArgs"/> per socket and operation kind, so the steady state allocates
 /// nothing; a hand-written SocketAsyncEventArgs receiver (Kestrel's SocketReceiver) would buy nothing more here.
 /// </remarks>
-internal sealed class SocketRelay(TcpProxyOptions options) : ITcpRelay
+internal sealed class SocketTransport(TcpProxyOptions options, EventLoopGroup loops, ILogger logger, TimeProvider time)
+    : DotNetTcpTransport(options, loops, logger, time)
 {
     private readonly int _bufferSize = Math.Max(1024, options.MaxBufferPerDirection);
 
-    public async ValueTask RunAsync(TcpProxyConnection connection)
+    public override async ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backendSocket)
     {
-        var backend = connection.Backend!;
+        var backend = backendSocket.Socket;
         var upstream = PumpAsync(connection, connection.Client, backend, RelayDirection.Upstream);
         var downstream = PumpAsync(connection, backend, connection.Client, RelayDirection.Downstream);
         await upstream.ConfigureAwait(false);

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
-namespace ServiceProxy.Tests.Tcp.Splice;
+namespace ServiceProxy.Tests.Linux;
 
 public sealed class DescriptorReserveTests
 {
@@ -13,13 +13,14 @@ public sealed class DescriptorReserveTests
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(16);
         Libc.SetNonBlocking((int)listener.SafeHandle.DangerousGetHandle());
-        Assert.True(DescriptorReserve.Ensure());
+        using var reserve = new DescriptorReserve();
+        Assert.True(reserve.Ensure());
         using var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var second = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await first.ConnectAsync(listener.LocalEndPoint!);
         await second.ConnectAsync(listener.LocalEndPoint!);
 
-        Assert.Equal(2, DescriptorReserve.ResetPending((int)listener.SafeHandle.DangerousGetHandle()));
+        Assert.Equal(2, reserve.ResetPending((int)listener.SafeHandle.DangerousGetHandle()));
 
         foreach (var client in new[] { first, second })
         {
@@ -27,7 +28,7 @@ public sealed class DescriptorReserveTests
             Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
         }
 
-        Assert.Equal(0, DescriptorReserve.ResetPending((int)listener.SafeHandle.DangerousGetHandle()));
-        Assert.True(DescriptorReserve.Ensure());
+        Assert.Equal(0, reserve.ResetPending((int)listener.SafeHandle.DangerousGetHandle()));
+        Assert.True(reserve.Ensure());
     }
 }

@@ -1,4 +1,4 @@
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// Something registered with an event loop's epoll: a relayed connection or a connect in flight.
@@ -18,7 +18,7 @@ internal abstract class LoopEntry
     /// <summary>A command another thread queued (abort, cancel). Loop thread.</summary>
     public abstract void OnCommand();
 
-    /// <summary>The turn <see cref="SpliceEventLoop.Defer"/> asked for. Loop thread.</summary>
+    /// <summary>The turn <see cref="EventLoop.Defer"/> asked for. Loop thread.</summary>
     public virtual void OnDeferred()
     {
     }

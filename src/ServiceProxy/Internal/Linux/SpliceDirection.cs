@@ -1,6 +1,7 @@
 using System.Buffers;
+using ServiceProxy.Tcp;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// One direction of a relayed connection: source socket → target socket, on its event loop's
@@ -171,7 +172,7 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
         {
             if (_inPipe > 0)
             {
-                SplicePipePool.Discard(_pipe);
+                pool.Discard(_pipe);
             }
             else
             {

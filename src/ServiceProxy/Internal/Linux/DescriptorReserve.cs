@@ -1,22 +1,22 @@
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// One descriptor held open (on /dev/null) for when accept fails with EMFILE, the classic trick
 /// (libev, libuv): closing it frees a slot to accept one pending client and reset it at once, so a
 /// client learns the process is full instead of waiting in the listen backlog until it times out.
-/// Process-wide; Linux only.
+/// One per <see cref="EventLoopGroup"/>; Linux only.
 /// </summary>
-internal static class DescriptorReserve
+internal sealed class DescriptorReserve : IDisposable
 {
     private const int MaxResetsPerCall = 16;
-    private static int s_fd = -1;
+    private int _fd = -1;
 
     /// <summary>Opens the reserve if it is not held; false when it could not be (no descriptor free).</summary>
-    public static bool Ensure()
+    public bool Ensure()
     {
-        if (!Libc.IsSupported || Volatile.Read(ref s_fd) >= 0)
+        if (!Libc.IsSupported || Volatile.Read(ref _fd) >= 0)
         {
-            return Volatile.Read(ref s_fd) >= 0;
+            return Volatile.Read(ref _fd) >= 0;
         }
 
         var fd = Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC);
@@ -25,7 +25,7 @@ internal static class DescriptorReserve
             return false;
         }
 
-        if (Interlocked.CompareExchange(ref s_fd, fd, -1) != -1)
+        if (Interlocked.CompareExchange(ref _fd, fd, -1) != -1)
         {
             Libc.Close(fd); // another thread reopened it first
         }
@@ -38,13 +38,13 @@ internal static class DescriptorReserve
     /// reserve's slot, up to 16, while the slot can be taken back each time; returns how many.
     /// The caller serialises accepts on the listener.
     /// </summary>
-    public static int ResetPending(int listenerFd)
+    public int ResetPending(int listenerFd)
     {
-        Span<byte> address = stackalloc byte[28];
+        Span<byte> address = stackalloc byte[Libc.SockAddrSize];
         var reset = 0;
         while (reset < MaxResetsPerCall)
         {
-            var reserve = Interlocked.Exchange(ref s_fd, -1);
+            var reserve = Interlocked.Exchange(ref _fd, -1);
             if (reserve < 0)
             {
                 break; // another thread is using it, or it could not be reopened
@@ -66,5 +66,15 @@ internal static class DescriptorReserve
         }
 
         return reset;
+    }
+
+    /// <summary>Closes the reserve; a later <see cref="Ensure"/> opens it again.</summary>
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Libc.Close(fd);
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// The dials in flight on one loop, in deadline order: one FIFO per distinct timeout. The retry

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using ServiceProxy.Tcp;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// Accepts on the event loops. The listening socket is registered with every loop, level-triggered
@@ -20,12 +21,12 @@ internal sealed class LoopAcceptor
 {
     /// <summary>Level-triggered: what is left is reported again, after the loop's other events.</summary>
     private const int MaxAcceptsPerEvent = 16;
-    private static readonly TimeSpan ResourceBackoff = TimeSpan.FromMilliseconds(100);
-    private static bool s_noAccessor;
+    private bool _noAccessor; // loop threads: set once, when the runtime lacks the method
 
     private readonly Socket _listener;
     private readonly int _fd;
-    private readonly Action<Socket> _onAccepted;
+    private readonly Action<TransportSocket> _onAccepted;
+    private readonly DescriptorReserve _reserve;
     private readonly Action<int> _onFailed;
     private readonly Action<int>? _onReset;
     private readonly TimeProvider _time;
@@ -33,8 +34,9 @@ internal sealed class LoopAcceptor
     private readonly List<Registration> _registrations = [];
     private bool _stopped;
 
-    private LoopAcceptor(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, Action<int>? onReset, TimeProvider time)
+    private LoopAcceptor(Socket listener, DescriptorReserve reserve, Action<TransportSocket> onAccepted, Action<int> onFailed, Action<int>? onReset, TimeProvider time)
     {
+        _reserve = reserve;
         _onReset = onReset;
         _listener = listener;
         _fd = (int)listener.SafeHandle.DangerousGetHandle();
@@ -44,24 +46,24 @@ internal sealed class LoopAcceptor
     }
 
     /// <summary>Whether accepted sockets are built with the runtime's own internal constructor (tests check it).</summary>
-    internal static bool UsesAcceptAccessor => !s_noAccessor;
+    internal bool UsesAcceptAccessor => !_noAccessor;
 
     /// <summary>
-    /// Registers <paramref name="listener"/> with every loop. Null (nothing registered) when epoll
-    /// refused it; the caller then accepts with .NET. <paramref name="onAccepted"/> runs on a loop
-    /// and must not block; <paramref name="onFailed"/> gets the errno of a failed accept; when the
+    /// Registers <paramref name="listener"/> with every loop of <paramref name="loops"/>. Null (nothing registered) when epoll
+    /// refused it; the caller then accepts with .NET. <paramref name="onAccepted"/> runs on the loop
+    /// that accepted (the client carries it) and must not block; <paramref name="onFailed"/> gets the errno of a failed accept; when the
     /// process is out of descriptors, pending clients are reset (<see cref="DescriptorReserve"/>)
     /// and <paramref name="onReset"/> gets how many.
     /// </summary>
-    public static LoopAcceptor? TryStart(Socket listener, Action<Socket> onAccepted, Action<int> onFailed, TimeProvider time, Action<int>? onReset = null)
+    public static LoopAcceptor? TryStart(Socket listener, EventLoopGroup loops, Action<TransportSocket> onAccepted, Action<int> onFailed, TimeProvider time, Action<int>? onReset = null)
     {
-        DescriptorReserve.Ensure();
-        var acceptor = new LoopAcceptor(listener, onAccepted, onFailed, onReset, time);
+        loops.Reserve.Ensure();
+        var acceptor = new LoopAcceptor(listener, loops.Reserve, onAccepted, onFailed, onReset, time);
         // Two loops can see the same connection ready; the one that loses must get EAGAIN, not block.
         Libc.SetNonBlocking(acceptor._fd);
         lock (acceptor._gate)
         {
-            foreach (var loop in SpliceEventLoop.All)
+            foreach (var loop in loops.Loops)
             {
                 var registration = new Registration(acceptor, loop);
                 acceptor._registrations.Add(registration);
@@ -104,7 +106,7 @@ internal sealed class LoopAcceptor
     /// <summary>Loop thread: accepts what is pending, up to <see cref="MaxAcceptsPerEvent"/>.</summary>
     private void AcceptPending(Registration registration)
     {
-        Span<byte> address = stackalloc byte[28];
+        Span<byte> address = stackalloc byte[Libc.SockAddrSize];
         for (var i = 0; i < MaxAcceptsPerEvent; i++)
         {
             int fd, errno, reset = 0;
@@ -121,7 +123,7 @@ internal sealed class LoopAcceptor
                 errno = fd < 0 ? Libc.LastError : 0;
                 if (errno is Libc.EMFILE or Libc.ENFILE)
                 {
-                    reset = DescriptorReserve.ResetPending(_fd);
+                    reset = _reserve.ResetPending(_fd);
                 }
             }
 
@@ -151,7 +153,7 @@ internal sealed class LoopAcceptor
                 return;
             }
 
-            _onAccepted(Wrap(fd, Libc.ReadSockAddr(address)));
+            _onAccepted(new TransportSocket(Wrap(fd, Libc.ReadSockAddr(address)), registration.Loop));
         }
     }
 
@@ -163,7 +165,7 @@ internal sealed class LoopAcceptor
     private Socket Wrap(int fd, IPEndPoint? remote)
     {
         var handle = new SafeSocketHandle(fd, ownsHandle: true);
-        if (!s_noAccessor)
+        if (!_noAccessor)
         {
             try
             {
@@ -171,7 +173,7 @@ internal sealed class LoopAcceptor
             }
             catch (MissingMethodException)
             {
-                s_noAccessor = true;
+                _noAccessor = true;
             }
         }
 
@@ -193,7 +195,7 @@ internal sealed class LoopAcceptor
 
             registration.Paused = true;
             registration.Loop.Unregister(_fd);
-            registration.Resume = _time.CreateTimer(static r => ((Registration)r!).Loop.EnqueueCommand((Registration)r!), registration, ResourceBackoff, Timeout.InfiniteTimeSpan);
+            registration.Resume = _time.CreateTimer(static r => ((Registration)r!).Loop.EnqueueCommand((Registration)r!), registration, Libc.ResourceBackoff, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -214,9 +216,9 @@ internal sealed class LoopAcceptor
     }
 
     /// <summary>The listener as one loop sees it.</summary>
-    private sealed class Registration(LoopAcceptor owner, SpliceEventLoop loop) : LoopEntry
+    private sealed class Registration(LoopAcceptor owner, EventLoop loop) : LoopEntry
     {
-        public SpliceEventLoop Loop { get; } = loop;
+        public EventLoop Loop { get; } = loop;
 
         public bool Paused { get; set; }
 

@@ -1,21 +1,24 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
 using Pipelines.Sockets.Unofficial;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Tcp;
 
 /// <summary>
-/// The System.IO.Pipelines relay over Pipelines.Sockets.Unofficial <see cref="SocketConnection"/>.
+/// The System.IO.Pipelines engine over Pipelines.Sockets.Unofficial <see cref="SocketConnection"/>.
 /// Each direction goes through two pipes (the source's receive pipe and the target's send pipe);
 /// each pipe pauses its writer at a quarter of <see cref="TcpProxyOptions.MaxBufferPerDirection"/>
 /// minus one segment, so a direction holds at most the bound. Zero-length reads keep idle
 /// connections from leasing receive segments.
 /// </summary>
-internal sealed class PipelinesRelay : ITcpRelay
+internal sealed class PipelinesTransport : DotNetTcpTransport
 {
     private readonly PipeOptions _pipeOptions;
 
-    public PipelinesRelay(TcpProxyOptions options)
+    public PipelinesTransport(TcpProxyOptions options, EventLoopGroup loops, ILogger logger, TimeProvider time)
+        : base(options, loops, logger, time)
     {
         var perPipe = Math.Max(4096, options.MaxBufferPerDirection / 2);
         var segment = Math.Min(4096, perPipe / 4);
@@ -28,10 +31,10 @@ internal sealed class PipelinesRelay : ITcpRelay
             useSynchronizationContext: false);
     }
 
-    public async ValueTask RunAsync(TcpProxyConnection connection)
+    public override async ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backendSocket)
     {
         using var client = SocketConnection.Create(connection.Client, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);
-        using var backend = SocketConnection.Create(connection.Backend!, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);
+        using var backend = SocketConnection.Create(backendSocket.Socket, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);
         var upstream = CopyAsync(connection, client.Input, backend.Output, RelayDirection.Upstream);
         var downstream = CopyAsync(connection, backend.Input, client.Output, RelayDirection.Downstream);
         await upstream.ConfigureAwait(false);

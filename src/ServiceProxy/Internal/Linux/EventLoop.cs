@@ -1,28 +1,30 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using ServiceProxy.Tcp;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
-/// One epoll thread that relays many connections with splice(2), HAProxy style: sockets are
-/// registered edge-triggered for both readiness kinds once, and each event pumps the direction it
-/// concerns until a socket says EAGAIN. Loops are process-wide, like .NET's own socket engine,
-/// and start on first use.
+/// One epoll thread of an <see cref="EventLoopGroup"/> that accepts, dials and relays many TCP
+/// connections with splice(2), HAProxy style, and reads UDP sockets: sockets are registered
+/// edge-triggered for both readiness kinds once, and each event pumps the direction it concerns
+/// until a socket says EAGAIN.
 /// </summary>
-internal sealed partial class SpliceEventLoop
+internal sealed partial class EventLoop
 {
     private const ulong WakeToken = ulong.MaxValue;
     private const int MaxEventsPerWait = 256;
     private const int MaxIdlePipes = 256;
-    private const int BusyPollMaxEntries = 16;
     public const uint SocketEvents = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
 
-    private static readonly Lazy<SpliceEventLoop[]> s_shared = new(CreateShared);
-    private static long s_busyPollTicks;
-    [ThreadStatic]
-    private static SpliceEventLoop? t_current;
+    /// <summary>
+    /// Only a loop serving at most this many sockets busy-polls: with more, events rarely leave it
+    /// idle, and spinning between them takes CPU from the kernel's network work.
+    /// </summary>
+    private const int BusyPollMaxEntries = 16;
 
-    private readonly int _index;
+    private readonly EventLoopGroup _group;
+    private readonly long _busyPollTicks;
     private readonly int _epoll;
     private readonly int _wake;
     private readonly Thread _thread;
@@ -33,102 +35,44 @@ internal sealed partial class SpliceEventLoop
     private List<LoopEntry> _deferred = [];
     private List<LoopEntry> _serving = [];
     private LoopEntry?[] _slots = new LoopEntry?[64];
+    private byte[]? _datagramScratch;
     private int _used;
-    private long _allocated;
     private int _live;
     private uint _nextId;
+    private volatile bool _stopping;
 
-    private SpliceEventLoop(int index)
+    /// <summary>Starts the loop's thread; <paramref name="busyPoll"/> is how long it polls after its last event.</summary>
+    public EventLoop(EventLoopGroup group, int index, TimeSpan busyPoll)
     {
-        _index = index;
+        _group = group;
+        _busyPollTicks = busyPoll <= TimeSpan.Zero ? 0 : (long)(busyPoll.TotalSeconds * Stopwatch.Frequency);
         _epoll = Libc.EpollCreate1(Libc.O_CLOEXEC);
         _wake = Libc.EventFd(0, Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         if (_epoll < 0 || _wake < 0 || Libc.EpollAdd(_epoll, _wake, Libc.EPOLLIN, WakeToken) != 0)
         {
-            throw new InvalidOperationException($"cannot create the splice event loop: errno {Libc.LastError}");
+            var error = Libc.LastError;
+            CloseDescriptors();
+            throw new InvalidOperationException($"cannot create an event loop: errno {error}");
         }
 
-        _thread = new Thread(Run) { IsBackground = true, Name = $"ServiceProxy splice {index}" };
+        _thread = new Thread(Run) { IsBackground = true, Name = $"{group.Name} {index}" };
         _thread.Start();
     }
-
-    /// <summary>
-    /// How long a loop keeps polling (epoll_wait with timeout 0) after its last event before it
-    /// sleeps; zero (the default) sleeps at once. Process-wide, like the loops; the last value set wins.
-    /// Only a loop serving at most <see cref="BusyPollMaxEntries"/> connections polls: with more,
-    /// events rarely leave it idle, and spinning between them takes CPU from the kernel's network
-    /// work (keep-alive requests/s fell by ~10 % on 2 cores when every loop polled).
-    /// </summary>
-    public static TimeSpan BusyPoll
-    {
-        get => Stopwatch.GetElapsedTime(0, Volatile.Read(ref s_busyPollTicks));
-        set => Volatile.Write(ref s_busyPollTicks, value <= TimeSpan.Zero ? 0 : (long)(value.TotalSeconds * Stopwatch.Frequency));
-    }
-
-    /// <summary>
-    /// Bytes the loop threads have allocated, as of their last finished batch of events: what the
-    /// data path allocates, apart from the process's other threads (tests read it).
-    /// </summary>
-    public static long AllocatedOnLoops => s_shared.IsValueCreated ? s_shared.Value.Sum(l => Volatile.Read(ref l._allocated)) : 0;
-
-    /// <summary>
-    /// How many loops to start; zero (the default) means one per core. Read once, when the loops
-    /// start (the first Linux TCP or UDP port); later changes do nothing.
-    /// </summary>
-    public static int RequestedCount { get; set; }
-
-    /// <summary>The loops running (or about to), one per core unless <see cref="RequestedCount"/> says otherwise.</summary>
-    public static int LoopCount => RequestedCount > 0 ? RequestedCount : Environment.ProcessorCount;
-
-    /// <summary>Every loop, started on first use.</summary>
-    public static IReadOnlyList<SpliceEventLoop> All => s_shared.Value;
-
-    /// <summary>The loop running on this thread, if any.</summary>
-    public static SpliceEventLoop? Current => t_current;
 
     /// <summary>Sockets registered with this loop; the least busy loop takes the next dial.</summary>
     public int Live => Volatile.Read(ref _live);
 
-    /// <summary>A loop for a socket that is not a relayed backend (UDP), spread by descriptor.</summary>
-    public static SpliceEventLoop For(System.Net.Sockets.Socket socket)
-    {
-        var loops = s_shared.Value;
-        return loops[(int)((ulong)socket.SafeHandle.DangerousGetHandle() % (ulong)loops.Length)];
-    }
+    /// <summary>Whether the loop's thread is still running (until <see cref="Stop"/>).</summary>
+    public bool IsRunning => _thread.IsAlive;
+
+    /// <summary>Whether the caller runs on this loop's thread.</summary>
+    public bool IsCurrent => Thread.CurrentThread == _thread;
 
     /// <summary>
-    /// The loop that dials a backend: the calling loop when the client was accepted on one (the
-    /// whole connection then stays on one thread), else the least busy. Remembered by descriptor,
-    /// so the relay runs where the connect left its epoll registration (see <see cref="OfBackend"/>).
+    /// Loop thread only: one 64 KiB buffer a UDP socket reads a datagram into and forwards it from
+    /// before the next read, so an idle UDP session holds no buffer.
     /// </summary>
-    public static SpliceEventLoop ForConnect(System.Net.Sockets.Socket backend)
-    {
-        var loops = s_shared.Value;
-        var loop = t_current;
-        if (loop is null)
-        {
-            loop = loops[0];
-            for (var i = 1; i < loops.Length; i++)
-            {
-                if (loops[i].Live < loop.Live)
-                {
-                    loop = loops[i];
-                }
-            }
-        }
-
-        LoopByDescriptor.Set((int)backend.SafeHandle.DangerousGetHandle(), loop._index);
-        return loop;
-    }
-
-    /// <summary>The loop that connected <paramref name="backend"/>; a backend dialed elsewhere goes by descriptor.</summary>
-    public static SpliceEventLoop OfBackend(System.Net.Sockets.Socket backend)
-    {
-        var loops = s_shared.Value;
-        var fd = (int)backend.SafeHandle.DangerousGetHandle();
-        var index = LoopByDescriptor.Get(fd);
-        return index >= 0 && index < loops.Length ? loops[index] : For(backend);
-    }
+    public byte[] DatagramScratch => _datagramScratch ??= GC.AllocateUninitializedArray<byte>(Udp.UdpListener.BufferSize, pinned: true);
 
     /// <summary>Adds <paramref name="fd"/> again for an entry that has its slot (any thread).</summary>
     public bool Add(LoopEntry entry, int fd, uint events) => Libc.EpollAdd(_epoll, fd, events, entry.EventData(0)) == 0;
@@ -137,9 +81,9 @@ internal sealed partial class SpliceEventLoop
     public int Unregister(int fd) => Libc.EpollDelete(_epoll, fd);
 
     /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
-    public ValueTask RunAsync(TcpProxyConnection connection, int pipeSize)
+    public ValueTask RelayAsync(TcpProxyConnection connection, int pipeSize)
     {
-        var pool = _pools.GetOrAdd(pipeSize, static size => new SplicePipePool(size, MaxIdlePipes));
+        var pool = _pools.GetOrAdd(pipeSize, static (size, pipes) => new SplicePipePool(size, MaxIdlePipes, pipes), _group.Pipes);
         var spliced = SpliceConnection.TryCreate(this, pool, connection);
         if (spliced is null)
         {
@@ -180,7 +124,7 @@ internal sealed partial class SpliceEventLoop
 
     /// <summary>
     /// Points the backend's registration, left by <see cref="SpliceConnect"/>, at the relay; a
-    /// backend connected some other way is made non-blocking and added.
+    /// backend whose connect completed at once (never registered) is made non-blocking and added.
     /// </summary>
     private bool RegisterBackend(SpliceConnection spliced)
     {
@@ -218,17 +162,6 @@ internal sealed partial class SpliceEventLoop
         {
             RemoveSlot(entry);
         }
-    }
-
-    private static SpliceEventLoop[] CreateShared()
-    {
-        var loops = new SpliceEventLoop[LoopCount];
-        for (var i = 0; i < loops.Length; i++)
-        {
-            loops[i] = new SpliceEventLoop(i);
-        }
-
-        return loops;
     }
 
     /// <summary>Called under the lock.</summary>
@@ -303,14 +236,13 @@ internal sealed partial class SpliceEventLoop
 
     private void Run()
     {
-        t_current = this;
         var events = new byte[Libc.EpollEventSize * MaxEventsPerWait];
         var lastEvent = 0L;
-        while (true)
+        while (!_stopping)
         {
             // Busy polling: a reply that comes within the window is handled without the wake-up
             // of a sleeping thread, which is most of a proxy's share of a round trip.
-            var busyPoll = Volatile.Read(ref s_busyPollTicks);
+            var busyPoll = _busyPollTicks;
             var polling = busyPoll > 0 && Volatile.Read(ref _live) <= BusyPollMaxEntries && Stopwatch.GetTimestamp() - lastEvent < busyPoll;
             // An entry deferred at its budget is served on the next pass: poll, do not sleep.
             var count = Libc.EpollWait(_epoll, events, WaitTimeout(polling || _deferred.Count > 0));
@@ -358,8 +290,42 @@ internal sealed partial class SpliceEventLoop
             }
 
             ExpireConnects();
+        }
 
-            Volatile.Write(ref _allocated, GC.GetAllocatedBytesForCurrentThread());
+        foreach (var pool in _pools.Values)
+        {
+            pool.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Ends the thread after its current pass and waits for it (at most <paramref name="timeout"/>),
+    /// then closes the loop's epoll and eventfd. The group stops a loop once nothing is registered
+    /// with it any more: every port has stopped.
+    /// </summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        _stopping = true;
+        Libc.EventFdSignal(_wake);
+        if (IsCurrent || !_thread.Join(timeout))
+        {
+            return false; // still running: its descriptors stay open rather than be reused under it
+        }
+
+        CloseDescriptors();
+        return true;
+    }
+
+    private void CloseDescriptors()
+    {
+        if (_epoll >= 0)
+        {
+            Libc.Close(_epoll);
+        }
+
+        if (_wake >= 0)
+        {
+            Libc.Close(_wake);
         }
     }
 }

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// The loop's side of dialing (<see cref="SpliceConnect"/>): the deadlines the loop enforces
 /// itself, sleeping in epoll_wait no longer than the next one, so a dial needs no timer.
 /// </summary>
-internal sealed partial class SpliceEventLoop
+internal sealed partial class EventLoop
 {
     private readonly ConnectDeadlines _connects = new(); // under _gate
     private long _waitingUntil; // under _gate: the deadline the loop sleeps towards, while dials are in flight

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace ServiceProxy.Tcp.Splice;
+namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// A reference on a socket's SafeHandle, taken while native code uses its descriptor: until

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
-using ServiceProxy.Tcp.Splice;
+using ServiceProxy.Internal.Linux;
 
-namespace ServiceProxy.Tests.Tcp.Splice;
+namespace ServiceProxy.Tests.Linux;
 
 public sealed class ConnectDeadlinesTests
 {

@@ -1,0 +1,130 @@
+using System.Net.Sockets;
+
+namespace ServiceProxy.Internal.Linux;
+
+/// <summary>
+/// The Linux event loops of one <see cref="ServiceProxyServer"/> and what they share: the kernel
+/// pipes' budget and the descriptor kept in reserve for resetting clients when the process is out
+/// of descriptors. The loops start on first use (the first port that needs them) and stop when the
+/// group is disposed, after the server's ports have stopped; another server runs its own.
+/// </summary>
+internal sealed class EventLoopGroup : IDisposable
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly int _count;
+    private readonly TimeSpan _busyPoll;
+    private readonly Lock _gate = new();
+    private EventLoop[]? _loops;
+    private bool _disposed;
+
+    public EventLoopGroup(EventLoopOptions options, string name = "ServiceProxy loop")
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _count = options.Count > 0 ? options.Count : Environment.ProcessorCount;
+        _busyPoll = options.BusyPoll;
+        Name = name;
+    }
+
+    /// <summary>Whether this platform runs the loops: epoll, splice(2) and a known event layout.</summary>
+    public static bool IsSupported => Libc.IsSupported;
+
+    /// <summary>The loop threads' name, followed by each loop's index.</summary>
+    public string Name { get; }
+
+    /// <summary>How many loops run once started.</summary>
+    public int Count => _count;
+
+    /// <summary>Kernel pipes the loops' splice relays hold, and their cap.</summary>
+    public SplicePipes Pipes { get; } = new();
+
+    /// <summary>The descriptor held for resetting pending clients when accept fails with EMFILE.</summary>
+    public DescriptorReserve Reserve { get; } = new();
+
+    /// <summary>Whether the loops were started.</summary>
+    public bool IsStarted => Volatile.Read(ref _loops) is not null;
+
+    /// <summary>Every loop, started on first use.</summary>
+    public IReadOnlyList<EventLoop> Loops => Volatile.Read(ref _loops) ?? Start();
+
+    /// <summary>The loop of a socket that has none yet (UDP), spread by descriptor.</summary>
+    public EventLoop For(Socket socket)
+    {
+        var loops = Loops;
+        return loops[(int)((ulong)socket.SafeHandle.DangerousGetHandle() % (ulong)loops.Count)];
+    }
+
+    /// <summary>The loop serving the fewest sockets: it takes a dial that no loop accepted.</summary>
+    public EventLoop LeastBusy()
+    {
+        var loops = Loops;
+        var least = loops[0];
+        for (var i = 1; i < loops.Count; i++)
+        {
+            if (loops[i].Live < least.Live)
+            {
+                least = loops[i];
+            }
+        }
+
+        return least;
+    }
+
+    /// <summary>Stops the loops' threads and closes their descriptors and the reserve; call after every port stopped.</summary>
+    public void Dispose()
+    {
+        EventLoop[]? loops;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            loops = _loops;
+        }
+
+        foreach (var loop in loops ?? [])
+        {
+            loop.Stop(StopTimeout);
+        }
+
+        Reserve.Dispose();
+    }
+
+    private EventLoop[] Start()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_loops is { } started)
+            {
+                return started;
+            }
+
+            if (!IsSupported)
+            {
+                throw new PlatformNotSupportedException("event loops need Linux on x64 or arm64");
+            }
+
+            var loops = new List<EventLoop>(_count);
+            try
+            {
+                for (var i = 0; i < _count; i++)
+                {
+                    loops.Add(new EventLoop(this, i, _busyPoll));
+                }
+            }
+            catch
+            {
+                loops.ForEach(l => l.Stop(StopTimeout));
+                throw;
+            }
+
+            var array = loops.ToArray();
+            Volatile.Write(ref _loops, array);
+            return array;
+        }
+    }
+}
