@@ -5,6 +5,7 @@ namespace ServiceProxy.Kubernetes.Manifests;
 /// <summary>How <see cref="ManifestLoader"/> reads and checks manifests.</summary>
 public sealed record ManifestLoaderOptions
 {
+    /// <summary>The defaults: <see cref="ObjectValidator.Default"/>, not recursive, 16 MiB per source.</summary>
     public static ManifestLoaderOptions Default { get; } = new();
 
     /// <summary>Defaults and validates each object. Default: <see cref="ObjectValidator.Default"/>.</summary>
