@@ -69,7 +69,7 @@ static IProxyConfigProvider FromManifest(int frontPort, IPEndPoint backend)
         - addresses: [{"{"}ip: 127.0.0.1{"}"}]
           ports: [{"{"}name: tcp, port: {backend.Port}{"}"}]
         """;
-    var loaded = ManifestLoader.LoadText(yaml, "echo.yaml");
+    var loaded = ManifestReader.LoadText(yaml, "echo.yaml");
     if (!loaded.Succeeded)
     {
         throw new InvalidOperationException(string.Join(Environment.NewLine, loaded.Errors));

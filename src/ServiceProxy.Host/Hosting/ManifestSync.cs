@@ -126,7 +126,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
             _refused[file] = text;
 
-            var result = ManifestLoader.LoadText(text, file, _options.Loader);
+            var result = ManifestReader.LoadText(text, file, _options.Loader);
             if (!result.Succeeded)
             {
                 foreach (var error in result.Errors)
@@ -411,5 +411,5 @@ internal sealed record ManifestSyncOptions
     /// <summary>How often files are compared when no event arrives. Default 2 s.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    public ManifestLoaderOptions Loader { get; init; } = ManifestLoaderOptions.Default;
+    public ManifestReaderOptions Loader { get; init; } = ManifestReaderOptions.Default;
 }

@@ -16,7 +16,7 @@ public class YamlResolutionTests
         try
         {
             // run -f: a boolean where Kubernetes wants a string.
-            var errors = ManifestLoader.LoadText(Text, "flags.yaml").Errors.Select(e => e.ToString()).ToArray();
+            var errors = ManifestReader.LoadText(Text, "flags.yaml").Errors.Select(e => e.ToString()).ToArray();
             Assert.Equal(["flags.yaml:6 metadata.labels: Invalid value: yes: must be a string (quote it in YAML)", "flags.yaml:7 metadata.labels: Invalid value: on: must be a string (quote it in YAML)"], errors);
 
             // apply -f: the same booleans go to the server (which refuses them the same way: a bool is not a string).
