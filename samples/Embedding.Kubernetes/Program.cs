@@ -4,7 +4,6 @@
 //   dotnet run --project samples/Embedding.Kubernetes
 // Proxies 127.0.0.1:<free port> to a small echo backend started here, prints one round trip, moves the
 // Service to a second port through the store, prints another, then serves until Ctrl-C.
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Samples;

@@ -19,29 +19,19 @@ public class ManifestReaderTests
           ports:
           - port: 80
         ---
-        apiVersion: v1
         kind: List
-        metadata:
-          resourceVersion: ""
+        apiVersion: v1
         items:
-        - apiVersion: v1
-          kind: Service
+        - kind: Service
+          apiVersion: v1
           metadata:
-            name: web
+            name: front
             labels:
               enabled: "yes"
           spec:
-            ports:
-            - port: 80
-        - apiVersion: v1
-          kind: Endpoints
-          metadata:
-            name: web
-          subsets:
-          - addresses:
-            - ip: 127.0.0.5
-            ports:
-            - port: 8080
+            selector: {app: front}
+            ports: [{port: 80, targetPort: 8080}]
+        - {apiVersion: v1, kind: Pod, metadata: {name: front-0, labels: {app: front}}, spec: {containers: [{name: c, image: c}]}, status: {podIP: 127.0.0.5}}
         """;
 
     [Fact]
@@ -51,9 +41,9 @@ public class ManifestReaderTests
         var loaded = ManifestReader.LoadText(Text, "all.yaml");
 
         Assert.True(loaded.Succeeded, string.Join("\n", loaded.Errors));
-        Assert.Equal(["first", "web", "web"], documents.Select(d => d.Value!["metadata"]!["name"]!.GetValue<string>()));
+        Assert.Equal(["first", "front", "front-0"], documents.Select(d => d.Value!["metadata"]!["name"]!.GetValue<string>()));
         Assert.Equal(["all.yaml", "all.yaml", "all.yaml"], documents.Select(d => d.Source));
-        Assert.Equal([(0, (int?)null, 1), (1, 0, 14), (1, 1, 23)], documents.Select(d => (d.DocumentIndex, d.ItemIndex, d.Location.Line)));
+        Assert.Equal([(0, (int?)null, 1), (1, 0, 12), (1, 1, 21)], documents.Select(d => (d.DocumentIndex, d.ItemIndex, d.Location.Line)));
         Assert.Equal(
             documents.Select(d => (d.DocumentIndex, d.ItemIndex, d.Location.Line)),
             loaded.Objects.Select(o => (o.SourceMap.DocumentIndex, o.SourceMap.ItemIndex, o.SourceMap.Locate(string.Empty).Line)));
