@@ -17,11 +17,11 @@ internal static class ManifestInput
         {
             foreach (var file in Expand(path))
             {
-                var text = file == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(file, cancellationToken);
                 IReadOnlyList<ManifestDocument> documents;
                 try
                 {
-                    documents = ManifestReader.ReadDocuments(text, file);
+                    await using var stream = file == "-" ? Console.OpenStandardInput() : File.OpenRead(file);
+                    documents = await ManifestReader.ReadDocumentsAsync(stream, file, cancellationToken: cancellationToken);
                 }
                 catch (FormatException e)
                 {

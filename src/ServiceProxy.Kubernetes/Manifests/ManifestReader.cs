@@ -66,30 +66,54 @@ public static class ManifestReader
         ArgumentNullException.ThrowIfNull(stream);
         options ??= ManifestReaderOptions.Default;
         var session = new LoadSession(options);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > options.MaxSourceBytes)
-            {
-                session.AddIoError(source, $"larger than {options.MaxSourceBytes} bytes");
-                return session.Complete();
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (LoadSession.TryDecodeUtf8(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), out var text))
+        var (text, error) = await ReadTextAsync(stream, options.MaxSourceBytes, cancellationToken).ConfigureAwait(false);
+        if (text is not null)
         {
             session.AddText(text, source);
         }
         else
         {
-            session.AddIoError(source, "not valid UTF-8 text");
+            session.AddIoError(source, error!);
         }
 
         return session.Complete();
+    }
+
+    /// <summary>
+    /// <see cref="ReadDocuments"/> of a stream (a file, stdin), read as <see cref="LoadStreamAsync"/>
+    /// reads it: UTF-8 text of at most <see cref="ManifestReaderOptions.MaxSourceBytes"/>.
+    /// </summary>
+    /// <exception cref="FormatException">
+    /// The stream is too large or not UTF-8 text, or <see cref="ReadDocuments"/> refuses its text.
+    /// </exception>
+    public static async Task<IReadOnlyList<ManifestDocument>> ReadDocumentsAsync(
+        Stream stream, string source = "-", ManifestReaderOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        options ??= ManifestReaderOptions.Default;
+        var (text, error) = await ReadTextAsync(stream, options.MaxSourceBytes, cancellationToken).ConfigureAwait(false);
+        return text is not null ? ReadDocuments(text, source) : throw new FormatException(error);
+    }
+
+    /// <summary>The stream as strict UTF-8 text (a byte order mark dropped), or why it is not.</summary>
+    private static async Task<(string? Text, string? Error)> ReadTextAsync(Stream stream, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return (null, $"larger than {maxBytes} bytes");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return LoadSession.TryDecodeUtf8(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), out var text)
+            ? (text, null)
+            : (null, "not valid UTF-8 text");
     }
 
     /// <summary>

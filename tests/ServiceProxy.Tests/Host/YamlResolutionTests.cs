@@ -31,4 +31,22 @@ public class YamlResolutionTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task Run_and_apply_both_refuse_a_file_that_is_not_utf8()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sp-latin1-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllBytesAsync(file, [.. "apiVersion: v1\nkind: Service\nmetadata:\n  name: caf"u8, 0xE9, (byte)'\n']);
+        try
+        {
+            Assert.Equal([$"{file}: not valid UTF-8 text"], ManifestReader.LoadFile(file).Errors.Select(e => e.ToString()));
+
+            var error = await Assert.ThrowsAsync<CliException>(() => ManifestInput.ReadAsync([file], CancellationToken.None));
+            Assert.Equal($"error: error parsing {file}: not valid UTF-8 text", error.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
