@@ -65,7 +65,7 @@ public class ManifestBenchmarks
         }
 
         _yaml = yaml.ToString();
-        var result = ManifestLoader.LoadText(_yaml, "bench.yaml");
+        var result = ManifestReader.LoadText(_yaml, "bench.yaml");
         if (!result.Succeeded)
         {
             throw new InvalidOperationException($"generated manifests do not load: {result.Errors[0]}");
@@ -79,7 +79,7 @@ public class ManifestBenchmarks
     }
 
     [Benchmark]
-    public int LoadAndValidate() => ManifestLoader.LoadText(_yaml, "bench.yaml").Objects.Count;
+    public int LoadAndValidate() => ManifestReader.LoadText(_yaml, "bench.yaml").Objects.Count;
 
     [Benchmark]
     public int ValidateOnly()

@@ -42,7 +42,7 @@ internal static class RequestBody
         try
         {
             var duplicates = new List<string>();
-            var node = IsYaml(mediaType) ? KubeYaml.ParseSingle(text) : JsonBodyReader.Parse(text, duplicates);
+            var node = IsYaml(mediaType) ? ManifestReader.ParseSingle(text) : JsonBodyReader.Parse(text, duplicates);
             request.HttpContext.Items[DuplicateFieldsKey] = duplicates;
             return node ?? throw new ApiException(ApiStatus.BadRequest("the body of the request is empty"));
         }

@@ -4,7 +4,10 @@ using ServiceProxy.Kubernetes.Manifests;
 
 namespace ServiceProxy.Host.Cli;
 
-/// <summary>The objects of <c>-f FILE|DIR|-</c>: YAML (multi-document) or JSON, <c>kind: List</c> expanded.</summary>
+/// <summary>
+/// The objects of <c>-f FILE|DIR|-</c>: YAML (multi-document) or JSON, <c>kind: List</c> expanded,
+/// read by <see cref="ManifestReader"/> as <c>run -f</c> reads them.
+/// </summary>
 internal static class ManifestInput
 {
     public static async Task<IReadOnlyList<(string Source, JsonObject Object)>> ReadAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
@@ -14,11 +17,11 @@ internal static class ManifestInput
         {
             foreach (var file in Expand(path))
             {
-                var text = file == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(file, cancellationToken);
-                IReadOnlyList<JsonNode> documents;
+                IReadOnlyList<ManifestDocument> documents;
                 try
                 {
-                    documents = KubeYaml.ParseDocuments(text);
+                    await using var stream = file == "-" ? Console.OpenStandardInput() : File.OpenRead(file);
+                    documents = await ManifestReader.ReadDocumentsAsync(stream, file, cancellationToken: cancellationToken);
                 }
                 catch (FormatException e)
                 {
@@ -27,19 +30,12 @@ internal static class ManifestInput
 
                 foreach (var document in documents)
                 {
-                    if (document is not JsonObject obj)
+                    if (document.Value is not JsonObject obj)
                     {
                         throw new CliException($"error: error parsing {file}: a document is not an object");
                     }
 
-                    if (obj["kind"]?.ToString() == "List" && obj["items"] is JsonArray items)
-                    {
-                        objects.AddRange(items.OfType<JsonObject>().Select(i => (file, i)));
-                    }
-                    else
-                    {
-                        objects.Add((file, obj));
-                    }
+                    objects.Add((file, obj));
                 }
             }
         }
@@ -56,7 +52,7 @@ internal static class ManifestInput
 
         if (Directory.Exists(path))
         {
-            return ManifestLoader.FilesOf(path, recursive: false);
+            return ManifestReader.FilesOf(path, recursive: false);
         }
 
         if (!File.Exists(path))

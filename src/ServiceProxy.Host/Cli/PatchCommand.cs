@@ -23,7 +23,7 @@ internal static class PatchCommand
             JsonNode? patch;
             try
             {
-                patch = KubeYaml.ParseSingle(result.GetValue(patchOption)!);
+                patch = ManifestReader.ParseSingle(result.GetValue(patchOption)!);
             }
             catch (FormatException e)
             {

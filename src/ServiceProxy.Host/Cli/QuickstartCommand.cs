@@ -59,7 +59,7 @@ internal static class QuickstartCommand
             var manifest = MyAppService(nodePort, backends.Port);
             Print(manifest);
             Say("$ svcproxy apply -f myapp-svc.yaml");
-            foreach (var loaded in ServiceProxy.Kubernetes.Manifests.ManifestLoader.LoadText(manifest, "myapp-svc.yaml").Objects)
+            foreach (var loaded in ServiceProxy.Kubernetes.Manifests.ManifestReader.LoadText(manifest, "myapp-svc.yaml").Objects)
             {
                 store.Create(loaded.Object);
             }

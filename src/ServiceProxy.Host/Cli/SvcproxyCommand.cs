@@ -19,6 +19,7 @@ internal static class SvcproxyCommand
         root.Subcommands.Add(PatchCommand.Create(global));
         root.Subcommands.Add(DeleteCommand.Create(global));
         root.Subcommands.Add(KubeconfigCommand.Create(global));
+        root.Subcommands.Add(VersionCommand.Create());
         return root;
     }
 }

@@ -56,7 +56,7 @@ internal sealed partial class ManifestSync
     private static bool IsManifestName(string path)
     {
         var name = Path.GetFileName(path);
-        return !name.StartsWith('.') && ManifestLoader.Extensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase);
+        return !name.StartsWith('.') && ManifestReader.Extensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase);
     }
 
     private async Task WatchLoopAsync(CancellationToken cancellationToken)

@@ -126,7 +126,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
             _refused[file] = text;
 
-            var result = ManifestLoader.LoadText(text, file, _options.Loader);
+            var result = ManifestReader.LoadText(text, file, _options.Reader);
             if (!result.Succeeded)
             {
                 foreach (var error in result.Errors)
@@ -333,7 +333,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path).Where(IsManifestName).Order(StringComparer.Ordinal));
+                files.AddRange(ManifestReader.FilesOf(path, recursive: false).Where(IsManifestName)); // not hidden ones: editors' temporary files
             }
             else if (File.Exists(path))
             {
@@ -411,5 +411,5 @@ internal sealed record ManifestSyncOptions
     /// <summary>How often files are compared when no event arrives. Default 2 s.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    public ManifestLoaderOptions Loader { get; init; } = ManifestLoaderOptions.Default;
+    public ManifestReaderOptions Reader { get; init; } = ManifestReaderOptions.Default;
 }

@@ -13,7 +13,7 @@ namespace ServiceProxy.Host.Serialization;
 internal static class JsonBodyReader
 {
     /// <summary>Nesting depth of objects and arrays: the YAML reader's, so both media types agree.</summary>
-    public const int MaxDepth = KubeYaml.MaxDepth;
+    public const int MaxDepth = ManifestReader.MaxDepth;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
 

@@ -15,10 +15,12 @@ public sealed class LabelSelector
 
     private LabelSelector(IReadOnlyList<LabelRequirement> requirements) => _requirements = requirements;
 
+    /// <summary>The empty selector: matches every object.</summary>
     public static LabelSelector Everything { get; } = new([]);
 
-    public IReadOnlyList<LabelRequirement> Requirements => _requirements;
+    internal IReadOnlyList<LabelRequirement> Requirements => _requirements;
 
+    /// <summary>Parses a selector; null, empty or blank is <see cref="Everything"/>.</summary>
     /// <exception cref="FormatException">The selector does not parse.</exception>
     public static LabelSelector Parse(string? text)
     {
@@ -31,17 +33,19 @@ public sealed class LabelSelector
         return new LabelSelector([.. requirements.OrderBy(r => r.Key, StringComparer.Ordinal)]);
     }
 
+    /// <summary>Whether labels (null: none) meet every requirement.</summary>
     public bool Matches(IReadOnlyDictionary<string, string>? labels)
     {
         labels ??= new Dictionary<string, string>();
         return _requirements.All(r => r.Matches(labels));
     }
 
+    /// <summary>The canonical form: requirements by key, set values sorted; empty for <see cref="Everything"/>.</summary>
     public override string ToString() => string.Join(',', _requirements);
 }
 
 /// <summary>The operators of a label requirement, as k8s.io/apimachinery/pkg/selection names them.</summary>
-public enum LabelOperator
+internal enum LabelOperator
 {
     Equals,
     DoubleEquals,
@@ -55,7 +59,7 @@ public enum LabelOperator
 }
 
 /// <summary>One requirement: a key, an operator and (for all but Exists and DoesNotExist) values.</summary>
-public sealed class LabelRequirement
+internal sealed class LabelRequirement
 {
     private readonly long _number;
 

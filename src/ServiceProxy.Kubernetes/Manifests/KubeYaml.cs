@@ -6,32 +6,12 @@ using YamlDotNet.Core;
 namespace ServiceProxy.Kubernetes.Manifests;
 
 /// <summary>
-/// YAML to JSON and back, the way kubectl and kube-apiserver treat YAML: a YAML document is a
-/// JSON value (plain scalars resolved as sigs.k8s.io/yaml does, YAML 1.1: <c>yes</c> is true),
-/// output keys sorted like Go's yaml.Marshal. Reading goes through <see cref="YamlToJson"/>, the
-/// one YAML reader with budgets.
+/// JSON to YAML, the way kubectl writes it: keys sorted like Go's yaml.Marshal, and a string quoted
+/// whenever Kubernetes' YAML 1.1 reading would take it for something else (<c>"yes"</c>), so
+/// <see cref="ManifestReader"/> reads the output back to the same JSON.
 /// </summary>
 public static class KubeYaml
 {
-    /// <summary>Deepest nesting of mappings and sequences a document may have; JSON bodies share it.</summary>
-    public const int MaxDepth = YamlTreeReader.MaxDepth;
-
-    /// <summary>Every non-empty document of a (possibly multi-document) YAML or JSON text.</summary>
-    /// <exception cref="FormatException">The text is not YAML or is over a budget; the message carries the line.</exception>
-    public static IReadOnlyList<JsonNode> ParseDocuments(string text) => YamlToJson.ParseDocuments(text);
-
-    /// <summary>Exactly one document (a request body).</summary>
-    public static JsonNode? ParseSingle(string text)
-    {
-        var documents = ParseDocuments(text);
-        return documents.Count switch
-        {
-            0 => null,
-            1 => documents[0],
-            _ => throw new FormatException("expected a single YAML document, found " + documents.Count),
-        };
-    }
-
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>YAML as kubectl prints it: keys sorted, two-space indent, list items at the key's indent.</summary>

@@ -8,7 +8,7 @@ namespace ServiceProxy.Kubernetes.Manifests;
 /// One load over any number of sources: collects objects and errors, finds objects defined
 /// twice, and hands out objects only when nothing at all went wrong.
 /// </summary>
-internal sealed class LoadSession(ManifestLoaderOptions options)
+internal sealed class LoadSession(ManifestReaderOptions options)
 {
     private readonly List<LoadedObject> _objects = [];
     private readonly List<ManifestError> _errors = [];
@@ -17,7 +17,7 @@ internal sealed class LoadSession(ManifestLoaderOptions options)
     {
         if (Directory.Exists(path))
         {
-            foreach (var file in ManifestLoader.FilesOf(path, options.Recursive))
+            foreach (var file in ManifestReader.FilesOf(path, options.Recursive))
             {
                 AddFile(file);
             }
@@ -114,7 +114,7 @@ internal sealed class LoadSession(ManifestLoaderOptions options)
 
         try
         {
-            text = ManifestLoader.StrictUtf8.GetString(bytes);
+            text = ManifestReader.StrictUtf8.GetString(bytes);
             return true;
         }
         catch (DecoderFallbackException)

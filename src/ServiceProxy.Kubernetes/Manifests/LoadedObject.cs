@@ -5,8 +5,10 @@ namespace ServiceProxy.Kubernetes.Manifests;
 /// <summary>A defaulted, validated object and where it came from.</summary>
 public sealed record LoadedObject(KubeObject Object, SourceMap SourceMap)
 {
+    /// <summary>The file path as given, or the name given to a text or stream source.</summary>
     public string Source => SourceMap.Source;
 
+    /// <summary>0-based index of the YAML document in the source.</summary>
     public int DocumentIndex => SourceMap.DocumentIndex;
 
     /// <summary>
@@ -38,5 +40,6 @@ public sealed record LoadedObject(KubeObject Object, SourceMap SourceMap)
 /// </summary>
 public sealed record ManifestLoadResult(IReadOnlyList<LoadedObject> Objects, IReadOnlyList<ManifestError> Errors)
 {
+    /// <summary>True when there is no error (and so <see cref="Objects"/> holds every object read).</summary>
     public bool Succeeded => Errors.Count == 0;
 }

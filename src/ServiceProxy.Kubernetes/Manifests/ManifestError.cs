@@ -29,6 +29,7 @@ public enum ManifestErrorKind
 /// </summary>
 public sealed record ManifestError
 {
+    /// <summary>The file path as given, or the name given to a text or stream source (<c>-</c> for stdin).</summary>
     public required string Source { get; init; }
 
     /// <summary>0-based index of the YAML document in the source; -1 when the whole source failed (I/O).</summary>
@@ -49,6 +50,7 @@ public sealed record ManifestError
     /// <summary>The problem, without location: <c>Required value</c>.</summary>
     public required string Message { get; init; }
 
+    /// <summary>What kind of problem this is.</summary>
     public ManifestErrorKind Kind { get; init; }
 
     /// <summary>The field error behind a schema or validation problem.</summary>

@@ -5,12 +5,11 @@ namespace ServiceProxy.Kubernetes.Manifests;
 
 /// <summary>
 /// Loads one source text: full-width space check, YAML parse, strict decode, defaulting and
-/// validation, with every problem located by line. See <see cref="ManifestLoader"/>.
+/// validation, with every problem located by line. See <see cref="ManifestReader"/>.
 /// </summary>
 internal sealed class ManifestTextLoader(string source, IObjectValidator validator)
 {
-    private const string ListKind = "List";
-    private static readonly string[] DocumentKinds = [.. ObjectDecoder.Kinds, ListKind];
+    private static readonly string[] DocumentKinds = [.. ObjectDecoder.Kinds, ManifestList.Kind];
 
     private readonly List<LoadedObject> _objects = [];
     private readonly List<ManifestError> _errors = [];
@@ -61,7 +60,7 @@ internal sealed class ManifestTextLoader(string source, IObjectValidator validat
         }
 
         var kind = ObjectDecoder.ReadKind(context, root, DocumentKinds);
-        if (kind == ListKind)
+        if (kind == ManifestList.Kind)
         {
             LoadList(document.Index, root, context);
         }
@@ -77,26 +76,10 @@ internal sealed class ManifestTextLoader(string source, IObjectValidator validat
 
     private void LoadList(int documentIndex, YamlMapping root, DecodeContext listContext)
     {
-        foreach (var (key, value, path) in listContext.Fields(root, string.Empty))
+        var items = ManifestList.Items(root, listContext);
+        for (var i = 0; i < items.Count; i++)
         {
-            switch (key)
-            {
-                case "apiVersion" or "kind" or "metadata":
-                    break;
-                case "items" when value is YamlSequence items:
-                    for (var i = 0; i < items.Items.Count; i++)
-                    {
-                        LoadListItem(documentIndex, i, items.Items[i]);
-                    }
-
-                    break;
-                case "items":
-                    listContext.List(value, path, (_, _) => 0); // null, or the "must be a list" error
-                    break;
-                default:
-                    listContext.Unknown(0, path, value);
-                    break;
-            }
+            LoadListItem(documentIndex, i, items[i]);
         }
 
         AddDecodeErrors(documentIndex, null, listContext);

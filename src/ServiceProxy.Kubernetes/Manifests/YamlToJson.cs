@@ -5,8 +5,8 @@ namespace ServiceProxy.Kubernetes.Manifests;
 
 /// <summary>
 /// YAML (or JSON) text to JSON values, read by <see cref="YamlTreeReader"/> with its budgets and
-/// resolved by <see cref="YamlScalars"/>, so <c>apply -f</c>, the admin API's YAML bodies and
-/// <c>run -f</c> read a text the same way (<c>yes</c> and <c>on</c> are <c>true</c> in all three).
+/// resolved by <see cref="YamlScalars"/>, so <see cref="ManifestReader"/>'s JSON documents and its
+/// typed objects read a text the same way (<c>yes</c> and <c>on</c> are <c>true</c> in both).
 /// </summary>
 internal static class YamlToJson
 {
@@ -14,13 +14,7 @@ internal static class YamlToJson
     /// <exception cref="FormatException">Not YAML, over a budget, or a value JSON cannot hold; the message starts with <c>line N:</c>.</exception>
     public static IReadOnlyList<JsonNode> ParseDocuments(string text)
     {
-        var (documents, error) = YamlTreeReader.Read(text);
-        if (error is not null)
-        {
-            var field = error.Field is null ? string.Empty : error.Field + ": ";
-            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"line {error.Line}: {field}{error.Message}"));
-        }
-
+        var documents = ReadTrees(text);
         var nodes = new List<JsonNode>(documents.Count);
         foreach (var document in documents)
         {
@@ -31,6 +25,20 @@ internal static class YamlToJson
         }
 
         return nodes;
+    }
+
+    /// <summary>Every document of a text as a node tree.</summary>
+    /// <exception cref="FormatException">Not YAML or over a budget; the message starts with <c>line N:</c>.</exception>
+    public static List<YamlDocument> ReadTrees(string text)
+    {
+        var (documents, error) = YamlTreeReader.Read(text);
+        if (error is not null)
+        {
+            var field = error.Field is null ? string.Empty : error.Field + ": ";
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"line {error.Line}: {field}{error.Message}"));
+        }
+
+        return documents;
     }
 
     /// <summary>

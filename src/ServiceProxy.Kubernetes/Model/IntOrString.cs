@@ -14,20 +14,28 @@ public readonly record struct IntOrString
         StringValue = stringValue;
     }
 
+    /// <summary>The number, when it holds one.</summary>
     public int? IntValue { get; }
 
+    /// <summary>The name, when it holds one.</summary>
     public string? StringValue { get; }
 
+    /// <summary>True when it holds a number.</summary>
     public bool IsInt => IntValue.HasValue;
 
+    /// <summary>A number.</summary>
     public static IntOrString FromInt(int value) => new(value, null);
 
+    /// <summary>A name (a container port name for <c>targetPort</c>).</summary>
     public static IntOrString FromString(string value) => new(null, value);
 
+    /// <summary>A number.</summary>
     public static implicit operator IntOrString(int value) => FromInt(value);
 
+    /// <summary>A name.</summary>
     public static implicit operator IntOrString(string value) => FromString(value);
 
+    /// <summary>The number in invariant culture, or the name.</summary>
     public override string ToString() => IntValue?.ToString(CultureInfo.InvariantCulture) ?? StringValue ?? string.Empty;
 }
 

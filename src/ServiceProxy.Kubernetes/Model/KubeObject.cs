@@ -8,6 +8,7 @@ namespace ServiceProxy.Kubernetes.Model;
 /// </summary>
 public abstract record KubeObject
 {
+    /// <summary>An object of <paramref name="kind"/>.</summary>
     protected KubeObject(string kind) => Kind = kind;
 
     /// <summary>Always <c>v1</c> for the kinds ServiceProxy handles.</summary>
@@ -18,6 +19,7 @@ public abstract record KubeObject
     [JsonPropertyOrder(-9)]
     public string Kind { get; }
 
+    /// <summary>Name, namespace, labels and the store's bookkeeping.</summary>
     [JsonPropertyOrder(-8)]
     public ObjectMeta Metadata { get; init; } = new();
 

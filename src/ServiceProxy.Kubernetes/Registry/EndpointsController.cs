@@ -26,6 +26,7 @@ public sealed class EndpointsController : IDisposable
     private readonly StoreChangeFeed _feed;
     private readonly WriteOptions _writeOptions = new() { Owner = OwnerName };
 
+    /// <summary>A controller for <paramref name="store"/>; it does nothing until <see cref="Start"/>.</summary>
     public EndpointsController(IObjectStore store, ILogger<EndpointsController>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -40,6 +41,7 @@ public sealed class EndpointsController : IDisposable
     /// <summary>Processes every write made so far; returns once Endpoints have converged.</summary>
     public void Sync() => _feed.Sync();
 
+    /// <summary>Stops following the store; Endpoints already written stay.</summary>
     public void Dispose() => _feed.Dispose();
 
     private void ReconcileAll()

@@ -15,6 +15,7 @@ public interface IObjectStore
     /// <summary>The resourceVersion of the latest write.</summary>
     long ResourceVersion { get; }
 
+    /// <summary>The object of kind <typeparamref name="T"/> at namespace/name, or null.</summary>
     T? Get<T>(string @namespace, string name) where T : KubeObject;
 
     /// <summary>Lists one kind, in one namespace or (null or empty) all, sorted by namespace then name.</summary>
@@ -56,6 +57,7 @@ public interface IObjectStore
     bool TryGetEventsSince(long resourceVersion, out IReadOnlyList<WatchEvent> events);
 }
 
+/// <summary>How one write is made.</summary>
 public sealed record WriteOptions
 {
     /// <summary>Validate, default and allocate, but store nothing (<c>dryRun=All</c>).</summary>
@@ -65,23 +67,47 @@ public sealed record WriteOptions
     public string? Owner { get; init; }
 }
 
+/// <summary>A list of one kind as of one resourceVersion.</summary>
+/// <param name="Items">The objects, sorted by namespace then name.</param>
+/// <param name="ResourceVersion">The store's resourceVersion the list reflects; a watch from it misses nothing.</param>
+/// <typeparam name="T">The kind.</typeparam>
 public sealed record ObjectList<T>(IReadOnlyList<T> Items, long ResourceVersion) where T : KubeObject;
 
+/// <summary>What a write did to an object, as a Kubernetes watch names it.</summary>
 public enum WatchEventType
 {
+    /// <summary>Created.</summary>
     Added,
+
+    /// <summary>Replaced or patched.</summary>
     Modified,
+
+    /// <summary>Deleted; the event carries the last state.</summary>
     Deleted,
 }
 
+/// <summary>One committed write.</summary>
+/// <param name="Type">What the write did.</param>
+/// <param name="Object">The object after the write (before it, for a delete).</param>
+/// <param name="ResourceVersion">The store's resourceVersion of this write.</param>
 public sealed record WatchEvent(WatchEventType Type, KubeObject Object, long ResourceVersion);
 
+/// <summary>Why the store refused a read or write, as the Kubernetes status reason (HTTP status) names it.</summary>
 public enum StoreErrorReason
 {
+    /// <summary>No such object (404).</summary>
     NotFound,
+
+    /// <summary>An object with that name exists (409).</summary>
     AlreadyExists,
+
+    /// <summary>The given resourceVersion is not the stored one (409).</summary>
     Conflict,
+
+    /// <summary>Validation failed; <see cref="ObjectStoreException.Causes"/> lists each field (422).</summary>
     Invalid,
+
+    /// <summary>A watch asked for a resourceVersion older than the history kept (410).</summary>
     Gone,
 
     /// <summary>The write could not be made durable; nothing changed.</summary>
@@ -95,6 +121,7 @@ public enum StoreErrorReason
 /// </summary>
 public sealed class ObjectStoreException : Exception
 {
+    /// <summary>A refusal for <paramref name="reason"/> of <paramref name="kind"/> <paramref name="name"/>.</summary>
     public ObjectStoreException(StoreErrorReason reason, string kind, string name, string message, IReadOnlyList<FieldError>? causes = null)
         : base(message)
     {
@@ -104,11 +131,15 @@ public sealed class ObjectStoreException : Exception
         Causes = causes ?? [];
     }
 
+    /// <summary>Why the store refused.</summary>
     public StoreErrorReason Reason { get; }
 
+    /// <summary>The resource or kind, as <c>status.details.kind</c> (see the type's summary).</summary>
     public string Kind { get; }
 
+    /// <summary>The object's name (<c>status.details.name</c>).</summary>
     public string Name { get; }
 
+    /// <summary>For <see cref="StoreErrorReason.Invalid"/>, each field that failed; empty otherwise.</summary>
     public IReadOnlyList<FieldError> Causes { get; }
 }

@@ -51,11 +51,13 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         _feed.Start();
     }
 
+    /// <inheritdoc/>
     public ProxyConfig GetConfig() => Volatile.Read(ref _config);
 
     /// <summary>Processes every write made so far; returns once the snapshot reflects them.</summary>
     public void Sync() => _feed.Sync();
 
+    /// <summary>Stops following the store; the last snapshot's change token never fires.</summary>
     public void Dispose() => _feed.Dispose();
 
     private void RebuildAll()

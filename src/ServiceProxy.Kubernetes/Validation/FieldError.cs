@@ -66,6 +66,7 @@ public sealed record FieldError(string Field, FieldErrorType Type, string? Detai
         _ => Join($"Invalid value: {Quote(BadValue)}", Detail),
     };
 
+    /// <summary><c>field: message</c>, as kube-apiserver words one cause.</summary>
     public override string ToString() => $"{Field}: {Message}";
 
     private static string Join(string head, string? detail) => string.IsNullOrEmpty(detail) ? head : $"{head}: {detail}";

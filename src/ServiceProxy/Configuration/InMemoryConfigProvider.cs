@@ -13,11 +13,13 @@ public sealed class InMemoryConfigProvider : IProxyConfigProvider
     private ProxyConfig _config;
     private CancellationTokenSource _changed = new();
 
+    /// <summary>Starts with <paramref name="ports"/> (none when null) as snapshot version 1.</summary>
     public InMemoryConfigProvider(IEnumerable<ServicePortConfig>? ports = null)
     {
         _config = new ProxyConfig(1, [.. ports ?? []], new CancellationChangeToken(_changed.Token));
     }
 
+    /// <inheritdoc/>
     public ProxyConfig GetConfig() => Volatile.Read(ref _config);
 
     /// <summary>Replaces the whole set of service ports.</summary>

@@ -6,6 +6,7 @@ namespace ServiceProxy.Configuration;
 /// <summary>An immutable snapshot of every service port to serve, with a token that fires when it is stale.</summary>
 public sealed class ProxyConfig
 {
+    /// <summary>A snapshot of <paramref name="ports"/>, stale once <paramref name="changeToken"/> fires.</summary>
     public ProxyConfig(long version, ImmutableArray<ServicePortConfig> ports, IChangeToken changeToken)
     {
         Version = version;
@@ -16,6 +17,7 @@ public sealed class ProxyConfig
     /// <summary>The registry resourceVersion this snapshot reflects (or any increasing number).</summary>
     public long Version { get; }
 
+    /// <summary>Every service port to serve; a port missing from it is stopped.</summary>
     public ImmutableArray<ServicePortConfig> Ports { get; }
 
     /// <summary>Fires once a newer snapshot is available from the provider.</summary>
@@ -25,5 +27,9 @@ public sealed class ProxyConfig
 /// <summary>Source of <see cref="ProxyConfig"/> snapshots (YARP's IProxyConfigProvider pattern).</summary>
 public interface IProxyConfigProvider
 {
+    /// <summary>
+    /// The current snapshot. Called again each time the previous snapshot's
+    /// <see cref="ProxyConfig.ChangeToken"/> fires; must be cheap and thread-safe.
+    /// </summary>
     ProxyConfig GetConfig();
 }

@@ -9,6 +9,7 @@ namespace ServiceProxy.Configuration;
 /// </summary>
 public sealed record ServicePortConfig
 {
+    /// <summary>Which service port this is; two configs with the same key are the same port, updated.</summary>
     public required ServicePortKey Key { get; init; }
 
     /// <summary>ClusterIP:port, each node address:nodePort, each external and load-balancer IP:port.</summary>
@@ -17,6 +18,7 @@ public sealed record ServicePortConfig
     /// <summary>Ready backends (ip:targetPort), in a stable order.</summary>
     public ImmutableArray<IPEndPoint> Endpoints { get; init; } = [];
 
+    /// <summary>Session affinity: <see cref="AffinityConfig.None"/> (round robin) or ClientIP.</summary>
     public AffinityConfig Affinity { get; init; } = AffinityConfig.None;
 
     /// <summary>UDP only: a per-service idle timeout (annotation <c>serviceproxy.io/udp-idle-timeout</c>); null: the global default.</summary>
@@ -36,6 +38,7 @@ public sealed record ServicePortConfig
     public bool HasSameListeners(ServicePortConfig other) =>
         Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints);
 
+    /// <summary>Equal when every setting is equal, endpoints compared in order.</summary>
     public bool Equals(ServicePortConfig? other) =>
         other is not null
         && HasSameListeners(other)
@@ -45,13 +48,16 @@ public sealed record ServicePortConfig
         && ProxyProtocol == other.ProxyProtocol
         && MaxConnections == other.MaxConnections;
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Key, ListenEndPoints.Length, Endpoints.Length, Affinity);
 }
 
 /// <summary>Session affinity of one service port: None, or ClientIP with a sliding timeout.</summary>
 public sealed record AffinityConfig(bool ClientIP, TimeSpan Timeout)
 {
+    /// <summary>No affinity: each connection or UDP session picks the next endpoint.</summary>
     public static AffinityConfig None { get; } = new(false, TimeSpan.Zero);
 
+    /// <summary>ClientIP affinity: a client keeps its endpoint until it has been idle <paramref name="timeoutSeconds"/>.</summary>
     public static AffinityConfig ForClientIP(int timeoutSeconds) => new(true, TimeSpan.FromSeconds(timeoutSeconds));
 }

@@ -60,7 +60,7 @@ public class CliFormattingTests
     [Fact]
     public void Yaml_round_trips_through_json_with_kubernetes_scalars()
     {
-        var node = KubeYaml.ParseSingle("""
+        var node = ManifestReader.ParseSingle("""
             a: 1
             b: "1"
             c: true
@@ -80,7 +80,7 @@ public class CliFormattingTests
     [Fact]
     public void Bad_yaml_reports_its_line()
     {
-        var error = Assert.Throws<FormatException>(() => KubeYaml.ParseDocuments("a: 1\nb: [unclosed\n"));
+        var error = Assert.Throws<FormatException>(() => ManifestReader.ReadDocuments("a: 1\nb: [unclosed\n"));
         Assert.StartsWith("line ", error.Message, StringComparison.Ordinal);
     }
 

@@ -16,7 +16,7 @@ public class YamlResolutionTests
         try
         {
             // run -f: a boolean where Kubernetes wants a string.
-            var errors = ManifestLoader.LoadText(Text, "flags.yaml").Errors.Select(e => e.ToString()).ToArray();
+            var errors = ManifestReader.LoadText(Text, "flags.yaml").Errors.Select(e => e.ToString()).ToArray();
             Assert.Equal(["flags.yaml:6 metadata.labels: Invalid value: yes: must be a string (quote it in YAML)", "flags.yaml:7 metadata.labels: Invalid value: on: must be a string (quote it in YAML)"], errors);
 
             // apply -f: the same booleans go to the server (which refuses them the same way: a bool is not a string).
@@ -25,6 +25,24 @@ public class YamlResolutionTests
             Assert.Equal(JsonValueKind.True, labels["a"]!.GetValueKind());
             Assert.Equal(JsonValueKind.True, labels["b"]!.GetValueKind());
             Assert.Equal(JsonValueKind.String, labels["c"]!.GetValueKind());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Run_and_apply_both_refuse_a_file_that_is_not_utf8()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sp-latin1-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllBytesAsync(file, [.. "apiVersion: v1\nkind: Service\nmetadata:\n  name: caf"u8, 0xE9, (byte)'\n']);
+        try
+        {
+            Assert.Equal([$"{file}: not valid UTF-8 text"], ManifestReader.LoadFile(file).Errors.Select(e => e.ToString()));
+
+            var error = await Assert.ThrowsAsync<CliException>(() => ManifestInput.ReadAsync([file], CancellationToken.None));
+            Assert.Equal($"error: error parsing {file}: not valid UTF-8 text", error.Message);
         }
         finally
         {

@@ -16,7 +16,7 @@ public class FullWidthSpaceTests
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n" + specLines;
 
     private static string[] Errors(string text) =>
-        ManifestLoader.LoadText(text, "svc.yaml").Errors.Select(e => e.ToString()).ToArray();
+        ManifestReader.LoadText(text, "svc.yaml").Errors.Select(e => e.ToString()).ToArray();
 
     [Fact]
     public void AValueFollowedByAFullWidthSpaceCommentIsReportedNotSilentlyKept()
@@ -61,7 +61,7 @@ public class FullWidthSpaceTests
     public void FullWidthSpacesBetweenWordsAndInBlockScalarsAreContent()
     {
         var text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations:\n    description: 前端\u3000服务\n    notes: |\n      第一行\u3000\u3000#不是注释\n      \u3000缩进\n  labels:\n    app: web\nspec:\n  ports:\n  - port: 80\n";
-        var result = ManifestLoader.LoadText(text, "svc.yaml");
+        var result = ManifestReader.LoadText(text, "svc.yaml");
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         var annotations = ((Service)result.Objects[0].Object).Metadata.Annotations!;
         Assert.Equal("前端\u3000服务", annotations["description"]);
@@ -73,7 +73,7 @@ public class FullWidthSpaceTests
     {
         // U+3000 inside a plain scalar (not before '#', not a separator) is kept, and here breaks the mapping.
         var text = Service("  selector:\n    app: web\u3000x: y\n    other: z\n");
-        var error = Assert.Single(ManifestLoader.LoadText(text, "svc.yaml").Errors);
+        var error = Assert.Single(ManifestReader.LoadText(text, "svc.yaml").Errors);
         Assert.Equal(ManifestErrorKind.Syntax, error.Kind);
         Assert.Equal(
             "svc.yaml:7:15: While scanning a plain scalar value, found invalid mapping. (near a full-width space (U+3000): YAML needs ASCII spaces, and comments need an ASCII space before '#')",

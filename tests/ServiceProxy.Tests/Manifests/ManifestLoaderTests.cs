@@ -49,12 +49,12 @@ public class ManifestLoaderTests
         """;
 
     private static string[] Errors(string text, string source = "test.yaml") =>
-        ManifestLoader.LoadText(text, source).Errors.Select(e => e.ToString()).ToArray();
+        ManifestReader.LoadText(text, source).Errors.Select(e => e.ToString()).ToArray();
 
     [Fact]
     public void LoadsAServiceWithDefaults()
     {
-        var result = ManifestLoader.LoadText(Redis, "redis.yaml");
+        var result = ManifestReader.LoadText(Redis, "redis.yaml");
 
         var loaded = Assert.Single(result.Objects);
         var service = Assert.IsType<Service>(loaded.Object);
@@ -68,7 +68,7 @@ public class ManifestLoaderTests
     [Fact]
     public void LoadsAPodWithTheCommonFields()
     {
-        var result = ManifestLoader.LoadText(Pod);
+        var result = ManifestReader.LoadText(Pod);
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         var pod = Assert.IsType<Pod>(Assert.Single(result.Objects).Object);
@@ -82,7 +82,7 @@ public class ManifestLoaderTests
     [Fact]
     public void SourceMapLocatesFieldsAndMissingFieldsByTheirNearestAncestor()
     {
-        var map = ManifestLoader.LoadText(Redis).Objects.Single().SourceMap;
+        var map = ManifestReader.LoadText(Redis).Objects.Single().SourceMap;
 
         Assert.Equal(new SourceLocation(9, 5), map.Locate("spec.ports[0].port"));
         Assert.True(map.TryGetLocation("spec.selector", out var selector));
@@ -96,7 +96,7 @@ public class ManifestLoaderTests
     [Fact]
     public void LaterErrorsCanBeLocatedThroughTheLoadedObject()
     {
-        var loaded = ManifestLoader.LoadText(Redis, "redis.yaml").Objects.Single();
+        var loaded = ManifestReader.LoadText(Redis, "redis.yaml").Objects.Single();
         var error = new ServiceProxy.Kubernetes.Validation.FieldError("spec.ports[0].port", ServiceProxy.Kubernetes.Validation.FieldErrorType.Invalid, "provided port is already allocated", 6379);
         Assert.Equal("redis.yaml:9 spec.ports[0].port: Invalid value: 6379: provided port is already allocated", loaded.Locate(error).ToString());
     }
@@ -104,7 +104,7 @@ public class ManifestLoaderTests
     [Fact]
     public void MultiDocumentYamlLoadsEveryDocumentAndSkipsEmptyOnes()
     {
-        var result = ManifestLoader.LoadText($"---\n# only a comment\n---\n{Redis}\n---\n{Pod}\n---\n");
+        var result = ManifestReader.LoadText($"---\n# only a comment\n---\n{Redis}\n---\n{Pod}\n---\n");
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(["Service", "Pod"], result.Objects.Select(o => o.Object.Kind));
@@ -114,7 +114,7 @@ public class ManifestLoaderTests
     [Fact]
     public void ErrorsNameTheirDocument()
     {
-        var result = ManifestLoader.LoadText($"{Redis}\n---\n{Redis.Replace("6379", "0", StringComparison.Ordinal)}\n", "two.yaml");
+        var result = ManifestReader.LoadText($"{Redis}\n---\n{Redis.Replace("6379", "0", StringComparison.Ordinal)}\n", "two.yaml");
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(1, error.DocumentIndex);
@@ -148,13 +148,13 @@ public class ManifestLoaderTests
                 ports:
                 - port: 8080
             """;
-        var result = ManifestLoader.LoadText(list);
+        var result = ManifestReader.LoadText(list);
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(["Service", "Endpoints"], result.Objects.Select(o => o.Object.Kind));
         Assert.Equal([0, 1], result.Objects.Select(o => o.SourceMap.ItemIndex));
 
-        var broken = ManifestLoader.LoadText(list.Replace("port: 8080", "port: 80800", StringComparison.Ordinal), "list.yaml");
+        var broken = ManifestReader.LoadText(list.Replace("port: 8080", "port: 80800", StringComparison.Ordinal), "list.yaml");
         var error = Assert.Single(broken.Errors);
         Assert.Equal(1, error.ItemIndex);
         Assert.Equal("list.yaml:21 subsets[0].ports[0].port: Invalid value: 80800: must be between 1 and 65535, inclusive", error.ToString());
@@ -186,7 +186,7 @@ public class ManifestLoaderTests
             ],
             Errors(json, "web.json"));
 
-        var valid = ManifestLoader.LoadText(json.Replace("{ \"port\": 70000 }", "{ \"name\": \"b\", \"port\": 81 }", StringComparison.Ordinal).Replace("{ \"port\": 80,", "{ \"name\": \"a\", \"port\": 80,", StringComparison.Ordinal));
+        var valid = ManifestReader.LoadText(json.Replace("{ \"port\": 70000 }", "{ \"name\": \"b\", \"port\": 81 }", StringComparison.Ordinal).Replace("{ \"port\": 80,", "{ \"name\": \"a\", \"port\": 80,", StringComparison.Ordinal));
         Assert.True(valid.Succeeded, string.Join("\n", valid.Errors));
         Assert.Equal(IntOrString.FromString("http"), ((Service)valid.Objects[0].Object).Spec.Ports![0].TargetPort);
     }
@@ -234,14 +234,14 @@ public class ManifestLoaderTests
     [Fact]
     public void NullMeansAbsent()
     {
-        var result = ManifestLoader.LoadText("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  creationTimestamp: null\n  labels: ~\nspec:\n  clusterIP:\n  ports: [{port: 80, nodePort: null}]\nstatus:\n  loadBalancer: {}\n");
+        var result = ManifestReader.LoadText("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  creationTimestamp: null\n  labels: ~\nspec:\n  clusterIP:\n  ports: [{port: 80, nodePort: null}]\nstatus:\n  loadBalancer: {}\n");
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
     }
 
     [Fact]
     public void SyntaxErrorsGiveTheParsersLineAndColumn()
     {
-        var result = ManifestLoader.LoadText("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n   bad: indent\n", "bad.yaml");
+        var result = ManifestReader.LoadText("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n   bad: indent\n", "bad.yaml");
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(ManifestErrorKind.Syntax, error.Kind);
@@ -262,7 +262,7 @@ public class ManifestLoaderTests
     [Fact]
     public void DuplicateKeysAreSyntaxErrors()
     {
-        var error = Assert.Single(ManifestLoader.LoadText("apiVersion: v1\nkind: Service\nkind: Pod\n", "dup.yaml").Errors);
+        var error = Assert.Single(ManifestReader.LoadText("apiVersion: v1\nkind: Service\nkind: Pod\n", "dup.yaml").Errors);
         Assert.Equal("dup.yaml:3:1: duplicate field \"kind\"", error.ToString());
     }
 
@@ -275,14 +275,14 @@ public class ManifestLoaderTests
             text.Append($"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]\n");
         }
 
-        var error = Assert.Single(ManifestLoader.LoadText(text.ToString()).Errors);
+        var error = Assert.Single(ManifestReader.LoadText(text.ToString()).Errors);
         Assert.Contains("more than 100000 nodes", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ObjectsDefinedTwiceInOneLoadAreRefused()
     {
-        var result = ManifestLoader.LoadText($"{Redis}\n---\n{Redis}\n", "twice.yaml");
+        var result = ManifestReader.LoadText($"{Redis}\n---\n{Redis}\n", "twice.yaml");
         Assert.Equal(["twice.yaml:14 metadata.name: Duplicate value: \"redis\": Service default/redis is already defined at twice.yaml:4"], result.Errors.Select(e => e.ToString()));
     }
 
@@ -299,11 +299,11 @@ public class ManifestLoaderTests
             var sub = dir.CreateSubdirectory("nested");
             File.WriteAllText(Path.Combine(sub.FullName, "d.yaml"), Redis.Replace("name: redis", "name: other", StringComparison.Ordinal));
 
-            var flat = ManifestLoader.LoadDirectory(dir.FullName);
+            var flat = ManifestReader.LoadDirectory(dir.FullName);
             Assert.True(flat.Succeeded, string.Join("\n", flat.Errors));
             Assert.Equal(["a.yaml", "b.yml", "c.json"], flat.Objects.Select(o => Path.GetFileName(o.Source)));
 
-            var deep = ManifestLoader.LoadDirectory(dir.FullName, new ManifestLoaderOptions { Recursive = true });
+            var deep = ManifestReader.LoadDirectory(dir.FullName, new ManifestReaderOptions { Recursive = true });
             Assert.Equal(4, deep.Objects.Count);
         }
         finally
@@ -316,11 +316,11 @@ public class ManifestLoaderTests
     public void MissingAndOversizedSourcesAreIoErrors()
     {
         var missing = Path.Combine(Path.GetTempPath(), "sp-no-such-" + Guid.NewGuid().ToString("N"));
-        var error = Assert.Single(ManifestLoader.LoadPaths([missing]).Errors);
+        var error = Assert.Single(ManifestReader.LoadPaths([missing]).Errors);
         Assert.Equal(ManifestErrorKind.Io, error.Kind);
         Assert.Equal($"{missing}: no such file or directory", error.ToString());
 
-        var big = ManifestLoader.LoadText(Redis, "big.yaml", new ManifestLoaderOptions { MaxSourceBytes = 10 });
+        var big = ManifestReader.LoadText(Redis, "big.yaml", new ManifestReaderOptions { MaxSourceBytes = 10 });
         Assert.Equal(["big.yaml: larger than 10 bytes"], big.Errors.Select(e => e.ToString()));
     }
 
@@ -328,14 +328,14 @@ public class ManifestLoaderTests
     public async Task StreamsAreReadAsUtf8WithinTheLimit()
     {
         using var body = new MemoryStream(Encoding.UTF8.GetBytes(Redis));
-        var result = await ManifestLoader.LoadStreamAsync(body, "request");
+        var result = await ManifestReader.LoadStreamAsync(body, "request");
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
 
         using var invalid = new MemoryStream([0x61, 0x3a, 0x20, 0xff, 0xfe]);
-        Assert.Equal(["request: not valid UTF-8 text"], (await ManifestLoader.LoadStreamAsync(invalid, "request")).Errors.Select(e => e.ToString()));
+        Assert.Equal(["request: not valid UTF-8 text"], (await ManifestReader.LoadStreamAsync(invalid, "request")).Errors.Select(e => e.ToString()));
 
         using var large = new MemoryStream(new byte[100_000]);
-        var tooLarge = await ManifestLoader.LoadStreamAsync(large, "request", new ManifestLoaderOptions { MaxSourceBytes = 50_000 });
+        var tooLarge = await ManifestReader.LoadStreamAsync(large, "request", new ManifestReaderOptions { MaxSourceBytes = 50_000 });
         Assert.Equal(["request: larger than 50000 bytes"], tooLarge.Errors.Select(e => e.ToString()));
     }
 }

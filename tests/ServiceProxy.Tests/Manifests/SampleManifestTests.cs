@@ -18,7 +18,7 @@ public class SampleManifestTests
     [InlineData("endpoints-example.yaml", 2)]
     public void SampleLoadsCleanly(string name, int objects)
     {
-        var result = ManifestLoader.LoadFile(Sample(name));
+        var result = ManifestReader.LoadFile(Sample(name));
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(objects, result.Objects.Count);
     }
@@ -26,7 +26,7 @@ public class SampleManifestTests
     [Fact]
     public void CorrectedRedisHasOnePortOnTheRedisSelector()
     {
-        var service = (Service)ManifestLoader.LoadFile(Sample("redis-svc.yaml")).Objects.Single().Object;
+        var service = (Service)ManifestReader.LoadFile(Sample("redis-svc.yaml")).Objects.Single().Object;
         var port = Assert.Single(service.Spec.Ports!);
         Assert.Equal((6379, IntOrString.FromInt(6379)), (port.Port, port.TargetPort!.Value));
         Assert.Equal(new Dictionary<string, string> { ["app"] = "redis", ["role"] = "logstor" }, service.Spec.Selector);
@@ -36,7 +36,7 @@ public class SampleManifestTests
     [Fact]
     public void PodsServeTheSampleServices()
     {
-        var result = ManifestLoader.LoadPaths([Sample("redis-svc.yaml"), Sample("myapp-svc.yaml"), Sample("pods.yaml"), Sample("endpoints-example.yaml")]);
+        var result = ManifestReader.LoadPaths([Sample("redis-svc.yaml"), Sample("myapp-svc.yaml"), Sample("pods.yaml"), Sample("endpoints-example.yaml")]);
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
 
         var pods = result.Objects.Select(o => o.Object).OfType<Pod>().ToArray();
@@ -61,7 +61,7 @@ public class SampleManifestTests
     [Fact]
     public void TheSampleFolderLoadsCleanlyAsOneSet()
     {
-        var result = ManifestLoader.LoadDirectory(Samples);
+        var result = ManifestReader.LoadDirectory(Samples);
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(["external-db", "myapp", "redis"], result.Objects.Select(o => o.Object).OfType<Service>().Select(s => s.Metadata.Name).Order());
@@ -70,7 +70,7 @@ public class SampleManifestTests
     [Fact]
     public void TheClientIPEditRedefinesMyappSoLoadingBothIsRefused()
     {
-        var result = ManifestLoader.LoadPaths([Sample("myapp-svc.yaml"), Sample("edits/myapp-svc-clientip.yaml")]);
+        var result = ManifestReader.LoadPaths([Sample("myapp-svc.yaml"), Sample("edits/myapp-svc-clientip.yaml")]);
 
         var error = Assert.Single(result.Errors);
         Assert.Empty(result.Objects);

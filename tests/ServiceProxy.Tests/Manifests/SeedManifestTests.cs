@@ -18,7 +18,7 @@ public class SeedManifestTests
         Assert.StartsWith("apiVersion: v1\nkind: Service\n", text, StringComparison.Ordinal);
         Assert.Contains("\u3000\u3000#", text, StringComparison.Ordinal);
 
-        var result = ManifestLoader.LoadText(text, "redis-svc.yaml");
+        var result = ManifestReader.LoadText(text, "redis-svc.yaml");
 
         Assert.False(result.Succeeded);
         Assert.Empty(result.Objects);
@@ -39,7 +39,7 @@ public class SeedManifestTests
     [Fact]
     public void RedisErrorsCarryDocumentColumnAndKind()
     {
-        var result = ManifestLoader.LoadText(SeedDocument.Extract("cat", "redis-svc.yaml"), "redis-svc.yaml");
+        var result = ManifestReader.LoadText(SeedDocument.Extract("cat", "redis-svc.yaml"), "redis-svc.yaml");
 
         var selector = result.Errors[0];
         Assert.Equal(ManifestErrorKind.FullWidthSpace, selector.Kind);
@@ -62,7 +62,7 @@ public class SeedManifestTests
         Assert.DoesNotContain("\u3000", text, StringComparison.Ordinal);
         Assert.Contains("  ports: \n", text, StringComparison.Ordinal); // an ASCII trailing space: harmless
 
-        var result = ManifestLoader.LoadText(text, "myapp-svc.yaml");
+        var result = ManifestReader.LoadText(text, "myapp-svc.yaml");
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         var service = Assert.IsType<Service>(Assert.Single(result.Objects).Object);
@@ -78,7 +78,7 @@ public class SeedManifestTests
     [Fact]
     public void EditedMyappManifestHasClientIPAffinityWithTheDefaultTimeout()
     {
-        var result = ManifestLoader.LoadText(SeedDocument.Extract("vim", "myapp-svc.yaml"), "myapp-svc.yaml");
+        var result = ManifestReader.LoadText(SeedDocument.Extract("vim", "myapp-svc.yaml"), "myapp-svc.yaml");
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         var service = Assert.IsType<Service>(Assert.Single(result.Objects).Object);
@@ -94,7 +94,7 @@ public class SeedManifestTests
         Assert.Contains("kubectl patch svc myapp -p '{\"spec\":{\"sessionAffinity\":\"ClusterIP\"}}'", SeedDocument.Text, StringComparison.Ordinal);
         var text = SeedDocument.Extract("vim", "myapp-svc.yaml").Replace("sessionAffinity: ClientIP", "sessionAffinity: ClusterIP", StringComparison.Ordinal);
 
-        var result = ManifestLoader.LoadText(text, "myapp-svc.yaml");
+        var result = ManifestReader.LoadText(text, "myapp-svc.yaml");
 
         Assert.Equal(
             ["myapp-svc.yaml:10 spec.sessionAffinity: Unsupported value: \"ClusterIP\": supported values: \"ClientIP\", \"None\""],

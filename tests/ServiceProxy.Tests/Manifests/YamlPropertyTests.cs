@@ -61,11 +61,11 @@ public class YamlPropertyTests
     [Fact]
     public void The_manifest_loader_returns_objects_or_located_errors_for_any_text()
     {
-        var sample = ManifestLoader.LoadText(Sample);
+        var sample = ManifestReader.LoadText(Sample);
         Assert.True(sample.Succeeded, string.Join('\n', sample.Errors));
         AnyText.Sample(text =>
         {
-            var result = ManifestLoader.LoadText(text, "random.yaml");
+            var result = ManifestReader.LoadText(text, "random.yaml");
             Assert.True(result.Succeeded ? result.Objects.Count >= 0 && result.Errors.Count == 0 : result.Errors.Count > 0 && result.Objects.Count == 0);
             Assert.All(result.Errors, e => Assert.StartsWith("random.yaml", e.ToString(), StringComparison.Ordinal));
         }, iter: 3000);

@@ -2,10 +2,11 @@ using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Kubernetes.Manifests;
 
-/// <summary>How <see cref="ManifestLoader"/> reads and checks manifests.</summary>
-public sealed record ManifestLoaderOptions
+/// <summary>How <see cref="ManifestReader"/> reads and checks manifests.</summary>
+public sealed record ManifestReaderOptions
 {
-    public static ManifestLoaderOptions Default { get; } = new();
+    /// <summary>The defaults: <see cref="ObjectValidator.Default"/>, not recursive, 16 MiB per source.</summary>
+    public static ManifestReaderOptions Default { get; } = new();
 
     /// <summary>Defaults and validates each object. Default: <see cref="ObjectValidator.Default"/>.</summary>
     public IObjectValidator Validator { get; init; } = ObjectValidator.Default;
