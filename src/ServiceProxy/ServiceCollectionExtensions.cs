@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -8,6 +9,7 @@ using ServiceProxy.Hosting;
 
 namespace ServiceProxy;
 
+/// <summary>Registers the data plane in a service collection.</summary>
 public static class ServiceCollectionExtensions
 {
     /// <summary>
@@ -24,6 +26,25 @@ public static class ServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        return AddServer(services);
+    }
+
+    /// <summary>
+    /// As <see cref="AddServiceProxy(IServiceCollection, Action{ServiceProxyOptions}?)"/>, with
+    /// <see cref="ServiceProxyOptions"/> bound from <paramref name="configuration"/> (a section such as
+    /// <c>ServiceProxy</c>, whose keys are the property names: <c>MaxConnections</c>, <c>Tcp:Engine</c>,
+    /// <c>Tcp:IdleTimeout</c>…). Keys the section does not set keep the property's default.
+    /// </summary>
+    public static IServiceCollection AddServiceProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<ServiceProxyOptions>().Bind(configuration);
+        return AddServer(services);
+    }
+
+    private static IServiceCollection AddServer(IServiceCollection services)
+    {
         services.TryAddSingleton(sp => new ServiceProxyServer(
             sp.GetRequiredService<IProxyConfigProvider>(),
             sp.GetRequiredService<IOptions<ServiceProxyOptions>>().Value,
