@@ -40,10 +40,7 @@ internal static class RunSettings
         new("--watch", Host(nameof(RunOptions.Watch)), "Apply manifest changes as they happen.") { Alias = "-w" },
         new("--node-address", Host(nameof(RunOptions.NodeAddress)), "Address NodePorts listen on; repeatable. Default: every local address."),
         new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP range."),
-        new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range.")
-        {
-            Check = value => PortRange.TryParse(value as string, out _) ? null : "is not FIRST-LAST within 1-65535",
-        },
+        new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range."),
         new("--admin", Host(nameof(RunOptions.Admin)), "Admin API address."),
         new("--admin-token", Host(nameof(RunOptions.AdminToken)), "Bearer token the admin API requires (mandatory off loopback)."),
         new("--data-dir", Host(nameof(RunOptions.DataDir)), "Keep objects created through the API here across restarts."),
@@ -76,6 +73,25 @@ internal static class RunSettings
             Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
         },
     ];
+
+    /// <summary>
+    /// <paramref name="failure"/> of the options bound from <paramref name="section"/> with the flag in
+    /// place of the key it begins with (<c>Allocation:NodePortRange: …</c>, as the registry's checks
+    /// name what they refuse).
+    /// </summary>
+    public static string NameFlag(string section, string failure)
+    {
+        foreach (var setting in All.Where(s => s.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase)))
+        {
+            var key = setting.Key[(section.Length + 1)..];
+            if (failure.StartsWith(key + ": ", StringComparison.OrdinalIgnoreCase))
+            {
+                return setting.Flag + failure[key.Length..];
+            }
+        }
+
+        return failure;
+    }
 
     /// <summary>The setting of <paramref name="flag"/> (<c>--node-port-range</c>).</summary>
     public static RunSetting Get(string flag) => All.Single(s => s.Flag == flag);

@@ -23,6 +23,15 @@ internal static partial class SvcproxyHost
     /// <exception cref="DataDirectoryInUseException">Another process holds <c>--data-dir</c>.</exception>
     public static WebApplication Build(IConfiguration configuration)
     {
+        // Every check first, on a container of the options alone: a wrong setting stops run with all
+        // its failures before anything (logging, Kestrel, the data directory's lock) reads the options.
+        var check = new ServiceCollection();
+        AddRunServices(check, configuration);
+        using (var options = check.BuildServiceProvider())
+        {
+            ValidateOptions(options);
+        }
+
         DescriptorLimit.RaiseSoftToHard();
         // Not the working directory: an appsettings.json there must not configure Kestrel or logging.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -46,7 +55,6 @@ internal static partial class SvcproxyHost
         var app = builder.Build();
         try
         {
-            ValidateOptions(app.Services);
             // Locked now, so a second process on the same directory stops before it touches anything.
             _ = app.Services.GetRequiredService<PersistenceSource>();
             app.MapAdminApi();
@@ -127,11 +135,13 @@ internal static partial class SvcproxyHost
         {
             services.GetService<IStartupValidator>()?.Validate();
         }
+        catch (OptionsValidationException e)
+        {
+            throw WithFlags([e]);
+        }
         catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
         {
-            var first = (OptionsValidationException)e.InnerExceptions[0];
-            throw new OptionsValidationException(first.OptionsName, first.OptionsType,
-                [.. e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures).Distinct()]);
+            throw WithFlags(e.InnerExceptions.Cast<OptionsValidationException>().ToList());
         }
         catch (InvalidOperationException e)
         {
@@ -139,6 +149,12 @@ internal static partial class SvcproxyHost
             throw new FormatException(e.Message, e);
         }
     }
+
+    /// <summary>Every failure once, the registry's named by flag rather than by key.</summary>
+    private static OptionsValidationException WithFlags(IReadOnlyList<OptionsValidationException> exceptions) =>
+        new(exceptions[0].OptionsName, exceptions[0].OptionsType, [.. exceptions
+            .SelectMany(e => e.Failures.Select(f => e.OptionsType == typeof(RegistryOptions) ? RunSettings.NameFlag(RunSettings.RegistrySection, f) : f))
+            .Distinct()]);
 
     /// <summary>The admin API's bound address (useful when the port was 0).</summary>
     public static IPEndPoint? AdminAddress(WebApplication app) =>

@@ -20,7 +20,9 @@ public static class RegistryServiceCollectionExtensions
     /// when the container has one), the <see cref="EndpointsController"/> started and stopped with the
     /// host as an <see cref="IHostedService"/>, and the <see cref="RegistryConfigProvider"/> as the data
     /// plane's <see cref="IProxyConfigProvider"/>. TimeProvider and ILoggerFactory are taken from the
-    /// container when present. Services registered before are kept.
+    /// container when present. Services registered before are kept. The service CIDR and node port
+    /// range are checked when the host starts (<see cref="OptionsValidationException"/>, each failure
+    /// beginning with its key, such as <c>Allocation:NodePortRange</c>).
     /// </summary>
     public static IServiceCollection AddServiceProxyRegistry(this IServiceCollection services, Action<RegistryOptions>? configure = null)
     {
@@ -50,6 +52,8 @@ public static class RegistryServiceCollectionExtensions
 
     private static IServiceCollection AddRegistry(IServiceCollection services)
     {
+        services.AddOptions<RegistryOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
         services.TryAddSingleton<IObjectValidator>(ObjectValidator.Default);
         services.TryAddSingleton(sp => ObjectStore.CreateInMemory(
             sp.GetRequiredService<IOptions<RegistryOptions>>().Value,

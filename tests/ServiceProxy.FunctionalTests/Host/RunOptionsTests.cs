@@ -18,7 +18,7 @@ public sealed class RunOptionsTests
         await using var host = await HostProcess.StartAsync([], new Dictionary<string, string> { ["SVCPROXY_NODE_PORT_RANGE"] = "32767-30000" }, waitReady: false);
 
         Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("error: --node-port-range \"32767-30000\" is not FIRST-LAST within 1-65535", host.Output, StringComparison.Ordinal);
+        Assert.Contains("error: --node-port-range: invalid node port range \"32767-30000\": expected e.g. 30000-32767 within 1-65535", host.Output, StringComparison.Ordinal);
     }
 
     [Fact]

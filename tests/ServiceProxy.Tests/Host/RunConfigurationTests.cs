@@ -141,6 +141,8 @@ public sealed class RunConfigurationTests : IDisposable
     [InlineData("--admin", "0.0.0.0:8080", "--admin-token")]
     [InlineData("--admin", "nonsense", "--admin")]
     [InlineData("--node-port-range", "32767-30000", "--node-port-range")]
+    [InlineData("--service-cidr", "bogus", "--service-cidr")]
+    [InlineData("--service-cidr", "10.0.0.0/8", "--service-cidr")]
     [InlineData("--log-format", "xml", "--log-format")]
     [InlineData("--log-level", "loud", "--log-level")]
     [InlineData("--node-address", "not-an-ip", "--node-address")]
@@ -173,6 +175,28 @@ public sealed class RunConfigurationTests : IDisposable
         var error = Run.Error(() => RunConfiguration.Load(commandLine, new Hashtable(), AppSettings));
 
         Assert.Equal("--busy-poll-us 2000000 is not within 0-1000000", error);
+    }
+
+    [Fact]
+    public void Every_wrong_setting_is_reported_at_once()
+    {
+        var commandLine = new Dictionary<string, IReadOnlyList<string>>
+        {
+            ["--busy-poll-us"] = ["2000000"],
+            ["--service-cidr"] = ["bogus"],
+            ["--event-loops"] = ["-1"],
+        };
+
+        var error = Run.Error(() => RunConfiguration.Load(commandLine, new Hashtable(), AppSettings));
+
+        Assert.Contains("--busy-poll-us 2000000 is not within 0-1000000", error, StringComparison.Ordinal);
+        Assert.Contains("--service-cidr: invalid service CIDR \"bogus\"", error, StringComparison.Ordinal);
+        Assert.Contains("--event-loops -1 is not within 0-1024", error, StringComparison.Ordinal);
+
+        var host = Run.Error(() => RunConfiguration.Load(
+            new Dictionary<string, IReadOnlyList<string>> { ["--log-format"] = ["xml"], ["--min-request-timeout"] = ["0"] }, new Hashtable(), AppSettings));
+        Assert.Contains("--log-format \"xml\" is not text or json", host, StringComparison.Ordinal);
+        Assert.Contains("--min-request-timeout 0 is not within 1-86400 seconds", host, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,4 +60,22 @@ public sealed class RegistryServiceCollectionExtensionsTests
         Assert.StartsWith("127.60.", service.Spec.ClusterIP, StringComparison.Ordinal);
         Assert.InRange(service.Spec.Ports![0].NodePort, 31000, 31010);
     }
+
+    [Fact]
+    public async Task AddServiceProxyRegistry_checks_the_ranges_at_start_naming_their_keys()
+    {
+        var services = new ServiceCollection();
+        services.AddServiceProxyRegistry(o =>
+        {
+            o.Allocation.NodePortRange = "32767-30000";
+            o.Allocation.ServiceCidr = "bogus";
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Equal(2, error.Failures.Count());
+        Assert.Contains(error.Failures, f => f.StartsWith("Allocation:ServiceCidr: ", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Allocation:NodePortRange: ", StringComparison.Ordinal));
+    }
 }
