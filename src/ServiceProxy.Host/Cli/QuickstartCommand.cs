@@ -39,7 +39,8 @@ internal static class QuickstartCommand
         var pods = new[] { 11, 12, 13 }.Select(i => (new IPAddress([127, 0, 0, (byte)i]), "myapp-deploy-69b47bc96d-" + RandomSuffix())).ToList();
         await using var backends = await DemoBackends.StartAsync(pods, backendPort, cancellationToken);
 
-        var nodePortRange = nodePort is >= 30000 and <= 32767 ? "30000-32767" : $"{nodePort}-{nodePort}";
+        var defaultRange = new ServiceProxy.Kubernetes.Allocation.AllocationOptions().NodePortRange;
+        var nodePortRange = ServiceProxy.Kubernetes.Allocation.PortRange.Parse(defaultRange).Contains(nodePort) ? defaultRange : $"{nodePort}-{nodePort}";
         var app = SvcproxyHost.Build(RunConfiguration.Load(
             new Dictionary<string, IReadOnlyList<string>>
             {

@@ -21,7 +21,7 @@ internal sealed class RunOptions
     /// <summary>Addresses NodePort services listen on. Default every local address (loopback included).</summary>
     public List<string> NodeAddress { get; set; } = [];
 
-    /// <summary>The admin API's address (kube-apiserver's historical insecure port).</summary>
+    /// <summary>The admin API's address: kube-apiserver's historical insecure port on loopback, where kubectl looks without a kubeconfig.</summary>
     public string Admin { get; set; } = "127.0.0.1:8080";
 
     /// <summary>Bearer token the admin API requires; mandatory when <see cref="Admin"/> is not loopback.</summary>
