@@ -227,16 +227,4 @@ internal static partial class SvcproxyHost
 
         public void Dispose() => directory?.Dispose();
     }
-
-    /// <summary>Marks the data plane ready once the host has started: every hosted service, ServiceProxyServer's among them, wherever it was registered.</summary>
-    private sealed class DataPlaneReadiness(HostReadiness readiness, IHostApplicationLifetime lifetime) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            lifetime.ApplicationStarted.Register(() => readiness.MarkReady(HostReadiness.DataPlane));
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
