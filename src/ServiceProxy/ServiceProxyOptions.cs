@@ -7,10 +7,13 @@ namespace ServiceProxy;
 /// <summary>Settings of the data plane. Every default is documented on its property.</summary>
 public sealed class ServiceProxyOptions
 {
+    /// <summary>TCP: connect timeouts, idle and half-closed timeouts, buffers, the relay engine.</summary>
     public TcpProxyOptions Tcp { get; set; } = new();
 
+    /// <summary>UDP: the session idle timeout and the bound on sessions per port.</summary>
     public UdpProxyOptions Udp { get; set; } = new();
 
+    /// <summary>Endpoint selection: the bound and sweep interval of the ClientIP affinity table.</summary>
     public BalancerOptions Balancing { get; set; } = new();
 
     /// <summary>The Linux event loops that serve TCP (the splice engine) and UDP.</summary>

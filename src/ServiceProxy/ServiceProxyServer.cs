@@ -46,6 +46,15 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int _state; // 0 new, 1 started, 2 stopped
 
+    /// <summary>
+    /// A server that follows <paramref name="provider"/>'s snapshots once started. Nothing listens and
+    /// no event loop runs until <see cref="StartAsync"/>.
+    /// </summary>
+    /// <param name="provider">The service ports to serve; its change token announces each new snapshot.</param>
+    /// <param name="options">The data plane's settings; null takes the defaults.</param>
+    /// <param name="loggerFactory">Where logs go; null discards them.</param>
+    /// <param name="meterFactory">Where the <c>serviceproxy.*</c> instruments are created; null creates a meter of the server's own.</param>
+    /// <param name="timeProvider">The clock for timeouts, affinity and sweeps; null is the system clock.</param>
     public ServiceProxyServer(
         IProxyConfigProvider provider,
         ServiceProxyOptions? options = null,

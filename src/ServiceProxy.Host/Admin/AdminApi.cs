@@ -17,7 +17,7 @@ internal static class AdminApi
     public const string WatchLimiterKey = "watches";
 
     /// <summary>Registers what the admin API needs besides the store: its options, readiness, the watch limit and the Prometheus exporter.</summary>
-    public static IServiceCollection AddAdminApi(this IServiceCollection services, AdminApiOptions options)
+    public static IServiceCollection AddAdminApi(this IServiceCollection services, Func<IServiceProvider, AdminApiOptions> options)
     {
         services.AddSingleton(options);
         services.AddKeyedSingleton(WatchLimiterKey, (_, _) => new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = AdminLimits.MaxWatches, QueueLimit = 0 }));

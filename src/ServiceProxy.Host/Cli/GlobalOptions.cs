@@ -5,8 +5,8 @@ namespace ServiceProxy.Host.Cli;
 /// <summary>Options every client command takes: where the admin API is, how to authenticate, which namespace.</summary>
 internal sealed class GlobalOptions
 {
-    /// <summary>kube-apiserver's historical insecure port on loopback: where kubectl looks without a kubeconfig.</summary>
-    public const string DefaultAdminAddress = "127.0.0.1:8080";
+    /// <summary>Where <c>run</c> serves the admin API by default (<see cref="Hosting.RunOptions.Admin"/>).</summary>
+    public static readonly string DefaultAdminAddress = new Hosting.RunOptions().Admin;
 
     public Option<string> Server { get; } = new("--server", "-s")
     {

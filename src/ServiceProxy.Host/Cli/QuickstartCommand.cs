@@ -39,8 +39,18 @@ internal static class QuickstartCommand
         var pods = new[] { 11, 12, 13 }.Select(i => (new IPAddress([127, 0, 0, (byte)i]), "myapp-deploy-69b47bc96d-" + RandomSuffix())).ToList();
         await using var backends = await DemoBackends.StartAsync(pods, backendPort, cancellationToken);
 
-        var nodePortRange = nodePort is >= 30000 and <= 32767 ? "30000-32767" : $"{nodePort}-{nodePort}";
-        var app = SvcproxyHost.Build(new RunOptions { Admin = admin, NodePortRange = nodePortRange, NodeAddress = ["127.0.0.1"], LogLevel = "Warning" });
+        var defaultRange = new ServiceProxy.Kubernetes.Allocation.AllocationOptions().NodePortRange;
+        var nodePortRange = ServiceProxy.Kubernetes.Allocation.PortRange.Parse(defaultRange).Contains(nodePort) ? defaultRange : $"{nodePort}-{nodePort}";
+        var app = SvcproxyHost.Build(RunConfiguration.Load(
+            new Dictionary<string, IReadOnlyList<string>>
+            {
+                ["--admin"] = [admin],
+                ["--node-port-range"] = [nodePortRange],
+                ["--node-address"] = ["127.0.0.1"],
+                ["--log-level"] = ["Warning"],
+            },
+            environment: new System.Collections.Hashtable(),
+            configFile: null));
         await using (app)
         {
             await app.StartAsync(cancellationToken);

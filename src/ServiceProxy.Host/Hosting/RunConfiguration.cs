@@ -4,80 +4,42 @@ using Microsoft.Extensions.Configuration;
 namespace ServiceProxy.Host.Hosting;
 
 /// <summary>
-/// Builds <see cref="RunOptions"/> from three layers: appsettings.json (section <c>Svcproxy</c>),
-/// then <c>SVCPROXY_*</c> environment variables, then the command line; a later layer replaces a
-/// setting (a list as a whole). Bound through Microsoft.Extensions.Configuration.
+/// Builds the one configuration <c>svcproxy run</c> binds its options from, in layers: the options'
+/// defaults, appsettings.json (every section: <c>Svcproxy</c> with each option by its flag's name,
+/// <c>ServiceProxy</c> and <c>Registry</c> bound whole), then <c>SVCPROXY_*</c> environment
+/// variables, then the command line; a later layer replaces a setting (a list as a whole). Each
+/// option lands on its key in <see cref="RunSettings"/>.
 /// </summary>
 internal static class RunConfiguration
 {
-    public const string Section = "Svcproxy";
-    public const string EnvironmentPrefix = "SVCPROXY_";
-
-    /// <summary>A setting: its property, the option that sets it on the command line, and whether it repeats.</summary>
-    public sealed record Setting(string Property, string OptionName, bool IsList)
-    {
-        /// <summary><c>--node-port-range</c> → <c>SVCPROXY_NODE_PORT_RANGE</c>.</summary>
-        public string EnvironmentVariable => EnvironmentPrefix + OptionName.TrimStart('-').ToUpperInvariant().Replace('-', '_');
-    }
-
-    public static IReadOnlyList<Setting> Settings { get; } =
-    [
-        new(nameof(RunOptions.Filename), "--filename", IsList: true),
-        new(nameof(RunOptions.Watch), "--watch", IsList: false),
-        new(nameof(RunOptions.NodeAddress), "--node-address", IsList: true),
-        new(nameof(RunOptions.ServiceCidr), "--service-cidr", IsList: false),
-        new(nameof(RunOptions.NodePortRange), "--node-port-range", IsList: false),
-        new(nameof(RunOptions.Admin), "--admin", IsList: false),
-        new(nameof(RunOptions.AdminToken), "--admin-token", IsList: false),
-        new(nameof(RunOptions.DataDir), "--data-dir", IsList: false),
-        new(nameof(RunOptions.LogLevel), "--log-level", IsList: false),
-        new(nameof(RunOptions.LogFormat), "--log-format", IsList: false),
-        new(nameof(RunOptions.AccessLog), "--access-log", IsList: false),
-        new(nameof(RunOptions.TcpEngine), "--tcp-engine", IsList: false),
-        new(nameof(RunOptions.BusyPollUs), "--busy-poll-us", IsList: false),
-        new(nameof(RunOptions.EventLoops), "--event-loops", IsList: false),
-        new(nameof(RunOptions.AcceptOnLoops), "--accept-on-loops", IsList: false),
-        new(nameof(RunOptions.AdminTokenFile), "--admin-token-file", IsList: false),
-        new(nameof(RunOptions.AdminTlsCert), "--admin-tls-cert", IsList: false),
-        new(nameof(RunOptions.AdminTlsKey), "--admin-tls-key", IsList: false),
-        new(nameof(RunOptions.AdminAllowedHosts), "--admin-allowed-hosts", IsList: true),
-        new(nameof(RunOptions.AdminAllowedOrigins), "--admin-allowed-origins", IsList: true),
-        new(nameof(RunOptions.MinRequestTimeout), "--min-request-timeout", IsList: false),
-        new(nameof(RunOptions.MaxConnections), "--max-connections", IsList: false),
-    ];
-
     /// <summary>
     /// appsettings.json beside the executable: the working directory is not read, since whoever
     /// can write there (a shared or downloaded directory) would otherwise configure the proxy.
     /// </summary>
     public static string DefaultConfigFile => Path.Combine(AppContext.BaseDirectory, "appsettings.json");
 
-    /// <param name="commandLine">Settings given on the command line, by property name.</param>
+    /// <param name="commandLine">Settings given on the command line, by flag (<c>--node-port-range</c>).</param>
     /// <param name="environment">Environment variables (<see cref="Environment.GetEnvironmentVariables()"/>).</param>
-    /// <param name="configFile">The JSON settings file (<see cref="DefaultConfigFile"/> unless <c>--config</c> names one).</param>
+    /// <param name="configFile">The JSON settings file (<see cref="DefaultConfigFile"/> unless <c>--config</c> names one); null: none.</param>
     /// <param name="required">The file was named explicitly, so it must exist.</param>
-    public static RunOptions Load(IReadOnlyDictionary<string, IReadOnlyList<string>> commandLine, IDictionary environment, string configFile, bool required = false)
+    /// <exception cref="FormatException">A value does not convert to its option's type, or a required file is missing; the message names the option.</exception>
+    public static IConfiguration Load(IReadOnlyDictionary<string, IReadOnlyList<string>> commandLine, IDictionary environment, string? configFile, bool required = false)
     {
-        var path = Path.GetFullPath(configFile);
-        if (required && !File.Exists(path))
-        {
-            throw new FormatException($"--config \"{configFile}\" does not exist");
-        }
-
         var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var appsettings = new ConfigurationBuilder()
-            .AddJsonFile(path, optional: !required, reloadOnChange: false)
-            .Build()
-            .GetSection(Section);
-        foreach (var (key, value) in appsettings.AsEnumerable(makePathsRelative: true))
+        foreach (var setting in RunSettings.All)
         {
-            if (value is not null)
+            if (setting.HostDefault is { } hostDefault)
             {
-                merged[key] = value;
+                Set(merged, setting, [hostDefault]);
             }
         }
 
-        foreach (var setting in Settings)
+        if (configFile is not null)
+        {
+            ReadFile(merged, configFile, required);
+        }
+
+        foreach (var setting in RunSettings.All)
         {
             if (environment[setting.EnvironmentVariable] is string value)
             {
@@ -85,37 +47,83 @@ internal static class RunConfiguration
             }
         }
 
-        foreach (var setting in Settings)
+        foreach (var setting in RunSettings.All)
         {
-            if (commandLine.TryGetValue(setting.Property, out var values))
+            if (commandLine.TryGetValue(setting.Flag, out var values))
             {
                 Set(merged, setting, values);
             }
         }
 
-        var options = new RunOptions();
-        new ConfigurationBuilder().AddInMemoryCollection(merged).Build().Bind(options);
-        return options;
-    }
-
-    private static void Set(Dictionary<string, string?> merged, Setting setting, IReadOnlyList<string> values)
-    {
-        foreach (var key in merged.Keys.Where(k => k.Equals(setting.Property, StringComparison.OrdinalIgnoreCase)
-                     || k.StartsWith(setting.Property + ":", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var setting in RunSettings.All)
         {
-            merged.Remove(key);
+            foreach (var (key, value) in merged)
+            {
+                if (value is not null && (key.Equals(setting.Key, StringComparison.OrdinalIgnoreCase) || key.StartsWith(setting.Key + ":", StringComparison.OrdinalIgnoreCase)))
+                {
+                    setting.EnsureConverts(value);
+                }
+            }
         }
 
+        return new ConfigurationBuilder().AddInMemoryCollection(merged).Build();
+    }
+
+    /// <summary>The file's keys as they are; then each option's <c>Svcproxy</c> key (named after its flag) over the key it maps to.</summary>
+    private static void ReadFile(Dictionary<string, string?> merged, string configFile, bool required)
+    {
+        var path = Path.GetFullPath(configFile);
+        if (required && !File.Exists(path))
+        {
+            throw new FormatException($"--config \"{configFile}\" does not exist");
+        }
+
+        var file = new ConfigurationBuilder().AddJsonFile(path, optional: !required, reloadOnChange: false).Build();
+        foreach (var (key, value) in file.AsEnumerable())
+        {
+            if (value is not null)
+            {
+                merged[key] = value;
+            }
+        }
+
+        foreach (var setting in RunSettings.All.Where(s => !s.FlagKey.Equals(s.Key, StringComparison.OrdinalIgnoreCase)))
+        {
+            var section = file.GetSection(setting.FlagKey);
+            if (section.Value is { } single)
+            {
+                Set(merged, setting, [single]);
+            }
+            else if (section.GetChildren().Select(c => c.Value).OfType<string>().ToList() is { Count: > 0 } list)
+            {
+                Set(merged, setting, list);
+            }
+
+            Remove(merged, setting.FlagKey);
+        }
+    }
+
+    private static void Set(Dictionary<string, string?> merged, RunSetting setting, IReadOnlyList<string> values)
+    {
+        Remove(merged, setting.Key);
         if (setting.IsList)
         {
             for (var i = 0; i < values.Count; i++)
             {
-                merged[$"{setting.Property}:{i}"] = values[i];
+                merged[$"{setting.Key}:{i}"] = values[i];
             }
         }
         else if (values.Count > 0)
         {
-            merged[setting.Property] = values[^1];
+            merged[setting.Key] = setting.ToConfigurationValue(values[^1]);
+        }
+    }
+
+    private static void Remove(Dictionary<string, string?> merged, string key)
+    {
+        foreach (var existing in merged.Keys.Where(k => k.Equals(key, StringComparison.OrdinalIgnoreCase) || k.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            merged.Remove(existing);
         }
     }
 }

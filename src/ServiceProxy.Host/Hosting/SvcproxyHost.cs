@@ -1,33 +1,46 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using ServiceProxy.Configuration;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using ServiceProxy.Host.Admin;
+using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Registry;
-using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Host.Hosting;
 
 /// <summary>
 /// The <c>svcproxy run</c> process: the registry (with <c>--data-dir</c> persistence), the endpoints
 /// controller, manifests (with <c>--watch</c>), the data plane fed by registry snapshots, and the
-/// admin API on Kestrel. Start order: persisted objects, manifests, data plane, then the API, so
+/// admin API on Kestrel, every setting bound from one configuration (<see cref="RunConfiguration"/>).
+/// Start order: persisted objects, manifests, the endpoints controller, data plane, then the API, so
 /// the API never serves a half-loaded state.
 /// </summary>
 internal static partial class SvcproxyHost
 {
-    public static WebApplication Build(RunOptions options)
+    /// <exception cref="FormatException">A setting is wrong; the message names its option.</exception>
+    /// <exception cref="DataDirectoryInUseException">Another process holds <c>--data-dir</c>.</exception>
+    public static WebApplication Build(IConfiguration configuration)
     {
-        options.Validate();
+        // Every check first, on a container of the options alone: a wrong setting stops run with all
+        // its failures before anything (logging, Kestrel, the data directory's lock) reads the options.
+        var check = new ServiceCollection();
+        AddRunServices(check, configuration);
+        using (var options = check.BuildServiceProvider())
+        {
+            ValidateOptions(options);
+        }
+
         DescriptorLimit.RaiseSoftToHard();
         // Not the working directory: an appsettings.json there must not configure Kestrel or logging.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        ConfigureLogging(builder.Logging, options);
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        ConfigureLogging(builder.Logging);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RunOptions>, AdminCredentials>((kestrel, options, credentials) =>
         {
-            kestrel.Listen(options.AdminEndPoint, listen =>
+            kestrel.Listen(options.Value.AdminEndPoint, listen =>
             {
-                if (options.AdminCertificate is { } certificate)
+                if (credentials.Certificate is { } certificate)
                 {
                     listen.UseHttps(certificate);
                 }
@@ -37,92 +50,148 @@ internal static partial class SvcproxyHost
             kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
             kestrel.AddServerHeader = false;
         });
-
-        var serviceProxyOptions = new ServiceProxyOptions { AccessLog = options.AccessLog, MaxConnections = options.MaxConnections };
-        serviceProxyOptions.Tcp.Engine = options.RelayEngine;
-        serviceProxyOptions.EventLoops.BusyPoll = TimeSpan.FromMicroseconds(options.BusyPollUs);
-        serviceProxyOptions.EventLoops.Count = options.EventLoops;
-        serviceProxyOptions.Tcp.AcceptOnEventLoops = options.AcceptOnLoops;
-        var registryOptions = new RegistryOptions { NodeAddresses = [.. options.NodeAddresses] };
-        var (first, last) = options.NodePorts;
-        registryOptions.Allocation.ServiceCidr = options.ServiceCidr;
-        registryOptions.Allocation.NodePortRange = $"{first}-{last}";
-
-        // Connections drain for up to ShutdownDrainTimeout on SIGTERM/Ctrl-C; the host must wait that long.
-        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = serviceProxyOptions.ShutdownDrainTimeout + TimeSpan.FromSeconds(5));
-        builder.Services.AddAdminApi(new AdminApiOptions
-        {
-            Token = options.ResolvedAdminToken,
-            EndPoint = options.AdminEndPoint,
-            AllowedHosts = options.AdminAllowedHosts,
-            AllowedOrigins = options.AdminAllowedOrigins,
-            MinRequestTimeout = TimeSpan.FromSeconds(options.MinRequestTimeout),
-        });
-        builder.Services.AddSingleton(registryOptions);
-        builder.Services.AddSingleton<IObjectValidator>(ObjectValidator.Default);
-
-        // Locked now, so a second process on the same directory stops before it touches anything.
-        var dataDirectory = options.DataDir is null ? null : DataDirectory.Open(options.DataDir);
-        builder.Services.AddSingleton(_ => new PersistenceSource(dataDirectory));
-        builder.Services.AddKeyedSingleton<IObjectStore>("registry", (sp, _) => ObjectStore.CreateInMemory(
-            registryOptions, sp.GetRequiredService<IObjectValidator>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), dataDirectory));
-        builder.Services.AddSingleton(sp => sp.GetRequiredKeyedService<IObjectStore>("registry"));
-
-        // Persisted API objects first, then the manifests, then the data plane, then Kestrel (started last by WebApplication).
-        builder.Services.AddHostedService<PersistenceLoader>();
-        builder.Services.AddSingleton(new ManifestSyncOptions { Paths = options.Filename, Watch = options.Watch });
-        builder.Services.AddHostedService<ManifestSync>();
-        RegistryWiring.AddRegistryDataPlane(builder.Services, serviceProxyOptions);
-        builder.Services.AddHostedService<DataPlaneReadiness>();
+        AddRunServices(builder.Services, configuration);
 
         var app = builder.Build();
-        app.MapAdminApi();
-        if (!IPAddress.IsLoopback(options.AdminEndPoint.Address) && options.AdminCertificate is null)
+        try
         {
-            LogAdminWithoutTls(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SvcproxyHost)), options.Admin);
-        }
+            // Locked now, so a second process on the same directory stops before it touches anything.
+            _ = app.Services.GetRequiredService<PersistenceSource>();
+            app.MapAdminApi();
+            var options = app.Services.GetRequiredService<IOptions<RunOptions>>().Value;
+            var credentials = app.Services.GetRequiredService<AdminCredentials>();
+            if (!IPAddress.IsLoopback(options.AdminEndPoint.Address) && credentials.Certificate is null)
+            {
+                LogAdminWithoutTls(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SvcproxyHost)), options.Admin);
+            }
 
-        AdminWarmUp.Register(app, options.ResolvedAdminToken, options.AdminCertificate);
-        return app;
+            AdminWarmUp.Register(app, credentials.Token, credentials.Certificate);
+            return app;
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Everything <c>run</c> registers besides Kestrel and logging: <see cref="RunOptions"/>,
+    /// <see cref="ServiceProxyOptions"/> and <see cref="RegistryOptions"/> bound from
+    /// <paramref name="configuration"/>'s sections and checked at start, then the hosted services in
+    /// start order.
+    /// </summary>
+    public static void AddRunServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RunOptions>().Bind(configuration.GetSection(RunSettings.HostSection)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RunOptions>, RunOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RunOptions>, RunSettingsValidator<RunOptions>>();
+        services.AddOptions<ServiceProxyOptions>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServiceProxyOptions>, RunSettingsValidator<ServiceProxyOptions>>();
+        services.AddOptions<RegistryOptions>().ValidateOnStart()
+            .Configure<IOptions<RunOptions>>((registry, run) => registry.NodeAddresses = [.. run.Value.NodeAddresses]);
+        services.AddSingleton<IValidateOptions<RegistryOptions>, RunSettingsValidator<RegistryOptions>>();
+        services.AddSingleton(sp => AdminCredentials.Load(sp.GetRequiredService<IOptions<RunOptions>>().Value));
+
+        // Connections drain for up to ShutdownDrainTimeout on SIGTERM/Ctrl-C; the host must wait that long.
+        services.AddOptions<HostOptions>().Configure<IOptions<ServiceProxyOptions>>((host, proxy) => host.ShutdownTimeout = proxy.Value.ShutdownDrainTimeout + TimeSpan.FromSeconds(5));
+        services.AddAdminApi(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RunOptions>>().Value;
+            return new AdminApiOptions
+            {
+                Token = sp.GetRequiredService<AdminCredentials>().Token,
+                EndPoint = options.AdminEndPoint,
+                AllowedHosts = options.AdminAllowedHosts,
+                AllowedOrigins = options.AdminAllowedOrigins,
+                MinRequestTimeout = TimeSpan.FromSeconds(options.MinRequestTimeout),
+            };
+        });
+
+        services.AddSingleton(sp => new PersistenceSource(sp.GetRequiredService<IOptions<RunOptions>>().Value.DataDir is { } path ? DataDirectory.Open(path) : null));
+        services.AddSingleton<IObjectPersistence>(sp => sp.GetRequiredService<PersistenceSource>());
+
+        // Persisted API objects first, then the manifests, the endpoints controller, the data plane,
+        // then Kestrel (started last by WebApplication).
+        services.AddHostedService<PersistenceLoader>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RunOptions>>().Value;
+            return new ManifestSyncOptions { Paths = options.Filename, Watch = options.Watch };
+        });
+        services.AddHostedService<ManifestSync>();
+        services.AddServiceProxyRegistry(configuration.GetSection(RunSettings.RegistrySection));
+        services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
+        services.AddHostedService<DataPlaneReadiness>();
+    }
+
+    /// <summary>
+    /// Runs every options check now (ValidateOnStart runs them again at start, from the cache); the
+    /// failures of every options type come as one <see cref="OptionsValidationException"/>.
+    /// </summary>
+    internal static void ValidateOptions(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (OptionsValidationException e)
+        {
+            throw WithFlags([e]);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            throw WithFlags(e.InnerExceptions.Cast<OptionsValidationException>().ToList());
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder could not convert a key no option maps (ServiceProxy:Tcp:IdleTimeout…); its message names the key.
+            throw new FormatException(e.Message, e);
+        }
+    }
+
+    /// <summary>Every failure once, the registry's named by flag rather than by key.</summary>
+    private static OptionsValidationException WithFlags(IReadOnlyList<OptionsValidationException> exceptions) =>
+        new(exceptions[0].OptionsName, exceptions[0].OptionsType, [.. exceptions
+            .SelectMany(e => e.Failures.Select(f => e.OptionsType == typeof(RegistryOptions) ? RunSettings.NameFlag(RunSettings.RegistrySection, f) : f))
+            .Distinct()]);
 
     /// <summary>The admin API's bound address (useful when the port was 0).</summary>
     public static IPEndPoint? AdminAddress(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
             .Select(a => BindingAddress.Parse(a)).Select(b => new IPEndPoint(IPAddress.Parse(b.Host.Trim('[', ']')), b.Port)).FirstOrDefault();
 
-    private static void ConfigureLogging(ILoggingBuilder logging, RunOptions options)
+    private static void ConfigureLogging(ILoggingBuilder logging)
     {
         logging.ClearProviders();
-        logging.SetMinimumLevel(options.MinimumLevel);
-        if (options.MinimumLevel > LogLevel.Debug)
+        logging.Services.AddOptions<LoggerFilterOptions>().Configure<IOptions<RunOptions>>((filter, options) =>
         {
-            // Kestrel and routing chatter is noise at Information; their warnings still show.
-            logging.AddFilter("Microsoft", LogLevel.Warning);
-        }
+            filter.MinLevel = options.Value.MinimumLevel;
+            if (options.Value.MinimumLevel > LogLevel.Debug)
+            {
+                // Kestrel and routing chatter is noise at Information; their warnings still show.
+                filter.Rules.Add(new LoggerFilterRule(null, "Microsoft", LogLevel.Warning, null));
+            }
+        });
 
         // The data plane logs on its event loops (access log, warnings). Once stdout stalls (a log
         // collector that stopped reading) and the queue is full, lines are dropped rather than
         // blocking a loop; the console logger counts them and reports "N message(s) dropped" on
         // stderr when it writes again. The queue rides out a hiccup (4096 lines, about 1 MB); no
         // queue outlasts a reader that stopped.
-        logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+        logging.AddConsole();
+        logging.Services.AddOptions<ConsoleLoggerOptions>().Configure<IOptions<RunOptions>>((console, options) =>
         {
-            o.QueueFullMode = Microsoft.Extensions.Logging.Console.ConsoleLoggerQueueFullMode.DropWrite;
-            o.MaxQueueLength = 4096;
+            console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+            console.MaxQueueLength = 4096;
+            console.FormatterName = options.Value.LogFormat == "json" ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple;
         });
-        if (options.LogFormat == "json")
+        logging.Services.Configure<JsonConsoleFormatterOptions>(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        logging.Services.Configure<SimpleConsoleFormatterOptions>(o =>
         {
-            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
-        }
-        else
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
-        }
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
     }
 
     [LoggerMessage(EventId = 542, Level = LogLevel.Warning,
@@ -148,23 +217,14 @@ internal static partial class SvcproxyHost
         private partial void LogRestored(int count);
     }
 
-    /// <summary>The <c>--data-dir</c>, if any; disposing it (with the host) releases its lock.</summary>
-    private sealed class PersistenceSource(DataDirectory? directory) : IDisposable
+    /// <summary>The <c>--data-dir</c>, if any, where the store makes each write durable; disposing it (with the host) releases its lock.</summary>
+    private sealed class PersistenceSource(DataDirectory? directory) : IObjectPersistence, IDisposable
     {
         public DataDirectory? Directory => directory;
 
+        public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next) =>
+            directory?.Persist(kind, key, previous, next);
+
         public void Dispose() => directory?.Dispose();
-    }
-
-    /// <summary>Marks the data plane ready once ServiceProxyServer's hosted service (registered before it) has started.</summary>
-    private sealed class DataPlaneReadiness(HostReadiness readiness) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            readiness.MarkReady(HostReadiness.DataPlane);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,0 +1,233 @@
+using System.Collections;
+using System.ComponentModel;
+using System.Globalization;
+using System.Reflection;
+using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Tcp;
+
+namespace ServiceProxy.Host.Hosting;
+
+/// <summary>
+/// Every <c>svcproxy run</c> setting, once: its command-line option and the configuration key it
+/// sets. The key's property (on <see cref="RunOptions"/>, <see cref="ServiceProxyOptions"/> or
+/// <see cref="RegistryOptions"/>) holds the default; the command line, <c>--help</c>, the environment
+/// variable, the <c>Svcproxy</c> key of appsettings.json and README's table all follow from here.
+/// </summary>
+internal static class RunSettings
+{
+    /// <summary>The host's own settings (<see cref="RunOptions"/>); also where appsettings.json keeps every option by its flag's name.</summary>
+    public const string HostSection = "Svcproxy";
+
+    /// <summary><see cref="ServiceProxyOptions"/>, bound whole: <c>ServiceProxy:Tcp:IdleTimeout</c> and the rest work too.</summary>
+    public const string DataPlaneSection = "ServiceProxy";
+
+    /// <summary><see cref="RegistryOptions"/>, bound whole.</summary>
+    public const string RegistrySection = "Registry";
+
+    public const string EnvironmentPrefix = "SVCPROXY_";
+
+    public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
+    {
+        [HostSection] = typeof(RunOptions),
+        [DataPlaneSection] = typeof(ServiceProxyOptions),
+        [RegistrySection] = typeof(RegistryOptions),
+    };
+
+    public static IReadOnlyList<RunSetting> All { get; } =
+    [
+        new("--filename", Host(nameof(RunOptions.Filename)), "Manifest file or directory; repeatable.") { Alias = "-f" },
+        new("--watch", Host(nameof(RunOptions.Watch)), "Apply manifest changes as they happen.") { Alias = "-w" },
+        new("--node-address", Host(nameof(RunOptions.NodeAddress)), "Address NodePorts listen on; repeatable. Default: every local address."),
+        new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP range."),
+        new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range."),
+        new("--admin", Host(nameof(RunOptions.Admin)), "Admin API address."),
+        new("--admin-token", Host(nameof(RunOptions.AdminToken)), "Bearer token the admin API requires (mandatory off loopback)."),
+        new("--data-dir", Host(nameof(RunOptions.DataDir)), "Keep objects created through the API here across restarts."),
+        new("--log-level", Host(nameof(RunOptions.LogLevel)), "Trace, Debug, Information, Warning, Error, Critical or None."),
+        new("--log-format", Host(nameof(RunOptions.LogFormat)), "text or json."),
+        new("--access-log", DataPlane(nameof(ServiceProxyOptions.AccessLog)), "Log every closed connection and UDP session."),
+        new("--tcp-engine", DataPlane(nameof(ServiceProxyOptions.Tcp), nameof(TcpProxyOptions.Engine)), "TCP relay: splice (zero-copy on Linux, the socket engine elsewhere), socket or pipelines.")
+        {
+            Check = value => value is RelayEngine engine && Enum.IsDefined(engine) ? null : "is not splice, socket or pipelines",
+        },
+        new("--busy-poll-us", DataPlane(nameof(ServiceProxyOptions.EventLoops), nameof(EventLoopOptions.BusyPoll)), "Linux event loops (splice engine, UDP): microseconds a loop with few sockets polls after its last event before sleeping; 0: off.")
+        {
+            Microseconds = true,
+            HostDefault = "50",
+            Check = value => value is TimeSpan { Ticks: >= 0 and <= TimeSpan.TicksPerSecond } ? null : "is not within 0-1000000",
+        },
+        new("--event-loops", DataPlane(nameof(ServiceProxyOptions.EventLoops), nameof(EventLoopOptions.Count)), "Linux event loops (splice engine, UDP): threads that accept, dial and relay; 0: one per core.")
+        {
+            Check = value => value is >= 0 and <= 1024 ? null : "is not within 0-1024",
+        },
+        new("--accept-on-loops", DataPlane(nameof(ServiceProxyOptions.Tcp), nameof(TcpProxyOptions.AcceptOnEventLoops)), "Splice engine: accept on the event loops; false accepts on .NET's socket thread, which hands clients to the loops."),
+        new("--admin-token-file", Host(nameof(RunOptions.AdminTokenFile)), "File holding the admin API's bearer token (at least 16 bytes); unlike --admin-token, not visible in ps."),
+        new("--admin-tls-cert", Host(nameof(RunOptions.AdminTlsCert)), "PEM certificate: serve the admin API over HTTPS (with --admin-tls-key)."),
+        new("--admin-tls-key", Host(nameof(RunOptions.AdminTlsKey)), "PEM private key of --admin-tls-cert."),
+        new("--admin-allowed-hosts", Host(nameof(RunOptions.AdminAllowedHosts)), "Host name the admin API answers besides loopback addresses, localhost and its own address (*.example.com for subdomains); repeatable."),
+        new("--admin-allowed-origins", Host(nameof(RunOptions.AdminAllowedOrigins)), "Browser origin (https://host:port) allowed to call the admin API; repeatable."),
+        new("--min-request-timeout", Host(nameof(RunOptions.MinRequestTimeout)), "Seconds a watch without timeoutSeconds lasts at least (at most twice that)."),
+        new("--max-connections", DataPlane(nameof(ServiceProxyOptions.MaxConnections)), "Most proxied TCP connections at once (UDP sessions share the budget, at most as many); beyond it TCP clients are reset and new UDP flows dropped. 0: what the descriptor limit fits, with a reserve for the admin API.")
+        {
+            Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
+        },
+    ];
+
+    /// <summary>
+    /// <paramref name="failure"/> of the options bound from <paramref name="section"/> with the flag in
+    /// place of the key it begins with (<c>Allocation:NodePortRange: …</c>, as the registry's checks
+    /// name what they refuse).
+    /// </summary>
+    public static string NameFlag(string section, string failure)
+    {
+        foreach (var setting in All.Where(s => s.Key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase)))
+        {
+            var key = setting.Key[(section.Length + 1)..];
+            if (failure.StartsWith(key + ": ", StringComparison.OrdinalIgnoreCase))
+            {
+                return setting.Flag + failure[key.Length..];
+            }
+        }
+
+        return failure;
+    }
+
+    /// <summary>The setting of <paramref name="flag"/> (<c>--node-port-range</c>).</summary>
+    public static RunSetting Get(string flag) => All.Single(s => s.Flag == flag);
+
+    private static string Host(string property) => $"{HostSection}:{property}";
+
+    private static string DataPlane(params string[] path) => $"{DataPlaneSection}:{string.Join(':', path)}";
+
+    private static string Registry(params string[] path) => $"{RegistrySection}:{string.Join(':', path)}";
+}
+
+/// <summary>
+/// One <c>run</c> setting: <paramref name="Flag"/> on the command line sets configuration key
+/// <paramref name="Key"/>, whose property holds the default.
+/// </summary>
+internal sealed record RunSetting(string Flag, string Key, string Description)
+{
+    /// <summary>The short form (<c>-f</c>), if any.</summary>
+    public string? Alias { get; init; }
+
+    /// <summary>The flag, environment variable and <c>Svcproxy</c> key take whole microseconds; the property is a <see cref="TimeSpan"/>.</summary>
+    public bool Microseconds { get; init; }
+
+    /// <summary>svcproxy's default where it differs from the library's (in the flag's unit); null: the property's default.</summary>
+    public string? HostDefault { get; init; }
+
+    /// <summary>What is wrong with a bound value (<c>is not within 0-1024</c>), or null when it is right.</summary>
+    public Func<object?, string?>? Check { get; init; }
+
+    /// <summary><c>--node-port-range</c> → <c>SVCPROXY_NODE_PORT_RANGE</c>.</summary>
+    public string EnvironmentVariable => RunSettings.EnvironmentPrefix + Flag.TrimStart('-').ToUpperInvariant().Replace('-', '_');
+
+    /// <summary><c>--node-port-range</c> → <c>Svcproxy:NodePortRange</c>: appsettings.json's key named after the flag.</summary>
+    public string FlagKey => $"{RunSettings.HostSection}:{string.Concat(Flag.TrimStart('-').Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..]))}";
+
+    /// <summary>The property <see cref="Key"/> binds.</summary>
+    public PropertyInfo Property
+    {
+        get
+        {
+            var path = Key.Split(':');
+            var type = RunSettings.Sections[path[0]];
+            PropertyInfo? property = null;
+            foreach (var name in path[1..])
+            {
+                property = type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance)
+                    ?? throw new InvalidOperationException($"{Flag}: {type.Name} has no property {name} (key {Key})");
+                type = property.PropertyType;
+            }
+
+            return property!;
+        }
+    }
+
+    /// <summary>A list: repeatable on the command line, comma-separated in the environment.</summary>
+    public bool IsList => Property.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(Property.PropertyType);
+
+    /// <summary>The type one value converts to.</summary>
+    public Type ValueType => IsList ? Property.PropertyType.GetGenericArguments()[0] : Nullable.GetUnderlyingType(Property.PropertyType) ?? Property.PropertyType;
+
+    /// <summary>The value the options hold when nothing sets it, in the flag's unit.</summary>
+    public object? Default => HostDefault is null ? ToFlagUnit(Read(Activator.CreateInstance(RunSettings.Sections[Key.Split(':')[0]])!)) : HostDefault;
+
+    /// <summary>The bound value of this setting in <paramref name="options"/> (an instance of its section's type).</summary>
+    public object? Read(object options)
+    {
+        object? value = options;
+        var type = RunSettings.Sections[Key.Split(':')[0]];
+        foreach (var name in Key.Split(':')[1..])
+        {
+            var property = type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance)!;
+            value = value is null ? null : property.GetValue(value);
+            type = property.PropertyType;
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// The configuration value for <paramref name="text"/> given with the flag (microseconds become a
+    /// time span); throws <see cref="FormatException"/> naming the flag when it does not convert.
+    /// </summary>
+    public string ToConfigurationValue(string text)
+    {
+        if (Microseconds)
+        {
+            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var microseconds)
+                && Math.Abs(microseconds) <= TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond
+                ? TimeSpan.FromMicroseconds(microseconds).ToString("c", CultureInfo.InvariantCulture)
+                : throw new FormatException($"{Flag} \"{text}\" is not a whole number of microseconds");
+        }
+
+        EnsureConverts(text);
+        return text;
+    }
+
+    /// <summary>Throws <see cref="FormatException"/> naming the flag when <paramref name="text"/> does not convert to <see cref="ValueType"/>.</summary>
+    public void EnsureConverts(string text)
+    {
+        if (ValueType == typeof(string))
+        {
+            return;
+        }
+
+        try
+        {
+            _ = TypeDescriptor.GetConverter(ValueType).ConvertFromInvariantString(text);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or OverflowException || e.InnerException is FormatException or OverflowException)
+        {
+            throw new FormatException($"{Flag} \"{text}\" is not {Expected()}");
+        }
+    }
+
+    /// <summary><paramref name="value"/> as the flag takes it: microseconds for a time span given in them, enum names in lower case.</summary>
+    public object? ToFlagUnit(object? value) => value switch
+    {
+        TimeSpan span when Microseconds => span.Ticks / TimeSpan.TicksPerMicrosecond,
+        Enum name => name.ToString().ToLowerInvariant(),
+        _ => value,
+    };
+
+    /// <summary><paramref name="value"/> as a message shows it: numbers bare, text quoted.</summary>
+    public string Display(object? value) => ToFlagUnit(value) switch
+    {
+        string text => $"\"{text}\"",
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        var other => other?.ToString() ?? "null",
+    };
+
+    private string Expected() => ValueType switch
+    {
+        { IsEnum: true } => "one of " + string.Join(", ", Enum.GetNames(ValueType).Select(n => n.ToLowerInvariant())),
+        var t when t == typeof(bool) => "true or false",
+        var t when t == typeof(int) || t == typeof(long) => "a whole number",
+        var t when t == typeof(TimeSpan) => "a time span (hh:mm:ss)",
+        _ => "a " + ValueType.Name,
+    };
+}

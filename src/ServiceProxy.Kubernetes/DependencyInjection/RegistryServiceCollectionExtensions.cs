@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServiceProxy.Configuration;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
+
+namespace ServiceProxy.Kubernetes;
+
+/// <summary>Registers the Kubernetes control plane in a service collection, beside the data plane's <c>AddServiceProxy</c>.</summary>
+public static class RegistryServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the object registry and what follows it: <see cref="RegistryOptions"/>, the
+    /// <see cref="IObjectValidator"/> (<see cref="ObjectValidator.Default"/> unless one is registered),
+    /// the <see cref="IObjectStore"/> (in memory, made durable through an <see cref="IObjectPersistence"/>
+    /// when the container has one), the <see cref="EndpointsController"/> started and stopped with the
+    /// host as an <see cref="IHostedService"/>, and the <see cref="RegistryConfigProvider"/> as the data
+    /// plane's <see cref="IProxyConfigProvider"/>. TimeProvider and ILoggerFactory are taken from the
+    /// container when present. Services registered before are kept. The service CIDR and node port
+    /// range are checked when the host starts (<see cref="OptionsValidationException"/>, each failure
+    /// beginning with its key, such as <c>Allocation:NodePortRange</c>).
+    /// </summary>
+    public static IServiceCollection AddServiceProxyRegistry(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<RegistryOptions>();
+        return AddRegistry(services);
+    }
+
+    /// <summary>As <see cref="AddServiceProxyRegistry(IServiceCollection)"/>, with the options set by <paramref name="configure"/>.</summary>
+    public static IServiceCollection AddServiceProxyRegistry(this IServiceCollection services, Action<RegistryOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<RegistryOptions>().Configure(configure);
+        return AddRegistry(services);
+    }
+
+    /// <summary>
+    /// As <see cref="AddServiceProxyRegistry(IServiceCollection)"/>, with
+    /// <see cref="RegistryOptions"/> bound from <paramref name="configuration"/> (a section such as
+    /// <c>Registry</c>, whose keys are the property names: <c>Allocation:ServiceCidr</c>,
+    /// <c>Allocation:NodePortRange</c>, <c>WatchHistorySize</c>…).
+    /// </summary>
+    public static IServiceCollection AddServiceProxyRegistry(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<RegistryOptions>().Bind(configuration);
+        return AddRegistry(services);
+    }
+
+    private static IServiceCollection AddRegistry(IServiceCollection services)
+    {
+        services.AddOptions<RegistryOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
+        services.TryAddSingleton<IObjectValidator>(ObjectValidator.Default);
+        services.TryAddSingleton(sp => ObjectStore.CreateInMemory(
+            sp.GetRequiredService<IOptions<RegistryOptions>>().Value,
+            sp.GetRequiredService<IObjectValidator>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<IObjectPersistence>()));
+        services.TryAddSingleton(sp => new EndpointsController(
+            sp.GetRequiredService<IObjectStore>(),
+            sp.GetService<ILogger<EndpointsController>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EndpointsControllerService>());
+        services.TryAddSingleton(sp => new RegistryConfigProvider(
+            sp.GetRequiredService<IObjectStore>(),
+            sp.GetRequiredService<IOptions<RegistryOptions>>().Value,
+            sp.GetService<ILogger<RegistryConfigProvider>>()));
+        services.TryAddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RegistryConfigProvider>());
+        return services;
+    }
+}
