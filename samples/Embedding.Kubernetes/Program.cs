@@ -1,6 +1,7 @@
 // The data plane fed by the Kubernetes control plane (packages ServiceProxy and ServiceProxy.Kubernetes):
 // manifests read by ManifestReader, kept in the object store (validated, defaulted and allocated as
-// kube-apiserver would), and turned into the data plane's snapshot by RegistryConfigProvider.
+// kube-apiserver would), and turned into the data plane's snapshot by RegistryConfigProvider, all
+// registered by AddServiceProxyRegistry().
 //   dotnet run --project samples/Embedding.Kubernetes
 // Proxies 127.0.0.1:<free port> to a small echo backend started here, prints one round trip, moves the
 // Service to a second port through the store, prints another, then serves until Ctrl-C.
@@ -8,11 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Samples;
 using ServiceProxy;
-using ServiceProxy.Configuration;
 using ServiceProxy.Kubernetes.Manifests;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
-using ServiceProxy.Kubernetes.Validation;
+using ServiceProxy.Kubernetes;
 
 using var backend = EchoBackend.Start();
 var frontPort = EchoBackend.FreePort();
@@ -40,8 +40,13 @@ if (!loaded.Succeeded)
     throw new InvalidOperationException(string.Join(Environment.NewLine, loaded.Errors));
 }
 
-var options = new RegistryOptions();
-var store = ObjectStore.CreateInMemory(options, ObjectValidator.Default);
+// The registry (store, validator, endpoints controller) and the data plane that follows it.
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddServiceProxyRegistry();
+builder.Services.AddServiceProxy();
+using var host = builder.Build();
+
+var store = host.Services.GetRequiredService<IObjectStore>();
 foreach (var item in loaded.Objects)
 {
     switch (item.Object)
@@ -51,12 +56,6 @@ foreach (var item in loaded.Objects)
     }
 }
 
-using var provider = new RegistryConfigProvider(store, options);
-
-var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddSingleton<IProxyConfigProvider>(provider);
-builder.Services.AddServiceProxy();
-using var host = builder.Build();
 await host.StartAsync();
 
 Console.WriteLine($"127.0.0.1:{frontPort} -> {backend.EndPoint} echoed: {await EchoBackend.RoundTripAsync(frontPort)}");
@@ -65,7 +64,6 @@ Console.WriteLine($"127.0.0.1:{frontPort} -> {backend.EndPoint} echoed: {await E
 var movedPort = EchoBackend.FreePort();
 var echo = store.Get<Service>("default", "echo")!;
 store.Update(echo with { Spec = echo.Spec with { Ports = [echo.Spec.Ports![0] with { Port = movedPort }] } });
-provider.Sync();
 
 // The data plane applies the new snapshot on its own: wait (at most 5 s) until it listens there.
 var server = host.Services.GetRequiredService<ServiceProxyServer>();

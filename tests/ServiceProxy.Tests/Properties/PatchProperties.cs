@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CsCheck;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Kubernetes.Registry.Patching;
-using ServiceProxy.Tests.Registry.Patching;
+using ServiceProxy.Tests.Kubernetes.Registry.Patching;
 
 namespace ServiceProxy.Tests.Properties;
 

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using ServiceProxy.Configuration;
+using ServiceProxy.Kubernetes;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
+using ServiceProxy.Tests.Kubernetes.Registry;
+using static ServiceProxy.Tests.Kubernetes.Registry.Objects;
+
+namespace ServiceProxy.Tests.Kubernetes.DependencyInjection;
+
+public sealed class RegistryServiceCollectionExtensionsTests
+{
+    private static readonly Dictionary<string, string> App = new() { ["app"] = "web" };
+
+    [Fact]
+    public async Task AddServiceProxyRegistry_registers_the_store_the_provider_and_starts_the_endpoints_controller_with_the_host()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IObjectValidator>(new TestValidator());
+        services.AddServiceProxyRegistry(o => o.Allocation.NodePortRange = "31000-31001");
+        await using var provider = services.BuildServiceProvider();
+
+        var store = provider.GetRequiredService<IObjectStore>();
+        Assert.IsType<TestValidator>(provider.GetRequiredService<IObjectValidator>());
+        Assert.Same(provider.GetRequiredService<RegistryConfigProvider>(), provider.GetRequiredService<IProxyConfigProvider>());
+        Assert.Equal("31000-31001", provider.GetRequiredService<IOptions<RegistryOptions>>().Value.Allocation.NodePortRange);
+        _ = provider.GetRequiredService<EndpointsController>();
+        store.Create(Service("web") with { Spec = Service("web").Spec with { Ports = [Port(80, targetPort: 8080)], Selector = App } });
+        store.Create(Pod("a", "10.1.0.1", App));
+
+        // Resolving the controller does not start it; the host does.
+        Assert.Null(store.Get<Endpoints>("default", "web"));
+        var hosted = Assert.Single(provider.GetServices<IHostedService>());
+        await hosted.StartAsync(CancellationToken.None);
+
+        Assert.NotNull(store.Get<Endpoints>("default", "web"));
+        await hosted.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AddServiceProxyRegistry_binds_its_options_from_a_configuration_section()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Registry:Allocation:NodePortRange"] = "31000-31010",
+            ["Registry:Allocation:ServiceCidr"] = "127.60.0.0/16",
+            ["Registry:WatchHistorySize"] = "20",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddServiceProxyRegistry(configuration.GetSection("Registry"));
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        Assert.Equal("31000-31010", options.Allocation.NodePortRange);
+        Assert.Equal(20, options.WatchHistorySize);
+        var service = provider.GetRequiredService<IObjectStore>().Create(Service("web", "NodePort", Port(80)));
+        Assert.StartsWith("127.60.", service.Spec.ClusterIP, StringComparison.Ordinal);
+        Assert.InRange(service.Spec.Ports![0].NodePort, 31000, 31010);
+    }
+
+    [Fact]
+    public async Task AddServiceProxyRegistry_checks_the_ranges_at_start_naming_their_keys()
+    {
+        var services = new ServiceCollection();
+        services.AddServiceProxyRegistry(o =>
+        {
+            o.Allocation.NodePortRange = "32767-30000";
+            o.Allocation.ServiceCidr = "bogus";
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Equal(2, error.Failures.Count());
+        Assert.Contains(error.Failures, f => f.StartsWith("Allocation:ServiceCidr: ", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("Allocation:NodePortRange: ", StringComparison.Ordinal));
+    }
+}
