@@ -2,6 +2,14 @@ using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Tests;
 
+/// <summary>
+/// Counts and limits of the whole process: tests running beside these would open and close
+/// descriptors between two counts, so they run alone.
+/// </summary>
+[CollectionDefinition(nameof(WholeProcessCollection), DisableParallelization = true)]
+public sealed class WholeProcessCollection;
+
+[Collection(nameof(WholeProcessCollection))]
 public sealed class DescriptorLimitTests
 {
     [Fact]
