@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(313, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/max-connections \"{Value}\": not a whole number from 1 to 2147483647")]
     public static partial void InvalidMaxConnections(ILogger logger, string key, string value);
 
+    [LoggerMessage(340, LogLevel.Warning, "Service {Key}: ignoring annotation {Annotation} \"{Value}\": {Reason}; the default applies")]
+    public static partial void InvalidOutlierAnnotation(ILogger logger, string key, string annotation, string value, string reason);
+
     [LoggerMessage(307, LogLevel.Warning, "Service {Key}: ignoring {Field} \"{Value}\": not an IP address")]
     public static partial void InvalidServiceAddress(ILogger logger, string key, string field, string value);
 

@@ -28,6 +28,24 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     /// <summary>Annotation <c>serviceproxy.io/max-connections: N</c>: each TCP port of the Service carries at most N connections at once.</summary>
     public const string MaxConnectionsAnnotation = ServicePortConfigBuilder.MaxConnectionsAnnotation;
 
+    /// <summary>
+    /// Annotation <c>serviceproxy.io/outlier-consecutive-failures: N</c> (0–1000, default 5): N failed connects
+    /// in a row take an endpoint of a TCP port out of rotation for a while; 0 turns passive health off.
+    /// </summary>
+    public const string OutlierConsecutiveFailuresAnnotation = ServicePortConfigBuilder.OutlierConsecutiveFailuresAnnotation;
+
+    /// <summary>
+    /// Annotation <c>serviceproxy.io/outlier-base-ejection-seconds: N</c> (1–3600, default 30): a first ejection
+    /// lasts N seconds, each further one in a row N more, at most 300 (or N when longer).
+    /// </summary>
+    public const string OutlierBaseEjectionSecondsAnnotation = ServicePortConfigBuilder.OutlierBaseEjectionSecondsAnnotation;
+
+    /// <summary>
+    /// Annotation <c>serviceproxy.io/outlier-max-ejection-percent: N</c> (0–100, default 50): at most N % of a
+    /// port's endpoints are out of rotation at once.
+    /// </summary>
+    public const string OutlierMaxEjectionPercentAnnotation = ServicePortConfigBuilder.OutlierMaxEjectionPercentAnnotation;
+
     private readonly IObjectStore _store;
     private readonly IReadOnlyList<IPAddress> _nodeAddresses;
     private readonly ILogger _logger;

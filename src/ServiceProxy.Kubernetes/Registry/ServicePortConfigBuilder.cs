@@ -20,6 +20,12 @@ internal static class ServicePortConfigBuilder
 
     public const string MaxConnectionsAnnotation = "serviceproxy.io/max-connections";
 
+    public const string OutlierConsecutiveFailuresAnnotation = "serviceproxy.io/outlier-consecutive-failures";
+
+    public const string OutlierBaseEjectionSecondsAnnotation = "serviceproxy.io/outlier-base-ejection-seconds";
+
+    public const string OutlierMaxEjectionPercentAnnotation = "serviceproxy.io/outlier-max-ejection-percent";
+
     public static ImmutableArray<ServicePortConfig> Build(Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger)
     {
         var spec = service.Spec;
@@ -42,6 +48,8 @@ internal static class ServicePortConfigBuilder
         var udpIdleTimeout = UdpIdleTimeout(service, logger);
         var proxyProtocol = ProxyProtocol(service, logger);
         var maxConnections = MaxConnections(service, logger);
+        var outlierDetection = OutlierAnnotations.Parse(
+            service.Metadata.Annotations, (name, value, reason) => Log.InvalidOutlierAnnotation(logger, service.Key, name, value, reason));
 
         var ports = ImmutableArray.CreateBuilder<ServicePortConfig>(spec.Ports.Count);
         foreach (var port in spec.Ports)
@@ -72,6 +80,7 @@ internal static class ServicePortConfigBuilder
                 UdpIdleTimeout = protocol == TransportProtocol.Udp ? udpIdleTimeout : null,
                 ProxyProtocol = protocol == TransportProtocol.Tcp ? proxyProtocol : ProxyProtocolVersion.None,
                 MaxConnections = protocol == TransportProtocol.Tcp ? maxConnections : null,
+                OutlierDetection = protocol == TransportProtocol.Tcp ? outlierDetection : OutlierDetectionConfig.Disabled,
             });
         }
 

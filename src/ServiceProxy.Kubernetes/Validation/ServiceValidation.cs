@@ -1,5 +1,6 @@
 using System.Globalization;
 using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
@@ -16,6 +17,8 @@ internal static class ServiceValidation
     public static void Validate(Service service, Service? old, List<FieldError> errors)
     {
         MetadataValidation.Validate(service.Metadata, KubeNames.IsDns1035Label, errors);
+        OutlierAnnotations.Parse(service.Metadata.Annotations, (name, value, reason) =>
+            errors.Add(new FieldError($"metadata.annotations[{name}]", FieldErrorType.Invalid, reason, value)));
 
         var spec = service.Spec;
         var ports = spec.Ports ?? [];

@@ -34,6 +34,13 @@ public sealed record ServicePortConfig
     /// </summary>
     public int? MaxConnections { get; init; }
 
+    /// <summary>
+    /// TCP only: when failed connects take an endpoint out of rotation for a while (annotations
+    /// <c>serviceproxy.io/outlier-*</c>). Default <see cref="OutlierDetectionConfig.Default"/> (on);
+    /// <see cref="OutlierDetectionConfig.Disabled"/> keeps every endpoint in rotation.
+    /// </summary>
+    public OutlierDetectionConfig OutlierDetection { get; init; } = OutlierDetectionConfig.Default;
+
     /// <summary>True when the listen side is equal, so listeners can be kept and only the balancer updated.</summary>
     public bool HasSameListeners(ServicePortConfig other) =>
         Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints);
@@ -46,7 +53,8 @@ public sealed record ServicePortConfig
         && Affinity == other.Affinity
         && UdpIdleTimeout == other.UdpIdleTimeout
         && ProxyProtocol == other.ProxyProtocol
-        && MaxConnections == other.MaxConnections;
+        && MaxConnections == other.MaxConnections
+        && OutlierDetection == other.OutlierDetection;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Key, ListenEndPoints.Length, Endpoints.Length, Affinity);

@@ -46,4 +46,11 @@ internal static partial class Log
     [LoggerMessage(111, LogLevel.Warning,
         "{ServicePort} reset connection from {Client}: the {Limit} limit of {MaxConnections} connections is reached ({Suppressed} similar since the last report)")]
     public static partial void TcpConnectionRefused(ILogger logger, ServicePortKey servicePort, EndPoint? client, string limit, int maxConnections, long suppressed);
+
+    [LoggerMessage(112, LogLevel.Warning,
+        "{ServicePort} endpoint {Endpoint} ejected for {Duration} after {Failures} failed connects in a row (ejection {Ejections} in a row)")]
+    public static partial void EndpointEjected(ILogger logger, ServicePortKey servicePort, IPEndPoint endpoint, int failures, TimeSpan duration, int ejections);
+
+    [LoggerMessage(113, LogLevel.Information, "{ServicePort} endpoint {Endpoint} returned to rotation")]
+    public static partial void EndpointReturned(ILogger logger, ServicePortKey servicePort, IPEndPoint endpoint);
 }

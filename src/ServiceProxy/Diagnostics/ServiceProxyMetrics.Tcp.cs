@@ -22,6 +22,8 @@ internal sealed partial class ServiceProxyMetrics
     private Counter<long> _tcpConnectFailures = null!;
     private Counter<long> _tcpRejected = null!;
     private Counter<long> _tcpRefused = null!;
+    private Counter<long> _ejections = null!;
+    private UpDownCounter<long> _ejected = null!;
 
     public bool TcpBytesEnabled => _tcpBytes.Enabled;
 
@@ -40,7 +42,21 @@ internal sealed partial class ServiceProxyMetrics
             "Client connections reset because no endpoint exists or every connect attempt failed.");
         _tcpRefused = meter.CreateCounter<long>("serviceproxy.tcp.connections.refused", "{connection}",
             "Client connections reset at accept because a connection limit was reached; serviceproxy.limit is port, process or descriptors.");
+        _ejections = meter.CreateCounter<long>("serviceproxy.tcp.endpoint.ejections", "{ejection}",
+            "Endpoints taken out of rotation by passive health (failed connects in a row).");
+        _ejected = meter.CreateUpDownCounter<long>("serviceproxy.tcp.endpoints.ejected", "{endpoint}",
+            "Endpoints out of rotation now by passive health.");
     }
+
+    /// <param name="tags">Service and port tags.</param>
+    public void EndpointEjected(in TagList tags)
+    {
+        _ejections.Add(1, tags);
+        _ejected.Add(1, tags);
+    }
+
+    /// <param name="tags">Service and port tags.</param>
+    public void EndpointReturned(in TagList tags) => _ejected.Add(-1, tags);
 
     /// <param name="tags">Service, port and endpoint tags.</param>
     public void TcpConnectionOpened(in TagList tags) => _tcpActive.Add(1, tags);

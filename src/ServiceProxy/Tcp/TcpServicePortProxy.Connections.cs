@@ -68,6 +68,7 @@ internal sealed partial class TcpServicePortProxy
                     ConfigureSocket(socket); // before connect, so buffer sizes shape the window from the handshake on
                     backend = await _transport.ConnectAsync(socket, endpoint, accepted, timeout, _abortDials.Token).ConfigureAwait(false);
                     dialed = endpoint;
+                    ladder.Connected(endpoint);
                 }
                 catch (Exception ex)
                 {
@@ -79,7 +80,7 @@ internal sealed partial class TcpServicePortProxy
 
                     _abortDials.Token.ThrowIfCancellationRequested();
                     OnDialFailed(endpoint, ladder.Attempts, timeout, ex);
-                    ladder.Failed(endpoint);
+                    ladder.Failed(endpoint, endpointsFault: ex is not SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable });
                 }
             }
 

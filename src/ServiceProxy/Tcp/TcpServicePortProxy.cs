@@ -65,7 +65,8 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
         _rejectLog = new LogThrottle(time, RejectLogInterval);
         _refuseLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
-        _balancer.Update(config.Endpoints, config.Affinity);
+        _balancer.Outliers.Sink = new OutlierEvents(config.Key, logger, metrics);
+        _balancer.Update(config.Endpoints, config.Affinity, config.OutlierDetection);
     }
 
     public ServicePortKey Key => _config.Key;
@@ -122,7 +123,7 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
     {
         ServicePortProxyChecks.EnsureSameListeners(_config, config);
         // Balancer first: once Config shows the new set, every new connection already uses it.
-        _balancer.Update(config.Endpoints, config.Affinity);
+        _balancer.Update(config.Endpoints, config.Affinity, config.OutlierDetection);
         _config = config;
     }
 

@@ -100,7 +100,7 @@ public sealed class TcpDialTests
     }
 
     /// <summary>A bound socket that does not listen: connecting to it is refused, and the port stays ours.</summary>
-    private static Socket BoundButNotListening()
+    internal static Socket BoundButNotListening()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -111,7 +111,7 @@ public sealed class TcpDialTests
     /// A listener with backlog 1 that never accepts, its queue filled: further SYNs are dropped, so a
     /// connect neither succeeds nor is refused (a blackhole, on loopback).
     /// </summary>
-    private sealed class SilentEndpoint : IAsyncDisposable
+    internal sealed class SilentEndpoint : IAsyncDisposable
     {
         private readonly Socket _listener;
         private readonly List<Socket> _fillers = [];

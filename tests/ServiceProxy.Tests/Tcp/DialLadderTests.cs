@@ -30,6 +30,22 @@ public sealed class DialLadderTests
     }
 
     [Fact]
+    public void Each_outcome_is_reported_to_the_balancer_except_failures_that_are_not_the_endpoints_fault()
+    {
+        var balancer = new RecordingBalancer(A);
+        var ladder = new DialLadder(Timeouts, balancer, Client);
+
+        Assert.True(ladder.TryNext(out var first, out _));
+        ladder.Failed(first);
+        Assert.True(ladder.TryNext(out var second, out _));
+        ladder.Failed(second, endpointsFault: false);
+        Assert.True(ladder.TryNext(out var third, out _));
+        ladder.Connected(third);
+
+        Assert.Equal(new (IPEndPoint, bool)[] { (A, false), (A, true) }, balancer.Reports);
+    }
+
+    [Fact]
     public void Without_endpoints_no_attempt_is_made()
     {
         var ladder = new DialLadder(Timeouts, new RecordingBalancer(null), Client);
@@ -44,7 +60,11 @@ public sealed class DialLadderTests
 
         public ImmutableArray<IPEndPoint> Endpoints => endpoint is null ? [] : [endpoint];
 
+        public List<(IPEndPoint Endpoint, bool Succeeded)> Reports { get; } = [];
+
         public int AffinityCount => 0;
+
+        public OutlierDetector Outliers { get; } = new(TimeProvider.System);
 
         public IPEndPoint? Pick(IPAddress client, bool resetAffinity = false, IPEndPoint? avoid = null)
         {
@@ -53,7 +73,10 @@ public sealed class DialLadderTests
             return endpoint;
         }
 
-        public void Update(ImmutableArray<IPEndPoint> endpoints, AffinityConfig affinity) => throw new NotSupportedException();
+        public void Update(ImmutableArray<IPEndPoint> endpoints, AffinityConfig affinity, OutlierDetectionConfig? outlierDetection = null) =>
+            throw new NotSupportedException();
+
+        public void ReportConnect(IPEndPoint endpoint, bool succeeded) => Reports.Add((endpoint, succeeded));
 
         public int SweepExpired() => 0;
     }
