@@ -59,6 +59,8 @@ internal static class ApiSchemas
         [(typeof(ServiceSpec), "sessionAffinityConfig")] = "sessionAffinityConfig contains the configurations of session affinity.",
         [(typeof(ServiceSpec), "clusterIP")] = "clusterIP is the IP address of the service and is usually assigned randomly.",
         [(typeof(ServiceSpec), "externalTrafficPolicy")] = "externalTrafficPolicy describes how nodes distribute service traffic they receive on one of the Service's \"externally-facing\" addresses (NodePorts, ExternalIPs, and LoadBalancer IPs).",
+        [(typeof(ServiceSpec), "loadBalancerClass")] = "loadBalancerClass is the class of the load balancer implementation this Service belongs to: a label-style identifier such as \"example.com/internal-vip\", set only when type is LoadBalancer, and fixed once set. Unset or \"serviceproxy.io/loadbalancer\": svcproxy gives the address from its load-balancer pool; any other class is left to its controller.",
+        [(typeof(ServiceSpec), "loadBalancerIP")] = "Only applies to Service Type: LoadBalancer. The address asked for; svcproxy gives it when it is in its load-balancer pool and free, and leaves the Service pending otherwise.",
         [(typeof(ServicePort), "port")] = "The port that will be exposed by this service.",
         [(typeof(ServicePort), "targetPort")] = "Number or name of the port to access on the pods targeted by the service.",
         [(typeof(ServicePort), "nodePort")] = "The port on each node on which this service is exposed when type is NodePort or LoadBalancer.",

@@ -57,7 +57,7 @@ internal static class EndpointSliceApi
         var store = context.RequestServices.GetRequiredService<IObjectStore>();
         var slice = EndpointSlices.List(store, @namespace).Slices.FirstOrDefault(s => s.Metadata.Name == name)
             ?? throw new ApiException(ApiStatus.NotFound("endpointslices.discovery.k8s.io", name));
-        await ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, slice.Json);
+        await ReadOnlyApi.WriteObjectAsync(context, Columns, new TableRow(Cells(slice, Now(context)), slice.Json));
     });
 
     /// <summary>

@@ -27,7 +27,7 @@ internal static class NamespacesApi
             var found = Namespaces(c.RequestServices.GetRequiredService<IObjectStore>()).Where(n => n.Name == name).ToList() is [var one]
                 ? one
                 : throw new ApiException(ApiStatus.NotFound("namespaces", name));
-            return ApiResponses.WriteJsonAsync(c, StatusCodes.Status200OK, Json(found.Name, found.Created));
+            return ReadOnlyApi.WriteObjectAsync(c, Columns, Row(c, found.Name, found.Created));
         }));
     }
 
@@ -40,12 +40,11 @@ internal static class NamespacesApi
 
         var store = context.RequestServices.GetRequiredService<IObjectStore>();
         var resourceVersion = store.ResourceVersion.ToString(CultureInfo.InvariantCulture);
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var filter = ObjectFilter.FromQuery(context.Request.Query, name: null);
         var rows = Namespaces(store)
             .Select(n => (Meta: new ObjectMeta { Name = n.Name, Namespace = n.Name, Labels = Labels(n.Name) }, n.Created))
             .Where(n => filter.Matches(n.Meta with { Namespace = null }))
-            .Select(n => new TableRow([n.Meta.Name!, "Active", HumanDuration.Since(n.Created, now)], Json(n.Meta.Name!, n.Created)))
+            .Select(n => Row(context, n.Meta.Name!, n.Created))
             .ToList();
         return ReadOnlyApi.WriteListAsync(context, "v1", "NamespaceList", Columns, rows, resourceVersion);
     }
@@ -63,6 +62,9 @@ internal static class NamespacesApi
             .DistinctBy(n => n.Item1)
             .OrderBy(n => n.Item1, StringComparer.Ordinal);
     }
+
+    private static TableRow Row(HttpContext context, string name, DateTimeOffset? created) =>
+        new([name, "Active", HumanDuration.Since(created, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow())], Json(name, created));
 
     private static Dictionary<string, string> Labels(string name) => new(StringComparer.Ordinal) { ["kubernetes.io/metadata.name"] = name };
 

@@ -37,6 +37,18 @@ internal static class ReadOnlyApi
 
     public static bool IsWatch(HttpContext context) => context.Request.Query["watch"].ToString() is "true" or "1";
 
+    /// <summary>One object (GET of an item), as a one-row Table with <paramref name="columns"/> when kubectl asks for one.</summary>
+    public static Task WriteObjectAsync(HttpContext context, IReadOnlyList<TableColumn> columns, TableRow row)
+    {
+        if (TableResponses.IsTableRequested(context.Request))
+        {
+            var resourceVersion = row.Object["metadata"]?["resourceVersion"]?.GetValue<string>();
+            return ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, TableResponses.Build(context, columns, [row], resourceVersion));
+        }
+
+        return ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, row.Object);
+    }
+
     public static Task WriteListAsync(HttpContext context, string apiVersion, string listKind, IReadOnlyList<TableColumn> columns, IReadOnlyList<TableRow> rows, string resourceVersion)
     {
         if (TableResponses.IsTableRequested(context.Request))

@@ -54,6 +54,12 @@ internal static class ResourceApi
             {
                 case "GET":
                     var found = resource.Get(store, @namespace, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
+                    if (TableResponses.IsTableRequested(context.Request))
+                    {
+                        await TableResponses.WriteObjectAsync(context, resource, found);
+                        break;
+                    }
+
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, found);
                     break;
                 case "PUT":

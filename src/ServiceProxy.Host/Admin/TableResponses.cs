@@ -18,15 +18,37 @@ internal static class TableResponses
     public static Task WriteAsync(HttpContext context, KubeResource resource, IReadOnlyList<KubeObject> objects, long resourceVersion) =>
         ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, Build(context, resource, objects, resourceVersion, withColumns: true));
 
+    /// <summary>
+    /// One object as a one-row Table (<c>kubectl get svc NAME</c>): the list's columns, wide ones
+    /// included, and the object's resourceVersion in the Table's metadata, as kube-apiserver's
+    /// table convertor does.
+    /// </summary>
+    public static Task WriteObjectAsync(HttpContext context, KubeResource resource, KubeObject obj) =>
+        ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, Build(context, ResourceTables.Columns(resource.Kind), [Row(context, obj)], obj.Metadata.ResourceVersion));
+
     /// <summary>A Table of store objects, with <see cref="ResourceTables"/>' columns and cells.</summary>
     public static JsonObject Build(HttpContext context, KubeResource resource, IEnumerable<KubeObject> objects, long? resourceVersion, bool withColumns)
     {
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         return Build(
             context,
             withColumns ? ResourceTables.Columns(resource.Kind) : [],
-            objects.Select(o => new TableRow(ResourceTables.Cells(o, now), JsonSerializer.SerializeToNode(o, o.GetType(), KubeJson.Options)!.AsObject())),
+            objects.Select(o => Row(context, o)),
             resourceVersion?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// <c>includeObject</c>: <c>None</c>, <c>Metadata</c> (the default) or <c>Object</c>; anything else
+    /// is a 400, as kube-apiserver answers it. Checked before a response (or a watch) starts.
+    /// </summary>
+    public static string IncludeObject(HttpRequest request)
+    {
+        var value = request.Query["includeObject"].ToString();
+        return value switch
+        {
+            "" => "Metadata",
+            "None" or "Metadata" or "Object" => value,
+            _ => throw new ApiException(ApiStatus.BadRequest($"unrecognized includeObject value: \"{value}\"")),
+        };
     }
 
     /// <summary>
@@ -35,7 +57,7 @@ internal static class TableResponses
     /// </summary>
     public static JsonObject Build(HttpContext context, IReadOnlyList<TableColumn> columns, IEnumerable<TableRow> rows, string? resourceVersion)
     {
-        var includeObject = context.Request.Query["includeObject"].ToString();
+        var includeObject = IncludeObject(context.Request);
         var metadata = new JsonObject();
         if (resourceVersion is not null)
         {
@@ -62,6 +84,9 @@ internal static class TableResponses
             })]),
         };
     }
+
+    private static TableRow Row(HttpContext context, KubeObject obj) =>
+        new(ResourceTables.Cells(obj, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()), JsonSerializer.SerializeToNode(obj, obj.GetType(), KubeJson.Options)!.AsObject());
 
     /// <summary><c>includeObject=Metadata</c> (kubectl's default): a PartialObjectMetadata; <c>Object</c>: the whole object.</summary>
     private static JsonNode? RowObject(JsonObject obj, string includeObject) => includeObject switch

@@ -46,6 +46,12 @@ internal sealed class WatchStream : IDisposable
     {
         var options = context.RequestServices.GetRequiredService<AdminApiOptions>();
         var timeout = ParseTimeout(context.Request.Query["timeoutSeconds"].ToString()) ?? DefaultTimeout(options.MinRequestTimeout);
+        var table = TableResponses.IsTableRequested(context.Request);
+        if (table)
+        {
+            _ = TableResponses.IncludeObject(context.Request); // A bad value is a 400 before the stream starts.
+        }
+
         var permit = context.RequestServices.GetRequiredKeyedService<ConcurrencyLimiter>(AdminApi.WatchLimiterKey).AttemptAcquire();
         if (!permit.IsAcquired)
         {
@@ -63,7 +69,7 @@ internal sealed class WatchStream : IDisposable
             context.Response.ContentType = "application/json";
             await context.Response.StartAsync(context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
-            return new WatchStream(context, TableResponses.IsTableRequested(context.Request) ? columns : null, cancellation, permit);
+            return new WatchStream(context, table ? columns : null, cancellation, permit);
         }
         catch
         {

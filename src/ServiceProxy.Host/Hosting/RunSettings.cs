@@ -72,6 +72,7 @@ internal static class RunSettings
         {
             Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
         },
+        new("--loadbalancer-pool", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.LoadBalancerPool)), "Addresses LoadBalancer Services get (CIDRs or addresses, comma-separated; empty: none)."),
     ];
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace ServiceProxy.Kubernetes.Allocation;
 
-/// <summary>The ranges the registry allocates service cluster IPs and node ports from.</summary>
+/// <summary>The ranges the registry allocates service cluster IPs, node ports and load-balancer addresses from.</summary>
 public sealed class AllocationOptions
 {
     /// <summary>
@@ -11,4 +11,11 @@ public sealed class AllocationOptions
 
     /// <summary>The node port range (<c>--service-node-port-range</c>), inclusive. Default <c>30000-32767</c>.</summary>
     public string NodePortRange { get; set; } = "30000-32767";
+
+    /// <summary>
+    /// The addresses LoadBalancer Services get in <c>status.loadBalancer.ingress</c>: CIDRs or single
+    /// addresses separated by commas, every address of each usable, lowest first; empty gives none.
+    /// The host must be able to bind them. Default <c>127.101.0.0/24</c>: loopback, so it works with no setup on Linux.
+    /// </summary>
+    public string LoadBalancerPool { get; set; } = "127.101.0.0/24";
 }

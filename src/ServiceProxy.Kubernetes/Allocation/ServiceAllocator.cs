@@ -8,18 +8,21 @@ namespace ServiceProxy.Kubernetes.Allocation;
 /// <summary>
 /// Allocates a Service's cluster IP and node ports, as kube-apiserver's service REST storage does:
 /// explicit values must be in range and free, unset ones are picked, an update keeps what the
-/// service already holds and frees what it no longer uses. Runs under the registry's write lock.
+/// service already holds and frees what it no longer uses; and its load-balancer address
+/// (ServiceAllocator.LoadBalancer.cs). Runs under the registry's write lock.
 /// </summary>
-internal sealed class ServiceAllocator
+internal sealed partial class ServiceAllocator
 {
     private readonly ClusterIPAllocator _clusterIPs;
     private readonly NodePortAllocator _nodePorts;
+    private readonly LoadBalancerAllocator _loadBalancers;
 
     public ServiceAllocator(AllocationOptions options, Random? random = null)
     {
         random ??= Random.Shared;
         _clusterIPs = new ClusterIPAllocator(ServiceCidr.Parse(options.ServiceCidr), random);
         _nodePorts = new NodePortAllocator(PortRange.Parse(options.NodePortRange), random);
+        _loadBalancers = new LoadBalancerAllocator(LoadBalancerPool.Parse(options.LoadBalancerPool));
     }
 
     public ServiceCidr Cidr => _clusterIPs.Cidr;
@@ -72,6 +75,11 @@ internal sealed class ServiceAllocator
             spec = spec with { ExternalTrafficPolicy = null };
         }
 
+        if (old.Spec.Type == ServiceTypes.LoadBalancer && spec.Type != ServiceTypes.LoadBalancer && spec.LoadBalancerClass == old.Spec.LoadBalancerClass)
+        {
+            spec = spec with { LoadBalancerClass = null };
+        }
+
         var ports = spec.Ports;
         var oldPorts = old.Spec.Ports ?? [];
         if (ports is not null && NeedsNodePorts(old))
@@ -109,7 +117,8 @@ internal sealed class ServiceAllocator
             return (service, errors, AllocationTransaction.Empty);
         }
 
-        return (service with { Spec = spec }, errors, transaction);
+        service = service with { Spec = spec };
+        return (service with { Status = AllocateLoadBalancer(service, old, transaction) }, errors, transaction);
     }
 
     /// <summary>Frees everything a deleted service held.</summary>
@@ -123,6 +132,11 @@ internal sealed class ServiceAllocator
         foreach (var (protocol, port) in HeldNodePorts(service))
         {
             _nodePorts.Release(protocol, port);
+        }
+
+        foreach (var ingress in HeldLoadBalancerIPs(service))
+        {
+            _loadBalancers.Release(ingress);
         }
     }
 

@@ -91,9 +91,19 @@ internal sealed class ServiceCidr
 
     public IPAddress AddressAt(int offset) => FromNumber(_first + (UInt128)offset, Family);
 
+    /// <summary>The whole block as numbers, network and broadcast addresses included.</summary>
+    public (UInt128 First, UInt128 Last) Bounds
+    {
+        get
+        {
+            var hostBits = (Family == AddressFamily.InterNetwork ? 32 : 128) - PrefixLength;
+            return (ToNumber(Network), ToNumber(Network) + (hostBits == 0 ? 0 : (UInt128.One << hostBits) - 1));
+        }
+    }
+
     public override string ToString() => $"{Network}/{PrefixLength.ToString(CultureInfo.InvariantCulture)}";
 
-    private static UInt128 ToNumber(IPAddress address)
+    internal static UInt128 ToNumber(IPAddress address)
     {
         Span<byte> bytes = stackalloc byte[16];
         address.TryWriteBytes(bytes, out var length);
@@ -106,7 +116,7 @@ internal sealed class ServiceCidr
         return value;
     }
 
-    private static IPAddress FromNumber(UInt128 value, AddressFamily family)
+    internal static IPAddress FromNumber(UInt128 value, AddressFamily family)
     {
         var length = family == AddressFamily.InterNetwork ? 4 : 16;
         Span<byte> bytes = stackalloc byte[length];

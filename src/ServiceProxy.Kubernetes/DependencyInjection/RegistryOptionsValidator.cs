@@ -15,12 +15,15 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
 
     public const string NodePortRangeKey = $"{nameof(RegistryOptions.Allocation)}:{nameof(AllocationOptions.NodePortRange)}";
 
+    public const string LoadBalancerPoolKey = $"{nameof(RegistryOptions.Allocation)}:{nameof(AllocationOptions.LoadBalancerPool)}";
+
     public ValidateOptionsResult Validate(string? name, RegistryOptions options)
     {
         List<string> failures = [];
+        ServiceCidr? cidr = null;
         try
         {
-            _ = ServiceCidr.Parse(options.Allocation.ServiceCidr);
+            cidr = ServiceCidr.Parse(options.Allocation.ServiceCidr);
         }
         catch (FormatException e)
         {
@@ -34,6 +37,20 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         catch (FormatException e)
         {
             failures.Add($"{NodePortRangeKey}: {e.Message}");
+        }
+
+        try
+        {
+            var pool = LoadBalancerPool.Parse(options.Allocation.LoadBalancerPool);
+            if (cidr is not null && pool.Overlapping(cidr) is { } overlap)
+            {
+                // A load-balancer address equal to a cluster IP would have two Services listen on one address and port.
+                failures.Add($"{LoadBalancerPoolKey}: \"{overlap}\" overlaps the service CIDR {cidr}");
+            }
+        }
+        catch (FormatException e)
+        {
+            failures.Add($"{LoadBalancerPoolKey}: {e.Message}");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

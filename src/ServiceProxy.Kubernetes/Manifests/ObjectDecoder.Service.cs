@@ -41,6 +41,7 @@ internal sealed partial class ObjectDecoder
                 "sessionAffinityConfig" => spec with { SessionAffinityConfig = DecodeSessionAffinityConfig(value, at) },
                 "externalIPs" => spec with { ExternalIPs = context.StringList(value, at) },
                 "loadBalancerIP" => spec with { LoadBalancerIP = context.String(value, at) },
+                "loadBalancerClass" => spec with { LoadBalancerClass = context.String(value, at) },
                 "externalName" => spec with { ExternalName = context.String(value, at) },
                 "externalTrafficPolicy" => spec with { ExternalTrafficPolicy = context.String(value, at) },
                 "ipFamilies" => spec with { IpFamilies = context.StringList(value, at) },

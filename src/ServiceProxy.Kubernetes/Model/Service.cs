@@ -8,7 +8,11 @@ public sealed record Service() : KubeObject("Service")
     /// <summary>What the Service exposes and where it sends.</summary>
     public ServiceSpec Spec { get; init; } = new();
 
-    /// <summary>Load-balancer ingress points, as a client sent them.</summary>
+    /// <summary>
+    /// Load-balancer ingress points. The registry always writes it (<c>loadBalancer: {}</c> at least, as
+    /// kube-apiserver returns it) and sets the ingress of the LoadBalancer Services of its own class;
+    /// for other Services it keeps what the client sent.
+    /// </summary>
     public ServiceStatus? Status { get; init; }
 }
 
@@ -39,8 +43,15 @@ public sealed record ServiceSpec
     /// <summary>More addresses the Service's ports are served on.</summary>
     public IReadOnlyList<string>? ExternalIPs { get; init; }
 
-    /// <summary>The address asked for a LoadBalancer Service, served like an external IP.</summary>
+    /// <summary>The address asked for a LoadBalancer Service: given when it is in the load-balancer pool and free.</summary>
     public string? LoadBalancerIP { get; init; }
+
+    /// <summary>
+    /// The load-balancer implementation that gives a LoadBalancer Service its address: none or
+    /// <see cref="LoadBalancerClasses.ServiceProxy"/> is ServiceProxy's pool; any other class is left to its controller.
+    /// Set only on LoadBalancer Services, and fixed once set.
+    /// </summary>
+    public string? LoadBalancerClass { get; init; }
 
     /// <summary>The DNS name of an ExternalName Service (which nothing proxies).</summary>
     public string? ExternalName { get; init; }
@@ -130,6 +141,13 @@ public static class ServiceTypes
     public const string LoadBalancer = "LoadBalancer";
     /// <summary>A DNS alias: no cluster IP, nothing proxied.</summary>
     public const string ExternalName = "ExternalName";
+}
+
+/// <summary>Values of <see cref="ServiceSpec.LoadBalancerClass"/>.</summary>
+public static class LoadBalancerClasses
+{
+    /// <summary>ServiceProxy's own: an address from the load-balancer pool. A Service with no class gets one too.</summary>
+    public const string ServiceProxy = "serviceproxy.io/loadbalancer";
 }
 
 /// <summary>The values of a port's <c>protocol</c>.</summary>

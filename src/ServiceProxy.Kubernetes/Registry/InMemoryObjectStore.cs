@@ -200,6 +200,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
 
         Log.ObjectWritten(_logger, WatchEventType.Modified, kind, obj.Key, obj.Metadata.ResourceVersion);
         NotifyChanged(changed);
+        GiveFreedLoadBalancerIPs();
         return obj;
     }
 
@@ -230,6 +231,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
 
         Log.ObjectWritten(_logger, WatchEventType.Deleted, kind, deleted.Key, deleted.Metadata.ResourceVersion);
         NotifyChanged(changed);
+        GiveFreedLoadBalancerIPs();
         return deleted;
     }
 

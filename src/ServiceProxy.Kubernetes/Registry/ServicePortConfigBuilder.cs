@@ -39,7 +39,7 @@ internal static class ServicePortConfigBuilder
         var clusterIPs = Addresses(clusterIPValues, key, "spec.clusterIPs", logger);
         var externalIPs = Addresses(spec.ExternalIPs ?? [], key, "spec.externalIPs", logger);
         var loadBalancerIPs = spec.Type == ServiceTypes.LoadBalancer
-            ? Addresses([spec.LoadBalancerIP, .. (service.Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip)], key, "loadBalancer ingress", logger)
+            ? Addresses([.. (service.Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip)], key, "loadBalancer ingress", logger)
             : [];
         var usesNodePorts = spec.Type is ServiceTypes.NodePort or ServiceTypes.LoadBalancer;
         var affinity = spec.SessionAffinity == SessionAffinities.ClientIP

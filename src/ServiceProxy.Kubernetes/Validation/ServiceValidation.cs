@@ -78,6 +78,7 @@ internal static class ServiceValidation
 
         ValidateUniquePorts(ports, errors);
         ValidateLoadBalancerFields(spec, service.Status, errors);
+        ValidateLoadBalancerClass(spec, old?.Spec, errors);
         ValidateTrafficPolicies(spec, errors);
 
         if (old is not null)
@@ -292,6 +293,30 @@ internal static class ServiceValidation
             {
                 errors.AddInvalid(path + ".hostname", ingress[i].Hostname, KubeNames.IsDns1123Subdomain(ingress[i].Hostname!));
             }
+        }
+    }
+
+    /// <summary>kube-apiserver's <c>validateLoadBalancerClassField</c>: a qualified name, LoadBalancer only, fixed once set.</summary>
+    private static void ValidateLoadBalancerClass(ServiceSpec spec, ServiceSpec? old, List<FieldError> errors)
+    {
+        const string path = "spec.loadBalancerClass";
+        if (old is { Type: ServiceTypes.LoadBalancer } && spec.Type == ServiceTypes.LoadBalancer && old.LoadBalancerClass != spec.LoadBalancerClass)
+        {
+            errors.Add(new FieldError(path, FieldErrorType.Invalid, "may not change once set", spec.LoadBalancerClass));
+        }
+
+        if (spec.LoadBalancerClass is null)
+        {
+            return;
+        }
+
+        if (spec.Type == ServiceTypes.LoadBalancer)
+        {
+            errors.AddInvalid(path, spec.LoadBalancerClass, KubeNames.IsQualifiedName(spec.LoadBalancerClass));
+        }
+        else
+        {
+            errors.Add(new FieldError(path, FieldErrorType.Forbidden, "may only be used when `type` is 'LoadBalancer'"));
         }
     }
 

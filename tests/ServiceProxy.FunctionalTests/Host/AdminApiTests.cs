@@ -174,6 +174,28 @@ public sealed class AdminApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_service_answer_carries_a_load_balancer_status()
+    {
+        const string Empty = """{"loadBalancer":{}}""";
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var watch = await _host.Http.GetAsync("/api/v1/namespaces/status/services?watch=true", HttpCompletionOption.ResponseHeadersRead, cancellation.Token);
+        using var reader = new StreamReader(await watch.Content.ReadAsStreamAsync(cancellation.Token));
+
+        var (_, created) = await SendAsync(HttpMethod.Post, "/api/v1/namespaces/status/services", Service("plain"));
+        var (_, dryRun) = await SendAsync(HttpMethod.Post, "/api/v1/namespaces/status/services?dryRun=All", Service("dry"));
+        var (_, got) = await SendAsync(HttpMethod.Get, "/api/v1/namespaces/status/services/plain");
+        var (_, list) = await SendAsync(HttpMethod.Get, "/api/v1/namespaces/status/services");
+        var (_, patched) = await SendAsync(HttpMethod.Patch, "/api/v1/namespaces/status/services/plain", """{"metadata":{"labels":{"a":"b"}}}""", "application/merge-patch+json");
+        var replacement = patched!.DeepClone();
+        replacement.AsObject().Remove("status");
+        var (_, updated) = await SendAsync(HttpMethod.Put, "/api/v1/namespaces/status/services/plain", replacement.ToJsonString());
+        var (_, deleted) = await SendAsync(HttpMethod.Delete, "/api/v1/namespaces/status/services/plain");
+
+        Assert.All(new[] { created, dryRun, got, list!["items"]![0], patched, updated, deleted }, s => Assert.Equal(Empty, s!["status"]?.ToJsonString()));
+        Assert.Equal(Empty, JsonNode.Parse((await reader.ReadLineAsync(cancellation.Token))!)!["object"]!["status"]?.ToJsonString());
+    }
+
+    [Fact]
     public async Task Health_version_discovery_and_metrics_answer()
     {
         Assert.Equal("ok", await _host.Http.GetStringAsync("/healthz"));

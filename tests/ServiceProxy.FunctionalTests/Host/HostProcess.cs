@@ -72,6 +72,12 @@ internal sealed class HostProcess : IAsyncDisposable
             all.AddRange(["--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{Random.Shared.Next(0, 256)}.0/24"]);
         }
 
+        if (!list.Contains("--loadbalancer-pool"))
+        {
+            // Apart from the service CIDRs above, so hosts running side by side never give out one address twice.
+            all.AddRange(["--loadbalancer-pool", $"127.{Random.Shared.Next(250, 255)}.{Random.Shared.Next(0, 256)}.0/28"]);
+        }
+
         if (!list.Contains("--node-address"))
         {
             all.AddRange(["--node-address", "127.0.0.1"]);

@@ -143,6 +143,8 @@ public sealed class RunConfigurationTests : IDisposable
     [InlineData("--node-port-range", "32767-30000", "--node-port-range")]
     [InlineData("--service-cidr", "bogus", "--service-cidr")]
     [InlineData("--service-cidr", "10.0.0.0/8", "--service-cidr")]
+    [InlineData("--loadbalancer-pool", "bogus", "--loadbalancer-pool: invalid load-balancer pool \"bogus\"")]
+    [InlineData("--loadbalancer-pool", "127.100.7.0/24", "--loadbalancer-pool: \"127.100.7.0/24\" overlaps the service CIDR 127.100.0.0/16")]
     [InlineData("--log-format", "xml", "--log-format")]
     [InlineData("--log-level", "loud", "--log-level")]
     [InlineData("--node-address", "not-an-ip", "--node-address")]
@@ -236,7 +238,7 @@ public sealed class RunConfigurationTests : IDisposable
              "SVCPROXY_ADMIN_TOKEN", "SVCPROXY_DATA_DIR", "SVCPROXY_LOG_LEVEL", "SVCPROXY_LOG_FORMAT", "SVCPROXY_ACCESS_LOG", "SVCPROXY_TCP_ENGINE",
              "SVCPROXY_BUSY_POLL_US", "SVCPROXY_EVENT_LOOPS", "SVCPROXY_ACCEPT_ON_LOOPS", "SVCPROXY_ADMIN_TOKEN_FILE", "SVCPROXY_ADMIN_TLS_CERT",
              "SVCPROXY_ADMIN_TLS_KEY", "SVCPROXY_ADMIN_ALLOWED_HOSTS", "SVCPROXY_ADMIN_ALLOWED_ORIGINS", "SVCPROXY_MIN_REQUEST_TIMEOUT",
-             "SVCPROXY_MAX_CONNECTIONS"],
+             "SVCPROXY_MAX_CONNECTIONS", "SVCPROXY_LOADBALANCER_POOL"],
             RunSettings.All.Select(s => s.EnvironmentVariable));
     }
 

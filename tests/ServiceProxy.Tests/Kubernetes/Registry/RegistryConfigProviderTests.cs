@@ -80,16 +80,20 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void External_ips_load_balancer_ip_and_ingress_are_listened_on()
+    public void External_ips_and_ingress_are_listened_on()
     {
         var (store, provider, logger) = Create(Node1);
         using var _p = provider;
+
+        // Another controller's Service: its status stays as written, and its ingress IPs are served, as kube-proxy serves them;
+        // spec.loadBalancerIP is that controller's business (kube-proxy never listens on it).
         store.Create(WithSpec(Service("lb", ServiceTypes.LoadBalancer), s => s with
         {
             ClusterIP = "127.100.0.12",
             Ports = [Port(443, nodePort: 30443)],
             ExternalIPs = ["198.51.100.7", "not-an-ip"],
             LoadBalancerIP = "203.0.113.5",
+            LoadBalancerClass = "example.com/metal",
         }) with
         {
             Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "203.0.113.9" }, new LoadBalancerIngress { Hostname = "lb.example" }] } },
@@ -97,9 +101,23 @@ public sealed class RegistryConfigProviderTests
 
         var port = Assert.Single(provider.GetConfig().Ports);
         Assert.Equal(
-            ["127.100.0.12:443", "192.0.2.1:30443", "198.51.100.7:443", "203.0.113.5:443", "203.0.113.9:443"],
+            ["127.100.0.12:443", "192.0.2.1:30443", "198.51.100.7:443", "203.0.113.9:443"],
             Text(port.ListenEndPoints));
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("not-an-ip", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_load_balancer_service_is_listened_on_at_the_address_of_the_pool_it_gets()
+    {
+        var (store, provider, _) = Create(Node1);
+        using var _p = provider;
+
+        store.Create(WithSpec(Service("lb", ServiceTypes.LoadBalancer), s => s with { ClusterIP = "127.100.0.12", Ports = [Port(443, nodePort: 30443)], LoadBalancerIP = "127.101.0.5" }));
+        store.Create(WithSpec(Service("next", ServiceTypes.LoadBalancer), s => s with { ClusterIP = "127.100.0.13", Ports = [Port(443, nodePort: 30444)] }));
+
+        var ports = provider.GetConfig().Ports;
+        Assert.Equal(["127.100.0.12:443", "127.101.0.5:443", "192.0.2.1:30443"], Text(ports.Single(p => p.ListenEndPoints.Any(e => e.Port == 30443)).ListenEndPoints));
+        Assert.Equal(["127.100.0.13:443", "127.101.0.0:443", "192.0.2.1:30444"], Text(ports.Single(p => p.ListenEndPoints.Any(e => e.Port == 30444)).ListenEndPoints));
     }
 
     [Fact]
