@@ -37,6 +37,13 @@ internal static class ApiSchemas
         [typeof(PodStatus)] = Core + "PodStatus",
         [typeof(PodIP)] = Core + "PodIP",
         [typeof(PodCondition)] = Core + "PodCondition",
+        [typeof(ContainerStatus)] = Core + "ContainerStatus",
+        [typeof(Probe)] = Core + "Probe",
+        [typeof(ExecAction)] = Core + "ExecAction",
+        [typeof(HttpGetAction)] = Core + "HTTPGetAction",
+        [typeof(HttpHeader)] = Core + "HTTPHeader",
+        [typeof(TcpSocketAction)] = Core + "TCPSocketAction",
+        [typeof(GrpcAction)] = Core + "GRPCAction",
         [typeof(ObjectMeta)] = Meta + "ObjectMeta",
     };
 
@@ -71,7 +78,7 @@ internal static class ApiSchemas
     {
         ["Service"] = "Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.",
         ["Endpoints"] = "Endpoints is a collection of endpoints that implement the actual service.",
-        ["Pod"] = "Pod is a collection of containers that can run on a host. In svcproxy, a record of where a backend listens; its status is kept as sent.",
+        ["Pod"] = "Pod is a collection of containers that can run on a host. In svcproxy, a record of where a backend listens; its status is kept as sent, except the readiness its containers' readiness probes decide.",
     };
 
     /// <summary>Every definition: the model's, the list kinds, and the meta types they use.</summary>

@@ -5,20 +5,20 @@ using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Host.Cli;
 
-/// <summary><c>svcproxy describe svc NAME</c>: the service with its endpoints, in kubectl's layout.</summary>
+/// <summary><c>svcproxy describe svc|pod NAME</c>: the service with its endpoints, or the pod with its readiness, in kubectl's layout.</summary>
 internal static class DescribeCommand
 {
     public static Command Create(GlobalOptions global)
     {
-        var resourceArgument = new Argument<string>("resource") { Description = "services (svc)." };
+        var resourceArgument = new Argument<string>("resource") { Description = "services (svc) or pods (po)." };
         var nameArgument = new Argument<string[]>("name") { Arity = ArgumentArity.OneOrMore };
-        var command = new Command("describe", "Show details of a service.") { resourceArgument, nameArgument };
+        var command = new Command("describe", "Show details of a service or a pod.") { resourceArgument, nameArgument };
         command.SetAction((result, cancellationToken) => GlobalOptions.RunAsync(async () =>
         {
             var resource = ApiPaths.Resolve(result.GetValue(resourceArgument)!);
-            if (resource.Kind != "Service")
+            if (resource.Kind is not ("Service" or "Pod"))
             {
-                throw new CliException($"error: describe supports services only, not {resource.Plural}");
+                throw new CliException($"error: describe supports services and pods only, not {resource.Plural}");
             }
 
             var endpointsResource = KubeResource.OfKind("Endpoints")!;
@@ -27,7 +27,15 @@ internal static class DescribeCommand
             var first = true;
             foreach (var name in result.GetValue(nameArgument)!)
             {
-                var service = (Service)ObjectOutput.ToObject(resource, (await client.GetAsync(ApiPaths.Item(resource, ns, name), cancellationToken)).EnsureSuccess());
+                var obj = ObjectOutput.ToObject(resource, (await client.GetAsync(ApiPaths.Item(resource, ns, name), cancellationToken)).EnsureSuccess());
+                if (obj is Pod pod)
+                {
+                    await Console.Out.WriteAsync((first ? string.Empty : "\n\n") + PodDescriber.Describe(pod));
+                    first = false;
+                    continue;
+                }
+
+                var service = (Service)obj;
                 var endpointsResponse = await client.GetAsync(ApiPaths.Item(endpointsResource, ns, name), cancellationToken);
                 var endpoints = endpointsResponse.IsSuccess && endpointsResponse.Body is { } body ? (Endpoints)ObjectOutput.ToObject(endpointsResource, body) : null;
                 await Console.Out.WriteAsync((first ? string.Empty : "\n\n") + ServiceDescriber.Describe(service, endpoints));

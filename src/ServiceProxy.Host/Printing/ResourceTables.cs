@@ -189,11 +189,17 @@ internal static class ResourceTables
             ? string.Create(CultureInfo.InvariantCulture, $"[{host}]:{port}")
             : string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
 
-    /// <summary>READY: ready containers over containers; a pod without declared containers counts as one.</summary>
+    /// <summary>
+    /// READY: ready containers over containers; a pod without declared containers counts as one.
+    /// With containerStatuses (written by the readiness prober, or sent), each one's ready counts, as in kubectl.
+    /// </summary>
     private static string PodReady(Pod pod)
     {
         var total = Math.Max(1, pod.Spec?.Containers?.Count ?? 0);
-        var ready = pod.IsReady && pod.Status?.Phase is null or "Running" ? total : 0;
+        var running = pod.Status?.Phase is null or "Running";
+        var ready = pod.Status?.ContainerStatuses is { Count: > 0 } statuses
+            ? (running ? statuses.Count(s => s.Ready) : 0)
+            : pod.IsReady && running ? total : 0;
         return string.Create(CultureInfo.InvariantCulture, $"{ready}/{total}");
     }
 }

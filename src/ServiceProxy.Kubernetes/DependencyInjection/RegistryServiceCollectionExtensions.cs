@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
+using ServiceProxy.Kubernetes.Probing;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Kubernetes.Validation;
 
@@ -18,7 +19,8 @@ public static class RegistryServiceCollectionExtensions
     /// <see cref="IObjectValidator"/> (<see cref="ObjectValidator.Default"/> unless one is registered),
     /// the <see cref="IObjectStore"/> (in memory, made durable through an <see cref="IObjectPersistence"/>
     /// when the container has one), the <see cref="EndpointsController"/> started and stopped with the
-    /// host as an <see cref="IHostedService"/>, and the <see cref="RegistryConfigProvider"/> as the data
+    /// host as an <see cref="IHostedService"/>, the readiness prober (the kubelet's readiness probes
+    /// for Pods with a <c>readinessProbe</c>, also a hosted service), and the <see cref="RegistryConfigProvider"/> as the data
     /// plane's <see cref="IProxyConfigProvider"/>. TimeProvider and ILoggerFactory are taken from the
     /// container when present. Services registered before are kept. The service CIDR and node port
     /// range are checked when the host starts (<see cref="OptionsValidationException"/>, each failure
@@ -69,6 +71,7 @@ public static class RegistryServiceCollectionExtensions
             sp.GetRequiredService<IObjectStore>(),
             sp.GetService<ILogger<EndpointsController>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EndpointsControllerService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProber>(sp => new ReadinessProber(sp.GetRequiredService<IObjectStore>(), null, sp.GetService<TimeProvider>(), sp.GetService<ILogger<ReadinessProber>>())));
         services.TryAddSingleton(sp => new RegistryConfigProvider(
             sp.GetRequiredService<IObjectStore>(),
             sp.GetRequiredService<IOptions<RegistryOptions>>().Value,

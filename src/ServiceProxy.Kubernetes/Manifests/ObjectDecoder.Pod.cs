@@ -61,9 +61,10 @@ internal sealed partial class ObjectDecoder
                 "name" => container with { Name = context.String(value, at) },
                 "image" => container with { Image = context.String(value, at) },
                 "ports" => container with { Ports = context.List(value, at, DecodeContainerPort) },
+                "readinessProbe" => container with { ReadinessProbe = DecodeProbe(value, at) },
                 "command" or "args" => CheckStrings(container, value, at),
                 "env" or "envFrom" or "resources" or "imagePullPolicy" or "volumeMounts" or "workingDir"
-                    or "livenessProbe" or "readinessProbe" or "startupProbe" or "lifecycle" or "securityContext"
+                    or "livenessProbe" or "startupProbe" or "lifecycle" or "securityContext"
                     or "terminationMessagePath" or "terminationMessagePolicy" or "stdin" or "tty" => DecodeContext.Ignored(container),
                 _ => context.Unknown(container, at, value),
             };

@@ -4,7 +4,8 @@ namespace ServiceProxy.Kubernetes.Model;
 
 /// <summary>
 /// A Kubernetes core/v1 Pod, as a backend instance. No kubelet runs here: the status a client
-/// sends (podIP, phase, Ready condition) is kept as sent and feeds the endpoints controller.
+/// sends (podIP, phase, Ready condition) is kept as sent and feeds the endpoints controller, except
+/// that the readiness prober writes the readiness of Pods whose containers have a readiness probe.
 /// </summary>
 public sealed record Pod() : KubeObject("Pod")
 {
@@ -45,6 +46,9 @@ public sealed record Container
 
     /// <summary>The ports the container exposes.</summary>
     public IReadOnlyList<PodContainerPort>? Ports { get; init; }
+
+    /// <summary>The probe whose result decides whether the container is ready.</summary>
+    public Probe? ReadinessProbe { get; init; }
 }
 
 /// <summary>A container port (Kubernetes <c>ContainerPort</c>), which named targetPorts resolve through.</summary>
@@ -74,6 +78,9 @@ public sealed record PodStatus
 
     /// <summary>Conditions; <c>Ready</c> decides whether the Pod's address is ready.</summary>
     public IReadOnlyList<PodCondition>? Conditions { get; init; }
+
+    /// <summary>Each container's readiness.</summary>
+    public IReadOnlyList<ContainerStatus>? ContainerStatuses { get; init; }
 }
 
 /// <summary>One IP of a Pod.</summary>
@@ -91,4 +98,14 @@ public sealed record PodCondition
 
     /// <summary><c>True</c>, <c>False</c> or <c>Unknown</c>.</summary>
     public string? Status { get; init; }
+
+    /// <summary>A one-word reason for the condition's status.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Why, for people.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>When the status last changed.</summary>
+    [JsonConverter(typeof(KubeTimeJsonConverter))]
+    public DateTimeOffset? LastTransitionTime { get; init; }
 }

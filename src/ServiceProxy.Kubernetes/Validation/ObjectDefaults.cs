@@ -61,8 +61,24 @@ internal static class ObjectDefaults
             Containers = pod.Spec.Containers?.Select(c => c with
             {
                 Ports = c.Ports?.Select(p => string.IsNullOrEmpty(p.Protocol) ? p with { Protocol = Protocols.Tcp } : p).ToArray(),
+                ReadinessProbe = c.ReadinessProbe is null ? null : DefaultProbe(c.ReadinessProbe),
             }).ToArray(),
         },
+    };
+
+    /// <summary>SetDefaults_Probe, SetDefaults_HTTPGetAction and GRPCAction's <c>service: ""</c>.</summary>
+    private static Probe DefaultProbe(Probe probe) => probe with
+    {
+        TimeoutSeconds = probe.TimeoutSeconds == 0 ? 1 : probe.TimeoutSeconds,
+        PeriodSeconds = probe.PeriodSeconds == 0 ? 10 : probe.PeriodSeconds,
+        SuccessThreshold = probe.SuccessThreshold == 0 ? 1 : probe.SuccessThreshold,
+        FailureThreshold = probe.FailureThreshold == 0 ? 3 : probe.FailureThreshold,
+        HttpGet = probe.HttpGet is not { } http ? null : http with
+        {
+            Path = string.IsNullOrEmpty(http.Path) ? "/" : http.Path,
+            Scheme = string.IsNullOrEmpty(http.Scheme) ? "HTTP" : http.Scheme,
+        },
+        Grpc = probe.Grpc is not { } grpc ? null : grpc with { Service = grpc.Service ?? string.Empty },
     };
 
     private static ServicePort DefaultPort(ServicePort port)

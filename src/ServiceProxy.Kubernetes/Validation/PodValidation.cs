@@ -77,6 +77,11 @@ internal static class PodValidation
             errors.AddPortNumber(portPath + ".containerPort", port.ContainerPort);
             errors.AddProtocol(portPath + ".protocol", port.Protocol);
         }
+
+        if (container.ReadinessProbe is { } probe)
+        {
+            ProbeValidation.ValidateReadinessProbe(probe, path + ".readinessProbe", errors);
+        }
     }
 
     private static void ValidateStatus(PodStatus status, List<FieldError> errors)

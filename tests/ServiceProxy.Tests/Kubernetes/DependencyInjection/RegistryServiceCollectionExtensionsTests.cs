@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
 using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Probing;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Kubernetes.Validation;
 using ServiceProxy.Tests.Kubernetes.Registry;
@@ -34,11 +35,19 @@ public sealed class RegistryServiceCollectionExtensionsTests
 
         // Resolving the controller does not start it; the host does.
         Assert.Null(store.Get<Endpoints>("default", "web"));
-        var hosted = Assert.Single(provider.GetServices<IHostedService>());
-        await hosted.StartAsync(CancellationToken.None);
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        Assert.Equal(2, hosted.Count);
+        Assert.IsType<ReadinessProber>(hosted[1]);
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
 
         Assert.NotNull(store.Get<Endpoints>("default", "web"));
-        await hosted.StopAsync(CancellationToken.None);
+        foreach (var service in hosted)
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
