@@ -113,6 +113,9 @@ internal sealed class HostProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Waits for the output readers too: a process that exits at once would otherwise be
+                // reported before its error message arrives.
+                await _process.WaitForExitAsync(timeout.Token);
                 throw new InvalidOperationException($"svcproxy exited with {_process.ExitCode}:\n{Output}");
             }
 
