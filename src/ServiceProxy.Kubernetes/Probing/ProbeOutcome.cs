@@ -14,7 +14,7 @@ internal enum ProbeResult
 }
 
 /// <summary>A probe's result and the message the Pod's status shows for it.</summary>
-internal readonly record struct ProbeOutcome(ProbeResult Result, string Message)
+internal readonly record struct ProbeOutcome(ProbeResult Verdict, string Message)
 {
     public static ProbeOutcome Success(string message = "") => new(ProbeResult.Success, message);
 

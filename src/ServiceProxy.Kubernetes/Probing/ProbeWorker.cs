@@ -39,36 +39,36 @@ internal sealed class ProbeWorker
     /// <summary>Counts <paramref name="outcome"/>; true when readiness or its message changed.</summary>
     public bool Record(ProbeOutcome outcome)
     {
-        if (outcome.Result == ProbeResult.Error)
+        if (outcome.Verdict == ProbeResult.Error)
         {
             // The kubelet throws an errored result away; the message still says why nothing changes.
             return SetMessage(Ready ? string.Empty : outcome.Message);
         }
 
-        if (outcome.Result == _lastResult)
+        if (outcome.Verdict == _lastResult)
         {
             _resultRun++;
         }
         else
         {
-            _lastResult = outcome.Result;
+            _lastResult = outcome.Verdict;
             _resultRun = 1;
         }
 
         var probe = Target.Probe;
         var ready = Ready;
-        if (outcome.Result == ProbeResult.Success && _resultRun >= probe.SuccessThreshold)
+        if (outcome.Verdict == ProbeResult.Success && _resultRun >= probe.SuccessThreshold)
         {
             ready = true;
         }
-        else if (outcome.Result == ProbeResult.Failure && _resultRun >= probe.FailureThreshold)
+        else if (outcome.Verdict == ProbeResult.Failure && _resultRun >= probe.FailureThreshold)
         {
             ready = false;
         }
 
         var changed = ready != Ready;
         Ready = ready;
-        return SetMessage(ready ? string.Empty : outcome.Result == ProbeResult.Failure ? outcome.Message : Message) || changed;
+        return SetMessage(ready ? string.Empty : outcome.Verdict == ProbeResult.Failure ? outcome.Message : Message) || changed;
     }
 
     private bool SetMessage(string message)

@@ -96,7 +96,7 @@ public sealed class GrpcProbeTests : IAsyncLifetime
 
         var outcome = await ProbeAsync(string.Empty, port);
 
-        Assert.Equal(ProbeResult.Failure, outcome.Result);
+        Assert.Equal(ProbeResult.Failure, outcome.Verdict);
         Assert.StartsWith("failed to connect service", outcome.Message, StringComparison.Ordinal);
     }
 }

@@ -35,8 +35,8 @@ public sealed class ProbeRunnerTests : IDisposable
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
 
-        Assert.Equal(ProbeResult.Success, (await RunAsync(new Probe { TcpSocket = new TcpSocketAction { Port = port } })).Result);
-        Assert.Equal(ProbeResult.Success, (await RunAsync(new Probe { TcpSocket = new TcpSocketAction { Port = "http" } }, namedPort: port)).Result);
+        Assert.Equal(ProbeResult.Success, (await RunAsync(new Probe { TcpSocket = new TcpSocketAction { Port = port } })).Verdict);
+        Assert.Equal(ProbeResult.Success, (await RunAsync(new Probe { TcpSocket = new TcpSocketAction { Port = "http" } }, namedPort: port)).Verdict);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class ProbeRunnerTests : IDisposable
 
         var outcome = await RunAsync(new Probe { TcpSocket = new TcpSocketAction { Port = port } });
 
-        Assert.Equal(ProbeResult.Failure, outcome.Result);
+        Assert.Equal(ProbeResult.Failure, outcome.Verdict);
         Assert.StartsWith($"dial tcp 127.0.0.1:{port}: ", outcome.Message, StringComparison.Ordinal);
     }
 
@@ -111,7 +111,7 @@ public sealed class ProbeRunnerTests : IDisposable
 
         var outcome = await RunAsync(new Probe { HttpGet = new HttpGetAction { Port = server.Port, Path = "/healthz", Scheme = "HTTP" } });
 
-        Assert.Equal(expected, outcome.Result);
+        Assert.Equal(expected, outcome.Verdict);
         if (expected == ProbeResult.Failure)
         {
             Assert.Equal($"HTTP probe failed with statuscode: {status}", outcome.Message);
@@ -159,7 +159,7 @@ public sealed class ProbeRunnerTests : IDisposable
 
         var outcome = await RunAsync(new Probe { HttpGet = new HttpGetAction { Port = server.Port, Path = "/" } });
 
-        Assert.Equal(ProbeResult.Success, outcome.Result);
+        Assert.Equal(ProbeResult.Success, outcome.Verdict);
         Assert.Single(server.Requests);
     }
 
@@ -170,7 +170,7 @@ public sealed class ProbeRunnerTests : IDisposable
 
         var outcome = await RunAsync(new Probe { HttpGet = new HttpGetAction { Port = server.Port, Path = "/" } });
 
-        Assert.Equal(ProbeResult.Failure, outcome.Result);
+        Assert.Equal(ProbeResult.Failure, outcome.Verdict);
         Assert.EndsWith("stopped after 10 redirects", outcome.Message, StringComparison.Ordinal);
         Assert.Equal(10, server.Requests.Count);
     }
@@ -184,7 +184,7 @@ public sealed class ProbeRunnerTests : IDisposable
 
         var outcome = await RunAsync(new Probe { HttpGet = new HttpGetAction { Port = port, Path = "/" } }, timeoutMs: 300);
 
-        Assert.Equal(ProbeResult.Failure, outcome.Result);
+        Assert.Equal(ProbeResult.Failure, outcome.Verdict);
         Assert.Contains("context deadline exceeded", outcome.Message, StringComparison.Ordinal);
     }
 
