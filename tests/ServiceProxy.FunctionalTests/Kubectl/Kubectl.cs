@@ -47,6 +47,14 @@ internal sealed class Kubectl : IDisposable
     }
 
     /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>); the caller reads its output and kills it by PID.</summary>
+    /// <summary>Ends a long-running kubectl (a watch) and waits, at most <see cref="ProcessTimeout"/>, for it to exit.</summary>
+    public static async Task StopAsync(Process process)
+    {
+        process.Kill(entireProcessTree: true);
+        using var exited = new CancellationTokenSource(ProcessTimeout);
+        await process.WaitForExitAsync(exited.Token);
+    }
+
     public Process Start(IEnumerable<string> args, bool redirectInput = false)
     {
         var info = new ProcessStartInfo(Binary)

@@ -50,9 +50,7 @@ public sealed class KubectlWatchAndDiscoveryTests : IAsyncLifetime
         }
         finally
         {
-            watch.Kill(entireProcessTree: true);
-            using var exited = new CancellationTokenSource(Kubectl.ProcessTimeout);
-            await watch.WaitForExitAsync(exited.Token);
+            await Kubectl.StopAsync(watch);
         }
 
         var all = lines.ToList();
