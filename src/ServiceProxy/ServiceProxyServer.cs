@@ -223,7 +223,11 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         // Removed and restarted ports close their listeners first, so their addresses are free for the rest.
         foreach (var key in plan.Removed)
         {
-            BeginDrain(_ports[key]);
+            var removed = _ports[key];
+            BeginDrain(removed);
+            // A restarted port hands its balancer on; a removed one has no successor, so its
+            // ejections end here rather than be reported later for a port that is gone.
+            removed.Balancer.Outliers.Clear();
             _ports.Remove(key);
         }
 

@@ -76,6 +76,12 @@ internal sealed class OutlierDetector
         }
     }
 
+    /// <summary>
+    /// The port is gone: every endpoint is forgotten, the ejected ones reported as removed, and the
+    /// return timer stops, so nothing is logged or counted for the port afterwards.
+    /// </summary>
+    public void Clear() => Update([], _config);
+
     /// <summary>A connect to <paramref name="endpoint"/> succeeded: its count of failures in a row starts again.</summary>
     public void ReportSuccess(IPEndPoint endpoint)
     {

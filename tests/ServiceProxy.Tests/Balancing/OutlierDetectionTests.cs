@@ -110,6 +110,20 @@ public sealed class OutlierDetectionTests
     }
 
     [Fact]
+    public void A_stopped_port_forgets_its_ejected_endpoints_and_its_timer_never_fires()
+    {
+        var balancer = Create(Three);
+        Fail(balancer, B, 5);
+
+        balancer.Outliers.Clear();
+
+        Assert.Empty(balancer.Outliers.Ejected);
+        Assert.Equal(new[] { (B, true) }, _sink.Returns);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(new[] { (B, true) }, _sink.Returns);
+    }
+
+    [Fact]
     public void The_ejection_time_grows_with_each_ejection_in_a_row_up_to_300_s()
     {
         var balancer = Create(Three);
