@@ -29,7 +29,7 @@ public class ProbingBenchmarks
     private long _target;
 
     [GlobalSetup]
-    public void Setup()
+    public async Task Setup()
     {
         var ports = new int[Listeners];
         for (var i = 0; i < Listeners; i++)
@@ -46,7 +46,7 @@ public class ProbingBenchmarks
         var store = ObjectStore.CreateInMemory(new RegistryOptions(), ObjectValidator.Default, _time);
         for (var i = 0; i < Pods; i++)
         {
-            store.Create(new Pod
+            await store.CreateAsync(new Pod
             {
                 Metadata = new ObjectMeta { Name = $"pod-{i}", Namespace = "bench" },
                 Spec = new PodSpec
@@ -67,7 +67,7 @@ public class ProbingBenchmarks
 
         _runner = new CountingRunner();
         _prober = new ReadinessProber(store, _runner, _time);
-        _prober.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        await _prober.StartAsync(CancellationToken.None);
         _target = Pods;
         _runner.WaitFor(_target);
     }

@@ -51,8 +51,8 @@ foreach (var item in loaded.Objects)
 {
     switch (item.Object)
     {
-        case Service service: store.Create(service); break;
-        case Endpoints endpoints: store.Create(endpoints); break;
+        case Service service: await store.CreateAsync(service); break;
+        case Endpoints endpoints: await store.CreateAsync(endpoints); break;
     }
 }
 
@@ -63,7 +63,7 @@ Console.WriteLine($"127.0.0.1:{frontPort} -> {backend.EndPoint} echoed: {await E
 // A write to the store reaches the data plane: the Service moves to another port.
 var movedPort = EchoBackend.FreePort();
 var echo = store.Get<Service>("default", "echo")!;
-store.Update(echo with { Spec = echo.Spec with { Ports = [echo.Spec.Ports![0] with { Port = movedPort }] } });
+await store.UpdateAsync(echo with { Spec = echo.Spec with { Ports = [echo.Spec.Ports![0] with { Port = movedPort }] } });
 
 // The data plane applies the new snapshot on its own: wait (at most 5 s) until it listens there.
 var server = host.Services.GetRequiredService<ServiceProxyServer>();

@@ -55,11 +55,11 @@ internal abstract class KubeResource
 
     public abstract (IReadOnlyList<KubeObject> Items, long ResourceVersion) List(IObjectStore store, string? @namespace);
 
-    public abstract KubeObject Create(IObjectStore store, KubeObject obj, WriteOptions options);
+    public abstract ValueTask<KubeObject> CreateAsync(IObjectStore store, KubeObject obj, WriteOptions options, CancellationToken cancellationToken = default);
 
-    public abstract KubeObject Update(IObjectStore store, KubeObject obj, WriteOptions options);
+    public abstract ValueTask<KubeObject> UpdateAsync(IObjectStore store, KubeObject obj, WriteOptions options, CancellationToken cancellationToken = default);
 
-    public abstract KubeObject Delete(IObjectStore store, string @namespace, string name, WriteOptions options);
+    public abstract ValueTask<KubeObject> DeleteAsync(IObjectStore store, string @namespace, string name, WriteOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>Binds JSON to this resource's type; <see cref="JsonException"/> when the shape is wrong.</summary>
     public KubeObject Deserialize(JsonNode node, JsonSerializerOptions options) =>
@@ -80,10 +80,12 @@ internal sealed class KubeResource<T>(string plural, string singular, string kin
         return (list.Items, list.ResourceVersion);
     }
 
-    public override KubeObject Create(IObjectStore store, KubeObject obj, WriteOptions options) => store.Create((T)obj, options);
+    public override async ValueTask<KubeObject> CreateAsync(IObjectStore store, KubeObject obj, WriteOptions options, CancellationToken cancellationToken = default) =>
+        await store.CreateAsync((T)obj, options, cancellationToken).ConfigureAwait(false);
 
-    public override KubeObject Update(IObjectStore store, KubeObject obj, WriteOptions options) => store.Update((T)obj, options);
+    public override async ValueTask<KubeObject> UpdateAsync(IObjectStore store, KubeObject obj, WriteOptions options, CancellationToken cancellationToken = default) =>
+        await store.UpdateAsync((T)obj, options, cancellationToken).ConfigureAwait(false);
 
-    public override KubeObject Delete(IObjectStore store, string @namespace, string name, WriteOptions options) =>
-        store.Delete<T>(@namespace, name, options);
+    public override async ValueTask<KubeObject> DeleteAsync(IObjectStore store, string @namespace, string name, WriteOptions options, CancellationToken cancellationToken = default) =>
+        await store.DeleteAsync<T>(@namespace, name, options, cancellationToken).ConfigureAwait(false);
 }

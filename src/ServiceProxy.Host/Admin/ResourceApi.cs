@@ -38,7 +38,7 @@ internal static class ResourceApi
                 case "POST" when @namespace is not null:
                     var body = await RequestBody.ReadJsonAsync(context.Request, RequestBody.AcceptedMediaTypes, context.RequestAborted);
                     var obj = WithNamespace(RequestBody.Decode(context, body, resource), @namespace);
-                    var created = resource.Create(store, obj, WriteOptionsOf(context));
+                    var created = await resource.CreateAsync(store, obj, WriteOptionsOf(context), context.RequestAborted);
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status201Created, created);
                     break;
                 default:
@@ -70,13 +70,13 @@ internal static class ResourceApi
                         throw new ApiException(ApiStatus.BadRequest($"the name of the object ({obj.Metadata.Name}) does not match the name on the URL ({name})"));
                     }
 
-                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, resource.Update(store, obj, WriteOptionsOf(context)));
+                    await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await resource.UpdateAsync(store, obj, WriteOptionsOf(context), context.RequestAborted));
                     break;
                 case "PATCH":
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await PatchAsync(context, store, resource, @namespace, name));
                     break;
                 case "DELETE":
-                    var deleted = resource.Delete(store, @namespace, name, WriteOptionsOf(context));
+                    var deleted = await resource.DeleteAsync(store, @namespace, name, WriteOptionsOf(context), context.RequestAborted);
                     if (resource.Kind == "Endpoints")
                     {
                         // kube-apiserver returns the deleted object for pods and services, a Success Status for endpoints (clients decode it so).
@@ -164,7 +164,7 @@ internal static class ResourceApi
             var pinned = obj.Metadata.ResourceVersion is not null && obj.Metadata.ResourceVersion != live.Metadata.ResourceVersion;
             try
             {
-                return resource.Update(store, obj, WriteOptionsOf(context));
+                return await resource.UpdateAsync(store, obj, WriteOptionsOf(context), context.RequestAborted);
             }
             catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Conflict && e.Causes.Count == 0 && !pinned && attempt < MaxPatchAttempts)
             {

@@ -60,7 +60,7 @@ internal static class QuickstartCommand
             Say("$ svcproxy get pods --show-labels");
             foreach (var (address, podName) in pods)
             {
-                store.Create(DemoPod(podName, address, backends.Port));
+                await store.CreateAsync(DemoPod(podName, address, backends.Port), cancellationToken: cancellationToken);
             }
 
             Print(TablePrinter.Print("Pod", store.List<Pod>(ObjectMeta.DefaultNamespace).Items, DateTimeOffset.UtcNow, showLabels: true));
@@ -71,7 +71,7 @@ internal static class QuickstartCommand
             Say("$ svcproxy apply -f myapp-svc.yaml");
             foreach (var loaded in ServiceProxy.Kubernetes.Manifests.ManifestReader.LoadText(manifest, "myapp-svc.yaml").Objects)
             {
-                store.Create(loaded.Object);
+                await store.CreateAsync(loaded.Object, cancellationToken: cancellationToken);
             }
 
             Print("service/myapp created\n");

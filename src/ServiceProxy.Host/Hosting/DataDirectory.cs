@@ -74,7 +74,7 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
     }
 
     /// <summary>Recreates every kept object in <paramref name="store"/>; unreadable or refused files are logged and skipped.</summary>
-    public int Restore(IObjectStore store, ILogger logger)
+    public async Task<int> RestoreAsync(IObjectStore store, ILogger logger, CancellationToken cancellationToken = default)
     {
         var restored = 0;
         _restoring = true;
@@ -94,7 +94,7 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
                     .ToList();
                 foreach (var file in files)
                 {
-                    restored += Restore(store, resource, file, logger) ? 1 : 0;
+                    restored += await RestoreAsync(store, resource, file, logger, cancellationToken) ? 1 : 0;
                 }
             }
         }
@@ -164,14 +164,14 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
         }
     }
 
-    private bool Restore(IObjectStore store, KubeResource resource, string file, ILogger logger)
+    private async Task<bool> RestoreAsync(IObjectStore store, KubeResource resource, string file, ILogger logger, CancellationToken cancellationToken)
     {
         var legacy = Path.GetDirectoryName(Path.GetDirectoryName(file)) == _objects ? null : file;
         try
         {
             var obj = (KubeObject?)JsonSerializer.Deserialize(File.ReadAllText(file), resource.ClrType, KubeJson.Options)
                 ?? throw new JsonException("empty");
-            var created = resource.Create(store, obj with { Metadata = obj.Metadata with { ResourceVersion = null } }, new WriteOptions());
+            var created = await resource.CreateAsync(store, obj with { Metadata = obj.Metadata with { ResourceVersion = null } }, new WriteOptions(), cancellationToken);
             if (legacy is not null)
             {
                 Save(PathOf(created.Kind, (created.Metadata.NamespaceOrDefault, created.Metadata.Name!)), created, null);

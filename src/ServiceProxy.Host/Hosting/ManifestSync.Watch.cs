@@ -101,7 +101,7 @@ internal sealed partial class ManifestSync
                     }
                 }
 
-                Reconcile();
+                await ReconcileAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

@@ -40,17 +40,15 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         _time = time;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Reconcile();
+        await ReconcileAsync(cancellationToken);
         _readiness.MarkReady(HostReadiness.Manifests);
         if (_options.Watch && _options.Paths.Count > 0)
         {
             StartWatchers();
             _watchLoop = WatchLoopAsync(_stopping.Token);
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -71,7 +69,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Loads every manifest file whose content changed, and drops the objects of files that are gone.</summary>
-    internal void Reconcile()
+    internal async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         var current = ExpandPaths();
         _identities.Clear();
@@ -87,7 +85,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
             LogFileRemoved(gone);
             _refused.Remove(gone);
-            if (TryApply(gone, []))
+            if (await TryApplyAsync(gone, [], cancellationToken))
             {
                 _files.Remove(gone);
                 changed = true;
@@ -138,7 +136,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            if (TryApply(file, result.Objects))
+            if (await TryApplyAsync(file, result.Objects, cancellationToken))
             {
                 _files[file] = new FileState(text, [.. result.Objects.Select(o => Identity.Of(o.Object))], ToJson(result.Objects), DirectoryOf(file));
                 _refused.Remove(file);
@@ -158,11 +156,11 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     }
 
     /// <summary>A file that cannot be applied is reported and changes nothing; it never stops the others (or the start).</summary>
-    private bool TryApply(string file, IReadOnlyList<LoadedObject> objects)
+    private async Task<bool> TryApplyAsync(string file, IReadOnlyList<LoadedObject> objects, CancellationToken cancellationToken)
     {
         try
         {
-            return Apply(file, objects);
+            return await ApplyAsync(file, objects, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -176,7 +174,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     /// every write is first tried as a dry run, and when a real write still fails (objects of the same
     /// file that collide, such as two equal nodePorts) the file's earlier writes are undone.
     /// </summary>
-    private bool Apply(string file, IReadOnlyList<LoadedObject> objects)
+    private async Task<bool> ApplyAsync(string file, IReadOnlyList<LoadedObject> objects, CancellationToken cancellationToken)
     {
         var previous = _files.GetValueOrDefault(file);
         var owner = new WriteOptions { Owner = file };
@@ -193,7 +191,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
         {
             try
             {
-                Write(loaded.Object, dryRun);
+                await WriteAsync(loaded.Object, dryRun, cancellationToken);
             }
             catch (ObjectStoreException e)
             {
@@ -215,13 +213,13 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             var beforeOwner = before is null ? null : _store.GetOwner(obj.Kind, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!);
             try
             {
-                Write(obj, owner);
+                await WriteAsync(obj, owner, cancellationToken);
                 undo.Add((obj, before, beforeOwner));
             }
             catch (ObjectStoreException e)
             {
                 LogCauses(loaded, e);
-                Undo(file, undo);
+                await UndoAsync(file, undo, cancellationToken);
                 return false;
             }
         }
@@ -241,7 +239,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
 
             try
             {
-                KubeResource.OfKind(stale.Kind)!.Delete(_store, stale.Namespace, stale.Name, owner);
+                await KubeResource.OfKind(stale.Kind)!.DeleteAsync(_store, stale.Namespace, stale.Name, owner, cancellationToken);
                 LogDeleted(stale.Kind, $"{stale.Namespace}/{stale.Name}", file);
             }
             catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.NotFound)
@@ -288,7 +286,7 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Puts back, newest first, what a partly applied file replaced.</summary>
-    private void Undo(string file, List<(KubeObject Object, KubeObject? Before, string? BeforeOwner)> written)
+    private async Task UndoAsync(string file, List<(KubeObject Object, KubeObject? Before, string? BeforeOwner)> written, CancellationToken cancellationToken)
     {
         for (var i = written.Count - 1; i >= 0; i--)
         {
@@ -298,11 +296,11 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
             {
                 if (before is null)
                 {
-                    resource.Delete(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!, new WriteOptions { Owner = file });
+                    await resource.DeleteAsync(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!, new WriteOptions { Owner = file }, cancellationToken);
                 }
                 else
                 {
-                    resource.Update(_store, before with { Metadata = before.Metadata with { ResourceVersion = null } }, new WriteOptions { Owner = beforeOwner });
+                    await resource.UpdateAsync(_store, before with { Metadata = before.Metadata with { ResourceVersion = null } }, new WriteOptions { Owner = beforeOwner }, cancellationToken);
                 }
             }
             catch (ObjectStoreException e)
@@ -313,16 +311,16 @@ internal sealed partial class ManifestSync : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Create, or replace whatever is there (a manifest is the desired state; allocations are kept by the store).</summary>
-    private void Write(KubeObject obj, WriteOptions options)
+    private async Task WriteAsync(KubeObject obj, WriteOptions options, CancellationToken cancellationToken)
     {
         var resource = KubeResource.OfKind(obj.Kind)!;
         if (resource.Get(_store, obj.Metadata.NamespaceOrDefault, obj.Metadata.Name!) is null)
         {
-            resource.Create(_store, obj, options);
+            await resource.CreateAsync(_store, obj, options, cancellationToken);
         }
         else
         {
-            resource.Update(_store, obj with { Metadata = obj.Metadata with { ResourceVersion = null } }, options);
+            await resource.UpdateAsync(_store, obj with { Metadata = obj.Metadata with { ResourceVersion = null } }, options, cancellationToken);
         }
     }
 

@@ -201,14 +201,12 @@ internal static partial class SvcproxyHost
     /// <summary>Restores <c>--data-dir</c> objects before anything else starts.</summary>
     private sealed partial class PersistenceLoader(IObjectStore store, PersistenceSource source, ILogger<PersistenceLoader> logger) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken)
+        public async Task StartAsync(CancellationToken cancellationToken)
         {
             if (source.Directory is { } directory)
             {
-                LogRestored(directory.Restore(store, logger));
+                LogRestored(await directory.RestoreAsync(store, logger, cancellationToken));
             }
-
-            return Task.CompletedTask;
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -25,7 +25,7 @@ internal sealed partial class ReadinessProber
             {
                 await _signal.WaitAsync(stopping).ConfigureAwait(false);
                 Volatile.Write(ref _signaled, 0);
-                WriteDirtyPods();
+                await WriteDirtyPodsAsync(stopping).ConfigureAwait(false);
                 TakeDue(due);
                 foreach (var worker in due)
                 {
@@ -150,7 +150,7 @@ internal sealed partial class ReadinessProber
     }
 
     /// <summary>Writes the status of each marked Pod whose readiness differs from what is stored.</summary>
-    private void WriteDirtyPods()
+    private async Task WriteDirtyPodsAsync(CancellationToken cancellationToken)
     {
         List<(PodKey Key, ProbeWorker[] Workers)> pods;
         lock (_gate)
@@ -166,11 +166,11 @@ internal sealed partial class ReadinessProber
 
         foreach (var (key, workers) in pods)
         {
-            WriteStatus(key, workers);
+            await WriteStatusAsync(key, workers, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private void WriteStatus(PodKey key, ProbeWorker[] workers)
+    private async Task WriteStatusAsync(PodKey key, ProbeWorker[] workers, CancellationToken cancellationToken)
     {
         for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
         {
@@ -199,7 +199,7 @@ internal sealed partial class ReadinessProber
             try
             {
                 var owner = new WriteOptions { Owner = _store.GetOwner(pod.Kind, key.Namespace, key.Name) };
-                _store.Update(pod with { Status = desired }, owner);
+                await _store.UpdateAsync(pod with { Status = desired }, owner, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Conflict && attempt < MaxWriteAttempts)

@@ -10,9 +10,10 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// Keeps the Endpoints of every Service with a selector equal to its matching Pods (Kubernetes'
 /// endpoints controller). Services without a selector are left alone, so user-written Endpoints
 /// stay. Endpoints are written only when they differ, and deleted with their Service when this
-/// controller wrote them. Changes are processed on the writer's thread right after each write:
-/// with one writer, Endpoints have converged when the write returns; <see cref="Sync"/> catches up
-/// after concurrent writers.
+/// controller wrote them. Changed keys are queued as the store reports writes and reconciled by one
+/// loop that starts on the reporting thread and runs until the queue is empty; with a store whose
+/// writes complete synchronously and one writer, Endpoints have converged when the write returns;
+/// <see cref="SyncAsync"/> catches up after concurrent writers or a store that commits asynchronously.
 /// </summary>
 public sealed class EndpointsController : IDisposable
 {
@@ -25,6 +26,10 @@ public sealed class EndpointsController : IDisposable
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
     private readonly WriteOptions _writeOptions = new() { Owner = OwnerName };
+    private readonly Lock _queueGate = new();
+    private readonly HashSet<(string Namespace, string Name)> _queued = [];
+    private TaskCompletionSource? _reconciling;
+    private bool _disposed;
 
     /// <summary>A controller for <paramref name="store"/>; it does nothing until <see cref="Start"/>.</summary>
     public EndpointsController(IObjectStore store, ILogger<EndpointsController>? logger = null)
@@ -38,24 +43,53 @@ public sealed class EndpointsController : IDisposable
     /// <summary>Reconciles every Service now, then follows every write to the store.</summary>
     public void Start() => _feed.Start();
 
-    /// <summary>Processes every write made so far; returns once Endpoints have converged.</summary>
-    public void Sync() => _feed.Sync();
+    /// <summary>Processes every write made so far; completes once Endpoints have converged.</summary>
+    public async Task SyncAsync()
+    {
+        _feed.Sync();
+        while (true)
+        {
+            Task running;
+            lock (_queueGate)
+            {
+                if (_reconciling is null)
+                {
+                    return;
+                }
+
+                running = _reconciling.Task;
+            }
+
+            await running.ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Stops following the store; Endpoints already written stay.</summary>
-    public void Dispose() => _feed.Dispose();
+    public void Dispose()
+    {
+        _feed.Dispose();
+        lock (_queueGate)
+        {
+            _disposed = true;
+            _queued.Clear();
+        }
+    }
 
     private void ReconcileAll()
     {
+        var keys = new HashSet<(string Namespace, string Name)>();
         foreach (var service in _store.List<Service>().Items)
         {
-            Reconcile(service.Metadata.NamespaceOrDefault, service.Metadata.Name!);
+            keys.Add((service.Metadata.NamespaceOrDefault, service.Metadata.Name!));
         }
 
         // Endpoints this controller wrote for a Service deleted while it was not following.
         foreach (var endpoints in _store.List<Endpoints>().Items)
         {
-            Reconcile(endpoints.Metadata.NamespaceOrDefault, endpoints.Metadata.Name!);
+            keys.Add((endpoints.Metadata.NamespaceOrDefault, endpoints.Metadata.Name!));
         }
+
+        Enqueue(keys);
     }
 
     private void OnEvents(IReadOnlyList<WatchEvent> events)
@@ -75,9 +109,72 @@ public sealed class EndpointsController : IDisposable
             }
         }
 
-        foreach (var (ns, name) in keys)
+        Enqueue(keys);
+    }
+
+    /// <summary>Queues keys; starts the reconcile loop on this thread unless one is running (it takes them).</summary>
+    private void Enqueue(HashSet<(string Namespace, string Name)> keys)
+    {
+        if (keys.Count == 0)
         {
-            Reconcile(ns, name);
+            return;
+        }
+
+        lock (_queueGate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _queued.UnionWith(keys);
+            if (_reconciling is not null)
+            {
+                return;
+            }
+
+            _reconciling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        _ = ReconcileQueuedAsync();
+    }
+
+    private async Task ReconcileQueuedAsync()
+    {
+        while (true)
+        {
+            (string Namespace, string Name)[] batch;
+            TaskCompletionSource? done = null;
+            lock (_queueGate)
+            {
+                if (_queued.Count == 0)
+                {
+                    (done, _reconciling) = (_reconciling, null);
+                }
+
+                batch = [.. _queued];
+                _queued.Clear();
+            }
+
+            if (done is not null)
+            {
+                done.TrySetResult();
+                return;
+            }
+
+            foreach (var (ns, name) in batch)
+            {
+                try
+                {
+                    await ReconcileAsync(ns, name).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // One key's failure must not stop the loop; the key's next write queues it again.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.EndpointsWriteFailed(_logger, $"{ns}/{name}", ex);
+                }
+            }
         }
     }
 
@@ -102,7 +199,7 @@ public sealed class EndpointsController : IDisposable
     private static bool References(Endpoints? endpoints, Pod pod) =>
         endpoints?.Subsets?.Any(s => (s.Addresses ?? []).Concat(s.NotReadyAddresses ?? []).Any(a => a.TargetRef?.Name == pod.Metadata.Name)) == true;
 
-    private void Reconcile(string ns, string name)
+    private async ValueTask ReconcileAsync(string ns, string name)
     {
         var key = $"{ns}/{name}";
         try
@@ -113,7 +210,7 @@ public sealed class EndpointsController : IDisposable
             {
                 if (existing is not null && _store.GetOwner("Endpoints", ns, name) == OwnerName)
                 {
-                    _store.Delete<Endpoints>(ns, name);
+                    await _store.DeleteAsync<Endpoints>(ns, name).ConfigureAwait(false);
                     Log.EndpointsReconciled(_logger, key, "deleted", 0, 0);
                 }
 
@@ -132,11 +229,11 @@ public sealed class EndpointsController : IDisposable
             };
             if (existing is null)
             {
-                _store.Create(desired, _writeOptions);
+                await _store.CreateAsync(desired, _writeOptions).ConfigureAwait(false);
             }
             else if (!SameContent(existing, desired) || _store.GetOwner("Endpoints", ns, name) != OwnerName)
             {
-                _store.Update(existing with { Metadata = existing.Metadata with { Labels = desired.Metadata.Labels }, Subsets = desired.Subsets }, _writeOptions);
+                await _store.UpdateAsync(existing with { Metadata = existing.Metadata with { Labels = desired.Metadata.Labels }, Subsets = desired.Subsets }, _writeOptions).ConfigureAwait(false);
             }
             else
             {

@@ -21,17 +21,24 @@ public interface IObjectStore
     /// <summary>Lists one kind, in one namespace or (null or empty) all, sorted by namespace then name.</summary>
     ObjectList<T> List<T>(string? @namespace = null) where T : KubeObject;
 
-    /// <summary>Creates; <see cref="StoreErrorReason.AlreadyExists"/> when the key is taken.</summary>
-    T Create<T>(T obj, WriteOptions? options = null) where T : KubeObject;
+    /// <summary>
+    /// Creates; <see cref="StoreErrorReason.AlreadyExists"/> when the key is taken. Completes once the
+    /// write is committed and visible to this store's reads.
+    /// </summary>
+    ValueTask<T> CreateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default) where T : KubeObject;
 
     /// <summary>
     /// Replaces. A set metadata.resourceVersion must equal the stored one, else
     /// <see cref="StoreErrorReason.Conflict"/>. Allocations (clusterIP, nodePorts) are kept when unset.
+    /// Completes once the write is committed and visible to this store's reads.
     /// </summary>
-    T Update<T>(T obj, WriteOptions? options = null) where T : KubeObject;
+    ValueTask<T> UpdateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default) where T : KubeObject;
 
-    /// <summary>Deletes and returns the last state; <see cref="StoreErrorReason.NotFound"/> when absent.</summary>
-    T Delete<T>(string @namespace, string name, WriteOptions? options = null) where T : KubeObject;
+    /// <summary>
+    /// Deletes and returns the last state; <see cref="StoreErrorReason.NotFound"/> when absent.
+    /// Completes once the delete is committed and visible to this store's reads.
+    /// </summary>
+    ValueTask<T> DeleteAsync<T>(string @namespace, string name, WriteOptions? options = null, CancellationToken cancellationToken = default) where T : KubeObject;
 
     /// <summary>
     /// Events after <paramref name="fromResourceVersion"/> (0: from now), in resourceVersion order,

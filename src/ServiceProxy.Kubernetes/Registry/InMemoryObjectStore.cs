@@ -80,7 +80,34 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         }
     }
 
-    public T Create<T>(T obj, WriteOptions? options = null) where T : KubeObject
+    // The in-memory store commits under its lock without awaiting: every write completes synchronously.
+    public ValueTask<T> CreateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default) where T : KubeObject =>
+        Complete(() => Create(obj, options), cancellationToken);
+
+    public ValueTask<T> UpdateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default) where T : KubeObject =>
+        Complete(() => Update(obj, options), cancellationToken);
+
+    public ValueTask<T> DeleteAsync<T>(string @namespace, string name, WriteOptions? options = null, CancellationToken cancellationToken = default) where T : KubeObject =>
+        Complete(() => Delete<T>(@namespace, name, options), cancellationToken);
+
+    private static ValueTask<T> Complete<T>(Func<T> write, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        try
+        {
+            return ValueTask.FromResult(write());
+        }
+        catch (Exception e) when (e is ObjectStoreException or ArgumentException)
+        {
+            return ValueTask.FromException<T>(e);
+        }
+    }
+
+    private T Create<T>(T obj, WriteOptions? options = null) where T : KubeObject
     {
         ArgumentNullException.ThrowIfNull(obj);
         var kind = ObjectKinds.Check(obj);
@@ -131,7 +158,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         return obj;
     }
 
-    public T Update<T>(T obj, WriteOptions? options = null) where T : KubeObject
+    private T Update<T>(T obj, WriteOptions? options = null) where T : KubeObject
     {
         ArgumentNullException.ThrowIfNull(obj);
         var kind = ObjectKinds.Check(obj);
@@ -204,7 +231,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         return obj;
     }
 
-    public T Delete<T>(string @namespace, string name, WriteOptions? options = null) where T : KubeObject
+    private T Delete<T>(string @namespace, string name, WriteOptions? options = null) where T : KubeObject
     {
         var kind = ObjectKinds.Of<T>();
         var key = (NamespaceOrDefault(@namespace), name);

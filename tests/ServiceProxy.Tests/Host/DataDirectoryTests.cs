@@ -27,30 +27,30 @@ public sealed class DataDirectoryTests : IDisposable
         Path.Combine(_root, "objects", plural, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{kind}/default/{name}"))) + ".json");
 
     [Fact]
-    public void A_name_of_any_valid_length_is_stored_and_restored()
+    public async Task A_name_of_any_valid_length_is_stored_and_restored()
     {
         var name = new string('p', 250) + ".x";
         using (var directory = DataDirectory.Open(_root))
         {
-            Store(directory).Create(Pod(name));
+            await Store(directory).CreateAsync(Pod(name));
         }
 
         using var reopened = DataDirectory.Open(_root);
         var store = Store(reopened);
-        Assert.Equal(1, reopened.Restore(store, NullLogger.Instance));
+        Assert.Equal(1, await reopened.RestoreAsync(store, NullLogger.Instance));
         Assert.NotNull(store.Get<Pod>("default", name));
         Assert.True(File.Exists(FileOf("Pod", "pods", name)));
     }
 
     [Fact]
-    public void A_write_that_cannot_be_stored_leaves_no_object_and_no_file()
+    public async Task A_write_that_cannot_be_stored_leaves_no_object_and_no_file()
     {
         using var directory = DataDirectory.Open(_root);
         var store = Store(directory);
         var path = FileOf("Pod", "pods", "blocked");
         Directory.CreateDirectory(path);
 
-        var error = Assert.Throws<ObjectStoreException>(() => store.Create(Pod("blocked")));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.CreateAsync(Pod("blocked")));
 
         Assert.Equal(StoreErrorReason.StorageFailed, error.Reason);
         Assert.Null(store.Get<Pod>("default", "blocked"));
@@ -58,21 +58,21 @@ public sealed class DataDirectoryTests : IDisposable
     }
 
     [Fact]
-    public void A_delete_or_a_takeover_by_a_manifest_removes_the_file()
+    public async Task A_delete_or_a_takeover_by_a_manifest_removes_the_file()
     {
         using var directory = DataDirectory.Open(_root);
         var store = Store(directory);
-        var created = store.Create(Pod("a"));
-        store.Create(Pod("b"));
+        var created = await store.CreateAsync(Pod("a"));
+        await store.CreateAsync(Pod("b"));
 
-        store.Update(created, new WriteOptions { Owner = "/manifests/a.yaml" });
-        store.Delete<Pod>("default", "b");
+        await store.UpdateAsync(created, new WriteOptions { Owner = "/manifests/a.yaml" });
+        await store.DeleteAsync<Pod>("default", "b");
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_root, "objects", "pods")));
     }
 
     [Fact]
-    public void Files_of_the_earlier_name_based_layout_are_restored_and_migrated()
+    public async Task Files_of_the_earlier_name_based_layout_are_restored_and_migrated()
     {
         var legacy = Path.Combine(_root, "objects", "pods", "default", "old.json");
         Directory.CreateDirectory(Path.GetDirectoryName(legacy)!);
@@ -81,7 +81,7 @@ public sealed class DataDirectoryTests : IDisposable
         using var directory = DataDirectory.Open(_root);
         var store = Store(directory);
 
-        Assert.Equal(1, directory.Restore(store, NullLogger.Instance));
+        Assert.Equal(1, await directory.RestoreAsync(store, NullLogger.Instance));
         Assert.NotNull(store.Get<Pod>("default", "old"));
         Assert.False(File.Exists(legacy));
         Assert.True(File.Exists(FileOf("Pod", "pods", "old")));

@@ -27,25 +27,25 @@ public sealed class LoadBalancerAllocationTests
     private static bool Pending(Service service) => service.Status?.LoadBalancer is { Ingress: null };
 
     [Fact]
-    public void Every_service_has_a_load_balancer_status_as_kube_apiserver_returns_it()
+    public async Task Every_service_has_a_load_balancer_status_as_kube_apiserver_returns_it()
     {
         var store = Store();
 
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
         var json = JsonDocument.Parse(JsonSerializer.Serialize(created, KubeJson.Options)).RootElement;
         Assert.Equal("""{"loadBalancer":{}}""", json.GetProperty("status").GetRawText());
-        Assert.True(Pending(store.Create(LoadBalancer("lb", @class: OtherClass))));
+        Assert.True(Pending(await store.CreateAsync(LoadBalancer("lb", @class: OtherClass))));
         Assert.Equal("""{"loadBalancer":{}}""", JsonSerializer.Serialize(store.Get<Service>("default", "web")!.Status, KubeJson.Options));
     }
 
     [Fact]
-    public void A_load_balancer_service_gets_the_lowest_free_address_of_the_default_loopback_pool()
+    public async Task A_load_balancer_service_gets_the_lowest_free_address_of_the_default_loopback_pool()
     {
         var store = Store();
 
-        var a = store.Create(LoadBalancer("a"));
-        var b = store.Create(LoadBalancer("b", @class: LoadBalancerClasses.ServiceProxy));
+        var a = await store.CreateAsync(LoadBalancer("a"));
+        var b = await store.CreateAsync(LoadBalancer("b", @class: LoadBalancerClasses.ServiceProxy));
 
         Assert.Equal(("127.101.0.0", "127.101.0.1"), (Ingress(a), Ingress(b)));
         Assert.True(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse("127.101.0.1")));
@@ -53,42 +53,42 @@ public sealed class LoadBalancerAllocationTests
     }
 
     [Fact]
-    public void An_exhausted_pool_leaves_the_service_pending_until_an_address_is_given_back()
+    public async Task An_exhausted_pool_leaves_the_service_pending_until_an_address_is_given_back()
     {
         var store = PoolOf("10.1.0.7,10.1.0.9");
-        store.Create(LoadBalancer("a"));
-        var b = store.Create(LoadBalancer("b"));
+        await store.CreateAsync(LoadBalancer("a"));
+        var b = await store.CreateAsync(LoadBalancer("b"));
 
-        var c = store.Create(LoadBalancer("c"));
+        var c = await store.CreateAsync(LoadBalancer("c"));
 
         Assert.True(Pending(c));
         Assert.Equal("10.1.0.9", Ingress(b));
-        store.Delete<Service>("default", "a");
+        await store.DeleteAsync<Service>("default", "a");
         Assert.Equal("10.1.0.7", Ingress(store.Get<Service>("default", "c")!));
         Assert.False(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse("10.1.0.8")));
     }
 
     [Fact]
-    public void Delete_releases_the_address_for_reuse()
+    public async Task Delete_releases_the_address_for_reuse()
     {
         var store = PoolOf("10.1.0.0/31");
-        var a = store.Create(LoadBalancer("a"));
+        var a = await store.CreateAsync(LoadBalancer("a"));
 
-        store.Delete<Service>("default", "a");
+        await store.DeleteAsync<Service>("default", "a");
 
         Assert.False(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse(Ingress(a)!)));
-        Assert.Equal(Ingress(a), Ingress(store.Create(LoadBalancer("b"))));
+        Assert.Equal(Ingress(a), Ingress(await store.CreateAsync(LoadBalancer("b"))));
     }
 
     [Fact]
-    public void A_type_change_releases_the_address_and_clears_the_ingress()
+    public async Task A_type_change_releases_the_address_and_clears_the_ingress()
     {
         var store = PoolOf("10.1.0.0/32");
-        var a = store.Create(LoadBalancer("a", @class: LoadBalancerClasses.ServiceProxy));
-        var pending = store.Create(LoadBalancer("pending"));
+        var a = await store.CreateAsync(LoadBalancer("a", @class: LoadBalancerClasses.ServiceProxy));
+        var pending = await store.CreateAsync(LoadBalancer("pending"));
         Assert.True(Pending(pending));
 
-        var changed = store.Update(a with { Spec = a.Spec with { Type = ServiceTypes.ClusterIP, Ports = [Port(80)] } });
+        var changed = await store.UpdateAsync(a with { Spec = a.Spec with { Type = ServiceTypes.ClusterIP, Ports = [Port(80)] } });
 
         Assert.True(Pending(changed));
         Assert.Null(changed.Spec.LoadBalancerClass);
@@ -96,65 +96,65 @@ public sealed class LoadBalancerAllocationTests
     }
 
     [Fact]
-    public void An_update_keeps_the_address_and_ignores_the_status_a_client_sends()
+    public async Task An_update_keeps_the_address_and_ignores_the_status_a_client_sends()
     {
         var store = PoolOf("10.1.0.0/30");
-        var a = store.Create(LoadBalancer("a"));
+        var a = await store.CreateAsync(LoadBalancer("a"));
         var resent = a with
         {
             Metadata = a.Metadata with { Labels = new Dictionary<string, string> { ["tier"] = "web" } },
             Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "192.0.2.1" }] } },
         };
 
-        var updated = store.Update(resent);
+        var updated = await store.UpdateAsync(resent);
 
         Assert.Equal(Ingress(a), Ingress(updated));
     }
 
     [Fact]
-    public void A_requested_address_in_the_pool_is_given()
+    public async Task A_requested_address_in_the_pool_is_given()
     {
         var store = PoolOf("10.1.0.0/29");
 
-        var a = store.Create(LoadBalancer("a", ip: "10.1.0.5"));
+        var a = await store.CreateAsync(LoadBalancer("a", ip: "10.1.0.5"));
 
         Assert.Equal("10.1.0.5", Ingress(a));
-        Assert.Equal("10.1.0.0", Ingress(store.Create(LoadBalancer("b"))));
+        Assert.Equal("10.1.0.0", Ingress(await store.CreateAsync(LoadBalancer("b"))));
     }
 
     [Theory]
     [InlineData("192.0.2.10")] // outside the pool: MetalLB gives nothing either
     [InlineData("10.1.0.0")] // held by another Service
-    public void A_requested_address_outside_the_pool_or_taken_leaves_the_service_pending(string ip)
+    public async Task A_requested_address_outside_the_pool_or_taken_leaves_the_service_pending(string ip)
     {
         var store = PoolOf("10.1.0.0/29");
-        store.Create(LoadBalancer("first"));
+        await store.CreateAsync(LoadBalancer("first"));
 
-        var a = store.Create(LoadBalancer("a", ip: ip));
+        var a = await store.CreateAsync(LoadBalancer("a", ip: ip));
 
         Assert.True(Pending(a));
         Assert.False(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse("10.1.0.1")));
     }
 
     [Fact]
-    public void Changing_the_requested_address_moves_the_service_and_frees_the_old_one()
+    public async Task Changing_the_requested_address_moves_the_service_and_frees_the_old_one()
     {
         var store = PoolOf("10.1.0.0/29");
-        var a = store.Create(LoadBalancer("a"));
+        var a = await store.CreateAsync(LoadBalancer("a"));
 
-        var moved = store.Update(a with { Spec = a.Spec with { LoadBalancerIP = "10.1.0.6" } });
+        var moved = await store.UpdateAsync(a with { Spec = a.Spec with { LoadBalancerIP = "10.1.0.6" } });
 
         Assert.Equal("10.1.0.6", Ingress(moved));
         Assert.False(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse("10.1.0.0")));
     }
 
     [Fact]
-    public void A_service_of_another_class_is_left_alone_and_keeps_the_status_its_controller_writes()
+    public async Task A_service_of_another_class_is_left_alone_and_keeps_the_status_its_controller_writes()
     {
         var store = PoolOf("10.1.0.0/30");
         var status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = [new LoadBalancerIngress { Ip = "10.1.0.2" }] } };
 
-        var other = store.Create(LoadBalancer("other", @class: OtherClass) with { Status = status });
+        var other = await store.CreateAsync(LoadBalancer("other", @class: OtherClass) with { Status = status });
 
         Assert.Equal("10.1.0.2", Ingress(other));
         Assert.False(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse("10.1.0.2")));
@@ -162,29 +162,29 @@ public sealed class LoadBalancerAllocationTests
     }
 
     [Fact]
-    public void A_restored_service_keeps_the_address_its_stored_status_names()
+    public async Task A_restored_service_keeps_the_address_its_stored_status_names()
     {
         var first = PoolOf("10.1.0.0/29");
-        first.Create(LoadBalancer("a"));
-        var b = first.Create(LoadBalancer("b"));
+        await first.CreateAsync(LoadBalancer("a"));
+        var b = await first.CreateAsync(LoadBalancer("b"));
 
         var restarted = PoolOf("10.1.0.0/29");
-        var restored = restarted.Create(b with { Metadata = new ObjectMeta { Name = "b" } });
+        var restored = await restarted.CreateAsync(b with { Metadata = new ObjectMeta { Name = "b" } });
 
         Assert.Equal("10.1.0.1", Ingress(restored));
-        Assert.Equal("10.1.0.0", Ingress(restarted.Create(LoadBalancer("a"))));
+        Assert.Equal("10.1.0.0", Ingress(await restarted.CreateAsync(LoadBalancer("a"))));
     }
 
     [Fact]
-    public void Dry_run_and_failed_writes_hold_no_address()
+    public async Task Dry_run_and_failed_writes_hold_no_address()
     {
         var store = PoolOf("10.1.0.0/32");
 
-        var dry = store.Create(LoadBalancer("a"), new WriteOptions { DryRun = true });
+        var dry = await store.CreateAsync(LoadBalancer("a"), new WriteOptions { DryRun = true });
 
         Assert.Equal("10.1.0.0", Ingress(dry));
         Assert.False(Allocator(store).IsLoadBalancerIPAllocated(IPAddress.Parse("10.1.0.0")));
-        Assert.Equal("10.1.0.0", Ingress(store.Create(LoadBalancer("b"))));
+        Assert.Equal("10.1.0.0", Ingress(await store.CreateAsync(LoadBalancer("b"))));
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class LoadBalancerAllocationTests
     }
 
     [Fact]
-    public void A_pool_numbers_its_blocks_in_the_order_written_and_an_empty_one_gives_nothing()
+    public async Task A_pool_numbers_its_blocks_in_the_order_written_and_an_empty_one_gives_nothing()
     {
         var pool = LoadBalancerPool.Parse(" 10.2.0.5/30 , fd00::7 ");
 
@@ -223,6 +223,6 @@ public sealed class LoadBalancerAllocationTests
         Assert.Equal(IPAddress.Parse("fd00::7"), pool.AddressAt(4));
         Assert.Equal(3, pool.OffsetOf(IPAddress.Parse("10.2.0.7")));
         Assert.Equal(-1, pool.OffsetOf(IPAddress.Parse("10.2.0.8")));
-        Assert.True(Pending(PoolOf("").Create(LoadBalancer("a"))));
+        Assert.True(Pending(await PoolOf("").CreateAsync(LoadBalancer("a"))));
     }
 }

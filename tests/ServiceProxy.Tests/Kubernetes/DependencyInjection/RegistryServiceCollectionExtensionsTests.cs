@@ -30,8 +30,8 @@ public sealed class RegistryServiceCollectionExtensionsTests
         Assert.Same(provider.GetRequiredService<RegistryConfigProvider>(), provider.GetRequiredService<IProxyConfigProvider>());
         Assert.Equal("31000-31001", provider.GetRequiredService<IOptions<RegistryOptions>>().Value.Allocation.NodePortRange);
         _ = provider.GetRequiredService<EndpointsController>();
-        store.Create(Service("web") with { Spec = Service("web").Spec with { Ports = [Port(80, targetPort: 8080)], Selector = App } });
-        store.Create(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Service("web") with { Spec = Service("web").Spec with { Ports = [Port(80, targetPort: 8080)], Selector = App } });
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
 
         // Resolving the controller does not start it; the host does.
         Assert.Null(store.Get<Endpoints>("default", "web"));
@@ -66,7 +66,7 @@ public sealed class RegistryServiceCollectionExtensionsTests
         var options = provider.GetRequiredService<IOptions<RegistryOptions>>().Value;
         Assert.Equal("31000-31010", options.Allocation.NodePortRange);
         Assert.Equal(20, options.WatchHistorySize);
-        var service = provider.GetRequiredService<IObjectStore>().Create(Service("web", "NodePort", Port(80)));
+        var service = await provider.GetRequiredService<IObjectStore>().CreateAsync(Service("web", "NodePort", Port(80)));
         Assert.StartsWith("127.60.", service.Spec.ClusterIP, StringComparison.Ordinal);
         Assert.InRange(service.Spec.Ports![0].NodePort, 31000, 31010);
     }

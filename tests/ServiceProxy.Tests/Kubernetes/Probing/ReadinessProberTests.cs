@@ -84,9 +84,9 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     [Fact]
     public async Task A_probed_pod_is_ready_after_its_first_success_and_its_endpoint_follows()
     {
-        _store.Create(new Service { Metadata = new ObjectMeta { Name = "web" }, Spec = new ServiceSpec { Selector = App, Ports = [new ServicePort { Port = 80, TargetPort = 8080 }] } });
+        await _store.CreateAsync(new Service { Metadata = new ObjectMeta { Name = "web" }, Spec = new ServiceSpec { Selector = App, Ports = [new ServicePort { Port = 80, TargetPort = 8080 }] } });
         _runner.Script("web", ProbeOutcome.Success());
-        _store.Create(Pod("web-1", Tcp(), readyAsSent: false));
+        await _store.CreateAsync(Pod("web-1", Tcp(), readyAsSent: false));
 
         await ProbedAsync(1);
 
@@ -100,9 +100,9 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     [Fact]
     public async Task After_failure_threshold_failures_the_pod_is_not_ready_and_its_endpoint_moves_to_not_ready()
     {
-        _store.Create(new Service { Metadata = new ObjectMeta { Name = "web" }, Spec = new ServiceSpec { Selector = App, Ports = [new ServicePort { Port = 80, TargetPort = 8080 }] } });
+        await _store.CreateAsync(new Service { Metadata = new ObjectMeta { Name = "web" }, Spec = new ServiceSpec { Selector = App, Ports = [new ServicePort { Port = 80, TargetPort = 8080 }] } });
         _runner.Script("web", ProbeOutcome.Success(), Refused, Refused, Refused);
-        _store.Create(Pod("web-1", Tcp()));
+        await _store.CreateAsync(Pod("web-1", Tcp()));
         await ProbedAsync(1);
         Assert.True(await EventuallyAsync(() => Stored("web-1").IsReady));
 
@@ -124,7 +124,7 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     [Fact]
     public async Task The_first_probe_waits_for_the_initial_delay_then_probes_every_period()
     {
-        _store.Create(Pod("web-1", Tcp(period: 3, delay: 7)));
+        await _store.CreateAsync(Pod("web-1", Tcp(period: 3, delay: 7)));
         var created = _time.GetUtcNow();
 
         _time.Advance(TimeSpan.FromSeconds(6));
@@ -146,7 +146,7 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     [Fact]
     public async Task A_pod_without_a_probe_keeps_its_status_as_sent()
     {
-        var pod = _store.Create(Pod("plain", probe: null, readyAsSent: false));
+        var pod = await _store.CreateAsync(Pod("plain", probe: null, readyAsSent: false));
 
         _time.Advance(TimeSpan.FromSeconds(30));
         await Task.Delay(50);
@@ -159,10 +159,10 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     [Fact]
     public async Task A_deleted_pod_is_no_longer_probed()
     {
-        _store.Create(Pod("web-1", Tcp(period: 1)));
+        await _store.CreateAsync(Pod("web-1", Tcp(period: 1)));
         await ProbedAsync(1);
 
-        _store.Delete<Pod>("default", "web-1");
+        await _store.DeleteAsync<Pod>("default", "web-1");
         _time.Advance(TimeSpan.FromSeconds(5));
         await Task.Delay(50);
 
@@ -174,11 +174,11 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     public async Task A_client_overwriting_the_status_is_corrected_without_a_new_probe()
     {
         _runner.Script("web", Refused);
-        _store.Create(Pod("web-1", Tcp(failure: 1)));
+        await _store.CreateAsync(Pod("web-1", Tcp(failure: 1)));
         await ProbedAsync(1);
         Assert.True(await EventuallyAsync(() => !Stored("web-1").IsReady));
 
-        _store.Update(Stored("web-1") with { Status = Pod("web-1", null).Status, Metadata = Stored("web-1").Metadata with { ResourceVersion = null } });
+        await _store.UpdateAsync(Stored("web-1") with { Status = Pod("web-1", null).Status, Metadata = Stored("web-1").Metadata with { ResourceVersion = null } });
 
         Assert.True(await EventuallyAsync(() => !Stored("web-1").IsReady));
         Assert.Equal(1, _runner.Calls);
@@ -187,10 +187,10 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     [Fact]
     public async Task A_changed_probe_starts_over()
     {
-        _store.Create(Pod("web-1", Tcp(period: 60)));
+        await _store.CreateAsync(Pod("web-1", Tcp(period: 60)));
         await ProbedAsync(1);
 
-        _store.Update(Stored("web-1") with { Spec = Pod("web-1", Tcp(period: 5)).Spec, Metadata = Stored("web-1").Metadata with { ResourceVersion = null } });
+        await _store.UpdateAsync(Stored("web-1") with { Spec = Pod("web-1", Tcp(period: 5)).Spec, Metadata = Stored("web-1").Metadata with { ResourceVersion = null } });
         await ProbedAsync(2);
         _time.Advance(TimeSpan.FromSeconds(5));
 
@@ -201,7 +201,7 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     public async Task An_error_leaves_the_container_not_ready_with_the_reason_in_the_ready_condition()
     {
         _runner.Script("web", ProbeOutcome.Error(ProbeRunner.ExecUnsupported));
-        _store.Create(Pod("web-1", new Probe { Exec = new ExecAction { Command = ["true"] } }));
+        await _store.CreateAsync(Pod("web-1", new Probe { Exec = new ExecAction { Command = ["true"] } }));
         await ProbedAsync(1);
 
         Assert.True(await EventuallyAsync(() => Stored("web-1").Status!.Conditions!.Single(c => c.Type == "Ready").Message?.Contains("exec readiness probes cannot run", StringComparison.Ordinal) == true));

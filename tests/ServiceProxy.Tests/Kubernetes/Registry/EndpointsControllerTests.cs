@@ -26,18 +26,18 @@ public sealed class EndpointsControllerTests
         [.. (endpoints?.Subsets ?? []).SelectMany(s => (s.NotReadyAddresses ?? []).SelectMany(a => (s.Ports ?? []).Select(p => $"{a.Ip}:{p.Port}")))];
 
     [Fact]
-    public void Endpoints_list_the_pods_whose_labels_include_the_selector()
+    public async Task Endpoints_list_the_pods_whose_labels_include_the_selector()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web"));
+        await store.CreateAsync(Selecting("web"));
 
-        store.Create(Pod("a", "10.1.0.2", new Dictionary<string, string> { ["app"] = "web", ["tier"] = "x" }));
-        store.Create(Pod("b", "10.1.0.1", App));
-        store.Create(Pod("other", "10.1.0.3", new Dictionary<string, string> { ["app"] = "db" }));
-        store.Create(Pod("no-ip", null, App));
-        store.Create(Pod("bad-ip", "10.1.0.999", App));
-        store.Create(Pod("elsewhere", "10.1.0.4", App).In("other"));
+        await store.CreateAsync(Pod("a", "10.1.0.2", new Dictionary<string, string> { ["app"] = "web", ["tier"] = "x" }));
+        await store.CreateAsync(Pod("b", "10.1.0.1", App));
+        await store.CreateAsync(Pod("other", "10.1.0.3", new Dictionary<string, string> { ["app"] = "db" }));
+        await store.CreateAsync(Pod("no-ip", null, App));
+        await store.CreateAsync(Pod("bad-ip", "10.1.0.999", App));
+        await store.CreateAsync(Pod("elsewhere", "10.1.0.4", App).In("other"));
 
         var endpoints = store.Get<Endpoints>("default", "web");
         Assert.Equal(["10.1.0.1:8080", "10.1.0.2:8080"], Ready(endpoints));
@@ -48,34 +48,34 @@ public sealed class EndpointsControllerTests
     }
 
     [Fact]
-    public void Pods_that_are_not_ready_go_to_not_ready_addresses()
+    public async Task Pods_that_are_not_ready_go_to_not_ready_addresses()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web"));
-        store.Create(Pod("a", "10.1.0.1", App));
-        var pod = store.Create(Pod("b", "10.1.0.2", App, ready: false));
+        await store.CreateAsync(Selecting("web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
+        var pod = await store.CreateAsync(Pod("b", "10.1.0.2", App, ready: false));
 
         Assert.Equal(["10.1.0.1:8080"], Ready(store.Get<Endpoints>("default", "web")));
         Assert.Equal(["10.1.0.2:8080"], NotReady(store.Get<Endpoints>("default", "web")));
 
-        store.Update(pod with { Status = pod.Status! with { Conditions = [new PodCondition { Type = "Ready", Status = "True" }] } });
+        await store.UpdateAsync(pod with { Status = pod.Status! with { Conditions = [new PodCondition { Type = "Ready", Status = "True" }] } });
 
         Assert.Equal(["10.1.0.1:8080", "10.1.0.2:8080"], Ready(store.Get<Endpoints>("default", "web")));
         Assert.Empty(NotReady(store.Get<Endpoints>("default", "web")));
     }
 
     [Fact]
-    public void Named_target_ports_resolve_per_pod_and_a_pod_lacking_the_name_is_left_out_of_that_port()
+    public async Task Named_target_ports_resolve_per_pod_and_a_pod_lacking_the_name_is_left_out_of_that_port()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web", Port(80, "http", targetPort: "web"), Port(9000, "metrics", targetPort: 9100)));
+        await store.CreateAsync(Selecting("web", Port(80, "http", targetPort: "web"), Port(9000, "metrics", targetPort: 9100)));
 
-        store.Create(Pod("a", "10.1.0.1", App, ports: new PodContainerPort { Name = "web", ContainerPort = 8080 }));
-        store.Create(Pod("b", "10.1.0.2", App, ports: new PodContainerPort { Name = "web", ContainerPort = 8081 }));
-        store.Create(Pod("c", "10.1.0.3", App));
-        store.Create(Pod("d", "10.1.0.4", App, ports: new PodContainerPort { Name = "web", ContainerPort = 8080, Protocol = Protocols.Udp }));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App, ports: new PodContainerPort { Name = "web", ContainerPort = 8080 }));
+        await store.CreateAsync(Pod("b", "10.1.0.2", App, ports: new PodContainerPort { Name = "web", ContainerPort = 8081 }));
+        await store.CreateAsync(Pod("c", "10.1.0.3", App));
+        await store.CreateAsync(Pod("d", "10.1.0.4", App, ports: new PodContainerPort { Name = "web", ContainerPort = 8080, Protocol = Protocols.Udp }));
 
         var subsets = store.Get<Endpoints>("default", "web")!.Subsets!;
         Assert.Equal(3, subsets.Count);
@@ -86,91 +86,91 @@ public sealed class EndpointsControllerTests
     }
 
     [Fact]
-    public void Relabelled_and_deleted_pods_leave_the_endpoints()
+    public async Task Relabelled_and_deleted_pods_leave_the_endpoints()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web"));
-        var a = store.Create(Pod("a", "10.1.0.1", App));
-        store.Create(Pod("b", "10.1.0.2", App));
+        await store.CreateAsync(Selecting("web"));
+        var a = await store.CreateAsync(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Pod("b", "10.1.0.2", App));
 
-        store.Update(a with { Metadata = a.Metadata with { Labels = new Dictionary<string, string> { ["app"] = "other" } } });
+        await store.UpdateAsync(a with { Metadata = a.Metadata with { Labels = new Dictionary<string, string> { ["app"] = "other" } } });
         Assert.Equal(["10.1.0.2:8080"], Ready(store.Get<Endpoints>("default", "web")));
 
-        store.Delete<Pod>("default", "b");
+        await store.DeleteAsync<Pod>("default", "b");
         Assert.Empty(store.Get<Endpoints>("default", "web")!.Subsets!);
     }
 
     [Fact]
-    public void Selector_change_and_service_port_change_recompute_the_endpoints()
+    public async Task Selector_change_and_service_port_change_recompute_the_endpoints()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        var service = store.Create(Selecting("web"));
-        store.Create(Pod("a", "10.1.0.1", App));
-        store.Create(Pod("b", "10.1.0.2", new Dictionary<string, string> { ["app"] = "web2" }));
+        var service = await store.CreateAsync(Selecting("web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Pod("b", "10.1.0.2", new Dictionary<string, string> { ["app"] = "web2" }));
 
-        store.Update(service with { Spec = service.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web2" }, Ports = [Port(80, targetPort: 9090)] } });
+        await store.UpdateAsync(service with { Spec = service.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web2" }, Ports = [Port(80, targetPort: 9090)] } });
 
         Assert.Equal(["10.1.0.2:9090"], Ready(store.Get<Endpoints>("default", "web")));
     }
 
     [Fact]
-    public void Unchanged_endpoints_are_not_rewritten()
+    public async Task Unchanged_endpoints_are_not_rewritten()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web"));
-        store.Create(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Selecting("web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
         var version = store.Get<Endpoints>("default", "web")!.Metadata.ResourceVersion;
 
-        store.Create(Pod("unrelated", "10.1.0.9", new Dictionary<string, string> { ["app"] = "db" }));
+        await store.CreateAsync(Pod("unrelated", "10.1.0.9", new Dictionary<string, string> { ["app"] = "db" }));
         var pod = store.Get<Pod>("default", "a")!;
-        store.Update(pod with { Spec = pod.Spec! with { NodeName = null, Hostname = "a" } });
-        controller.Sync();
+        await store.UpdateAsync(pod with { Spec = pod.Spec! with { NodeName = null, Hostname = "a" } });
+        await controller.SyncAsync();
 
         Assert.Equal(version, store.Get<Endpoints>("default", "web")!.Metadata.ResourceVersion);
     }
 
     [Fact]
-    public void Service_without_selector_keeps_user_endpoints_and_its_deletion_keeps_them_too()
+    public async Task Service_without_selector_keeps_user_endpoints_and_its_deletion_keeps_them_too()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Service("manual"));
-        var user = store.Create(new Endpoints
+        await store.CreateAsync(Service("manual"));
+        var user = await store.CreateAsync(new Endpoints
         {
             Metadata = new ObjectMeta { Name = "manual" },
             Subsets = [new EndpointSubset { Addresses = [new EndpointAddress { Ip = "192.0.2.10" }], Ports = [new EndpointPort { Port = 9000 }] }],
         }, new WriteOptions { Owner = "/manifests/manual.yaml" });
-        store.Create(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
 
         Assert.Equal(user, store.Get<Endpoints>("default", "manual"));
 
-        store.Delete<Service>("default", "manual");
+        await store.DeleteAsync<Service>("default", "manual");
         Assert.Equal(user, store.Get<Endpoints>("default", "manual"));
     }
 
     [Fact]
-    public void Deleting_the_service_deletes_its_controller_managed_endpoints()
+    public async Task Deleting_the_service_deletes_its_controller_managed_endpoints()
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web"));
-        store.Create(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Selecting("web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
         Assert.NotNull(store.Get<Endpoints>("default", "web"));
 
-        store.Delete<Service>("default", "web");
+        await store.DeleteAsync<Service>("default", "web");
 
         Assert.Null(store.Get<Endpoints>("default", "web"));
     }
 
     [Fact]
-    public void Start_reconciles_what_was_written_before_it()
+    public async Task Start_reconciles_what_was_written_before_it()
     {
         var store = Store();
-        store.Create(Selecting("web"));
-        store.Create(Pod("a", "10.1.0.1", App));
+        await store.CreateAsync(Selecting("web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1", App));
 
         using var controller = new EndpointsController(store);
         controller.Start();
@@ -179,16 +179,16 @@ public sealed class EndpointsControllerTests
     }
 
     [Fact]
-    public void Falling_behind_the_history_resyncs_everything()
+    public async Task Falling_behind_the_history_resyncs_everything()
     {
         var store = Store(configure: o => o.WatchHistorySize = 2);
         using var controller = new EndpointsController(store);
         controller.Start();
         controller.Dispose();
-        store.Create(Selecting("web"));
+        await store.CreateAsync(Selecting("web"));
         for (var i = 0; i < 5; i++)
         {
-            store.Create(Pod($"p{i}", $"10.1.0.{i + 1}", App));
+            await store.CreateAsync(Pod($"p{i}", $"10.1.0.{i + 1}", App));
         }
 
         using var restarted = new EndpointsController(store);
@@ -202,16 +202,16 @@ public sealed class EndpointsControllerTests
     {
         var (store, controller) = Start();
         using var _ = controller;
-        store.Create(Selecting("web"));
+        await store.CreateAsync(Selecting("web"));
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             for (var i = 0; i < 25; i++)
             {
-                store.Create(Pod($"p-{w}-{i}", $"10.{w}.0.{i + 1}", App));
+                await store.CreateAsync(Pod($"p-{w}-{i}", $"10.{w}.0.{i + 1}", App));
             }
         })));
-        controller.Sync();
+        await controller.SyncAsync();
 
         Assert.Equal(100, Ready(store.Get<Endpoints>("default", "web")).Length);
     }

@@ -9,12 +9,12 @@ namespace ServiceProxy.Tests.Kubernetes.Registry;
 public sealed class InMemoryObjectStoreTests
 {
     [Fact]
-    public void Create_sets_uid_timestamp_version_generation_and_namespace()
+    public async Task Create_sets_uid_timestamp_version_generation_and_namespace()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, 678, TimeSpan.Zero));
         var store = Store(time: time);
 
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
         Assert.True(Guid.TryParse(created.Metadata.Uid, out _));
         Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), created.Metadata.CreationTimestamp);
@@ -27,12 +27,12 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Create_of_an_existing_key_is_already_exists()
+    public async Task Create_of_an_existing_key_is_already_exists()
     {
         var store = Store();
-        store.Create(Service("web"));
+        await store.CreateAsync(Service("web"));
 
-        var error = Assert.Throws<ObjectStoreException>(() => store.Create(Service("web")));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.CreateAsync(Service("web")));
 
         Assert.Equal(StoreErrorReason.AlreadyExists, error.Reason);
         Assert.Equal("services \"web\" already exists", error.Message);
@@ -41,20 +41,20 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Same_name_in_another_kind_or_namespace_is_a_different_object()
+    public async Task Same_name_in_another_kind_or_namespace_is_a_different_object()
     {
         var store = Store();
 
-        store.Create(Service("web"));
-        store.Create(Service("web").In("other"));
-        store.Create(new Endpoints { Metadata = new ObjectMeta { Name = "web" } });
+        await store.CreateAsync(Service("web"));
+        await store.CreateAsync(Service("web").In("other"));
+        await store.CreateAsync(new Endpoints { Metadata = new ObjectMeta { Name = "web" } });
 
         Assert.Equal(2, store.List<Service>().Items.Count);
         Assert.Single(store.List<Endpoints>().Items);
     }
 
     [Fact]
-    public void Invalid_object_is_refused_with_every_cause_and_nothing_is_stored()
+    public async Task Invalid_object_is_refused_with_every_cause_and_nothing_is_stored()
     {
         var validator = new TestValidator
         {
@@ -66,7 +66,7 @@ public sealed class InMemoryObjectStoreTests
         };
         var store = Store(validator);
 
-        var error = Assert.Throws<ObjectStoreException>(() => store.Create(Service("web")));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.CreateAsync(Service("web")));
 
         Assert.Equal(StoreErrorReason.Invalid, error.Reason);
         Assert.Equal("Service", error.Kind);
@@ -79,26 +79,26 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Validator_sees_the_old_object_on_update()
+    public async Task Validator_sees_the_old_object_on_update()
     {
         KubeObject? seenOld = null;
         var validator = new TestValidator { Rules = (_, old) => { seenOld = old; return []; } };
         var store = Store(validator);
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
-        store.Update(created with { Spec = created.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
+        await store.UpdateAsync(created with { Spec = created.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
 
         Assert.Equal(created, seenOld);
     }
 
     [Fact]
-    public void List_is_sorted_by_namespace_then_name_and_carries_the_store_version()
+    public async Task List_is_sorted_by_namespace_then_name_and_carries_the_store_version()
     {
         var store = Store();
-        store.Create(Service("b"));
-        store.Create(Service("a").In("a-b"));
-        store.Create(Service("a"));
-        store.Create(Service("z").In("a"));
+        await store.CreateAsync(Service("b"));
+        await store.CreateAsync(Service("a").In("a-b"));
+        await store.CreateAsync(Service("a"));
+        await store.CreateAsync(Service("z").In("a"));
 
         var all = store.List<Service>();
         var inDefault = store.List<Service>("default");
@@ -111,13 +111,13 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Update_with_a_stale_resource_version_is_a_conflict()
+    public async Task Update_with_a_stale_resource_version_is_a_conflict()
     {
         var store = Store();
-        var created = store.Create(Service("web"));
-        store.Update(created with { Spec = created.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
+        var created = await store.CreateAsync(Service("web"));
+        await store.UpdateAsync(created with { Spec = created.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
 
-        var error = Assert.Throws<ObjectStoreException>(() => store.Update(created with { Spec = created.Spec with { ExternalIPs = ["192.0.2.1"] } }));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.UpdateAsync(created with { Spec = created.Spec with { ExternalIPs = ["192.0.2.1"] } }));
 
         Assert.Equal(StoreErrorReason.Conflict, error.Reason);
         Assert.Equal(
@@ -127,15 +127,15 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Update_keeps_uid_and_creation_time_bumps_version_and_generation_on_spec_change()
+    public async Task Update_keeps_uid_and_creation_time_bumps_version_and_generation_on_spec_change()
     {
         var time = new FakeTimeProvider();
         var store = Store(time: time);
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
         time.Advance(TimeSpan.FromMinutes(5));
 
-        var relabeled = store.Update(created.Labeled("app=web") with { Metadata = created.Metadata with { Uid = null, ResourceVersion = null, Labels = new Dictionary<string, string> { ["app"] = "web" } } });
-        var respecced = store.Update(relabeled with { Spec = relabeled.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
+        var relabeled = await store.UpdateAsync(created.Labeled("app=web") with { Metadata = created.Metadata with { Uid = null, ResourceVersion = null, Labels = new Dictionary<string, string> { ["app"] = "web" } } });
+        var respecced = await store.UpdateAsync(relabeled with { Spec = relabeled.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
 
         Assert.Equal(created.Metadata.Uid, respecced.Metadata.Uid);
         Assert.Equal(created.Metadata.CreationTimestamp, respecced.Metadata.CreationTimestamp);
@@ -146,24 +146,24 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Update_that_changes_nothing_is_not_a_write()
+    public async Task Update_that_changes_nothing_is_not_a_write()
     {
         var store = Store();
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
-        var same = store.Update(Service("web"));
+        var same = await store.UpdateAsync(Service("web"));
 
         Assert.Equal(created, same);
         Assert.Equal(1, store.ResourceVersion);
     }
 
     [Fact]
-    public void Update_or_delete_of_a_missing_object_is_not_found()
+    public async Task Update_or_delete_of_a_missing_object_is_not_found()
     {
         var store = Store();
 
-        var update = Assert.Throws<ObjectStoreException>(() => store.Update(Service("nope")));
-        var delete = Assert.Throws<ObjectStoreException>(() => store.Delete<Service>("default", "nope"));
+        var update = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.UpdateAsync(Service("nope")));
+        var delete = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.DeleteAsync<Service>("default", "nope"));
 
         Assert.Equal(StoreErrorReason.NotFound, update.Reason);
         Assert.Equal("services \"nope\" not found", delete.Message);
@@ -171,12 +171,12 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Delete_returns_the_last_state_at_a_new_version()
+    public async Task Delete_returns_the_last_state_at_a_new_version()
     {
         var store = Store();
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
-        var deleted = store.Delete<Service>("default", "web");
+        var deleted = await store.DeleteAsync<Service>("default", "web");
 
         Assert.Equal(created.Spec, deleted.Spec);
         Assert.Equal("2", deleted.Metadata.ResourceVersion);
@@ -184,13 +184,13 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Dry_run_update_and_delete_change_nothing()
+    public async Task Dry_run_update_and_delete_change_nothing()
     {
         var store = Store();
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
-        var preview = store.Update(created with { Spec = created.Spec with { SessionAffinity = SessionAffinities.ClientIP } }, new WriteOptions { DryRun = true });
-        store.Delete<Service>("default", "web", new WriteOptions { DryRun = true });
+        var preview = await store.UpdateAsync(created with { Spec = created.Spec with { SessionAffinity = SessionAffinities.ClientIP } }, new WriteOptions { DryRun = true });
+        await store.DeleteAsync<Service>("default", "web", new WriteOptions { DryRun = true });
 
         Assert.Equal(SessionAffinities.ClientIP, preview.Spec.SessionAffinity);
         Assert.Equal(created, store.Get<Service>("default", "web"));
@@ -198,37 +198,37 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Generate_name_gets_a_random_suffix()
+    public async Task Generate_name_gets_a_random_suffix()
     {
         var store = Store();
 
-        var created = store.Create(new Pod { Metadata = new ObjectMeta { GenerateName = "web-" } });
+        var created = await store.CreateAsync(new Pod { Metadata = new ObjectMeta { GenerateName = "web-" } });
 
         Assert.Matches("^web-[a-z0-9]{5}$", created.Metadata.Name);
     }
 
     [Fact]
-    public void Owner_is_the_last_writer()
+    public async Task Owner_is_the_last_writer()
     {
         var store = Store();
-        var created = store.Create(Service("web"), new WriteOptions { Owner = "/etc/svc/web.yaml" });
+        var created = await store.CreateAsync(Service("web"), new WriteOptions { Owner = "/etc/svc/web.yaml" });
 
         Assert.Equal("/etc/svc/web.yaml", store.GetOwner("Service", "default", "web"));
-        store.Update(created, new WriteOptions { Owner = null });
+        await store.UpdateAsync(created, new WriteOptions { Owner = null });
         Assert.Null(store.GetOwner("Service", "default", "web"));
         Assert.Null(store.GetOwner("Service", "default", "missing"));
     }
 
     [Fact]
-    public void Resource_version_increases_by_one_per_write_across_kinds()
+    public async Task Resource_version_increases_by_one_per_write_across_kinds()
     {
         var store = Store();
         var versions = new List<long>
         {
-            long.Parse(store.Create(Service("a")).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
-            long.Parse(store.Create(Pod("p", "10.1.0.1")).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
-            long.Parse(store.Create(new Endpoints { Metadata = new ObjectMeta { Name = "a" } }).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
-            long.Parse(store.Delete<Pod>("default", "p").Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse((await store.CreateAsync(Service("a"))).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse((await store.CreateAsync(Pod("p", "10.1.0.1"))).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse((await store.CreateAsync(new Endpoints { Metadata = new ObjectMeta { Name = "a" } })).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse((await store.DeleteAsync<Pod>("default", "p")).Metadata.ResourceVersion!, System.Globalization.CultureInfo.InvariantCulture),
         };
 
         Assert.Equal([1L, 2L, 3L, 4L], versions);
@@ -239,11 +239,11 @@ public sealed class InMemoryObjectStoreTests
     {
         var store = Store();
 
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(() =>
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
             for (var i = 0; i < 50; i++)
             {
-                store.Create(Pod($"p-{w}-{i}", "10.0.0.1"));
+                await store.CreateAsync(Pod($"p-{w}-{i}", "10.0.0.1"));
             }
         })));
 
@@ -253,17 +253,17 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Change_token_fires_after_a_write_and_not_for_a_refused_one()
+    public async Task Change_token_fires_after_a_write_and_not_for_a_refused_one()
     {
         var store = Store();
         var token = store.GetChangeToken();
 
-        Assert.Throws<ObjectStoreException>(() => store.Delete<Service>("default", "nope"));
+        await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.DeleteAsync<Service>("default", "nope"));
         Assert.False(token.HasChanged);
 
         var seenVersion = -1L;
         token.RegisterChangeCallback(_ => seenVersion = store.ResourceVersion, null);
-        store.Create(Service("a"));
+        await store.CreateAsync(Service("a"));
 
         Assert.True(token.HasChanged);
         Assert.Equal(1, seenVersion);
@@ -271,12 +271,12 @@ public sealed class InMemoryObjectStoreTests
     }
 
     [Fact]
-    public void Events_since_a_version_are_kept_up_to_the_history_size()
+    public async Task Events_since_a_version_are_kept_up_to_the_history_size()
     {
         var store = Store(configure: o => o.WatchHistorySize = 3);
         for (var i = 0; i < 5; i++)
         {
-            store.Create(Pod($"p{i}", "10.0.0.1"));
+            await store.CreateAsync(Pod($"p{i}", "10.0.0.1"));
         }
 
         Assert.True(store.TryGetEventsSince(2, out var events));

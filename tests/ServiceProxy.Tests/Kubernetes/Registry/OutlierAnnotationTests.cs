@@ -25,11 +25,11 @@ public sealed class OutlierAnnotationTests
     }
 
     [Fact]
-    public void Without_annotations_tcp_ports_get_the_defaults_and_udp_ports_none()
+    public async Task Without_annotations_tcp_ports_get_the_defaults_and_udp_ports_none()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(Annotated([]));
+        await store.CreateAsync(Annotated([]));
 
         var ports = provider.GetConfig().Ports;
         Assert.Equal(OutlierDetectionConfig.Default, ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp).OutlierDetection);
@@ -37,11 +37,11 @@ public sealed class OutlierAnnotationTests
     }
 
     [Fact]
-    public void The_annotations_set_each_value_and_a_change_updates_the_port_in_place()
+    public async Task The_annotations_set_each_value_and_a_change_updates_the_port_in_place()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(Annotated(new()
+        await store.CreateAsync(Annotated(new()
         {
             [RegistryConfigProvider.OutlierConsecutiveFailuresAnnotation] = "3",
             [RegistryConfigProvider.OutlierBaseEjectionSecondsAnnotation] = "2",
@@ -57,11 +57,11 @@ public sealed class OutlierAnnotationTests
     }
 
     [Fact]
-    public void Zero_consecutive_failures_turns_passive_health_off()
+    public async Task Zero_consecutive_failures_turns_passive_health_off()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(Annotated(new() { [RegistryConfigProvider.OutlierConsecutiveFailuresAnnotation] = "0" }));
+        await store.CreateAsync(Annotated(new() { [RegistryConfigProvider.OutlierConsecutiveFailuresAnnotation] = "0" }));
 
         var tcp = provider.GetConfig().Ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp);
 
@@ -76,11 +76,11 @@ public sealed class OutlierAnnotationTests
     [InlineData(RegistryConfigProvider.OutlierBaseEjectionSecondsAnnotation, "30s")]
     [InlineData(RegistryConfigProvider.OutlierMaxEjectionPercentAnnotation, "101")]
     [InlineData(RegistryConfigProvider.OutlierMaxEjectionPercentAnnotation, " 5")]
-    public void A_bad_value_that_got_past_validation_is_ignored_with_a_warning(string annotation, string value)
+    public async Task A_bad_value_that_got_past_validation_is_ignored_with_a_warning(string annotation, string value)
     {
         var (store, provider, logger) = Create();
         using var _p = provider;
-        store.Create(Annotated(new() { [annotation] = value }));
+        await store.CreateAsync(Annotated(new() { [annotation] = value }));
 
         Assert.Equal(OutlierDetectionConfig.Default, provider.GetConfig().Ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp).OutlierDetection);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning

@@ -20,12 +20,12 @@ public sealed class PersistenceHookTests
     private static Service NodePortService(string name) => Service(name, ServiceTypes.NodePort, Port(80, nodePort: 30000));
 
     [Fact]
-    public void A_create_that_cannot_be_persisted_is_a_storage_error_and_changes_nothing()
+    public async Task A_create_that_cannot_be_persisted_is_a_storage_error_and_changes_nothing()
     {
         var token = _store.GetChangeToken();
         _persistence.Failing = true;
 
-        var error = Assert.Throws<ObjectStoreException>(() => _store.Create(NodePortService("web")));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await _store.CreateAsync(NodePortService("web")));
 
         Assert.Equal(StoreErrorReason.StorageFailed, error.Reason);
         Assert.Equal("storage error: services \"web\" was not written: No space left on device", error.Message);
@@ -37,17 +37,17 @@ public sealed class PersistenceHookTests
 
         // The nodePort and clusterIP went back to the pools.
         _persistence.Failing = false;
-        var created = _store.Create(NodePortService("web"));
+        var created = await _store.CreateAsync(NodePortService("web"));
         Assert.Equal(30000, created.Spec!.Ports![0].NodePort);
     }
 
     [Fact]
-    public void An_update_that_cannot_be_persisted_keeps_the_stored_state()
+    public async Task An_update_that_cannot_be_persisted_keeps_the_stored_state()
     {
-        var created = _store.Create(Service("web"));
+        var created = await _store.CreateAsync(Service("web"));
         _persistence.Failing = true;
 
-        var error = Assert.Throws<ObjectStoreException>(() => _store.Update(created.Labeled("app=new")));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await _store.UpdateAsync(created.Labeled("app=new")));
 
         Assert.Equal(StoreErrorReason.StorageFailed, error.Reason);
         Assert.Equal(created, _store.Get<Service>("default", "web"));
@@ -55,29 +55,29 @@ public sealed class PersistenceHookTests
     }
 
     [Fact]
-    public void A_delete_that_cannot_be_persisted_keeps_the_object_and_its_allocations()
+    public async Task A_delete_that_cannot_be_persisted_keeps_the_object_and_its_allocations()
     {
-        var created = _store.Create(NodePortService("web"));
+        var created = await _store.CreateAsync(NodePortService("web"));
         _persistence.Failing = true;
 
-        var error = Assert.Throws<ObjectStoreException>(() => _store.Delete<Service>("default", "web"));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await _store.DeleteAsync<Service>("default", "web"));
 
         Assert.Equal(StoreErrorReason.StorageFailed, error.Reason);
         Assert.Equal(created, _store.Get<Service>("default", "web"));
         Assert.True(_store.TryGetEventsSince(1, out var events));
         Assert.Empty(events);
         _persistence.Failing = false;
-        var taken = Assert.Throws<ObjectStoreException>(() => _store.Create(NodePortService("other")));
+        var taken = await Assert.ThrowsAsync<ObjectStoreException>(async () => await _store.CreateAsync(NodePortService("other")));
         Assert.Equal(StoreErrorReason.Invalid, taken.Reason);
     }
 
     [Fact]
-    public void Persistence_sees_each_write_with_its_owner_before_and_after_and_never_a_dry_run()
+    public async Task Persistence_sees_each_write_with_its_owner_before_and_after_and_never_a_dry_run()
     {
-        var created = _store.Create(Service("web"));
-        _store.Create(Service("dry"), new WriteOptions { DryRun = true });
-        _store.Update(created, new WriteOptions { Owner = "web.yaml" });
-        _store.Delete<Service>("default", "web", new WriteOptions { Owner = "web.yaml" });
+        var created = await _store.CreateAsync(Service("web"));
+        await _store.CreateAsync(Service("dry"), new WriteOptions { DryRun = true });
+        await _store.UpdateAsync(created, new WriteOptions { Owner = "web.yaml" });
+        await _store.DeleteAsync<Service>("default", "web", new WriteOptions { Owner = "web.yaml" });
 
         Assert.Collection(
             _persistence.Calls,

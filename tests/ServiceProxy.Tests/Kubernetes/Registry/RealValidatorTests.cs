@@ -16,11 +16,11 @@ public sealed class RealValidatorTests
     }
 
     [Fact]
-    public void Defaults_are_applied_and_the_cluster_ip_allocated()
+    public async Task Defaults_are_applied_and_the_cluster_ip_allocated()
     {
         var store = RealStore();
 
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
 
         Assert.Equal(ServiceTypes.ClusterIP, created.Spec.Type);
         Assert.Equal(SessionAffinities.None, created.Spec.SessionAffinity);
@@ -30,26 +30,26 @@ public sealed class RealValidatorTests
     }
 
     [Fact]
-    public void Static_errors_come_before_allocation_and_allocate_nothing()
+    public async Task Static_errors_come_before_allocation_and_allocate_nothing()
     {
         var store = RealStore(o => o.Allocation.ServiceCidr = "10.0.0.0/29");
 
-        var error = Assert.Throws<ObjectStoreException>(() => store.Create(Service("web", ServiceTypes.NodePort, Port(0))));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.CreateAsync(Service("web", ServiceTypes.NodePort, Port(0))));
 
         Assert.Equal(StoreErrorReason.Invalid, error.Reason);
         Assert.Contains(error.Causes, c => c.Field == "spec.ports[0].port");
         for (var i = 0; i < 6; i++)
         {
-            store.Create(Service($"s{i}"));
+            await store.CreateAsync(Service($"s{i}"));
         }
     }
 
     [Fact]
-    public void Allocation_errors_follow_static_validation()
+    public async Task Allocation_errors_follow_static_validation()
     {
         var store = RealStore();
 
-        var error = Assert.Throws<ObjectStoreException>(() => store.Create(Service("np", ServiceTypes.NodePort, Port(80, nodePort: 40000))));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () => await store.CreateAsync(Service("np", ServiceTypes.NodePort, Port(80, nodePort: 40000))));
 
         Assert.Equal(
             "Service \"np\" is invalid: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767",
@@ -57,43 +57,43 @@ public sealed class RealValidatorTests
     }
 
     [Fact]
-    public void Changing_an_allocated_cluster_ip_is_refused_and_leaking_nothing()
+    public async Task Changing_an_allocated_cluster_ip_is_refused_and_leaking_nothing()
     {
         var store = RealStore();
-        var created = store.Create(Service("web"));
+        var created = await store.CreateAsync(Service("web"));
         var other = created.Spec.ClusterIP == "127.100.9.9" ? "127.100.9.10" : "127.100.9.9";
 
-        var error = Assert.Throws<ObjectStoreException>(() =>
-            store.Update(created with { Spec = created.Spec with { ClusterIP = other, ClusterIPs = [other] } }));
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(async () =>
+            await store.UpdateAsync(created with { Spec = created.Spec with { ClusterIP = other, ClusterIPs = [other] } }));
 
         Assert.Contains(error.Causes, c => c.Field == "spec.clusterIP" && c.Detail == "field is immutable");
         Assert.False(((InMemoryObjectStore)store).Allocator.IsClusterIPAllocated(System.Net.IPAddress.Parse(other)));
     }
 
     [Fact]
-    public void Type_changes_pass_validation_with_allocated_fields_sent_back()
+    public async Task Type_changes_pass_validation_with_allocated_fields_sent_back()
     {
         var store = RealStore();
-        var created = store.Create(Service("web", ServiceTypes.NodePort, Port(80)));
+        var created = await store.CreateAsync(Service("web", ServiceTypes.NodePort, Port(80)));
 
-        var clusterIP = store.Update(created with { Spec = created.Spec with { Type = ServiceTypes.ClusterIP } });
-        var external = store.Update(clusterIP with { Spec = clusterIP.Spec with { Type = ServiceTypes.ExternalName, ExternalName = "example.com", Ports = null } });
+        var clusterIP = await store.UpdateAsync(created with { Spec = created.Spec with { Type = ServiceTypes.ClusterIP } });
+        var external = await store.UpdateAsync(clusterIP with { Spec = clusterIP.Spec with { Type = ServiceTypes.ExternalName, ExternalName = "example.com", Ports = null } });
 
         Assert.Equal(0, clusterIP.Spec.Ports![0].NodePort);
         Assert.Null(external.Spec.ClusterIP);
     }
 
     [Fact]
-    public void Controller_written_endpoints_pass_the_real_validation()
+    public async Task Controller_written_endpoints_pass_the_real_validation()
     {
         var store = RealStore();
         using var controller = new EndpointsController(store);
         controller.Start();
         var service = Service("web", null, Port(80, "http", targetPort: "web"), Port(9000, "metrics"));
-        store.Create(service with { Spec = service.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web" } } });
+        await store.CreateAsync(service with { Spec = service.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web" } } });
 
-        store.Create(Pod("a", "10.1.0.1", ports: new PodContainerPort { Name = "web", ContainerPort = 8080 }).Labeled("app=web"));
-        store.Create(Pod("b", "10.1.0.2", ready: false).Labeled("app=web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1", ports: new PodContainerPort { Name = "web", ContainerPort = 8080 }).Labeled("app=web"));
+        await store.CreateAsync(Pod("b", "10.1.0.2", ready: false).Labeled("app=web"));
 
         var subsets = store.Get<Endpoints>("default", "web")!.Subsets!;
         Assert.Equal(2, subsets.Count);

@@ -29,12 +29,12 @@ public sealed class RegistryConfigProviderTests
     private static string[] Text(IEnumerable<IPEndPoint> endPoints) => [.. endPoints.Select(e => e.ToString())];
 
     [Fact]
-    public void Cluster_ip_service_listens_on_its_cluster_ip_and_sends_to_ready_addresses()
+    public async Task Cluster_ip_service_listens_on_its_cluster_ip_and_sends_to_ready_addresses()
     {
         var (store, provider, _) = Create(Node1);
         using var _p = provider;
-        var service = store.Create(WithSpec(Service("web"), s => s with { ClusterIP = "127.100.0.10", Ports = [Port(80, "http")] }));
-        store.Create(EndpointsFor("web", new EndpointSubset
+        var service = await store.CreateAsync(WithSpec(Service("web"), s => s with { ClusterIP = "127.100.0.10", Ports = [Port(80, "http")] }));
+        await store.CreateAsync(EndpointsFor("web", new EndpointSubset
         {
             Addresses = [new EndpointAddress { Ip = "10.1.0.2" }, new EndpointAddress { Ip = "10.1.0.1" }],
             NotReadyAddresses = [new EndpointAddress { Ip = "10.1.0.3" }],
@@ -52,12 +52,12 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void Unnamed_service_port_takes_the_unnamed_endpoint_port_of_the_same_protocol()
+    public async Task Unnamed_service_port_takes_the_unnamed_endpoint_port_of_the_same_protocol()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(WithSpec(Service("dns"), s => s with { Ports = [Port(53, protocol: Protocols.Udp)] }));
-        store.Create(EndpointsFor("dns", new EndpointSubset
+        await store.CreateAsync(WithSpec(Service("dns"), s => s with { Ports = [Port(53, protocol: Protocols.Udp)] }));
+        await store.CreateAsync(EndpointsFor("dns", new EndpointSubset
         {
             Addresses = [new EndpointAddress { Ip = "10.1.0.1" }],
             Ports = [new EndpointPort { Port = 5353, Protocol = "TCP" }, new EndpointPort { Port = 5354, Protocol = "UDP" }],
@@ -69,25 +69,25 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void Node_port_service_also_listens_on_each_node_address()
+    public async Task Node_port_service_also_listens_on_each_node_address()
     {
         var (store, provider, _) = Create(Node2, Node1);
         using var _p = provider;
-        store.Create(WithSpec(Service("np", ServiceTypes.NodePort), s => s with { ClusterIP = "127.100.0.11", Ports = [Port(80, nodePort: 30080)] }));
+        await store.CreateAsync(WithSpec(Service("np", ServiceTypes.NodePort), s => s with { ClusterIP = "127.100.0.11", Ports = [Port(80, nodePort: 30080)] }));
 
         var port = Assert.Single(provider.GetConfig().Ports);
         Assert.Equal(["127.100.0.11:80", "192.0.2.1:30080", "192.0.2.2:30080"], Text(port.ListenEndPoints));
     }
 
     [Fact]
-    public void External_ips_and_ingress_are_listened_on()
+    public async Task External_ips_and_ingress_are_listened_on()
     {
         var (store, provider, logger) = Create(Node1);
         using var _p = provider;
 
         // Another controller's Service: its status stays as written, and its ingress IPs are served, as kube-proxy serves them;
         // spec.loadBalancerIP is that controller's business (kube-proxy never listens on it).
-        store.Create(WithSpec(Service("lb", ServiceTypes.LoadBalancer), s => s with
+        await store.CreateAsync(WithSpec(Service("lb", ServiceTypes.LoadBalancer), s => s with
         {
             ClusterIP = "127.100.0.12",
             Ports = [Port(443, nodePort: 30443)],
@@ -107,13 +107,13 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void A_load_balancer_service_is_listened_on_at_the_address_of_the_pool_it_gets()
+    public async Task A_load_balancer_service_is_listened_on_at_the_address_of_the_pool_it_gets()
     {
         var (store, provider, _) = Create(Node1);
         using var _p = provider;
 
-        store.Create(WithSpec(Service("lb", ServiceTypes.LoadBalancer), s => s with { ClusterIP = "127.100.0.12", Ports = [Port(443, nodePort: 30443)], LoadBalancerIP = "127.101.0.5" }));
-        store.Create(WithSpec(Service("next", ServiceTypes.LoadBalancer), s => s with { ClusterIP = "127.100.0.13", Ports = [Port(443, nodePort: 30444)] }));
+        await store.CreateAsync(WithSpec(Service("lb", ServiceTypes.LoadBalancer), s => s with { ClusterIP = "127.100.0.12", Ports = [Port(443, nodePort: 30443)], LoadBalancerIP = "127.101.0.5" }));
+        await store.CreateAsync(WithSpec(Service("next", ServiceTypes.LoadBalancer), s => s with { ClusterIP = "127.100.0.13", Ports = [Port(443, nodePort: 30444)] }));
 
         var ports = provider.GetConfig().Ports;
         Assert.Equal(["127.100.0.12:443", "127.101.0.5:443", "192.0.2.1:30443"], Text(ports.Single(p => p.ListenEndPoints.Any(e => e.Port == 30443)).ListenEndPoints));
@@ -121,12 +121,12 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void Client_ip_affinity_maps_with_the_default_or_given_timeout()
+    public async Task Client_ip_affinity_maps_with_the_default_or_given_timeout()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(WithSpec(Service("a"), s => s with { SessionAffinity = SessionAffinities.ClientIP }));
-        store.Create(WithSpec(Service("b"), s => s with
+        await store.CreateAsync(WithSpec(Service("a"), s => s with { SessionAffinity = SessionAffinities.ClientIP }));
+        await store.CreateAsync(WithSpec(Service("b"), s => s with
         {
             SessionAffinity = SessionAffinities.ClientIP,
             SessionAffinityConfig = new SessionAffinityConfig { ClientIP = new ClientIPConfig { TimeoutSeconds = 60 } },
@@ -138,14 +138,14 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void Udp_idle_timeout_annotation_applies_to_udp_ports_and_a_bad_value_is_ignored_with_a_warning()
+    public async Task Udp_idle_timeout_annotation_applies_to_udp_ports_and_a_bad_value_is_ignored_with_a_warning()
     {
         var (store, provider, logger) = Create();
         using var _p = provider;
         var annotated = Service("dns", null, Port(53, "udp", Protocols.Udp), Port(53, "tcp", Protocols.Tcp));
-        store.Create(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.UdpIdleTimeoutAnnotation] = "1m30s" } } });
+        await store.CreateAsync(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.UdpIdleTimeoutAnnotation] = "1m30s" } } });
         var bad = Service("bad", null, Port(53, protocol: Protocols.Udp));
-        store.Create(bad with { Metadata = bad.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.UdpIdleTimeoutAnnotation] = "soon" } } });
+        await store.CreateAsync(bad with { Metadata = bad.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.UdpIdleTimeoutAnnotation] = "soon" } } });
 
         var ports = provider.GetConfig().Ports;
         Assert.Equal(TimeSpan.FromSeconds(90), ports.Single(p => p.Key is { Name: "dns", Protocol: TransportProtocol.Udp }).UdpIdleTimeout);
@@ -158,12 +158,12 @@ public sealed class RegistryConfigProviderTests
     [InlineData("v1", ProxyProtocolVersion.V1)]
     [InlineData("V2", ProxyProtocolVersion.V2)]
     [InlineData("none", ProxyProtocolVersion.None)]
-    public void Proxy_protocol_annotation_applies_to_tcp_ports(string value, ProxyProtocolVersion expected)
+    public async Task Proxy_protocol_annotation_applies_to_tcp_ports(string value, ProxyProtocolVersion expected)
     {
         var (store, provider, _) = Create();
         using var _p = provider;
         var annotated = Service("web", null, Port(80, "http", Protocols.Tcp), Port(53, "dns", Protocols.Udp));
-        store.Create(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.ProxyProtocolAnnotation] = value } } });
+        await store.CreateAsync(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.ProxyProtocolAnnotation] = value } } });
 
         var ports = provider.GetConfig().Ports;
         Assert.Equal(expected, ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp).ProxyProtocol);
@@ -171,24 +171,24 @@ public sealed class RegistryConfigProviderTests
     }
 
     [Fact]
-    public void A_bad_proxy_protocol_annotation_is_ignored_with_a_warning()
+    public async Task A_bad_proxy_protocol_annotation_is_ignored_with_a_warning()
     {
         var (store, provider, logger) = Create();
         using var _p = provider;
         var annotated = Service("web", null, Port(80));
-        store.Create(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.ProxyProtocolAnnotation] = "v3" } } });
+        await store.CreateAsync(annotated with { Metadata = annotated.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.ProxyProtocolAnnotation] = "v3" } } });
 
         Assert.Equal(ProxyProtocolVersion.None, Assert.Single(provider.GetConfig().Ports).ProxyProtocol);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("\"v3\"", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Max_connections_annotation_applies_to_tcp_ports_and_a_change_updates_the_port()
+    public async Task Max_connections_annotation_applies_to_tcp_ports_and_a_change_updates_the_port()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
         var service = Service("web", null, Port(80, "http", Protocols.Tcp), Port(53, "dns", Protocols.Udp));
-        store.Create(service with { Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.MaxConnectionsAnnotation] = "100" } } });
+        await store.CreateAsync(service with { Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.MaxConnectionsAnnotation] = "100" } } });
 
         var ports = provider.GetConfig().Ports;
         Assert.Equal(100, ports.Single(p => p.Key.Protocol == TransportProtocol.Tcp).MaxConnections);
@@ -206,44 +206,44 @@ public sealed class RegistryConfigProviderTests
     [InlineData("1e3")]
     [InlineData(" 10")]
     [InlineData("2147483648")]
-    public void A_bad_max_connections_annotation_is_ignored_with_a_warning(string value)
+    public async Task A_bad_max_connections_annotation_is_ignored_with_a_warning(string value)
     {
         var (store, provider, logger) = Create();
         using var _p = provider;
         var service = Service("web", null, Port(80));
-        store.Create(service with { Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.MaxConnectionsAnnotation] = value } } });
+        await store.CreateAsync(service with { Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { [RegistryConfigProvider.MaxConnectionsAnnotation] = value } } });
 
         Assert.Null(Assert.Single(provider.GetConfig().Ports).MaxConnections);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains($"\"{value}\"", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Headless_external_name_and_sctp_ports_are_not_proxied()
+    public async Task Headless_external_name_and_sctp_ports_are_not_proxied()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(WithSpec(Service("headless"), s => s with { ClusterIP = "None" }));
-        store.Create(WithSpec(Service("ext", ServiceTypes.ExternalName), s => s with { ExternalName = "example.com" }));
-        store.Create(Service("mixed", null, Port(80), Port(38412, "sctp", Protocols.Sctp)));
+        await store.CreateAsync(WithSpec(Service("headless"), s => s with { ClusterIP = "None" }));
+        await store.CreateAsync(WithSpec(Service("ext", ServiceTypes.ExternalName), s => s with { ExternalName = "example.com" }));
+        await store.CreateAsync(Service("mixed", null, Port(80), Port(38412, "sctp", Protocols.Sctp)));
 
         var port = Assert.Single(provider.GetConfig().Ports);
         Assert.Equal("mixed", port.Key.Name);
     }
 
     [Fact]
-    public void Change_token_fires_on_changes_that_alter_the_snapshot_only()
+    public async Task Change_token_fires_on_changes_that_alter_the_snapshot_only()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
         var first = provider.GetConfig();
 
-        store.Create(Pod("p", "10.1.0.1"));
+        await store.CreateAsync(Pod("p", "10.1.0.1"));
         Assert.False(first.ChangeToken.HasChanged);
         Assert.Same(first, provider.GetConfig());
 
         var fired = 0;
         first.ChangeToken.RegisterChangeCallback(_ => fired++, null);
-        store.Create(Service("web"));
+        await store.CreateAsync(Service("web"));
         Assert.True(first.ChangeToken.HasChanged);
         Assert.Equal(1, fired);
         var second = provider.GetConfig();
@@ -253,38 +253,38 @@ public sealed class RegistryConfigProviderTests
 
         // Labels do not change any service port.
         var web = store.Get<Service>("default", "web")!;
-        store.Update(web.Labeled("tier=front"));
+        await store.UpdateAsync(web.Labeled("tier=front"));
         Assert.False(second.ChangeToken.HasChanged);
 
-        store.Delete<Service>("default", "web");
+        await store.DeleteAsync<Service>("default", "web");
         Assert.True(second.ChangeToken.HasChanged);
         Assert.Empty(provider.GetConfig().Ports);
     }
 
     [Fact]
-    public void Endpoints_controller_and_provider_together_follow_pods()
+    public async Task Endpoints_controller_and_provider_together_follow_pods()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
         using var controller = new EndpointsController(store);
         controller.Start();
         var service = Service("web", null, Port(80, "http", targetPort: 8080));
-        store.Create(service with { Spec = service.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web" } } });
+        await store.CreateAsync(service with { Spec = service.Spec with { Selector = new Dictionary<string, string> { ["app"] = "web" } } });
 
-        store.Create(Pod("a", "10.1.0.1").Labeled("app=web"));
-        store.Create(Pod("b", "10.1.0.2", ready: false).Labeled("app=web"));
+        await store.CreateAsync(Pod("a", "10.1.0.1").Labeled("app=web"));
+        await store.CreateAsync(Pod("b", "10.1.0.2", ready: false).Labeled("app=web"));
 
         Assert.Equal(["10.1.0.1:8080"], Text(Assert.Single(provider.GetConfig().Ports).Endpoints));
     }
 
     [Fact]
-    public void Snapshot_ports_are_ordered_by_namespace_and_name()
+    public async Task Snapshot_ports_are_ordered_by_namespace_and_name()
     {
         var (store, provider, _) = Create();
         using var _p = provider;
-        store.Create(Service("b"));
-        store.Create(Service("a").In("z"));
-        store.Create(Service("a"));
+        await store.CreateAsync(Service("b"));
+        await store.CreateAsync(Service("a").In("z"));
+        await store.CreateAsync(Service("a"));
 
         Assert.Equal(["default/a", "default/b", "z/a"], provider.GetConfig().Ports.Select(p => p.Key.ToString()));
     }

@@ -27,12 +27,12 @@ public sealed class WatchBufferSizeTests
         // 300 events of 200 KiB are 60 MB, far under the 1000-event bound and far over the byte bound.
         using var cts = Timeout();
         var store = Store(configure: o => o.WatchBufferMaxBytes = 4L * 1024 * 1024);
-        var service = store.Create(Service("big"));
+        var service = await store.CreateAsync(Service("big"));
         var watch = store.WatchAsync(null, null, 0, cts.Token);
 
         for (var i = 0; i < 300; i++)
         {
-            service = store.Update(WithBlob(service, i));
+            service = await store.UpdateAsync(WithBlob(service, i));
         }
 
         Assert.Equal(0, ((InMemoryObjectStore)store).WatcherCount);
@@ -44,13 +44,13 @@ public sealed class WatchBufferSizeTests
     {
         using var cts = Timeout();
         var store = Store(configure: o => o.WatchBufferMaxBytes = 1024 * 1024);
-        var service = store.Create(Service("big"));
+        var service = await store.CreateAsync(Service("big"));
         await using var watch = store.WatchAsync(null, null, 0, cts.Token).GetAsyncEnumerator(cts.Token);
 
         // 100 events of 200 KiB, each read before the next is written: 20 MB through a 1 MiB buffer.
         for (var i = 0; i < 100; i++)
         {
-            service = store.Update(WithBlob(service, i));
+            service = await store.UpdateAsync(WithBlob(service, i));
             Assert.True(await watch.MoveNextAsync());
             Assert.Equal(store.ResourceVersion, watch.Current.ResourceVersion);
         }
@@ -63,10 +63,10 @@ public sealed class WatchBufferSizeTests
     {
         using var cts = Timeout();
         var store = Store(configure: o => o.WatchBufferMaxBytes = 64 * Kib);
-        var service = store.Create(Service("big"));
+        var service = await store.CreateAsync(Service("big"));
         await using var watch = store.WatchAsync(null, null, 0, cts.Token).GetAsyncEnumerator(cts.Token);
 
-        service = store.Update(WithBlob(service, 0));
+        service = await store.UpdateAsync(WithBlob(service, 0));
 
         Assert.True(await watch.MoveNextAsync());
         Assert.Equal(service.Metadata.ResourceVersion, watch.Current.Object.Metadata.ResourceVersion);
@@ -74,16 +74,16 @@ public sealed class WatchBufferSizeTests
     }
 
     [Fact]
-    public void The_default_byte_bound_ends_a_stalled_watcher_long_before_a_thousand_big_events()
+    public async Task The_default_byte_bound_ends_a_stalled_watcher_long_before_a_thousand_big_events()
     {
         var store = Store();
-        var service = store.Create(Service("big"));
+        var service = await store.CreateAsync(Service("big"));
         _ = store.WatchAsync(null, null, 0, CancellationToken.None);
 
         var written = 0;
         while (((InMemoryObjectStore)store).WatcherCount > 0 && written < 1000)
         {
-            service = store.Update(WithBlob(service, written++));
+            service = await store.UpdateAsync(WithBlob(service, written++));
         }
 
         // 8 MiB of 200 KiB events: the watcher is ended at the 41st.

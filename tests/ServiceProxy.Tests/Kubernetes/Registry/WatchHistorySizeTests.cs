@@ -8,16 +8,16 @@ namespace ServiceProxy.Tests.Kubernetes.Registry;
 public sealed class WatchHistorySizeTests
 {
     [Fact]
-    public void Big_objects_do_not_pin_a_thousand_events_of_history()
+    public async Task Big_objects_do_not_pin_a_thousand_events_of_history()
     {
         // 1000 updates of a Service carrying 200 KiB of annotations (each under the 256 KiB limit)
         // would keep 200 MB alive in a history bounded by count only.
         var store = Store();
         var annotation = new string('v', 200 * 1024);
-        var service = store.Create(Service("big"));
+        var service = await store.CreateAsync(Service("big"));
         for (var i = 0; i < 1000; i++)
         {
-            service = store.Update(service with
+            service = await store.UpdateAsync(service with
             {
                 Metadata = service.Metadata with { Annotations = new Dictionary<string, string> { ["example.com/blob"] = annotation + i } },
             });
@@ -32,12 +32,12 @@ public sealed class WatchHistorySizeTests
     }
 
     [Fact]
-    public void Small_objects_keep_the_whole_history()
+    public async Task Small_objects_keep_the_whole_history()
     {
         var store = Store(configure: o => o.WatchHistorySize = 50);
         for (var i = 0; i < 50; i++)
         {
-            store.Create(Service($"s{i}"));
+            await store.CreateAsync(Service($"s{i}"));
         }
 
         Assert.NotNull(store.WatchAsync(null, null, 0, CancellationToken.None));

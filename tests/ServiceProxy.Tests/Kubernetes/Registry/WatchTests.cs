@@ -28,14 +28,14 @@ public sealed class WatchTests
     {
         using var cts = Timeout();
         var store = Store();
-        store.Create(Service("before"));
+        await store.CreateAsync(Service("before"));
         var watch = store.WatchAsync(null, null, 0, cts.Token);
 
-        var service = store.Create(Service("a"));
-        store.Create(Pod("p", "10.0.0.1").In("other"));
-        store.Update(service with { Spec = service.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
-        store.Create(new Endpoints { Metadata = new ObjectMeta { Name = "a" } });
-        store.Delete<Pod>("other", "p");
+        var service = await store.CreateAsync(Service("a"));
+        await store.CreateAsync(Pod("p", "10.0.0.1").In("other"));
+        await store.UpdateAsync(service with { Spec = service.Spec with { SessionAffinity = SessionAffinities.ClientIP } });
+        await store.CreateAsync(new Endpoints { Metadata = new ObjectMeta { Name = "a" } });
+        await store.DeleteAsync<Pod>("other", "p");
 
         var events = await Take(watch, 5, cts.Token);
 
@@ -54,10 +54,10 @@ public sealed class WatchTests
         var store = Store();
         var watch = store.WatchAsync("Service", "prod", 0, cts.Token);
 
-        store.Create(Service("a"));
-        store.Create(Pod("p", "10.0.0.1").In("prod"));
-        store.Create(Service("b").In("prod"));
-        store.Create(Service("c").In("prod"));
+        await store.CreateAsync(Service("a"));
+        await store.CreateAsync(Pod("p", "10.0.0.1").In("prod"));
+        await store.CreateAsync(Service("b").In("prod"));
+        await store.CreateAsync(Service("c").In("prod"));
 
         var events = await Take(watch, 2, cts.Token);
 
@@ -71,11 +71,11 @@ public sealed class WatchTests
         var store = Store();
         for (var i = 0; i < 5; i++)
         {
-            store.Create(Service($"s{i}"));
+            await store.CreateAsync(Service($"s{i}"));
         }
 
         var watch = store.WatchAsync("Service", null, 2, cts.Token);
-        store.Create(Service("live"));
+        await store.CreateAsync(Service("live"));
 
         var events = await Take(watch, 4, cts.Token);
 
@@ -84,12 +84,12 @@ public sealed class WatchTests
     }
 
     [Fact]
-    public void Watch_from_a_version_older_than_the_history_is_gone()
+    public async Task Watch_from_a_version_older_than_the_history_is_gone()
     {
         var store = Store(configure: o => o.WatchHistorySize = 3);
         for (var i = 0; i < 6; i++)
         {
-            store.Create(Service($"s{i}"));
+            await store.CreateAsync(Service($"s{i}"));
         }
 
         var error = Assert.Throws<ObjectStoreException>(() => store.WatchAsync(null, null, 2, CancellationToken.None));
@@ -109,11 +109,11 @@ public sealed class WatchTests
         var second = store.WatchAsync("Pod", null, 0, cts.Token);
         var reading = Task.WhenAll(Take(first, 400, cts.Token), Take(second, 400, cts.Token));
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             for (var i = 0; i < 100; i++)
             {
-                store.Create(Pod($"p-{w}-{i}", "10.0.0.1"));
+                await store.CreateAsync(Pod($"p-{w}-{i}", "10.0.0.1"));
             }
         })));
         var results = await reading;
@@ -133,7 +133,7 @@ public sealed class WatchTests
 
         for (var i = 0; i < 10; i++)
         {
-            store.Create(Pod($"p{i}", "10.0.0.1"));
+            await store.CreateAsync(Pod($"p{i}", "10.0.0.1"));
         }
 
         Assert.Equal(10, store.ResourceVersion);
