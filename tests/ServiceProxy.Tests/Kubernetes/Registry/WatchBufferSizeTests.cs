@@ -14,7 +14,8 @@ public sealed class WatchBufferSizeTests
 
     private static readonly string Blob = new('v', 200 * Kib);
 
-    private static CancellationTokenSource Timeout() => new(TimeSpan.FromSeconds(10));
+    // Bounds each test; generous because writing 60 MB of updates is slow on a loaded 2-core machine.
+    private static CancellationTokenSource Timeout() => new(TimeSpan.FromSeconds(60));
 
     private static Service WithBlob(Service service, int i) => service with
     {
