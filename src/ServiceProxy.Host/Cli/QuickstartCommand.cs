@@ -90,6 +90,16 @@ internal static class QuickstartCommand
             Print(TablePrinter.Print("Service", store.List<Service>(ObjectMeta.DefaultNamespace).Items, DateTimeOffset.UtcNow));
 
             await WaitUntilListeningAsync(app.Services.GetRequiredService<ServiceProxyServer>(), nodePort, cancellationToken);
+            if (dns.Length > 0)
+            {
+                Say($"$ dig +short @{DnsHost(dns)}{DnsPortArgument(dns)} myapp.default.svc.cluster.local");
+                var dnsServer = app.Services.GetRequiredService<ServiceProxy.Dns.DnsServer>().LocalEndPoint!;
+                foreach (var address in await DnsLookup.QueryAsync(dnsServer, "myapp.default.svc.cluster.local", cancellationToken))
+                {
+                    Print($"{address}\n");
+                }
+            }
+
             await CurlLoopAsync(nodePort, requests, cancellationToken);
 
             Say("$ svcproxy patch svc myapp -p '{\"spec\":{\"sessionAffinity\":\"ClientIP\"}}'");
@@ -124,17 +134,12 @@ internal static class QuickstartCommand
     }
 
     /// <summary>The <c>dig</c> line for the cluster DNS on <paramref name="dns"/>, or nothing when it is off.</summary>
-    private static string DigLine(string dns)
-    {
-        if (dns.Length == 0)
-        {
-            return string.Empty;
-        }
+    private static string DigLine(string dns) =>
+        dns.Length == 0 ? string.Empty : $"\n  dig @{DnsHost(dns)}{DnsPortArgument(dns)} myapp.default.svc.cluster.local";
 
-        var colon = dns.LastIndexOf(':');
-        var port = dns[(colon + 1)..] == "53" ? string.Empty : $" -p {dns[(colon + 1)..]}";
-        return $"\n  dig @{dns[..colon].Trim('[', ']')}{port} myapp.default.svc.cluster.local";
-    }
+    private static string DnsHost(string dns) => dns[..dns.LastIndexOf(':')].Trim('[', ']');
+
+    private static string DnsPortArgument(string dns) => dns[(dns.LastIndexOf(':') + 1)..] is var port && port != "53" ? $" -p {port}" : string.Empty;
 
     /// <summary>What <c>while true; do curl http://127.0.0.1:30080/hostname.html; done</c> prints: one new connection per request.</summary>
     private static async Task CurlLoopAsync(int nodePort, int requests, CancellationToken cancellationToken)
