@@ -192,7 +192,7 @@ def main() -> int:
             for subject in subjects:
                 stack.callback(subject.stop)
                 subject.start()
-                dnsperf(subject.port, files["hit"], 1)  # warm-up (JIT, caches)
+                dnsperf(subject.port, files["mix"], 2)  # warm-up (JIT tiers, caches)
             for round_no in range(1, args.rounds + 1):
                 print(f"round {round_no}/{args.rounds}", flush=True)
                 for kind in ("hit", "nxdomain", "mix"):
