@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side comparison: direct vs HAProxy (with and without splice) vs nginx stream vs svcproxy.
 # Usage: benchmarks/compare/run.sh [--rounds 3] [--duration 10] [--idle-connections 5000]
+#        benchmarks/compare/run.sh --dns [--rounds 3] [--duration 10] [--names 1000] [--memory-services 10000]
+#        (cluster DNS: dnsperf against svcproxy, dnsmasq and unbound; see dns.py)
 # Installs what it needs from Debian's packages, builds svcproxy in Release, runs every figure
 # interleaved over the subjects, and writes raw results, a table and a chart under benchmarks/results/.
 set -euo pipefail
@@ -8,10 +10,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 need=()
-for pair in haproxy:haproxy nginx:nginx iperf3:iperf3 sockperf:sockperf wrk:wrk python3:python3; do
+tools="haproxy:haproxy nginx:nginx iperf3:iperf3 sockperf:sockperf wrk:wrk python3:python3"
+[ "${1:-}" = "--dns" ] && tools="dnsperf:dnsperf dnsmasq:dnsmasq-base unbound:unbound dig:dnsutils python3:python3"
+for pair in $tools; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
-[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+[ "${1:-}" = "--dns" ] || [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
@@ -22,4 +26,8 @@ out="$root/benchmarks/results/tmp/svcproxy"
 dotnet publish "$root/src/ServiceProxy.Host/ServiceProxy.Host.csproj" -c Release -o "$out" --nologo -v quiet >/dev/null
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "${1:-}" = "--dns" ]; then
+  shift
+  exec python3 "$here/dns.py" --svcproxy "$out/svcproxy" --results "$root/benchmarks/results" "$@"
+fi
 exec python3 "$here/compare.py" --svcproxy "$out/svcproxy" --results "$root/benchmarks/results" "$@"

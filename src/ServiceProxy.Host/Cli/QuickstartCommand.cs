@@ -21,6 +21,9 @@ internal static class QuickstartCommand
     /// <summary>The pods' port. Unprivileged, so no root is needed (the seed's pods listen on 80).</summary>
     public const int DefaultBackendPort = 9376;
 
+    /// <summary>Cluster DNS in the service CIDR, as kube-dns's 10.96.0.10.</summary>
+    public const string DefaultDnsAddress = "127.100.0.10:53";
+
     public static Command Create()
     {
         var admin = new Option<string>("--admin") { Description = "Admin API address.", DefaultValueFactory = _ => GlobalOptions.DefaultAdminAddress };
@@ -28,14 +31,21 @@ internal static class QuickstartCommand
         var backendPort = new Option<int>("--backend-port") { Description = "The demo pods' port (0: any free port).", DefaultValueFactory = _ => DefaultBackendPort };
         var requests = new Option<int>("--requests") { Description = "Requests per curl loop.", DefaultValueFactory = _ => 6 };
         var exit = new Option<bool>("--exit") { Description = "Stop after the demo instead of serving until Ctrl-C." };
-        var command = new Command("quickstart", "Run the seed's Service walkthrough on loopback, then keep serving.") { admin, nodePort, backendPort, requests, exit };
+        var dns = new Option<string>("--dns") { Description = "Cluster DNS address (empty: off).", DefaultValueFactory = _ => DefaultDnsAddress };
+        var command = new Command("quickstart", "Run the seed's Service walkthrough on loopback, then keep serving.") { admin, nodePort, backendPort, requests, exit, dns };
         command.SetAction((result, cancellationToken) => RunAsync(
-            result.GetValue(admin)!, result.GetValue(nodePort), result.GetValue(backendPort), result.GetValue(requests), result.GetValue(exit), cancellationToken));
+            result.GetValue(admin)!, result.GetValue(nodePort), result.GetValue(backendPort), result.GetValue(requests), result.GetValue(exit), result.GetValue(dns) ?? string.Empty, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string admin, int nodePort, int backendPort, int requests, bool exitAfterDemo, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string admin, int nodePort, int backendPort, int requests, bool exitAfterDemo, string dns, CancellationToken cancellationToken)
     {
+        if (dns.Length > 0 && DnsPortProbe.WhyNotBindable(dns) is { } reason)
+        {
+            Say($"Cluster DNS is off: {dns} cannot be bound ({reason}); run as root or pass --dns ADDR:PORT with a free port.");
+            dns = string.Empty;
+        }
+
         var pods = new[] { 11, 12, 13 }.Select(i => (new IPAddress([127, 0, 0, (byte)i]), "myapp-deploy-69b47bc96d-" + RandomSuffix())).ToList();
         await using var backends = await DemoBackends.StartAsync(pods, backendPort, cancellationToken);
 
@@ -48,6 +58,7 @@ internal static class QuickstartCommand
                 ["--node-port-range"] = [nodePortRange],
                 ["--node-address"] = ["127.0.0.1"],
                 ["--log-level"] = ["Warning"],
+                ["--dns"] = dns.Length > 0 ? [dns] : [],
             },
             environment: new System.Collections.Hashtable(),
             configFile: null));
@@ -79,6 +90,16 @@ internal static class QuickstartCommand
             Print(TablePrinter.Print("Service", store.List<Service>(ObjectMeta.DefaultNamespace).Items, DateTimeOffset.UtcNow));
 
             await WaitUntilListeningAsync(app.Services.GetRequiredService<ServiceProxyServer>(), nodePort, cancellationToken);
+            if (dns.Length > 0)
+            {
+                Say($"$ dig +short @{DnsHost(dns)}{DnsPortArgument(dns)} myapp.default.svc.cluster.local");
+                var dnsServer = app.Services.GetRequiredService<ServiceProxy.Dns.DnsServer>().LocalEndPoint!;
+                foreach (var address in await DnsLookup.QueryAsync(dnsServer, "myapp.default.svc.cluster.local", cancellationToken))
+                {
+                    Print($"{address}\n");
+                }
+            }
+
             await CurlLoopAsync(nodePort, requests, cancellationToken);
 
             Say("$ svcproxy patch svc myapp -p '{\"spec\":{\"sessionAffinity\":\"ClientIP\"}}'");
@@ -104,13 +125,21 @@ internal static class QuickstartCommand
                   svcproxy describe svc myapp
                   svcproxy patch svc myapp -p '{"{"}"spec":{"{"}"sessionAffinity":"None"{"}}"}'
                   curl http://127.0.0.1:{nodePort}/hostname.html
-                  kubectl --server {server} get svc
+                  kubectl --server {server} get svc{DigLine(dns)}
 
                 """);
             await app.WaitForShutdownAsync(CancellationToken.None);
             return 0;
         }
     }
+
+    /// <summary>The <c>dig</c> line for the cluster DNS on <paramref name="dns"/>, or nothing when it is off.</summary>
+    private static string DigLine(string dns) =>
+        dns.Length == 0 ? string.Empty : $"\n  dig @{DnsHost(dns)}{DnsPortArgument(dns)} myapp.default.svc.cluster.local";
+
+    private static string DnsHost(string dns) => dns[..dns.LastIndexOf(':')].Trim('[', ']');
+
+    private static string DnsPortArgument(string dns) => dns[(dns.LastIndexOf(':') + 1)..] is var port && port != "53" ? $" -p {port}" : string.Empty;
 
     /// <summary>What <c>while true; do curl http://127.0.0.1:30080/hostname.html; done</c> prints: one new connection per request.</summary>
     private static async Task CurlLoopAsync(int nodePort, int requests, CancellationToken cancellationToken)

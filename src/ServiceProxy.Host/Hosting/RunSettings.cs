@@ -2,7 +2,9 @@ using System.Collections;
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
+using ServiceProxy.Dns;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Tcp;
 
@@ -25,6 +27,9 @@ internal static class RunSettings
     /// <summary><see cref="RegistryOptions"/>, bound whole.</summary>
     public const string RegistrySection = "Registry";
 
+    /// <summary><see cref="DnsServerOptions"/>, bound whole.</summary>
+    public const string DnsSection = "Dns";
+
     public const string EnvironmentPrefix = "SVCPROXY_";
 
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
@@ -32,6 +37,7 @@ internal static class RunSettings
         [HostSection] = typeof(RunOptions),
         [DataPlaneSection] = typeof(ServiceProxyOptions),
         [RegistrySection] = typeof(RegistryOptions),
+        [DnsSection] = typeof(DnsServerOptions),
     };
 
     public static IReadOnlyList<RunSetting> All { get; } =
@@ -73,6 +79,11 @@ internal static class RunSettings
             Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
         },
         new("--loadbalancer-pool", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.LoadBalancerPool)), "Addresses LoadBalancer Services get (CIDRs or addresses, comma-separated; empty: none)."),
+        new("--dns", Dns(nameof(DnsServerOptions.EndPoint)), "Serve cluster DNS on ADDR:PORT, UDP and TCP (127.100.0.10:53). Default: off."),
+        new("--cluster-domain", Registry(nameof(RegistryOptions.Dns), nameof(ClusterDnsOptions.ClusterDomain)), "The cluster DNS zone."),
+        new("--dns-ttl", Registry(nameof(RegistryOptions.Dns), nameof(ClusterDnsOptions.Ttl)), "Seconds cluster DNS answers may be cached (0-3600)."),
+        new("--dns-upstream", Dns(nameof(DnsServerOptions.Upstreams)), "ADDR[:PORT] names outside the cluster domain are forwarded to; repeatable. Default: the nameservers of /etc/resolv.conf."),
+        new("--dns-forward", Dns(nameof(DnsServerOptions.Forward)), "Forward names outside the cluster domain; false answers them REFUSED."),
     ];
 
     /// <summary>
@@ -102,6 +113,8 @@ internal static class RunSettings
     private static string DataPlane(params string[] path) => $"{DataPlaneSection}:{string.Join(':', path)}";
 
     private static string Registry(params string[] path) => $"{RegistrySection}:{string.Join(':', path)}";
+
+    private static string Dns(params string[] path) => $"{DnsSection}:{string.Join(':', path)}";
 }
 
 /// <summary>

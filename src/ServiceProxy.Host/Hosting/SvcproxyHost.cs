@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using ServiceProxy.Dns;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Kubernetes;
+using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Hosting;
@@ -123,6 +125,9 @@ internal static partial class SvcproxyHost
         services.AddServiceProxyRegistry(configuration.GetSection(RunSettings.RegistrySection));
         services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
         services.AddHostedService<DataPlaneReadiness>();
+        services.AddServiceProxyClusterDns();
+        services.AddServiceProxyDns(configuration.GetSection(RunSettings.DnsSection));
+        services.AddSingleton<IValidateOptions<DnsServerOptions>, RunSettingsValidator<DnsServerOptions>>();
     }
 
     /// <summary>
@@ -153,7 +158,8 @@ internal static partial class SvcproxyHost
     /// <summary>Every failure once, the registry's named by flag rather than by key.</summary>
     private static OptionsValidationException WithFlags(IReadOnlyList<OptionsValidationException> exceptions) =>
         new(exceptions[0].OptionsName, exceptions[0].OptionsType, [.. exceptions
-            .SelectMany(e => e.Failures.Select(f => e.OptionsType == typeof(RegistryOptions) ? RunSettings.NameFlag(RunSettings.RegistrySection, f) : f))
+            .SelectMany(e => e.Failures.Select(f => e.OptionsType == typeof(RegistryOptions) ? RunSettings.NameFlag(RunSettings.RegistrySection, f)
+                : e.OptionsType == typeof(DnsServerOptions) ? RunSettings.NameFlag(RunSettings.DnsSection, f) : f))
             .Distinct()]);
 
     /// <summary>The admin API's bound address (useful when the port was 0).</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Kubernetes;
@@ -16,6 +17,10 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
     public const string NodePortRangeKey = $"{nameof(RegistryOptions.Allocation)}:{nameof(AllocationOptions.NodePortRange)}";
 
     public const string LoadBalancerPoolKey = $"{nameof(RegistryOptions.Allocation)}:{nameof(AllocationOptions.LoadBalancerPool)}";
+
+    public const string ClusterDomainKey = $"{nameof(RegistryOptions.Dns)}:{nameof(ClusterDnsOptions.ClusterDomain)}";
+
+    public const string DnsTtlKey = $"{nameof(RegistryOptions.Dns)}:{nameof(ClusterDnsOptions.Ttl)}";
 
     public ValidateOptionsResult Validate(string? name, RegistryOptions options)
     {
@@ -51,6 +56,20 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         catch (FormatException e)
         {
             failures.Add($"{LoadBalancerPoolKey}: {e.Message}");
+        }
+
+        try
+        {
+            _ = new ServiceProxy.Dns.DnsZone(options.Dns.ClusterDomain, TimeSpan.Zero);
+        }
+        catch (ArgumentException e)
+        {
+            failures.Add($"{ClusterDomainKey}: {e.Message.Split(" (Parameter")[0]}");
+        }
+
+        if (options.Dns.Ttl is < 0 or > 3600)
+        {
+            failures.Add($"{DnsTtlKey}: {options.Dns.Ttl} is not within 0-3600");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -155,6 +155,29 @@ internal sealed class DecodeContext
         return value;
     }
 
+    public bool? Bool(YamlNode node, string path)
+    {
+        if (node is not YamlScalar scalar)
+        {
+            TypeError(node, path, "a boolean");
+            return null;
+        }
+
+        var kind = YamlScalars.Resolve(scalar);
+        if (kind == YamlScalarKind.Null)
+        {
+            return null;
+        }
+
+        if (kind != YamlScalarKind.Bool || !YamlScalars.TryParseBool(scalar.Value, out var value))
+        {
+            Error(node, new FieldError(path, FieldErrorType.Invalid, "must be true or false", BadValue(scalar, kind)));
+            return null;
+        }
+
+        return value;
+    }
+
     public IntOrString? IntOrString(YamlNode node, string path)
     {
         if (node is YamlScalar scalar)

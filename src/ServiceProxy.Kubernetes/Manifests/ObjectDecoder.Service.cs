@@ -47,6 +47,7 @@ internal sealed partial class ObjectDecoder
                 "ipFamilies" => spec with { IpFamilies = context.StringList(value, at) },
                 "ipFamilyPolicy" => spec with { IpFamilyPolicy = context.String(value, at) },
                 "internalTrafficPolicy" => spec with { InternalTrafficPolicy = context.String(value, at) },
+                "publishNotReadyAddresses" => spec with { PublishNotReadyAddresses = context.Bool(value, at) },
 
                 // Node ports are always allocated for LoadBalancer services here; the switch is moot.
                 "allocateLoadBalancerNodePorts" => DecodeContext.Ignored(spec),

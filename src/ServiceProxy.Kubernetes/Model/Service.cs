@@ -67,6 +67,9 @@ public sealed record ServiceSpec
 
     /// <summary><c>Cluster</c> (default) or <c>Local</c>.</summary>
     public string? InternalTrafficPolicy { get; init; }
+
+    /// <summary>Endpoints list every matching Pod as ready, ready or not (and cluster DNS publishes them all).</summary>
+    public bool? PublishNotReadyAddresses { get; init; }
 }
 
 /// <summary>One port of a Service.</summary>

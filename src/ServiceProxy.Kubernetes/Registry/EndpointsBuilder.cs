@@ -6,7 +6,7 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// <summary>
 /// Computes a Service's Endpoints from its Pods as Kubernetes' endpoints controller does: pods whose
 /// labels include the selector and that have an IP; ready ones in <c>addresses</c>, others in
-/// <c>notReadyAddresses</c>; one endpoint port per service port, a named targetPort resolved per
+/// <c>notReadyAddresses</c> (in <c>addresses</c> too when the Service publishes not-ready addresses); one endpoint port per service port, a named targetPort resolved per
 /// pod (a pod without that container port is left out of that port), addresses grouped into
 /// subsets by their resolved port set.
 /// </summary>
@@ -71,7 +71,7 @@ internal static class EndpointsBuilder
                     Uid = pod.Metadata.Uid,
                 },
             };
-            (pod.IsReady ? group.Ready : group.NotReady).Add(address);
+            (pod.IsReady || service.Spec.PublishNotReadyAddresses == true ? group.Ready : group.NotReady).Add(address);
         }
 
         return

@@ -1,5 +1,6 @@
 using System.Net;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Dns;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -39,4 +40,7 @@ public sealed class RegistryOptions
     /// node ports. Default none (no node port listeners); the host passes its <c>--node-address</c> list.
     /// </summary>
     public IList<IPAddress> NodeAddresses { get; set; } = [];
+
+    /// <summary>The cluster DNS zone built from the registry: its domain and TTL.</summary>
+    public ClusterDnsOptions Dns { get; set; } = new();
 }

@@ -32,6 +32,7 @@ public sealed class BenchmarkSmokeTests
             Assert.Contains("ServiceProxy.Benchmarks.UdpForwardingBenchmarks.ClientToEndpoint", expected);
             Assert.Contains("ServiceProxy.Benchmarks.ManifestBenchmarks.LoadAndValidate", expected);
             Assert.Contains("ServiceProxy.Benchmarks.BalancerBenchmarks.RoundRobin", expected);
+            Assert.Contains("ServiceProxy.Benchmarks.DnsBenchmarks.AnswerHit", expected);
 
             var run = await RunAsync(
                 assembly, artifacts.FullName, "--job", "Dry", "--inProcess", "--filter", "*",

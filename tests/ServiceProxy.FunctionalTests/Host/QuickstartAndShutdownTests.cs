@@ -19,6 +19,23 @@ public sealed class QuickstartAndShutdownTests
         Assert.Single(sticky.Distinct());
         Assert.Contains($"80:{nodePort}/TCP", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("service/myapp patched", result.Stdout, StringComparison.Ordinal);
+
+        // Cluster DNS on 127.100.0.10:53 answers the ClusterIP the table shows, or quickstart says why it is off.
+        var clusterIP = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"myapp\s+NodePort\s+(\S+)").Groups[1].Value;
+        Assert.True(
+            result.Stdout.Contains($"$ dig +short @127.100.0.10 myapp.default.svc.cluster.local\n{clusterIP}\n", StringComparison.Ordinal)
+                || result.Stdout.Contains("Cluster DNS is off: 127.100.0.10:53 cannot be bound", StringComparison.Ordinal),
+            result.Stdout);
+    }
+
+    [Fact]
+    public async Task Quickstart_resolves_its_service_through_cluster_dns_on_the_port_it_is_given()
+    {
+        var result = await HostProcess.RunCliAsync(["quickstart", "--admin", "127.0.0.1:0", "--node-port", $"{Ports.FreeTcpPort()}", "--backend-port", "0", "--requests", "1", "--exit", "--dns", $"127.0.0.1:{Ports.FreeTcpPort()}"]);
+
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        var clusterIP = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"myapp\s+NodePort\s+(\S+)").Groups[1].Value;
+        Assert.Matches(@"\$ dig \+short @127\.0\.0\.1 -p \d+ myapp\.default\.svc\.cluster\.local\n" + System.Text.RegularExpressions.Regex.Escape(clusterIP) + "\n", result.Stdout);
     }
 
     [Fact]
