@@ -81,7 +81,9 @@ internal sealed class FieldManager(TypeSchema schema)
         var applier = managers.FirstOrDefault(m => m.IsApply && m.Manager == manager && string.IsNullOrEmpty(m.Subresource));
         if (applier is not null)
         {
-            merged = (JsonObject)StructuredValue.Remove(merged, Disowned(applier.Set, appliedSet, managers, applier), schema)!;
+            // The configuration goes on top again: an object it sets empty stays, though removing what it held emptied it.
+            var pruned = StructuredValue.Remove(merged, Disowned(applier.Set, appliedSet, managers, applier), schema);
+            merged = (JsonObject)StructuredValue.Merge(pruned, applied, schema)!;
         }
 
         var comparison = StructuredValue.Compare(liveObject, merged, schema);

@@ -14,6 +14,9 @@ internal sealed class FieldSet
     /// <summary>FieldsV1 nests no deeper than this; deeper input is refused rather than walked.</summary>
     public const int MaxDepth = 64;
 
+    /// <summary>JSON as Go's encoder writes it: no escaping of quotes beyond the JSON string's own.</summary>
+    public static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly Dictionary<string, FieldSet> _children = new(StringComparer.Ordinal);
 
     /// <summary>Whether the path that leads here is in the set.</summary>
@@ -221,7 +224,8 @@ internal sealed class FieldSet
         }
     }
 
-    public override string ToString() => ToFieldsV1().ToJsonString();
+    /// <summary>The FieldsV1 JSON, quotes in keys unescaped as Go writes them (<c>k:{\"port\":80}</c>).</summary>
+    public override string ToString() => ToFieldsV1().ToJsonString(Relaxed);
 
     private FieldSet ChildOrAdd(string element)
     {

@@ -112,7 +112,7 @@ internal static class ManagedFieldSets
                 ApiVersion = m.ApiVersion,
                 Time = m.Time,
                 FieldsType = "FieldsV1",
-                FieldsV1 = JsonSerializer.SerializeToElement(m.Set.ToFieldsV1()),
+                FieldsV1 = JsonSerializer.SerializeToElement(m.Set.ToFieldsV1(), FieldSet.Relaxed),
                 Subresource = string.IsNullOrEmpty(m.Subresource) ? null : m.Subresource,
             }),
     ];
