@@ -44,6 +44,10 @@ internal static class ApplyRequests
             {
                 throw new ApiException(ApiStatus.BadRequest($"the apply could not be merged: {e.Message}"));
             }
+            catch (TooManyManagersException e)
+            {
+                throw new ApiException(ApiStatus.Invalid(resource.Kind, name, [e.Cause]));
+            }
 
             var obj = ManagedFieldsTracking.WithManagedFields(RequestBody.Decode(context, merged, resource, patched: true), entries);
             try

@@ -17,6 +17,13 @@ internal sealed class FieldManager(TypeSchema schema)
     /// <summary>Update managers kept apart; older ones are merged into <see cref="AncientChanges"/> (kube-apiserver keeps 10).</summary>
     public const int MaxUpdateManagers = 10;
 
+    /// <summary>
+    /// Entries an object keeps at most. kube-apiserver is bounded only by etcd's object size; here
+    /// a write that would record more managers (each applier is one) is refused, so that a stream of
+    /// new manager names cannot grow an object without end.
+    /// </summary>
+    public const int MaxManagers = 100;
+
     /// <summary>The manager that owns an untracked object's fields when it is first applied.</summary>
     public const string BeforeFirstApply = "before-first-apply";
 
@@ -57,7 +64,7 @@ internal sealed class FieldManager(TypeSchema schema)
         }
 
         RecordUpdate(managers, live ?? [], updated, manager, now);
-        return ManagedFieldSets.Encode(Capped(managers));
+        return Bounded(ManagedFieldSets.Encode(Capped(managers)));
     }
 
     /// <summary>Applies <paramref name="config"/> to <paramref name="live"/> (null: the object does not exist yet).</summary>
@@ -125,8 +132,11 @@ internal sealed class FieldManager(TypeSchema schema)
             KeepLastAppliedInStep(merged, config);
         }
 
-        return (merged, ManagedFieldSets.Encode(managers));
+        return (merged, Bounded(ManagedFieldSets.Encode(Capped(managers))));
     }
+
+    private static IReadOnlyList<ManagedFieldsEntry> Bounded(IReadOnlyList<ManagedFieldsEntry> entries) =>
+        entries.Count <= MaxManagers ? entries : throw new TooManyManagersException(entries.Count);
 
     private static FieldSet SetOf(params string[][] paths)
     {
@@ -255,6 +265,15 @@ internal sealed class FieldManager(TypeSchema schema)
 
         annotations[LastAppliedAnnotation] = lastApplied.ToJsonString();
     }
+}
+
+/// <summary>A write that would leave an object with more than <see cref="FieldManager.MaxManagers"/> managers.</summary>
+internal sealed class TooManyManagersException(int count)
+    : Exception($"Too many: {count}: must have at most {FieldManager.MaxManagers} items")
+{
+    /// <summary>The 422 cause, as kube-apiserver words a list that is too long.</summary>
+    public ServiceProxy.Kubernetes.Validation.FieldError Cause { get; } =
+        new("metadata.managedFields", ServiceProxy.Kubernetes.Validation.FieldErrorType.TooMany, $"{count}: must have at most {FieldManager.MaxManagers} items");
 }
 
 /// <summary>One field an apply would take from another manager.</summary>

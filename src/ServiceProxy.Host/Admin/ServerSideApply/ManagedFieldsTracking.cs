@@ -81,6 +81,10 @@ internal static class ManagedFieldsTracking
                 Now(context));
             return WithManagedFields(updated, entries);
         }
+        catch (TooManyManagersException e)
+        {
+            throw new ApiException(ApiStatus.Invalid(resource.Kind, updated.Metadata.Name ?? string.Empty, [e.Cause]));
+        }
         catch (FormatException)
         {
             // An item without its key is refused by validation, which words it better; keep what was there.

@@ -162,6 +162,19 @@ public sealed class FieldManagerTests
         Assert.Contains(entries, e => e.Manager == FieldManager.AncientChanges);
     }
 
+    [Fact]
+    public void An_object_keeps_at_most_max_managers()
+    {
+        var (obj, entries) = Manager.Apply(null, null, Obj(Config), "m0", false, T0);
+        for (var i = 1; i < FieldManager.MaxManagers; i++)
+        {
+            (obj, entries) = Manager.Apply(obj, entries, Obj(Config), $"m{i}", false, T0); // each shares the same fields
+        }
+
+        Assert.Equal(FieldManager.MaxManagers, entries.Count);
+        Assert.Throws<TooManyManagersException>(() => Manager.Apply(obj, entries, Obj(Config), "one-too-many", false, T0));
+    }
+
     [Theory]
     [InlineData("kubectl/v1.32.4 (linux/amd64) kubernetes/abc", "kubectl")]
     [InlineData("", "")]
