@@ -156,6 +156,24 @@ public sealed class KubectlServerSideApplyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_write_records_its_manager_and_a_single_empty_entry_clears_them()
+    {
+        var created = await _kubectl.RunAsync("create", "-f", Write("ssa-create", Service("ssa-create", ports: [(80, 8080)], labels: "app: cr")));
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var labeled = await _kubectl.RunAsync("label", "svc", "ssa-create", "tier=web");
+        Assert.True(labeled.ExitCode == 0, labeled.Stderr);
+
+        var entries = (await GetAsync("svc", "ssa-create"))["metadata"]!["managedFields"]!.AsArray().ToDictionary(e => e!["manager"]!.ToString());
+        Assert.Equal("Update", entries["kubectl-create"]!["operation"]!.ToString());
+        Assert.NotNull(entries["kubectl-create"]!["fieldsV1"]!["f:spec"]!["f:ports"]!["."]);
+        Assert.Equal("""{"f:metadata":{"f:labels":{"f:tier":{}}}}""", entries["kubectl-label"]!["fieldsV1"]!.ToJsonString());
+
+        var cleared = await _kubectl.RunAsync("patch", "svc", "ssa-create", "--type=merge", "-p", """{"metadata":{"managedFields":[{}]}}""");
+        Assert.True(cleared.ExitCode == 0, cleared.Stderr);
+        Assert.Null((await GetAsync("svc", "ssa-create"))["metadata"]!["managedFields"]);
+    }
+
+    [Fact]
     public async Task Apply_without_a_field_manager_is_refused_as_kube_apiserver_refuses_it()
     {
         using var request = new HttpRequestMessage(HttpMethod.Patch, "/api/v1/namespaces/default/services/ssa-nomanager")
