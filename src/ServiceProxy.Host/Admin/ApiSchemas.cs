@@ -45,6 +45,17 @@ internal static class ApiSchemas
         [typeof(TcpSocketAction)] = Core + "TCPSocketAction",
         [typeof(GrpcAction)] = Core + "GRPCAction",
         [typeof(ObjectMeta)] = Meta + "ObjectMeta",
+        [typeof(ManagedFieldsEntry)] = Meta + "ManagedFieldsEntry",
+    };
+
+    /// <summary>Maps replaced whole by server-side apply (<c>x-kubernetes-map-type: atomic</c>), as Kubernetes declares them.</summary>
+    private static readonly HashSet<(Type, string)> AtomicMaps = [(typeof(ServiceSpec), "selector")];
+
+    /// <summary>Schema defaults that server-side apply fills into list-map keys an item leaves out, as Kubernetes declares them.</summary>
+    private static readonly Dictionary<(Type, string), string> Defaults = new()
+    {
+        [(typeof(ServicePort), "protocol")] = "TCP",
+        [(typeof(PodContainerPort), "protocol")] = "TCP",
     };
 
     /// <summary>Lists that merge by key in a strategic merge patch (and are list-maps), by owner type and field.</summary>
@@ -111,6 +122,7 @@ internal static class ApiSchemas
 
         definitions[Meta + "ListMeta"] = ObjectOf(("continue", "string"), ("remainingItemCount", "integer"), ("resourceVersion", "string"), ("selfLink", "string"));
         definitions[Meta + "Time"] = new JsonObject { ["type"] = "string", ["format"] = "date-time" };
+        definitions[Meta + "FieldsV1"] = new JsonObject { ["type"] = "object", ["description"] = "FieldsV1 stores a set of fields in a data structure like a Trie, in JSON format." };
         definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = new JsonObject { ["type"] = "string", ["format"] = "int-or-string" };
         definitions[Meta + "Patch"] = new JsonObject { ["type"] = "object", ["description"] = "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body." };
         definitions[Meta + "Status"] = ObjectOf(("apiVersion", "string"), ("code", "integer"), ("kind", "string"), ("message", "string"), ("reason", "string"), ("status", "string"));
@@ -138,6 +150,16 @@ internal static class ApiSchemas
             if (Descriptions.TryGetValue((type, property.Name), out var description))
             {
                 schema["description"] = description;
+            }
+
+            if (AtomicMaps.Contains((type, property.Name)))
+            {
+                schema["x-kubernetes-map-type"] = "atomic";
+            }
+
+            if (Defaults.TryGetValue((type, property.Name), out var defaultValue))
+            {
+                schema["default"] = defaultValue;
             }
 
             properties[property.Name] = schema;
@@ -209,6 +231,11 @@ internal static class ApiSchemas
         if (type == typeof(DateTimeOffset))
         {
             return Ref(Meta + "Time", refPrefix, v3);
+        }
+
+        if (type == typeof(System.Text.Json.JsonElement))
+        {
+            return Ref(Meta + "FieldsV1", refPrefix, v3);
         }
 
         if (type == typeof(IntOrString))

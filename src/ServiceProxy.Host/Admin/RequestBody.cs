@@ -21,7 +21,7 @@ internal static class RequestBody
     public static readonly string[] AcceptedMediaTypes = ["application/json", "application/yaml"];
 
     public static readonly string[] PatchMediaTypes =
-        ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"];
+        ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
 
     /// <summary>Duplicate-field warnings kept per request; the rest are counted in one more.</summary>
     private const int MaxDuplicateWarnings = 10;
@@ -161,7 +161,8 @@ internal static class RequestBody
         };
     }
 
-    private static bool IsYaml(string mediaType) => mediaType == "application/yaml";
+    /// <summary>YAML bodies; an apply configuration is YAML too (so JSON, which YAML contains, is one as well).</summary>
+    private static bool IsYaml(string mediaType) => mediaType is "application/yaml" or "application/apply-patch+yaml";
 
     private static async Task<string> ReadTextAsync(HttpRequest request, CancellationToken cancellationToken)
     {

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServiceProxy.Host.Admin.ServerSideApply;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Host.Admin;
 
@@ -38,6 +40,7 @@ internal static class ResourceApi
                 case "POST" when @namespace is not null:
                     var body = await RequestBody.ReadJsonAsync(context.Request, RequestBody.AcceptedMediaTypes, context.RequestAborted);
                     var obj = WithNamespace(RequestBody.Decode(context, body, resource), @namespace);
+                    obj = ManagedFieldsTracking.Track(context, resource, null, obj, ManagedFieldsTracking.ManagerOf(context, "CreateOptions"));
                     var created = await resource.CreateAsync(store, obj, WriteOptionsOf(context), context.RequestAborted);
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status201Created, created);
                     break;
@@ -70,7 +73,12 @@ internal static class ResourceApi
                         throw new ApiException(ApiStatus.BadRequest($"the name of the object ({obj.Metadata.Name}) does not match the name on the URL ({name})"));
                     }
 
+                    obj = ManagedFieldsTracking.Track(context, resource, resource.Get(store, @namespace, name), obj, ManagedFieldsTracking.ManagerOf(context, "UpdateOptions"));
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await resource.UpdateAsync(store, obj, WriteOptionsOf(context), context.RequestAborted));
+                    break;
+                case "PATCH" when ApplyRequests.IsApply(context.Request):
+                    var (status, applied) = await ApplyRequests.ApplyAsync(context, store, resource, @namespace, name, WriteOptionsOf);
+                    await ApiResponses.WriteObjectAsync(context, status, applied);
                     break;
                 case "PATCH":
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await PatchAsync(context, store, resource, @namespace, name));
@@ -129,6 +137,12 @@ internal static class ResourceApi
     /// </summary>
     private static async Task<KubeObject> PatchAsync(HttpContext context, IObjectStore store, KubeResource resource, string @namespace, string name)
     {
+        var manager = ManagedFieldsTracking.ManagerOf(context, "PatchOptions");
+        if (context.Request.Query.ContainsKey("force"))
+        {
+            throw new ApiException(ManagedFieldsTracking.InvalidOptions("PatchOptions", [new FieldError("force", FieldErrorType.Forbidden, "may not be specified for non-apply patch")]));
+        }
+
         var patch = await RequestBody.ReadJsonAsync(context.Request, RequestBody.PatchMediaTypes, context.RequestAborted);
         var mediaType = context.Request.ContentType!.Split(';')[0].Trim().ToLowerInvariant();
         for (var attempt = 1; ; attempt++)
@@ -155,7 +169,7 @@ internal static class ResourceApi
                 return live; // A no-op patch writes nothing, so the resourceVersion stays (kubectl prints "(no change)").
             }
 
-            var obj = RequestBody.Decode(context, patched, resource, patched: true);
+            var obj = ManagedFieldsTracking.Track(context, resource, live, RequestBody.Decode(context, patched, resource, patched: true), manager);
             if (obj.Metadata.Name != name || obj.Metadata.NamespaceOrDefault != @namespace)
             {
                 throw new ApiException(ApiStatus.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch"));

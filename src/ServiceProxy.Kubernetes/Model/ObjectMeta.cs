@@ -36,6 +36,9 @@ public sealed record ObjectMeta
     [JsonConverter(typeof(KubeTimeJsonConverter))]
     public DateTimeOffset? CreationTimestamp { get; init; }
 
+    /// <summary>Which manager set which fields, by what operation; kept by the API on every write (server-side apply).</summary>
+    public IReadOnlyList<ManagedFieldsEntry>? ManagedFields { get; init; }
+
     /// <summary><see cref="Namespace"/>, or <see cref="DefaultNamespace"/> when it is empty.</summary>
     [JsonIgnore]
     public string NamespaceOrDefault => string.IsNullOrEmpty(Namespace) ? DefaultNamespace : Namespace;
