@@ -1,5 +1,6 @@
 using System.Net;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Events;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -39,4 +40,7 @@ public sealed class RegistryOptions
     /// node ports. Default none (no node port listeners); the host passes its <c>--node-address</c> list.
     /// </summary>
     public IList<IPAddress> NodeAddresses { get; set; } = [];
+
+    /// <summary>The event recorder: how long Events are kept, how many, and its rate limits.</summary>
+    public EventOptions Events { get; set; } = new();
 }
