@@ -16,7 +16,7 @@ public static class ServiceCollectionExtensions
     /// Registers <see cref="ServiceProxyServer"/> and a hosted service that runs it, with the default
     /// <see cref="ServiceProxyOptions"/>. The embedder registers the <see cref="IProxyConfigProvider"/>
     /// (e.g. an <see cref="InMemoryConfigProvider"/>); ILoggerFactory, IMeterFactory and TimeProvider
-    /// are taken from the container when present.
+    /// are taken from the container when present, and so is an <see cref="IServicePortObserver"/>.
     /// </summary>
     public static IServiceCollection AddServiceProxy(this IServiceCollection services)
     {
@@ -55,7 +55,8 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ServiceProxyOptions>>().Value,
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>(),
-            sp.GetService<TimeProvider>()));
+            sp.GetService<TimeProvider>(),
+            sp.GetService<IServicePortObserver>()));
         services.AddHostedService<ServiceProxyHostedService>();
         return services;
     }

@@ -31,6 +31,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ServiceProxyMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly IServicePortObserver? _observer;
     private readonly EventLoopGroup _loops;
     private readonly Dictionary<TransportProtocol, IServicePortProxyFactory> _factories;
     private readonly Dictionary<ServicePortKey, PortEntry> _ports = []; // reconcile loop only
@@ -55,12 +56,14 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     /// <param name="loggerFactory">Where logs go; null discards them.</param>
     /// <param name="meterFactory">Where the <c>serviceproxy.*</c> instruments are created; null creates a meter of the server's own.</param>
     /// <param name="timeProvider">The clock for timeouts, affinity and sweeps; null is the system clock.</param>
+    /// <param name="observer">Told of listen failures, ejections and returns (events for operators); null tells no one.</param>
     public ServiceProxyServer(
         IProxyConfigProvider provider,
         ServiceProxyOptions? options = null,
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        IServicePortObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(provider);
         _provider = provider;
@@ -69,6 +72,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("ServiceProxy.Server");
         _metrics = new ServiceProxyMetrics(meterFactory);
         _time = timeProvider ?? TimeProvider.System;
+        _observer = observer;
         _abortDrains = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         _loops = new EventLoopGroup(_options.EventLoops);
         _factories = CreateFactories(_options, _loops, loggerFactory, _metrics, _time).ToDictionary(f => f.Protocol);
@@ -272,7 +276,19 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         }
 
         entry.Proxy = factory.Create(port, balancer);
+        if (_observer is not null)
+        {
+            balancer.Outliers.Sink = new ObservedOutlierSink(balancer.Outliers.Sink, port.Key, _observer);
+        }
+
         await entry.Proxy.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_observer is not null)
+        {
+            foreach (var error in entry.Proxy.Status.Errors)
+            {
+                _observer.ListenFailed(port.Key, error);
+            }
+        }
     }
 
     private void BeginDrain(PortEntry entry)

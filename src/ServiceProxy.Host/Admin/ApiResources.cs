@@ -29,6 +29,7 @@ internal static class ApiResources
         new(string.Empty, "v1", "events", "event", "Event", Namespaced: true, ReadOnly, ["ev"], []),
         new(string.Empty, "v1", "namespaces", "namespace", "Namespace", Namespaced: false, ["get", "list"], ["ns"], []),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", Namespaced: true, ReadOnly, [], []),
+        new("events.k8s.io", "v1", "events", "event", "Event", Namespaced: true, ReadOnly, ["ev"], []),
     ]);
 
     /// <summary>The groups under /apis (the core group lives under /api).</summary>

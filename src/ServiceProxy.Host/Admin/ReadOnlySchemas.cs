@@ -11,8 +11,14 @@ internal static class ReadOnlySchemas
     private const string Discovery = "io.k8s.api.discovery.v1.";
     private const string Core = "io.k8s.api.core.v1.";
     private const string Meta = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+    private const string EventsV1 = "io.k8s.api.events.v1.";
 
-    public static string NameOf(string group, string kind) => group == "discovery.k8s.io" ? Discovery + kind : Core + kind;
+    public static string NameOf(string group, string kind) => group switch
+    {
+        "discovery.k8s.io" => Discovery + kind,
+        "events.k8s.io" => EventsV1 + kind,
+        _ => Core + kind,
+    };
 
     public static IEnumerable<(string Name, JsonObject Schema)> Definitions(string refPrefix, bool v3)
     {
@@ -49,13 +55,37 @@ internal static class ReadOnlySchemas
         }));
         yield return List(Discovery + "EndpointSlice", "discovery.k8s.io", "EndpointSliceList", refPrefix, v3);
 
-        yield return Kind(Core + "Event", string.Empty, "Event", "Event is a report of an event somewhere in the cluster. svcproxy records none.", refPrefix, v3, new JsonObject
+        JsonObject Time() => new() { ["type"] = "string", ["format"] = "date-time" };
+        JsonObject Int() => new() { ["type"] = "integer", ["format"] = "int32" };
+        yield return Kind(Core + "Event", string.Empty, "Event", "Event is a report of an event somewhere in the cluster.", refPrefix, v3, new JsonObject
         {
+            ["count"] = Int(),
+            ["eventTime"] = Time(),
+            ["firstTimestamp"] = Time(),
             ["involvedObject"] = Ref(Core + "ObjectReference"),
+            ["lastTimestamp"] = Time(),
             ["message"] = Str(),
             ["reason"] = Str(),
+            ["reportingComponent"] = Str(),
+            ["reportingInstance"] = Str(),
+            ["source"] = Object(new JsonObject { ["component"] = Str(), ["host"] = Str() }),
             ["type"] = Str(),
         }, "involvedObject");
+        yield return Kind(EventsV1 + "Event", "events.k8s.io", "Event", "Event is a report of an event somewhere in the cluster.", refPrefix, v3, new JsonObject
+        {
+            ["deprecatedCount"] = Int(),
+            ["deprecatedFirstTimestamp"] = Time(),
+            ["deprecatedLastTimestamp"] = Time(),
+            ["deprecatedSource"] = Object(new JsonObject { ["component"] = Str(), ["host"] = Str() }),
+            ["eventTime"] = Time(),
+            ["note"] = Str(),
+            ["reason"] = Str(),
+            ["regarding"] = Ref(Core + "ObjectReference"),
+            ["reportingController"] = Str(),
+            ["reportingInstance"] = Str(),
+            ["type"] = Str(),
+        }, "eventTime");
+        yield return List(EventsV1 + "Event", "events.k8s.io", "EventList", refPrefix, v3);
         yield return List(Core + "Event", string.Empty, "EventList", refPrefix, v3);
 
         yield return Kind(Core + "Namespace", string.Empty, "Namespace", "Namespace provides a scope for Names.", refPrefix, v3, new JsonObject

@@ -72,6 +72,16 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             failures.Add($"{DnsTtlKey}: {options.Dns.Ttl} is not within 0-3600");
         }
 
+        if (options.Events.Ttl <= TimeSpan.Zero)
+        {
+            failures.Add($"Events:Ttl: {options.Events.Ttl} must be positive");
+        }
+
+        if (options.Events.MaxEvents < 1 || options.Events.QueueCapacity < 1 || options.Events.Burst < 1 || options.Events.RefillInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Events: MaxEvents, QueueCapacity and Burst must be at least 1, RefillInterval positive");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

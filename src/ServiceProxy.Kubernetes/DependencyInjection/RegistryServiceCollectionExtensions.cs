@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
+using ServiceProxy.Hosting;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Probing;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Kubernetes.Validation;
@@ -20,7 +22,9 @@ public static class RegistryServiceCollectionExtensions
     /// the <see cref="IObjectStore"/> (in memory, made durable through an <see cref="IObjectPersistence"/>
     /// when the container has one), the <see cref="EndpointsController"/> started and stopped with the
     /// host as an <see cref="IHostedService"/>, the readiness prober (the kubelet's readiness probes
-    /// for Pods with a <c>readinessProbe</c>, also a hosted service), and the <see cref="RegistryConfigProvider"/> as the data
+    /// for Pods with a <c>readinessProbe</c>, also a hosted service), the <see cref="IEventRecorder"/> and the
+    /// <see cref="IEventStore"/> it records into (with the data plane's <see cref="IServicePortObserver"/> and the
+    /// allocations of Services recorded as Events), and the <see cref="RegistryConfigProvider"/> as the data
     /// plane's <see cref="IProxyConfigProvider"/>. TimeProvider and ILoggerFactory are taken from the
     /// container when present. Services registered before are kept. The service CIDR and node port
     /// range are checked when the host starts (<see cref="OptionsValidationException"/>, each failure
@@ -71,7 +75,18 @@ public static class RegistryServiceCollectionExtensions
             sp.GetRequiredService<IObjectStore>(),
             sp.GetService<ILogger<EndpointsController>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EndpointsControllerService>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProber>(sp => new ReadinessProber(sp.GetRequiredService<IObjectStore>(), null, sp.GetService<TimeProvider>(), sp.GetService<ILogger<ReadinessProber>>())));
+        services.TryAddSingleton(sp => new EventStore(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.Events, sp.GetService<TimeProvider>()));
+        services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<EventStore>());
+        services.TryAddSingleton<IEventRecorder>(sp => new EventRecorder(
+            sp.GetRequiredService<IOptions<RegistryOptions>>().Value.Events,
+            sp.GetRequiredService<EventStore>(),
+            sp.GetRequiredService<IObjectStore>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<EventRecorder>>()));
+        services.TryAddSingleton<IServicePortObserver>(sp => new ServicePortEvents(sp.GetRequiredService<IEventRecorder>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProber>(sp => new ReadinessProber(sp.GetRequiredService<IObjectStore>(), null, sp.GetService<TimeProvider>(), sp.GetService<ILogger<ReadinessProber>>(), recorder: sp.GetRequiredService<IEventRecorder>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceEvents>(sp => new ServiceEvents(
+            sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IEventRecorder>(), sp.GetService<ILogger<ServiceEvents>>())));
         services.TryAddSingleton(sp => new RegistryConfigProvider(
             sp.GetRequiredService<IObjectStore>(),
             sp.GetRequiredService<IOptions<RegistryOptions>>().Value,

@@ -69,4 +69,26 @@ public sealed record ObjectReference
 
     /// <summary>The referenced object's resourceVersion when the reference was made.</summary>
     public string? ResourceVersion { get; init; }
+
+    /// <summary>The referenced object's API version (<c>v1</c>).</summary>
+    public string? ApiVersion { get; init; }
+
+    /// <summary>The part of the object meant, such as <c>spec.containers{web}</c> for one container of a Pod.</summary>
+    public string? FieldPath { get; init; }
+
+    /// <summary>A reference to <paramref name="obj"/> (kind, namespace, name, uid, apiVersion, resourceVersion), with an optional <paramref name="fieldPath"/>.</summary>
+    public static ObjectReference To(KubeObject obj, string? fieldPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return new ObjectReference
+        {
+            Kind = obj.Kind,
+            Namespace = obj.Metadata.NamespaceOrDefault,
+            Name = obj.Metadata.Name,
+            Uid = obj.Metadata.Uid,
+            ApiVersion = obj.ApiVersion,
+            ResourceVersion = obj.Metadata.ResourceVersion,
+            FieldPath = fieldPath,
+        };
+    }
 }

@@ -4,19 +4,31 @@ namespace ServiceProxy.Kubernetes.Probing;
 /// The readiness state of one container, counted as the kubelet's probe worker counts: the container
 /// starts not ready; a result changes readiness only after <c>successThreshold</c> consecutive
 /// successes or <c>failureThreshold</c> consecutive failures; an error (the probe could not run)
-/// leaves everything as it was. Not thread-safe: the prober calls it under its lock.
+/// leaves everything as it was. A container the prober adopts (running since before the prober
+/// started, as the kubelet finds containers after a restart) starts with the readiness its Pod
+/// already had, and keeps it until the thresholds decide otherwise. Not thread-safe: the prober
+/// calls it under its lock.
 /// </summary>
 internal sealed class ProbeWorker
 {
     private ProbeResult _lastResult = ProbeResult.Failure;
     private int _resultRun;
 
-    public ProbeWorker(PodKey pod, ProbeTarget target, DateTimeOffset firstDue)
+    public ProbeWorker(PodKey pod, ProbeTarget target, DateTimeOffset firstDue, bool? adoptedReady = null)
     {
         Pod = pod;
         Target = target;
         Due = firstDue;
+        Adopted = adoptedReady is not null;
+        Ready = adoptedReady ?? false;
+        Message = adoptedReady is null ? "waiting for the first readiness probe" : string.Empty;
     }
+
+    /// <summary>Found running when the prober started: nothing is written for it before its first result.</summary>
+    public bool Adopted { get; }
+
+    /// <summary>Whether a probe has been counted yet.</summary>
+    public bool HasResult { get; private set; }
 
     public PodKey Pod { get; }
 
@@ -34,11 +46,12 @@ internal sealed class ProbeWorker
     public bool Ready { get; private set; }
 
     /// <summary>Why the container is not ready (the last failure or error), or empty.</summary>
-    public string Message { get; private set; } = "waiting for the first readiness probe";
+    public string Message { get; private set; }
 
     /// <summary>Counts <paramref name="outcome"/>; true when readiness or its message changed.</summary>
     public bool Record(ProbeOutcome outcome)
     {
+        HasResult = true;
         if (outcome.Verdict == ProbeResult.Error)
         {
             // The kubelet throws an errored result away; the message still says why nothing changes.

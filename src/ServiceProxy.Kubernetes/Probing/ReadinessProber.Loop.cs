@@ -1,4 +1,5 @@
 using ServiceProxy.Kubernetes.Diagnostics;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
 
@@ -111,6 +112,7 @@ internal sealed partial class ReadinessProber
                 return;
             }
 
+            RecordUnhealthy(worker, outcome);
             var changed = false;
             var period = TimeSpan.FromSeconds(Math.Max(1, worker.Target.Probe.PeriodSeconds));
             lock (_gate)
@@ -149,6 +151,26 @@ internal sealed partial class ReadinessProber
         }
     }
 
+    /// <summary>The kubelet's Event for a probe that failed or could not run.</summary>
+    private void RecordUnhealthy(ProbeWorker worker, ProbeOutcome outcome)
+    {
+        if (_recorder is null || outcome.Verdict == ProbeResult.Success)
+        {
+            return;
+        }
+
+        var reference = new ObjectReference
+        {
+            Kind = "Pod",
+            ApiVersion = "v1",
+            Namespace = worker.Pod.Namespace,
+            Name = worker.Pod.Name,
+            FieldPath = $"spec.containers{{{worker.Container}}}",
+        };
+        var verb = outcome.Verdict == ProbeResult.Failure ? "failed" : "errored";
+        _recorder.Record(reference, EventComponents.Prober, Event.Warning, "Unhealthy", $"Readiness probe {verb}: {outcome.Message}");
+    }
+
     /// <summary>Writes the status of each marked Pod whose readiness differs from what is stored.</summary>
     private async Task WriteDirtyPodsAsync(CancellationToken cancellationToken)
     {
@@ -160,7 +182,10 @@ internal sealed partial class ReadinessProber
                 return;
             }
 
-            pods = [.. _dirty.Where(_workers.ContainsKey).Select(k => (k, _workers[k].Values.ToArray()))];
+            // An adopted Pod keeps the status it has until its first result.
+            pods = [.. _dirty.Where(_workers.ContainsKey)
+                .Select(k => (k, _workers[k].Values.ToArray()))
+                .Where(p => !p.Item2.All(w => w.Adopted && !w.HasResult))];
             _dirty.Clear();
         }
 

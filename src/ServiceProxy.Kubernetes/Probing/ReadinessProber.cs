@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
 
@@ -14,12 +15,19 @@ namespace ServiceProxy.Kubernetes.Probing;
 /// is written to the Pod's status (containerStatuses[].ready, ContainersReady, Ready), which the
 /// endpoints controller follows. One scheduler serves every probe: a queue ordered by due time,
 /// one timer for the earliest, and probes run asynchronously with a bound on how many are in
-/// flight. Pods without readiness probes are never written.
+/// flight. Pods without readiness probes are never written. As the kubelet after a restart, a Pod
+/// created more than <see cref="RestartGrace"/> before the prober started counts its initial delay
+/// from its creation and keeps the readiness it has until its probes decide otherwise; nothing is
+/// written for it before its first probe. Each failed probe is recorded as the kubelet records it:
+/// a Warning <c>Unhealthy</c> Event, "Readiness probe failed: …", on the Pod.
 /// </summary>
 internal sealed partial class ReadinessProber : IHostedService, IDisposable
 {
     /// <summary>Probes in flight at most; more wait for a slot (their timeouts start when they run).</summary>
     public const int DefaultMaxConcurrentProbes = 2048;
+
+    /// <summary>The kubelet's: a container started this long before the prober is one it finds already running.</summary>
+    public static readonly TimeSpan RestartGrace = TimeSpan.FromSeconds(10);
 
     private const int MaxWriteAttempts = 5;
 
@@ -30,6 +38,8 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
+    private readonly IEventRecorder? _recorder;
+    private readonly DateTimeOffset _started;
     private readonly PriorityQueue<ProbeWorker, DateTimeOffset> _queue = new();
     private readonly Dictionary<PodKey, Dictionary<string, ProbeWorker>> _workers = [];
     private readonly HashSet<PodKey> _dirty = [];
@@ -43,12 +53,14 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
     private Task? _loop;
 
     /// <summary>A prober of the Pods in <paramref name="store"/>; <paramref name="runner"/> null runs probes over the network.</summary>
-    public ReadinessProber(IObjectStore store, IProbeRunner? runner = null, TimeProvider? timeProvider = null, ILogger? logger = null, int maxConcurrentProbes = DefaultMaxConcurrentProbes)
+    public ReadinessProber(IObjectStore store, IProbeRunner? runner = null, TimeProvider? timeProvider = null, ILogger? logger = null, int maxConcurrentProbes = DefaultMaxConcurrentProbes, IEventRecorder? recorder = null)
     {
         _store = store;
         _ownedRunner = runner is null ? new ProbeRunner() : null;
         _runner = runner ?? _ownedRunner!;
         _time = timeProvider ?? TimeProvider.System;
+        _started = _time.GetUtcNow();
+        _recorder = recorder;
         _logger = logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(maxConcurrentProbes, maxConcurrentProbes);
         _timer = _time.CreateTimer(_ => Wake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -185,11 +197,16 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
         }
 
         var now = _time.GetUtcNow();
+        var created = pod.Metadata.CreationTimestamp;
+        var adopted = created is { } since && since < _started - RestartGrace;
         foreach (var target in targets)
         {
             if (!workers.ContainsKey(target.Container.Name!))
             {
-                var worker = new ProbeWorker(key, target, now + TimeSpan.FromSeconds(target.Probe.InitialDelaySeconds));
+                var delay = TimeSpan.FromSeconds(target.Probe.InitialDelaySeconds);
+                var worker = adopted
+                    ? new ProbeWorker(key, target, created!.Value + delay > now ? created.Value + delay : now, AdoptedReadiness(pod, target.Container.Name!))
+                    : new ProbeWorker(key, target, now + delay);
                 workers[target.Container.Name!] = worker;
                 _queue.Enqueue(worker, worker.Due);
             }
@@ -211,6 +228,14 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
 
         _dirty.Remove(key);
     }
+
+    /// <summary>
+    /// The kubelet's setReadyStateOnKubeletRestart: ready as the container's status says, but only
+    /// while the Pod's Ready condition is True.
+    /// </summary>
+    private static bool AdoptedReadiness(Pod pod, string container) =>
+        pod.Status?.Conditions?.FirstOrDefault(c => c.Type == PodReadiness.Ready)?.Status == "True"
+        && (pod.Status.ContainerStatuses?.FirstOrDefault(c => c.Name == container)?.Ready ?? true);
 
     private static List<ProbeTarget> Targets(Pod pod)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Dns;
+using ServiceProxy.Kubernetes.Events;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -43,4 +44,7 @@ public sealed class RegistryOptions
 
     /// <summary>The cluster DNS zone built from the registry: its domain and TTL.</summary>
     public ClusterDnsOptions Dns { get; set; } = new();
+
+    /// <summary>The event recorder: how long Events are kept, how many, and its rate limits.</summary>
+    public EventOptions Events { get; set; } = new();
 }

@@ -58,7 +58,7 @@ public sealed class KubectlSeedTranscriptTests : IAsyncLifetime
         Assert.Contains("TargetPort:        6379/TCP\n", describe.Stdout, StringComparison.Ordinal);
         Assert.Contains("Endpoints:         127.0.0.21:6379\n", describe.Stdout, StringComparison.Ordinal);
         Assert.Contains("Session Affinity:  None\n", describe.Stdout, StringComparison.Ordinal);
-        Assert.EndsWith("Events:            <none>\n", describe.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\nEvents:\n +Type +Reason +Age +From +Message\n +---- .*\n +Normal +ClusterIPAllocated +\S+ +svcproxy-allocator +Allocated cluster IP [0-9.]+\n$", describe.Stdout);
 
         // The sample myapp Pods point at 127.0.0.11-13:80, where nothing listens in a test: replace them with live backends.
         var deleted = await Ok("delete", "pod", "myapp-deploy-1", "myapp-deploy-2", "myapp-deploy-3");

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
 using ServiceProxy.Kubernetes;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Probing;
 using ServiceProxy.Kubernetes.Registry;
@@ -36,8 +37,9 @@ public sealed class RegistryServiceCollectionExtensionsTests
         // Resolving the controller does not start it; the host does.
         Assert.Null(store.Get<Endpoints>("default", "web"));
         var hosted = provider.GetServices<IHostedService>().ToList();
-        Assert.Equal(2, hosted.Count);
+        Assert.Equal(3, hosted.Count);
         Assert.IsType<ReadinessProber>(hosted[1]);
+        Assert.IsType<ServiceEvents>(hosted[2]);
         foreach (var service in hosted)
         {
             await service.StartAsync(CancellationToken.None);
