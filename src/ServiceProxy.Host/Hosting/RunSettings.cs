@@ -39,7 +39,7 @@ internal static class RunSettings
         new("--filename", Host(nameof(RunOptions.Filename)), "Manifest file or directory; repeatable.") { Alias = "-f" },
         new("--watch", Host(nameof(RunOptions.Watch)), "Apply manifest changes as they happen.") { Alias = "-w" },
         new("--node-address", Host(nameof(RunOptions.NodeAddress)), "Address NodePorts listen on; repeatable. Default: every local address."),
-        new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP range."),
+        new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP ranges: one CIDR, or two of different families."),
         new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range."),
         new("--admin", Host(nameof(RunOptions.Admin)), "Admin API address."),
         new("--admin-token", Host(nameof(RunOptions.AdminToken)), "Bearer token the admin API requires (mandatory off loopback)."),
