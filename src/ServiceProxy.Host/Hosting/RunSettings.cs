@@ -73,6 +73,7 @@ internal static class RunSettings
             Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
         },
         new("--loadbalancer-pool", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.LoadBalancerPool)), "Addresses LoadBalancer Services get (CIDRs or addresses, comma-separated; empty: none)."),
+        new("--service-cidr-route", Host(nameof(RunOptions.ServiceCidrRoute)), "Route the service CIDRs to this host (ip route add local CIDR dev lo) while running; needs CAP_NET_ADMIN."),
     ];
 
     /// <summary>
