@@ -35,6 +35,14 @@ public sealed class ServiceProxyOptions
     /// <summary>One structured log line per closed connection or UDP session. Default off.</summary>
     public bool AccessLog { get; set; }
 
+    /// <summary>
+    /// Networks routed to this host as local at start (<c>ip route add local CIDR dev lo</c>, through
+    /// rtnetlink; needs CAP_NET_ADMIN on Linux) and unrouted on stop, so listeners can bind any of
+    /// their addresses, IPv6 included, with no per-address setup. A route already there is used and
+    /// left in place; one that cannot be added is logged with its command. Default none.
+    /// </summary>
+    public IList<string> LocalRoutes { get; set; } = [];
+
     /// <summary>On shutdown, how long established connections may drain before they are closed. Default 30 s.</summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

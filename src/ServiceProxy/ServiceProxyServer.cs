@@ -231,7 +231,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
             BeginDrain(removed);
             // A restarted port hands its balancer on; a removed one has no successor, so its
             // ejections end here rather than be reported later for a port that is gone.
-            removed.Balancer.Outliers.Clear();
+            removed.Balancers.ClearOutliers();
             _ports.Remove(key);
         }
 
@@ -239,12 +239,12 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         {
             var old = _ports[port.Key];
             BeginDrain(old);
-            await StartPortAsync(port, old.Balancer, cancellationToken).ConfigureAwait(false);
+            await StartPortAsync(port, old.Balancers, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var port in plan.Added)
         {
-            await StartPortAsync(port, balancer: null, cancellationToken).ConfigureAwait(false);
+            await StartPortAsync(port, balancers: null, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var port in plan.Updated)
@@ -252,7 +252,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
             var entry = _ports[port.Key];
             if (entry.Proxy is null)
             {
-                await StartPortAsync(port, entry.Balancer, cancellationToken).ConfigureAwait(false);
+                await StartPortAsync(port, entry.Balancers, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -263,10 +263,19 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         Log.ConfigApplied(_logger, config.Version, plan.Added.Count, plan.Removed.Count, plan.Updated.Count, plan.Restarted.Count, plan.Unchanged);
     }
 
-    private async Task StartPortAsync(ServicePortConfig port, IEndpointBalancer? balancer, CancellationToken cancellationToken)
+    private async Task StartPortAsync(ServicePortConfig port, PortBalancers? balancers, CancellationToken cancellationToken)
     {
-        balancer ??= new RoundRobinBalancer(_options.Balancing, _time);
-        var entry = new PortEntry(port, balancer);
+        if (balancers is null)
+        {
+            balancers = new PortBalancers(_options.Balancing, _time);
+            if (_observer is not null)
+            {
+                var observer = _observer;
+                balancers.ObserveOutliers(sink => new ObservedOutlierSink(sink, port.Key, observer));
+            }
+        }
+
+        var entry = new PortEntry(port, balancers);
         _ports[port.Key] = entry;
         if (!_factories.TryGetValue(port.Key.Protocol, out var factory))
         {
@@ -275,12 +284,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
             return;
         }
 
-        entry.Proxy = factory.Create(port, balancer);
-        if (_observer is not null)
-        {
-            balancer.Outliers.Sink = new ObservedOutlierSink(balancer.Outliers.Sink, port.Key, _observer);
-        }
-
+        entry.Proxy = factory.Create(port, balancers);
         await entry.Proxy.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_observer is not null)
         {
@@ -317,7 +321,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         var removed = 0;
         foreach (var port in _snapshot)
         {
-            removed += port.Balancer.SweepExpired();
+            removed += port.Balancers.SweepExpired();
         }
 
         if (removed > 0)
@@ -326,11 +330,11 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         }
     }
 
-    private sealed class PortEntry(ServicePortConfig config, IEndpointBalancer balancer)
+    private sealed class PortEntry(ServicePortConfig config, PortBalancers balancers)
     {
         public ServicePortConfig Config { get; set; } = config;
 
-        public IEndpointBalancer Balancer { get; } = balancer;
+        public PortBalancers Balancers { get; } = balancers;
 
         public IServicePortProxy? Proxy { get; set; }
 

@@ -18,6 +18,13 @@ internal sealed class RunOptions
     /// <summary>Re-apply manifests when they change. Default false.</summary>
     public bool Watch { get; set; }
 
+    /// <summary>
+    /// Route each service CIDR to this host as local (<c>ip route add local CIDR dev lo</c>) at start and
+    /// remove it on exit, so cluster IPs outside loopback, IPv6 ones included, bind with no setup. Needs
+    /// CAP_NET_ADMIN. Default false.
+    /// </summary>
+    public bool ServiceCidrRoute { get; set; }
+
     /// <summary>Addresses NodePort services listen on. Default every local address (loopback included).</summary>
     public List<string> NodeAddress { get; set; } = [];
 

@@ -45,7 +45,7 @@ internal static class RunSettings
         new("--filename", Host(nameof(RunOptions.Filename)), "Manifest file or directory; repeatable.") { Alias = "-f" },
         new("--watch", Host(nameof(RunOptions.Watch)), "Apply manifest changes as they happen.") { Alias = "-w" },
         new("--node-address", Host(nameof(RunOptions.NodeAddress)), "Address NodePorts listen on; repeatable. Default: every local address."),
-        new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP range."),
+        new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP ranges: one CIDR, or two of different families."),
         new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range."),
         new("--admin", Host(nameof(RunOptions.Admin)), "Admin API address."),
         new("--admin-token", Host(nameof(RunOptions.AdminToken)), "Bearer token the admin API requires (mandatory off loopback)."),
@@ -84,6 +84,7 @@ internal static class RunSettings
         new("--dns-ttl", Registry(nameof(RegistryOptions.Dns), nameof(ClusterDnsOptions.Ttl)), "Seconds cluster DNS answers may be cached (0-3600)."),
         new("--dns-upstream", Dns(nameof(DnsServerOptions.Upstreams)), "ADDR[:PORT] names outside the cluster domain are forwarded to; repeatable. Default: the nameservers of /etc/resolv.conf."),
         new("--dns-forward", Dns(nameof(DnsServerOptions.Forward)), "Forward names outside the cluster domain; false answers them REFUSED."),
+        new("--service-cidr-route", Host(nameof(RunOptions.ServiceCidrRoute)), "Route the service CIDRs to this host (ip route add local CIDR dev lo) while running; needs CAP_NET_ADMIN."),
     ];
 
     /// <summary>

@@ -88,7 +88,18 @@ internal static partial class SvcproxyHost
         services.AddOptions<RunOptions>().Bind(configuration.GetSection(RunSettings.HostSection)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RunOptions>, RunOptionsValidator>();
         services.AddSingleton<IValidateOptions<RunOptions>, RunSettingsValidator<RunOptions>>();
-        services.AddOptions<ServiceProxyOptions>().ValidateOnStart();
+        services.AddOptions<ServiceProxyOptions>().ValidateOnStart()
+            .Configure<IOptions<RunOptions>, IOptions<RegistryOptions>>((proxy, run, registry) =>
+            {
+                if (run.Value.ServiceCidrRoute)
+                {
+                    // The service ranges become local routes, so every cluster IP of either family binds.
+                    foreach (var cidr in registry.Value.Allocation.ServiceCidr.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        proxy.LocalRoutes.Add(cidr);
+                    }
+                }
+            });
         services.AddSingleton<IValidateOptions<ServiceProxyOptions>, RunSettingsValidator<ServiceProxyOptions>>();
         services.AddOptions<RegistryOptions>().ValidateOnStart()
             .Configure<IOptions<RunOptions>>((registry, run) => registry.NodeAddresses = [.. run.Value.NodeAddresses]);

@@ -4,8 +4,10 @@ namespace ServiceProxy.Kubernetes.Allocation;
 public sealed class AllocationOptions
 {
     /// <summary>
-    /// The service IP range (<c>--service-cluster-ip-range</c>), IPv4 or IPv6, at most 20 host bits.
-    /// Default <c>127.100.0.0/16</c>: loopback, so a Linux host can bind every cluster IP with no setup.
+    /// The service IP ranges (<c>--service-cluster-ip-range</c>): one CIDR, or two of different families
+    /// separated by a comma (<c>127.100.0.0/16,fd00:10:96::/112</c>), each at most 20 host bits. The
+    /// first is the primary range: a Service that names no family gets its family. Default
+    /// <c>127.100.0.0/16</c>: loopback, so a Linux host can bind every cluster IP with no setup.
     /// </summary>
     public string ServiceCidr { get; set; } = "127.100.0.0/16";
 

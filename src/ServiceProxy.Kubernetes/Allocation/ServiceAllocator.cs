@@ -6,26 +6,32 @@ using ServiceProxy.Kubernetes.Validation;
 namespace ServiceProxy.Kubernetes.Allocation;
 
 /// <summary>
-/// Allocates a Service's cluster IP and node ports, as kube-apiserver's service REST storage does:
+/// Allocates a Service's cluster IPs and node ports, as kube-apiserver's service REST storage does:
 /// explicit values must be in range and free, unset ones are picked, an update keeps what the
-/// service already holds and frees what it no longer uses; and its load-balancer address
-/// (ServiceAllocator.LoadBalancer.cs). Runs under the registry's write lock.
+/// service already holds and frees what it no longer uses; its IP families
+/// (ServiceAllocator.Families.cs, one cluster IP allocator per configured family); and its
+/// load-balancer address (ServiceAllocator.LoadBalancer.cs). Runs under the registry's write lock.
 /// </summary>
 internal sealed partial class ServiceAllocator
 {
-    private readonly ClusterIPAllocator _clusterIPs;
+    /// <summary>One per configured range, the primary (<c>--service-cidr</c>'s first) first; at most one per family.</summary>
+    private readonly ClusterIPAllocator[] _clusterIPs;
     private readonly NodePortAllocator _nodePorts;
     private readonly LoadBalancerAllocator _loadBalancers;
 
     public ServiceAllocator(AllocationOptions options, Random? random = null)
     {
         random ??= Random.Shared;
-        _clusterIPs = new ClusterIPAllocator(ServiceCidr.Parse(options.ServiceCidr), random);
+        _clusterIPs = [.. ServiceCidr.ParseList(options.ServiceCidr).Select(cidr => new ClusterIPAllocator(cidr, random))];
         _nodePorts = new NodePortAllocator(PortRange.Parse(options.NodePortRange), random);
         _loadBalancers = new LoadBalancerAllocator(LoadBalancerPool.Parse(options.LoadBalancerPool));
     }
 
-    public ServiceCidr Cidr => _clusterIPs.Cidr;
+    /// <summary>The primary range: Services that name no family get a cluster IP from it.</summary>
+    public ServiceCidr Cidr => _clusterIPs[0].Cidr;
+
+    /// <summary>Every configured range, the primary first.</summary>
+    public IReadOnlyList<ServiceCidr> Cidrs => [.. _clusterIPs.Select(a => a.Cidr)];
 
     public PortRange NodePortRange => _nodePorts.Range;
 
@@ -34,7 +40,7 @@ internal sealed partial class ServiceAllocator
     public static bool NeedsNodePorts(Service service) =>
         service.Spec.Type is ServiceTypes.NodePort or ServiceTypes.LoadBalancer;
 
-    public bool IsClusterIPAllocated(IPAddress address) => _clusterIPs.IsAllocated(address);
+    public bool IsClusterIPAllocated(IPAddress address) => AllocatorFor(address)?.IsAllocated(address) == true;
 
     public bool IsNodePortAllocated(string protocol, int port) => _nodePorts.IsAllocated(protocol, port);
 
@@ -46,10 +52,17 @@ internal sealed partial class ServiceAllocator
     public static Service CarryOver(Service service, Service old)
     {
         var spec = service.Spec;
-        if (NeedsClusterIP(old) && NeedsClusterIP(service)
-            && string.IsNullOrEmpty(spec.ClusterIP) && (spec.ClusterIPs is null || spec.ClusterIPs.Count == 0))
+        if (NeedsClusterIP(old) && NeedsClusterIP(service))
         {
-            spec = spec with { ClusterIP = old.Spec.ClusterIP, ClusterIPs = old.Spec.ClusterIPs };
+            if (string.IsNullOrEmpty(spec.ClusterIP))
+            {
+                spec = spec with { ClusterIP = old.Spec.ClusterIP };
+            }
+
+            if (spec.ClusterIPs is not { Count: > 0 } && old.Spec.ClusterIPs is { Count: > 0 })
+            {
+                spec = spec with { ClusterIPs = old.Spec.ClusterIPs };
+            }
         }
         else if (!NeedsClusterIP(service) && NeedsClusterIP(old))
         {
@@ -109,7 +122,7 @@ internal sealed partial class ServiceAllocator
     {
         var transaction = new AllocationTransaction();
         var errors = new List<FieldError>();
-        var spec = AllocateClusterIP(service.Spec, old, transaction, errors);
+        var spec = AllocateClusterIPs(service.Spec, old, transaction, errors);
         spec = AllocateNodePorts(spec, service, old, transaction, errors);
         if (errors.Count > 0)
         {
@@ -124,9 +137,9 @@ internal sealed partial class ServiceAllocator
     /// <summary>Frees everything a deleted service held.</summary>
     public void Release(Service service)
     {
-        if (HeldClusterIP(service) is { } address)
+        foreach (var address in HeldClusterIPs(service))
         {
-            _clusterIPs.Release(address);
+            AllocatorFor(address)?.Release(address);
         }
 
         foreach (var (protocol, port) in HeldNodePorts(service))
@@ -152,68 +165,6 @@ internal sealed partial class ServiceAllocator
 
         used.Add(match.NodePort);
         return match.NodePort;
-    }
-
-    private ServiceSpec AllocateClusterIP(ServiceSpec spec, Service? old, AllocationTransaction transaction, List<FieldError> errors)
-    {
-        var oldAddress = old is null ? null : HeldClusterIP(old);
-        var requested = !string.IsNullOrEmpty(spec.ClusterIP) ? spec.ClusterIP : spec.ClusterIPs?.FirstOrDefault();
-        IPAddress? address = null;
-        if (spec.Type != ServiceTypes.ExternalName && requested != "None")
-        {
-            if (string.IsNullOrEmpty(requested))
-            {
-                address = _clusterIPs.AllocateNext();
-                if (address is null)
-                {
-                    errors.Add(new FieldError("spec.clusterIPs", FieldErrorType.Forbidden, "failed to allocate a serviceIP: range is full"));
-                    return spec;
-                }
-
-                transaction.Allocated(() => _clusterIPs.Release(address));
-            }
-            else if (!IPAddress.TryParse(requested, out address))
-            {
-                errors.Add(new FieldError("spec.clusterIPs[0]", FieldErrorType.Invalid, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", requested));
-                return spec;
-            }
-            else if (!address.Equals(oldAddress))
-            {
-                var result = _clusterIPs.Allocate(address);
-                if (result != AllocateResult.Allocated)
-                {
-                    var reason = result == AllocateResult.NotInRange
-                        ? $"the provided IP ({address}) is not in the valid range. The range of valid IPs is {_clusterIPs.Cidr}"
-                        : "provided IP is already allocated";
-                    IReadOnlyList<string> badValue = spec.ClusterIPs is { Count: > 0 } ips ? ips : [requested];
-                    errors.Add(new FieldError("spec.clusterIPs", FieldErrorType.Invalid, $"failed to allocate IP {address}: {reason}", new GoStringSlice(badValue)));
-                    return spec;
-                }
-
-                var taken = address;
-                transaction.Allocated(() => _clusterIPs.Release(taken));
-            }
-        }
-
-        if (oldAddress is not null && !oldAddress.Equals(address))
-        {
-            transaction.ReleaseOnCommit(() => _clusterIPs.Release(oldAddress));
-        }
-
-        if (address is null)
-        {
-            return spec;
-        }
-
-        var text = address.ToString();
-        var family = address.AddressFamily == AddressFamily.InterNetwork ? "IPv4" : "IPv6";
-        return spec with
-        {
-            ClusterIP = text,
-            ClusterIPs = spec.ClusterIPs is { Count: > 1 } more ? [text, .. more.Skip(1)] : [text],
-            IpFamilies = spec.IpFamilies ?? [family],
-            IpFamilyPolicy = spec.IpFamilyPolicy ?? "SingleStack",
-        };
     }
 
     private ServiceSpec AllocateNodePorts(ServiceSpec spec, Service service, Service? old, AllocationTransaction transaction, List<FieldError> errors)
@@ -318,9 +269,6 @@ internal sealed partial class ServiceAllocator
 
         return 0;
     }
-
-    private static IPAddress? HeldClusterIP(Service service) =>
-        NeedsClusterIP(service) && IPAddress.TryParse(service.Spec.ClusterIP, out var address) ? address : null;
 
     private static IEnumerable<(string Protocol, int NodePort)> HeldNodePorts(Service service) =>
         NeedsNodePorts(service)

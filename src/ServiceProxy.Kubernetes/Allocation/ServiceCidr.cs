@@ -52,7 +52,8 @@ internal sealed class ServiceCidr
         var hostBits = bits - prefix;
         if (hostBits > MaxHostBits)
         {
-            throw new FormatException($"service CIDR \"{cidr}\" is too large: at most {MaxHostBits} host bits (e.g. /{bits - MaxHostBits})");
+            // kube-apiserver's wording for --service-cluster-ip-range.
+            throw new FormatException($"service CIDR \"{cidr}\" is too large; for {bits}-bit addresses, the mask must be >= {bits - MaxHostBits}");
         }
 
         var reserved = bits == 32 ? 2 : 1;
@@ -66,6 +67,36 @@ internal sealed class ServiceCidr
         var network = FromNumber(ToNumber(address) & mask, address.AddressFamily);
         return new ServiceCidr(network, prefix, size);
     }
+
+    /// <summary>
+    /// Parses the comma-separated ranges of <c>--service-cidr</c>, as kube-apiserver parses
+    /// <c>--service-cluster-ip-range</c>: one or two, the second of the other family. The first is
+    /// the primary range: Services that name no family get its family.
+    /// </summary>
+    public static IReadOnlyList<ServiceCidr> ParseList(string? text)
+    {
+        var entries = (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries);
+        if (entries is [""])
+        {
+            throw new FormatException("service CIDR must contain at least one valid cidr");
+        }
+
+        if (entries.Length > 2)
+        {
+            throw new FormatException($"service CIDR \"{text}\" must not contain more than two entries");
+        }
+
+        var cidrs = entries.Select(Parse).ToArray();
+        if (cidrs.Length == 2 && cidrs[0].Family == cidrs[1].Family)
+        {
+            throw new FormatException($"service CIDR \"{text}\": [0] and [1] must be of different IP family");
+        }
+
+        return cidrs;
+    }
+
+    /// <summary><c>IPv4</c> or <c>IPv6</c>, as Services name the family in <c>ipFamilies</c>.</summary>
+    public string FamilyName => Family == AddressFamily.InterNetwork ? Model.IPFamilies.IPv4 : Model.IPFamilies.IPv6;
 
     /// <summary>The offset of an allocatable address, or -1 when it is outside the usable range.</summary>
     public int OffsetOf(IPAddress address)

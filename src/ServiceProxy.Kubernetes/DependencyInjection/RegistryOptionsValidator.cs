@@ -25,10 +25,10 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
     public ValidateOptionsResult Validate(string? name, RegistryOptions options)
     {
         List<string> failures = [];
-        ServiceCidr? cidr = null;
+        IReadOnlyList<ServiceCidr> cidrs = [];
         try
         {
-            cidr = ServiceCidr.Parse(options.Allocation.ServiceCidr);
+            cidrs = ServiceCidr.ParseList(options.Allocation.ServiceCidr);
         }
         catch (FormatException e)
         {
@@ -47,10 +47,13 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
         try
         {
             var pool = LoadBalancerPool.Parse(options.Allocation.LoadBalancerPool);
-            if (cidr is not null && pool.Overlapping(cidr) is { } overlap)
+            foreach (var cidr in cidrs)
             {
-                // A load-balancer address equal to a cluster IP would have two Services listen on one address and port.
-                failures.Add($"{LoadBalancerPoolKey}: \"{overlap}\" overlaps the service CIDR {cidr}");
+                if (pool.Overlapping(cidr) is { } overlap)
+                {
+                    // A load-balancer address equal to a cluster IP would have two Services listen on one address and port.
+                    failures.Add($"{LoadBalancerPoolKey}: \"{overlap}\" overlaps the service CIDR {cidr}");
+                }
             }
         }
         catch (FormatException e)

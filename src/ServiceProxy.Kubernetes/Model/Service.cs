@@ -178,3 +178,23 @@ public static class SessionAffinities
     /// <summary>The largest <c>timeoutSeconds</c>: one day.</summary>
     public const int MaxTimeoutSeconds = 86400;
 }
+
+/// <summary>The values of <see cref="ServiceSpec.IpFamilies"/>.</summary>
+public static class IPFamilies
+{
+    /// <summary>An IPv4 cluster IP.</summary>
+    public const string IPv4 = "IPv4";
+    /// <summary>An IPv6 cluster IP.</summary>
+    public const string IPv6 = "IPv6";
+}
+
+/// <summary>The values of <see cref="ServiceSpec.IpFamilyPolicy"/>.</summary>
+public static class IPFamilyPolicies
+{
+    /// <summary>One cluster IP, of the first configured family unless <c>ipFamilies</c> names one (the default).</summary>
+    public const string SingleStack = "SingleStack";
+    /// <summary>Two cluster IPs when the cluster has ranges of both families, else one.</summary>
+    public const string PreferDualStack = "PreferDualStack";
+    /// <summary>Two cluster IPs, one per family; refused when the cluster has only one range.</summary>
+    public const string RequireDualStack = "RequireDualStack";
+}

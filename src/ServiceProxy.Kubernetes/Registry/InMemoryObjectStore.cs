@@ -117,6 +117,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         {
             var state = _state;
             obj = WithGeneratedName(state, kind, obj);
+            obj = PrepareService(kind, obj, null);
             var errors = _validator.Validate(obj);
             if (errors.Count > 0)
             {
@@ -186,10 +187,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                     Generation = old.Metadata.Generation,
                 },
             };
-            if (obj is Service service && old is Service oldService)
-            {
-                obj = (T)(KubeObject)ServiceAllocator.CarryOver(service, oldService);
-            }
+            obj = PrepareService(kind, obj, old);
 
             var errors = _validator.Validate(obj, old);
             if (errors.Count > 0)
@@ -320,6 +318,23 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                 return named;
             }
         }
+    }
+
+    /// <summary>A Service's carried-over fields and IP families, as kube-apiserver sets them before it validates.</summary>
+    private T PrepareService<T>(string kind, T obj, KubeObject? old) where T : KubeObject
+    {
+        if (obj is not Service service)
+        {
+            return obj;
+        }
+
+        var (prepared, errors) = _allocator.Prepare(service, old as Service);
+        if (errors.Count > 0)
+        {
+            throw StoreErrors.Invalid(kind, service.Metadata.Name ?? string.Empty, errors);
+        }
+
+        return (T)(KubeObject)prepared;
     }
 
     private (T, AllocationTransaction) Allocate<T>(string kind, T obj, KubeObject? old) where T : KubeObject

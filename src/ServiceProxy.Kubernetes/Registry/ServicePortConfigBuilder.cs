@@ -10,7 +10,10 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// <summary>
 /// Turns one Service and its Endpoints into the data plane's service ports, as kube-proxy's
 /// service and endpoints change trackers do: headless and ExternalName services get none, SCTP
-/// ports are skipped (userspace proxying is TCP and UDP only).
+/// ports are skipped (userspace proxying is TCP and UDP only). A dual-stack Service (two
+/// <c>ipFamilies</c>) has one listener per cluster IP and sends each family's clients to that
+/// family's endpoints, as kube-proxy's two proxiers do; a single-stack one sends every client to
+/// every endpoint, so an IPv4 cluster IP may front IPv6 Pods.
 /// </summary>
 internal static class ServicePortConfigBuilder
 {
@@ -41,6 +44,7 @@ internal static class ServicePortConfigBuilder
         var loadBalancerIPs = spec.Type == ServiceTypes.LoadBalancer
             ? Addresses([.. (service.Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip)], key, "loadBalancer ingress", logger)
             : [];
+        var dualStack = spec.IpFamilies is { Count: 2 };
         var usesNodePorts = spec.Type is ServiceTypes.NodePort or ServiceTypes.LoadBalancer;
         var affinity = spec.SessionAffinity == SessionAffinities.ClientIP
             ? AffinityConfig.ForClientIP(spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds ?? SessionAffinities.DefaultTimeoutSeconds)
@@ -77,6 +81,7 @@ internal static class ServicePortConfigBuilder
                 ListenEndPoints = Sorted(listen),
                 Endpoints = Sorted(ReadyEndpoints(endpoints, port)),
                 Affinity = affinity,
+                EndpointsByFamily = dualStack,
                 UdpIdleTimeout = protocol == TransportProtocol.Udp ? udpIdleTimeout : null,
                 ProxyProtocol = protocol == TransportProtocol.Tcp ? proxyProtocol : ProxyProtocolVersion.None,
                 MaxConnections = protocol == TransportProtocol.Tcp ? maxConnections : null,

@@ -80,6 +80,7 @@ internal static class ServiceValidation
         ValidateLoadBalancerFields(spec, service.Status, errors);
         ValidateLoadBalancerClass(spec, old?.Spec, errors);
         ValidateTrafficPolicies(spec, errors);
+        ValidateClusterIPsRelatedFields(spec, errors);
 
         if (old is not null)
         {
@@ -222,20 +223,26 @@ internal static class ServiceValidation
         {
             errors.AddIP("spec.clusterIP", clusterIP);
         }
+    }
 
-        var clusterIPs = spec.ClusterIPs ?? [];
-        for (var i = 0; i < clusterIPs.Count; i++)
+    /// <summary>
+    /// The dual-stack fields. A Service that names only <c>clusterIP</c> (an older client) is checked
+    /// as kube-apiserver checks it after syncing <c>clusterIPs</c> from it; a malformed <c>clusterIP</c>
+    /// is then reported once, on <c>spec.clusterIP</c>.
+    /// </summary>
+    private static void ValidateClusterIPsRelatedFields(ServiceSpec spec, List<FieldError> errors)
+    {
+        if (spec.ClusterIPs is not { Count: > 0 } && !string.IsNullOrEmpty(spec.ClusterIP))
         {
-            if (clusterIPs[i] != "None")
+            if (spec.ClusterIP != "None" && !KubeNames.TryParseIP(spec.ClusterIP, out _))
             {
-                errors.AddIP(Index("spec.clusterIPs", i), clusterIPs[i]);
+                return;
             }
+
+            spec = spec with { ClusterIPs = [spec.ClusterIP] };
         }
 
-        if (clusterIPs.Count > 0 && !string.IsNullOrEmpty(clusterIP) && clusterIPs[0] != clusterIP)
-        {
-            errors.Add(new FieldError("spec.clusterIPs[0]", FieldErrorType.Invalid, "must match `clusterIP`", clusterIPs[0]));
-        }
+        ClusterIPFieldsValidation.ValidateRelatedFields(spec, errors);
     }
 
     private static void ValidateExternalIP(string ip, string path, List<FieldError> errors)
@@ -360,6 +367,8 @@ internal static class ServiceValidation
         {
             errors.Add(new FieldError("spec.clusterIP", FieldErrorType.Invalid, "field is immutable", newIP));
         }
+
+        ClusterIPFieldsValidation.ValidateUpdate(service.Spec, old.Spec, errors);
     }
 
     private static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");

@@ -41,9 +41,18 @@ public sealed record ServicePortConfig
     /// </summary>
     public OutlierDetectionConfig OutlierDetection { get; init; } = OutlierDetectionConfig.Default;
 
+    /// <summary>
+    /// When true, each listener sends only to the endpoints of its own address family (an
+    /// IPv4-mapped IPv6 endpoint counts as IPv4), as kube-proxy's per-family proxiers do: a client
+    /// of an IPv6 address reaches IPv6 endpoints, one of an IPv4 address IPv4 endpoints, and a
+    /// listener whose family has no endpoints treats its clients as a port without endpoints does.
+    /// When false (the default), every listener uses every endpoint, crossing families.
+    /// </summary>
+    public bool EndpointsByFamily { get; init; }
+
     /// <summary>True when the listen side is equal, so listeners can be kept and only the balancer updated.</summary>
     public bool HasSameListeners(ServicePortConfig other) =>
-        Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints);
+        Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints) && EndpointsByFamily == other.EndpointsByFamily;
 
     /// <summary>Equal when every setting is equal, endpoints compared in order.</summary>
     public bool Equals(ServicePortConfig? other) =>

@@ -13,9 +13,9 @@ internal interface IServicePortProxyFactory
 
     /// <summary>
     /// A new, not yet started proxy for <paramref name="config"/>. The server owns
-    /// <paramref name="balancer"/> (it survives a listener restart and is swept by the server); the
-    /// proxy applies <paramref name="config"/>'s endpoints to it and updates it in
-    /// <see cref="IServicePortProxy.Update"/>.
+    /// <paramref name="balancers"/> (they survive a listener restart and are swept by the server); the
+    /// proxy applies <paramref name="config"/>'s endpoints to them, gives each listener its
+    /// balancer (<see cref="PortBalancers.For"/>) and updates them in <see cref="IServicePortProxy.Update"/>.
     /// </summary>
-    IServicePortProxy Create(ServicePortConfig config, IEndpointBalancer balancer);
+    IServicePortProxy Create(ServicePortConfig config, PortBalancers balancers);
 }

@@ -50,6 +50,7 @@ internal sealed class TcpAcceptor
             // Lets a restarted listener bind while old connections on the port sit in TIME_WAIT;
             // two live listeners on one address still conflict (that needs SO_REUSEPORT).
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            FreeBind.Enable(socket);
             socket.Bind(endPoint);
             socket.Listen(backlog);
             error = null;

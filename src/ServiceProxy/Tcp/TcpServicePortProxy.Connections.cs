@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
@@ -15,7 +16,7 @@ namespace ServiceProxy.Tcp;
 /// </summary>
 internal sealed partial class TcpServicePortProxy
 {
-    private void OnAccepted(TransportSocket accepted)
+    private void OnAccepted(TransportSocket accepted, IEndpointBalancer balancer)
     {
         var client = accepted.Socket;
         // Counted before checked, so concurrent accepts (several listeners, several loops) never
@@ -36,10 +37,10 @@ internal sealed partial class TcpServicePortProxy
         // Runs on the accepting thread (.NET's socket thread, or an event loop) up to the dial's
         // first await (a non-blocking connect), so accepting is never held by a slow backend, and a
         // new connection costs no thread-pool hop.
-        _ = HandleAsync(accepted);
+        _ = HandleAsync(accepted, balancer);
     }
 
-    private async Task HandleAsync(TransportSocket accepted)
+    private async Task HandleAsync(TransportSocket accepted, IEndpointBalancer balancer)
     {
         var client = accepted.Socket;
         TcpProxyConnection? connection = null;
@@ -58,7 +59,7 @@ internal sealed partial class TcpServicePortProxy
             var clientIp = clientEndPoint.Address.IsIPv4MappedToIPv6 ? clientEndPoint.Address.MapToIPv4() : clientEndPoint.Address;
             TransportSocket backend = default;
             IPEndPoint? dialed = null;
-            var ladder = new DialLadder(_connectTimeouts, _balancer, clientIp);
+            var ladder = new DialLadder(_connectTimeouts, balancer, clientIp);
             while (dialed is null && ladder.TryNext(out var endpoint, out var timeout))
             {
                 // Dialed here, not in a helper: its own async method would allocate a state machine per dial.

@@ -12,7 +12,8 @@ using ServiceProxy.Hosting;
 namespace ServiceProxy.Tcp;
 
 /// <summary>
-/// Serves one TCP service port: a listener per listen address, all sharing one balancer. Each
+/// Serves one TCP service port: a listener per listen address, all sharing one balancer (one per
+/// address family with <see cref="ServicePortConfig.EndpointsByFamily"/>). Each
 /// client the transport accepts (<see cref="ITcpTransport.Listen"/>) is balanced, dialed through the
 /// transport (<see cref="ITcpTransport.ConnectAsync"/>) and relayed by it
 /// (<see cref="ITcpTransport.RelayAsync"/>) on its own task. A shared timer enforces idle and
@@ -26,7 +27,7 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
 
     private readonly ServiceProxyOptions _options;
     private readonly TcpProxyOptions _tcp;
-    private readonly IEndpointBalancer _balancer;
+    private readonly PortBalancers _balancers;
     private readonly ITcpTransport _transport;
     private readonly ConnectionBudget _budget;
     private readonly TimeSpan[] _connectTimeouts;
@@ -49,11 +50,11 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
     private int _stopping;
 
     public TcpServicePortProxy(
-        ServicePortConfig config, IEndpointBalancer balancer, ServiceProxyOptions options, ITcpTransport transport, ConnectionBudget budget,
+        ServicePortConfig config, PortBalancers balancers, ServiceProxyOptions options, ITcpTransport transport, ConnectionBudget budget,
         ILogger logger, ServiceProxyMetrics metrics, TimeProvider time)
     {
         _config = config;
-        _balancer = balancer;
+        _balancers = balancers;
         _options = options;
         _tcp = options.Tcp;
         _transport = transport;
@@ -65,8 +66,11 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
         _rejectLog = new LogThrottle(time, RejectLogInterval);
         _refuseLog = new LogThrottle(time, RejectLogInterval);
         _portTags = ServicePortTags.For(config.Key);
-        _balancer.Outliers.Sink = new OutlierEvents(config.Key, logger, metrics);
-        _balancer.Update(config.Endpoints, config.Affinity, config.OutlierDetection);
+        _balancers.Update(config, config.OutlierDetection);
+        foreach (var balancer in _balancers.All)
+        {
+            balancer.Outliers.Sink = new OutlierEvents(config.Key, logger, metrics);
+        }
     }
 
     public ServicePortKey Key => _config.Key;
@@ -92,7 +96,10 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
         var listening = new List<IPEndPoint>();
         foreach (var endPoint in _config.ListenEndPoints)
         {
-            var acceptor = _transport.Listen(endPoint, Key, OnAccepted, OnResetForDescriptors, out var error);
+            // The listener's balancer is fixed here, so a connection never looks up its family.
+            var balancer = _balancers.For(endPoint, _config);
+            balancer.Outliers.Sink ??= new OutlierEvents(Key, _logger, _metrics);
+            var acceptor = _transport.Listen(endPoint, Key, accepted => OnAccepted(accepted, balancer), OnResetForDescriptors, out var error);
             if (acceptor is null)
             {
                 Log.TcpBindFailed(_logger, Key, endPoint, error!);
@@ -123,7 +130,7 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
     {
         ServicePortProxyChecks.EnsureSameListeners(_config, config);
         // Balancer first: once Config shows the new set, every new connection already uses it.
-        _balancer.Update(config.Endpoints, config.Affinity, config.OutlierDetection);
+        _balancers.Update(config, config.OutlierDetection);
         _config = config;
     }
 

@@ -42,6 +42,6 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
 
     public TransportProtocol Protocol => TransportProtocol.Tcp;
 
-    public IServicePortProxy Create(ServicePortConfig config, IEndpointBalancer balancer) =>
-        new TcpServicePortProxy(config, balancer, _options, _transport, _budget, _logger, _metrics, _time);
+    public IServicePortProxy Create(ServicePortConfig config, PortBalancers balancers) =>
+        new TcpServicePortProxy(config, balancers, _options, _transport, _budget, _logger, _metrics, _time);
 }

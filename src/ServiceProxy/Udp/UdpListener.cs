@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ServiceProxy.Balancing;
 
 namespace ServiceProxy.Udp;
 
@@ -23,8 +24,9 @@ internal sealed class UdpListener
     private Task _loop = Task.CompletedTask;
     private UdpLoopListener? _loopReceiver;
 
-    public UdpListener(UdpServicePortProxy port, int index, Socket socket, UdpTransport transport)
+    public UdpListener(UdpServicePortProxy port, int index, Socket socket, UdpTransport transport, IEndpointBalancer balancer)
     {
+        Balancer = balancer;
         _port = port;
         _transport = transport;
         Index = index;
@@ -36,6 +38,9 @@ internal sealed class UdpListener
     public int Index { get; }
 
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Where this listener's new flows are balanced: the port's, or its family's (<see cref="PortBalancers"/>).</summary>
+    public IEndpointBalancer Balancer { get; }
 
     /// <summary>The event loop reading this listener, when one does (tests look at it).</summary>
     internal UdpLoopReceiver? LoopReceiver => _loopReceiver;

@@ -222,7 +222,7 @@ internal sealed partial class UdpServicePortProxy
         // table then refuses the session (its endpoint is no longer the balancer's).
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var endpoint = _balancer.Pick(client.Address, resetAffinity: failed is not null, avoid: failed);
+            var endpoint = listener.Balancer.Pick(client.Address, resetAffinity: failed is not null, avoid: failed);
             if (endpoint is null)
             {
                 DropNoEndpoints();

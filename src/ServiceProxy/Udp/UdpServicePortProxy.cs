@@ -26,7 +26,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
     private readonly ServiceProxyMetrics.UdpPortTags _tags;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly IEndpointBalancer _balancer;
+    private readonly PortBalancers _balancers;
     private readonly bool _ownsBalancer;
     private readonly UdpSessionTable _table;
     private readonly ConnectionBudget _budget;
@@ -53,7 +53,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         ServiceProxyMetrics metrics,
         ILogger logger,
         TimeProvider? time = null,
-        IEndpointBalancer? balancer = null,
+        PortBalancers? balancers = null,
         ConnectionBudget? budget = null,
         UdpTransport? transport = null)
     {
@@ -70,9 +70,9 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         _time = time ?? TimeProvider.System;
         // ServiceProxyServer passes the port's balancer (it outlives a listener restart and the
         // server sweeps it); a proxy built on its own owns one and sweeps it itself.
-        _ownsBalancer = balancer is null;
-        _balancer = balancer ?? new RoundRobinBalancer(options.Balancing, _time);
-        _balancer.Update(config.Endpoints, config.Affinity);
+        _ownsBalancer = balancers is null;
+        _balancers = balancers ?? new PortBalancers(options.Balancing, _time);
+        _balancers.Update(config, outlierDetection: null);
         _table = new UdpSessionTable(options.Udp.MaxSessionsPerPort, IsCurrentEndpoint);
         // ServiceProxyServer passes the budget its TCP ports share; a proxy built on its own
         // honours MaxConnections alone (no derived limit: it is not the process's only user).
@@ -102,7 +102,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
     internal int ActiveSessions => Volatile.Read(ref _activeSessions);
 
-    internal IEndpointBalancer Balancer => _balancer;
+    internal IEndpointBalancer Balancer => _balancers.Primary;
 
     internal UdpSessionTable Sessions => _table;
 
@@ -128,7 +128,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
                 var socket = TryBind(endPoint);
                 if (socket is not null)
                 {
-                    _listeners.Add(new UdpListener(this, _listeners.Count, socket, _transport));
+                    // The listener's balancer is fixed here, so a new flow never looks up its family.
+                    _listeners.Add(new UdpListener(this, _listeners.Count, socket, _transport, _balancers.For(endPoint, _config)));
                 }
             }
 
@@ -137,7 +138,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
             if (_ownsBalancer)
             {
                 var affinitySweep = _options.Balancing.AffinitySweepInterval;
-                _affinityTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!)._balancer.SweepExpired(), this, affinitySweep, affinitySweep);
+                _affinityTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!)._balancers.SweepExpired(), this, affinitySweep, affinitySweep);
             }
             foreach (var listener in _listeners)
             {
@@ -157,7 +158,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         lock (_lifecycle)
         {
             _config = config;
-            _balancer.Update(config.Endpoints, config.Affinity);
+            _balancers.Update(config, outlierDetection: null);
 
             // Sessions (and unreachable markers) of vanished endpoints go now; their clients'
             // next datagram is balanced over the new set. A session picked from the old set is in
@@ -244,6 +245,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
                 socket.IOControl(SioUdpConnReset, [0, 0, 0, 0], null);
             }
 
+            FreeBind.Enable(socket);
             socket.Bind(endPoint);
             return socket;
         }
@@ -278,5 +280,5 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
-    private bool IsCurrentEndpoint(IPEndPoint endpoint) => _balancer.Endpoints.Contains(endpoint);
+    private bool IsCurrentEndpoint(IPEndPoint endpoint) => _balancers.Contains(endpoint);
 }

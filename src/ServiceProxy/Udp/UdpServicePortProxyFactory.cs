@@ -20,6 +20,6 @@ internal sealed class UdpServicePortProxyFactory(
 
     public TransportProtocol Protocol => TransportProtocol.Udp;
 
-    public IServicePortProxy Create(ServicePortConfig config, IEndpointBalancer balancer) =>
-        new UdpServicePortProxy(config, options, metrics, _logger, time, balancer, budget, _transport);
+    public IServicePortProxy Create(ServicePortConfig config, PortBalancers balancers) =>
+        new UdpServicePortProxy(config, options, metrics, _logger, time, balancers, budget, _transport);
 }

@@ -22,7 +22,7 @@ public sealed class TestBackend : IAsyncDisposable
     public TestBackend(Func<Socket, CancellationToken, Task> handler, string address = "127.0.0.1", int backlog = 512)
     {
         _handler = handler;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener = new Socket(IPAddress.Parse(address).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
         _listener.Listen(backlog);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;

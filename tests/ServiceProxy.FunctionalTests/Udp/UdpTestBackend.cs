@@ -23,7 +23,7 @@ internal sealed class UdpTestBackend : IAsyncDisposable
         Id = id;
         _tagReplies = tagReplies;
         _recordSources = recordSources;
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+        _socket = new Socket(IPAddress.Parse(address).AddressFamily, SocketType.Dgram, ProtocolType.Udp)
         {
             ReceiveBufferSize = 1024 * 1024,
             SendBufferSize = 1024 * 1024,
@@ -51,7 +51,7 @@ internal sealed class UdpTestBackend : IAsyncDisposable
     private async Task EchoAsync()
     {
         var buffer = new byte[65536];
-        var from = new SocketAddress(AddressFamily.InterNetwork);
+        var from = new SocketAddress(_socket.AddressFamily);
         var template = new IPEndPoint(IPAddress.Any, 0);
         var suffix = Encoding.ASCII.GetBytes("|" + Id);
         while (true)

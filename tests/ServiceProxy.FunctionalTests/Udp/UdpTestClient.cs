@@ -25,7 +25,7 @@ internal sealed class UdpTestClient(string address = "127.0.0.1") : IDisposable
     public async Task<(byte[] Payload, IPEndPoint From)> ReceiveAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? ReplyTimeout);
-        var result = await Socket.ReceiveFromAsync(_buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cts.Token);
+        var result = await Socket.ReceiveFromAsync(_buffer, SocketFlags.None, new IPEndPoint(Socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0), cts.Token);
         return (_buffer.AsSpan(0, result.ReceivedBytes).ToArray(), (IPEndPoint)result.RemoteEndPoint);
     }
 
@@ -67,7 +67,7 @@ internal sealed class UdpTestClient(string address = "127.0.0.1") : IDisposable
 
     private static Socket Bind(string address)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+        var socket = new Socket(IPAddress.Parse(address).AddressFamily, SocketType.Dgram, ProtocolType.Udp)
         {
             ReceiveBufferSize = 1024 * 1024,
             SendBufferSize = 1024 * 1024,

@@ -31,7 +31,7 @@ public sealed class ServicePortProxyUpdateTests
             ListenEndPoints = [new IPEndPoint(IPAddress.Loopback, 0)],
             Endpoints = [IPEndPoint.Parse("127.0.0.1:1")],
         };
-        await using var proxy = factory.Create(config, new ServiceProxy.Balancing.RoundRobinBalancer(options.Balancing, TimeProvider.System));
+        await using var proxy = factory.Create(config, new ServiceProxy.Balancing.PortBalancers(options.Balancing, TimeProvider.System));
 
         var moreEndpoints = config with { Endpoints = [IPEndPoint.Parse("127.0.0.1:1"), IPEndPoint.Parse("127.0.0.1:2")] };
         proxy.Update(moreEndpoints);

@@ -110,6 +110,12 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "sendto", SetLastError = true)]
     public static unsafe partial nint SendTo(int fd, byte* buffer, nuint length, int flags, byte* address, uint addressLength);
 
+    [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Lib, EntryPoint = "if_nametoindex", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial uint IfNameToIndex(string name);
+
     [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
     private static unsafe partial int Pipe2(int* fds, int flags);
 

@@ -65,7 +65,7 @@ public sealed class ServiceAllocationTests
     {
         var store = Store();
 
-        var created = await store.CreateAsync(Service("a") with { Spec = Service("a").Spec with { ClusterIPs = ["127.100.3.4"] } });
+        var created = await store.CreateAsync(Service("a") with { Spec = Service("a").Spec with { ClusterIP = "127.100.3.4", ClusterIPs = ["127.100.3.4"] } });
 
         Assert.Equal("127.100.3.4", created.Spec.ClusterIP);
     }

@@ -31,11 +31,11 @@ public sealed class ClusterDnsRecordsTests
     private static Endpoints EndpointsFor(string name, params EndpointSubset[] subsets) => new() { Metadata = new ObjectMeta { Name = name }, Subsets = subsets };
 
     [Fact]
-    public void A_cluster_ip_service_has_its_address_srv_per_named_port_and_ptr()
+    public async Task A_cluster_ip_service_has_its_address_srv_per_named_port_and_ptr()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(Service("myapp", null, Port(80, "http"), Port(81)) with { Spec = new ServiceSpec { ClusterIP = "127.100.0.20", ClusterIPs = ["127.100.0.20"], Ports = [Port(80, "http"), Port(9000, "metrics", "UDP")] } });
+        await store.CreateAsync(Service("myapp", null, Port(80, "http"), Port(81)) with { Spec = new ServiceSpec { ClusterIP = "127.100.0.20", ClusterIPs = ["127.100.0.20"], Ports = [Port(80, "http"), Port(9000, "metrics", "UDP")] } });
 
         Assert.Equal(
             [
@@ -49,12 +49,12 @@ public sealed class ClusterDnsRecordsTests
     }
 
     [Fact]
-    public void A_headless_service_has_each_ready_endpoint_by_address_and_by_name()
+    public async Task A_headless_service_has_each_ready_endpoint_by_address_and_by_name()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(Headless("db"));
-        store.Create(EndpointsFor("db", new EndpointSubset
+        await store.CreateAsync(Headless("db"));
+        await store.CreateAsync(EndpointsFor("db", new EndpointSubset
         {
             Addresses = [new EndpointAddress { Ip = "10.1.0.1", Hostname = "db-0" }, new EndpointAddress { Ip = "10.1.0.2" }],
             NotReadyAddresses = [new EndpointAddress { Ip = "10.1.0.3", Hostname = "db-2" }],
@@ -74,12 +74,12 @@ public sealed class ClusterDnsRecordsTests
     }
 
     [Fact]
-    public void Publish_not_ready_addresses_publishes_the_not_ready_ones_too()
+    public async Task Publish_not_ready_addresses_publishes_the_not_ready_ones_too()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(Headless("db", publishNotReady: true));
-        store.Create(EndpointsFor("db", new EndpointSubset { NotReadyAddresses = [new EndpointAddress { Ip = "10.1.0.3", Hostname = "db-2" }] }));
+        await store.CreateAsync(Headless("db", publishNotReady: true));
+        await store.CreateAsync(EndpointsFor("db", new EndpointSubset { NotReadyAddresses = [new EndpointAddress { Ip = "10.1.0.3", Hostname = "db-2" }] }));
 
         Assert.Contains("db-2.db.default.svc.cluster.local. IN A 10.1.0.3", Records(dns, "svc/default/db"));
     }
@@ -94,32 +94,32 @@ public sealed class ClusterDnsRecordsTests
     }
 
     [Fact]
-    public void A_headless_service_without_endpoints_exists_without_data()
+    public async Task A_headless_service_without_endpoints_exists_without_data()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(Headless("empty"));
+        await store.CreateAsync(Headless("empty"));
 
         Assert.Equal(0, Rcode(dns.Zone, "empty.default.svc.cluster.local"));
         Assert.Equal(0, Rcode(dns.Zone, "empty.default.svc.cluster.local", 28));
     }
 
     [Fact]
-    public void An_external_name_service_is_a_cname()
+    public async Task An_external_name_service_is_a_cname()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(new Service { Metadata = new ObjectMeta { Name = "ext" }, Spec = new ServiceSpec { Type = ServiceTypes.ExternalName, ExternalName = "Example.COM." } });
+        await store.CreateAsync(new Service { Metadata = new ObjectMeta { Name = "ext" }, Spec = new ServiceSpec { Type = ServiceTypes.ExternalName, ExternalName = "Example.COM." } });
 
         Assert.Equal(["ext.default.svc.cluster.local. IN CNAME example.com."], Records(dns, "svc/default/ext"));
     }
 
     [Fact]
-    public void Pods_have_dashed_address_records_in_their_namespace()
+    public async Task Pods_have_dashed_address_records_in_their_namespace()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(Pod("p", "10.2.3.4", ns: "team"));
+        await store.CreateAsync(Pod("p", "10.2.3.4", ns: "team"));
 
         Assert.Equal(["10-2-3-4.team.pod.cluster.local. IN A 10.2.3.4"], Records(dns, "pod/team/p"));
         Assert.Equal(0, Rcode(dns.Zone, "10-2-3-4.team.pod.cluster.local"));
@@ -127,24 +127,24 @@ public sealed class ClusterDnsRecordsTests
     }
 
     [Fact]
-    public void A_new_service_resolves_when_its_write_returns_and_a_deleted_one_is_gone()
+    public async Task A_new_service_resolves_when_its_write_returns_and_a_deleted_one_is_gone()
     {
         var (store, dns) = Create();
         using var _ = dns;
-        store.Create(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
+        await store.CreateAsync(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
         Assert.Equal(0, Rcode(dns.Zone, "web.default.svc.cluster.local"));
 
-        store.Delete<Service>("default", "web");
+        await store.DeleteAsync<Service>("default", "web");
         Assert.Equal(3, Rcode(dns.Zone, "web.default.svc.cluster.local"));
         Assert.Equal(3, Rcode(dns.Zone, "default.svc.cluster.local"));
     }
 
     [Fact]
-    public void The_zone_names_its_schema_version_and_follows_the_cluster_domain_and_ttl()
+    public async Task The_zone_names_its_schema_version_and_follows_the_cluster_domain_and_ttl()
     {
         var (store, dns) = Create(new ClusterDnsOptions { ClusterDomain = "corp.example", Ttl = 30 });
         using var _ = dns;
-        store.Create(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
+        await store.CreateAsync(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
 
         Assert.Equal(["dns-version.corp.example. IN TXT \"1.1.0\""], Records(dns, "dns-version"));
         Assert.Equal(0, Rcode(dns.Zone, "web.default.svc.corp.example"));
@@ -152,10 +152,10 @@ public sealed class ClusterDnsRecordsTests
     }
 
     [Fact]
-    public void Records_already_in_the_store_are_there_from_the_start()
+    public async Task Records_already_in_the_store_are_there_from_the_start()
     {
         var store = Store();
-        store.Create(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
+        await store.CreateAsync(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
         using var dns = new ClusterDnsRecords(store, new ClusterDnsOptions());
 
         Assert.Equal(0, Rcode(dns.Zone, "web.default.svc.cluster.local"));

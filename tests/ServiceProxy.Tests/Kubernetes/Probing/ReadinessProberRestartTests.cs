@@ -92,7 +92,7 @@ public sealed class ReadinessProberRestartTests : IAsyncDisposable
     [Fact]
     public async Task A_ready_pod_found_running_stays_ready_until_failure_threshold_failures_and_is_probed_at_once()
     {
-        _store.Create(Pod("web-1", ready: true, delay: 5));
+        await _store.CreateAsync(Pod("web-1", ready: true, delay: 5));
         var version = Stored("web-1").Metadata.ResourceVersion;
         _time.Advance(TimeSpan.FromHours(1));
         _runner.Script("web", Refused);
@@ -114,7 +114,7 @@ public sealed class ReadinessProberRestartTests : IAsyncDisposable
     [Fact]
     public async Task A_not_ready_pod_found_running_stays_not_ready_until_its_first_success()
     {
-        _store.Create(Pod("web-1", ready: false));
+        await _store.CreateAsync(Pod("web-1", ready: false));
         _time.Advance(TimeSpan.FromMinutes(5));
         _runner.Script("web", Refused, ProbeOutcome.Success());
 
@@ -136,7 +136,7 @@ public sealed class ReadinessProberRestartTests : IAsyncDisposable
     [Fact]
     public async Task The_initial_delay_of_a_pod_found_running_counts_from_its_creation_and_nothing_is_written_before()
     {
-        _store.Create(Pod("web-1", ready: true, delay: 60));
+        await _store.CreateAsync(Pod("web-1", ready: true, delay: 60));
         var version = Stored("web-1").Metadata.ResourceVersion;
         _time.Advance(TimeSpan.FromSeconds(30));
 
@@ -155,7 +155,7 @@ public sealed class ReadinessProberRestartTests : IAsyncDisposable
     {
         await StartProberAsync();
         _runner.Script("web", Refused);
-        _store.Create(Pod("web-1", ready: true));
+        await _store.CreateAsync(Pod("web-1", ready: true));
         await ProbedAsync(1);
         _time.Advance(TimeSpan.FromSeconds(10));
         await ProbedAsync(2);
