@@ -38,6 +38,12 @@ public sealed class EndpointsController : IDisposable
     /// <summary>Reconciles every Service now, then follows every write to the store.</summary>
     public void Start() => _feed.Start();
 
+    /// <summary>
+    /// Stops following the store (this process lost leadership); Endpoints already written stay.
+    /// <see cref="Start"/> again reconciles every Service and follows the store anew.
+    /// </summary>
+    public void Stop() => _feed.Stop();
+
     /// <summary>Processes every write made so far; returns once Endpoints have converged.</summary>
     public void Sync() => _feed.Sync();
 

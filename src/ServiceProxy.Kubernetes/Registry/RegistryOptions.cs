@@ -1,5 +1,7 @@
 using System.Net;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Coordination;
+using ServiceProxy.Kubernetes.Nodes;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -39,4 +41,10 @@ public sealed class RegistryOptions
     /// node ports. Default none (no node port listeners); the host passes its <c>--node-address</c> list.
     /// </summary>
     public IList<IPAddress> NodeAddresses { get; set; } = [];
+
+    /// <summary>This process's Node (name, roles, heartbeat) and the node lifecycle controller's timing.</summary>
+    public NodeOptions Node { get; set; } = new();
+
+    /// <summary>Which process runs the controllers (endpoints, node lifecycle, readiness probes) when several share an etcd cluster.</summary>
+    public LeaderElectionOptions LeaderElection { get; set; } = new();
 }

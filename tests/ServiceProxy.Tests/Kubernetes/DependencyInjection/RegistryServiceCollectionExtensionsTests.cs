@@ -36,8 +36,12 @@ public sealed class RegistryServiceCollectionExtensionsTests
         // Resolving the controller does not start it; the host does.
         Assert.Null(store.Get<Endpoints>("default", "web"));
         var hosted = provider.GetServices<IHostedService>().ToList();
-        Assert.Equal(2, hosted.Count);
-        Assert.IsType<ReadinessProber>(hosted[1]);
+        Assert.Equal(5, hosted.Count);
+        Assert.IsType<ServiceProxy.Kubernetes.Coordination.LeaderElectionService>(hosted[0]);
+        Assert.IsType<ReadinessProberService>(hosted[2]);
+        Assert.IsType<ServiceProxy.Kubernetes.Nodes.NodeHeartbeat>(hosted[3]);
+        Assert.IsType<ServiceProxy.Kubernetes.Nodes.NodeLifecycleService>(hosted[4]);
+        Assert.True(provider.GetRequiredService<ServiceProxy.Kubernetes.Coordination.ILeaderElection>().IsLeader);
         foreach (var service in hosted)
         {
             await service.StartAsync(CancellationToken.None);
