@@ -25,7 +25,7 @@ internal static class ApiResources
     public static IReadOnlyList<ApiResourceInfo> All { get; } = Sorted(
     [
         .. KubeResource.All.Select(r => new ApiResourceInfo(
-            string.Empty, "v1", r.Plural, r.Singular, r.Kind, Namespaced: true, ReadWrite, r.ShortNames, r.Kind is "Service" or "Pod" ? ["all"] : [])),
+            r.Group, r.Version, r.Plural, r.Singular, r.Kind, r.Namespaced, ReadWrite, r.ShortNames, r.Kind is "Service" or "Pod" ? ["all"] : [])),
         new(string.Empty, "v1", "events", "event", "Event", Namespaced: true, ReadOnly, ["ev"], []),
         new(string.Empty, "v1", "namespaces", "namespace", "Namespace", Namespaced: false, ["get", "list"], ["ns"], []),
         new("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", Namespaced: true, ReadOnly, [], []),

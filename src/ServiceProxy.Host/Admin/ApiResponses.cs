@@ -8,12 +8,12 @@ namespace ServiceProxy.Host.Admin;
 internal static class ApiResponses
 {
     /// <summary>
-    /// Runs <paramref name="handler"/> for the resource named in the path; unknown resources are a
+    /// Runs <paramref name="handler"/> for the resource named in the path; unknown resources (null) are a
     /// 404 Status, store errors their Kubernetes Status, anything unexpected a 500 Status (logged).
     /// </summary>
-    public static async Task Handle(HttpContext context, string resourceName, string? name, Func<KubeResource, Task> handler)
+    public static async Task Handle(HttpContext context, KubeResource? resource, string? name, Func<KubeResource, Task> handler)
     {
-        if (KubeResource.FromPath(resourceName) is not { } resource)
+        if (resource is null)
         {
             await WriteStatusAsync(context, ApiStatus.ResourceNotFound());
             return;

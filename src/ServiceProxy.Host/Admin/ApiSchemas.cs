@@ -14,6 +14,7 @@ internal static class ApiSchemas
 {
     private const string Core = "io.k8s.api.core.v1.";
     private const string Meta = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+    private const string Coordination = "io.k8s.api.coordination.v1.";
 
     private static readonly Dictionary<Type, string> Names = new()
     {
@@ -44,6 +45,15 @@ internal static class ApiSchemas
         [typeof(HttpHeader)] = Core + "HTTPHeader",
         [typeof(TcpSocketAction)] = Core + "TCPSocketAction",
         [typeof(GrpcAction)] = Core + "GRPCAction",
+        [typeof(Node)] = Core + "Node",
+        [typeof(NodeSpec)] = Core + "NodeSpec",
+        [typeof(Taint)] = Core + "Taint",
+        [typeof(NodeStatus)] = Core + "NodeStatus",
+        [typeof(NodeCondition)] = Core + "NodeCondition",
+        [typeof(NodeAddress)] = Core + "NodeAddress",
+        [typeof(NodeSystemInfo)] = Core + "NodeSystemInfo",
+        [typeof(Lease)] = Coordination + "Lease",
+        [typeof(LeaseSpec)] = Coordination + "LeaseSpec",
         [typeof(ObjectMeta)] = Meta + "ObjectMeta",
         [typeof(ManagedFieldsEntry)] = Meta + "ManagedFieldsEntry",
     };
@@ -66,6 +76,8 @@ internal static class ApiSchemas
         [(typeof(Container), "ports")] = ("containerPort", ["containerPort", "protocol"]),
         [(typeof(PodStatus), "conditions")] = ("type", ["type"]),
         [(typeof(PodStatus), "podIPs")] = ("ip", ["ip"]),
+        [(typeof(NodeStatus), "conditions")] = ("type", ["type"]),
+        [(typeof(NodeStatus), "addresses")] = ("type", ["type"]),
     };
 
     private static readonly Dictionary<(Type, string), string> Descriptions = new()
@@ -89,6 +101,8 @@ internal static class ApiSchemas
     {
         ["Service"] = "Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.",
         ["Endpoints"] = "Endpoints is a collection of endpoints that implement the actual service.",
+        ["Node"] = "Node is a worker node in Kubernetes. In svcproxy, one svcproxy process (or a machine a client registers), Ready while its heartbeat Lease in kube-node-lease is renewed.",
+        ["Lease"] = "Lease defines a lease concept.",
         ["Pod"] = "Pod is a collection of containers that can run on a host. In svcproxy, a record of where a backend listens; its status is kept as sent, except the readiness its containers' readiness probes decide.",
     };
 
@@ -104,7 +118,8 @@ internal static class ApiSchemas
 
         foreach (var resource in KubeResource.All)
         {
-            definitions[Core + resource.ListKind] = new JsonObject
+            var kindName = Names[resource.ClrType];
+            definitions[kindName + "List"] = new JsonObject
             {
                 ["description"] = $"{resource.ListKind} is a list of {resource.Kind}.",
                 ["type"] = "object",
@@ -112,11 +127,11 @@ internal static class ApiSchemas
                 ["properties"] = new JsonObject
                 {
                     ["apiVersion"] = new JsonObject { ["type"] = "string" },
-                    ["items"] = new JsonObject { ["type"] = "array", ["items"] = Ref(Core + resource.Kind, refPrefix, v3) },
+                    ["items"] = new JsonObject { ["type"] = "array", ["items"] = Ref(kindName, refPrefix, v3) },
                     ["kind"] = new JsonObject { ["type"] = "string" },
                     ["metadata"] = Ref(Meta + "ListMeta", refPrefix, v3),
                 },
-                ["x-kubernetes-group-version-kind"] = Gvk(string.Empty, "v1", resource.ListKind),
+                ["x-kubernetes-group-version-kind"] = Gvk(resource.Group, resource.Version, resource.ListKind),
             };
         }
 
@@ -138,7 +153,7 @@ internal static class ApiSchemas
     public static JsonArray Gvk(string group, string version, string kind) =>
         new(new JsonObject { ["group"] = group, ["version"] = version, ["kind"] = kind });
 
-    public static string NameOf(string kind) => Core + kind;
+    public static string NameOf(string kind) => KubeResource.OfKind(kind) is { } stored ? Names[stored.ClrType] : Core + kind;
 
     private static JsonObject Definition(Type type, string refPrefix, bool v3)
     {
@@ -174,7 +189,7 @@ internal static class ApiSchemas
                 definition["description"] = description;
             }
 
-            definition["x-kubernetes-group-version-kind"] = Gvk(string.Empty, "v1", kind);
+            definition["x-kubernetes-group-version-kind"] = Gvk(KubeResource.OfKind(kind)?.Group ?? string.Empty, "v1", kind);
         }
 
         var required = type == typeof(ServicePort) ? "port" : type == typeof(Container) ? "name" : type == typeof(PodContainerPort) ? "containerPort" : null;

@@ -6,17 +6,20 @@ using ServiceProxy.Kubernetes.Registry;
 namespace ServiceProxy.Host.Admin;
 
 /// <summary>
-/// One core/v1 resource the API serves (services, endpoints, pods): its names, as discovery and
-/// kubectl know them, and typed access to the store so the routes stay kind-agnostic.
+/// One stored resource the API serves (services, endpoints, pods, nodes, leases): its names, group
+/// and scope, as discovery and kubectl know them, and typed access to the store so the routes stay
+/// kind-agnostic.
 /// </summary>
 internal abstract class KubeResource
 {
-    protected KubeResource(string plural, string singular, string kind, string[] shortNames)
+    protected KubeResource(string plural, string singular, string kind, string[] shortNames, string group, bool namespaced)
     {
         Plural = plural;
         Singular = singular;
         Kind = kind;
         ShortNames = shortNames;
+        Group = group;
+        Namespaced = namespaced;
     }
 
     public static IReadOnlyList<KubeResource> All { get; } =
@@ -24,9 +27,22 @@ internal abstract class KubeResource
         new KubeResource<Service>("services", "service", "Service", ["svc"]),
         new KubeResource<Endpoints>("endpoints", "endpoints", "Endpoints", ["ep"]),
         new KubeResource<Pod>("pods", "pod", "Pod", ["po"]),
+        new KubeResource<Node>("nodes", "node", "Node", ["no"], namespaced: false),
+        new KubeResource<Lease>("leases", "lease", "Lease", [], group: "coordination.k8s.io"),
     ];
 
     public string Plural { get; }
+
+    /// <summary>The API group; empty for the core group.</summary>
+    public string Group { get; }
+
+    public string Version => "v1";
+
+    /// <summary><c>v1</c> or <c>group/v1</c>, the objects' apiVersion.</summary>
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    /// <summary>False for cluster-scoped resources (nodes), whose objects have no namespace.</summary>
+    public bool Namespaced { get; }
 
     public string Singular { get; }
 
@@ -47,7 +63,11 @@ internal abstract class KubeResource
             || r.ShortNames.Contains(name, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>The resource served at a URL segment: plural only, like kube-apiserver.</summary>
-    public static KubeResource? FromPath(string plural) => All.FirstOrDefault(r => r.Plural == plural);
+    public static KubeResource? FromPath(string plural) => All.FirstOrDefault(r => r.Plural == plural && r.Group.Length == 0);
+
+    /// <summary>The resource of <paramref name="group"/>/<paramref name="version"/> served at a URL segment.</summary>
+    public static KubeResource? FromPath(string group, string version, string plural) =>
+        All.FirstOrDefault(r => r.Plural == plural && r.Group == group && r.Version == version);
 
     public static KubeResource? OfKind(string? kind) => All.FirstOrDefault(r => r.Kind == kind);
 
@@ -66,8 +86,8 @@ internal abstract class KubeResource
         (KubeObject?)node.Deserialize(ClrType, options) ?? throw new JsonException("the object is null");
 }
 
-internal sealed class KubeResource<T>(string plural, string singular, string kind, string[] shortNames)
-    : KubeResource(plural, singular, kind, shortNames)
+internal sealed class KubeResource<T>(string plural, string singular, string kind, string[] shortNames, string group = "", bool namespaced = true)
+    : KubeResource(plural, singular, kind, shortNames, group, namespaced)
     where T : KubeObject
 {
     public override Type ClrType => typeof(T);

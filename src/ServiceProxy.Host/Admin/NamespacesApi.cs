@@ -54,7 +54,8 @@ internal static class NamespacesApi
     {
         var objects = store.List<Service>().Items.Cast<KubeObject>()
             .Concat(store.List<Endpoints>().Items)
-            .Concat(store.List<Pod>().Items);
+            .Concat(store.List<Pod>().Items)
+            .Concat(store.List<Lease>().Items);
         return objects
             .GroupBy(o => o.Metadata.NamespaceOrDefault, StringComparer.Ordinal)
             .Select(g => (g.Key, g.Min(o => o.Metadata.CreationTimestamp)))

@@ -34,45 +34,46 @@ internal static class OpenApiPaths
         foreach (var r in ApiResources.InGroupVersion(group, version))
         {
             var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
-            var kindName = group.Length == 0 ? ApiSchemas.NameOf(r.Kind) : ReadOnlySchemas.NameOf(group, r.Kind);
+            var kindName = group.Length == 0 || KubeResource.OfKind(r.Kind) is not null ? ApiSchemas.NameOf(r.Kind) : ReadOnlySchemas.NameOf(group, r.Kind);
             var id = OperationIdPart(group, version);
             var writable = r.Verbs.Contains("create");
             var gvk = new JsonObject { ["group"] = group, ["version"] = version, ["kind"] = r.Kind };
             var op = new Operations(refPrefix, v3, gvk, kindName);
 
-            if (!r.Namespaced)
-            {
-                paths[$"{prefix}/{r.Plural}"] = new JsonObject { ["get"] = op.Make($"list{id}{r.Kind}", "list", ListParameters, listOf: true) };
-                paths[$"{prefix}/{r.Plural}/{{name}}"] = new JsonObject
-                {
-                    ["get"] = op.Make($"read{id}{r.Kind}", "get", []),
-                    ["parameters"] = new JsonArray(op.PathParameter("name")),
-                };
-                continue;
-            }
-
+            var scope = r.Namespaced ? "Namespaced" : string.Empty;
             var collection = new JsonObject
             {
-                ["get"] = op.Make($"list{id}Namespaced{r.Kind}", "list", ListParameters, listOf: true),
-                ["parameters"] = new JsonArray(op.PathParameter("namespace")),
+                ["get"] = op.Make($"list{id}{scope}{r.Kind}", "list", ListParameters, listOf: true),
             };
             var item = new JsonObject
             {
-                ["get"] = op.Make($"read{id}Namespaced{r.Kind}", "get", []),
-                ["parameters"] = new JsonArray(op.PathParameter("name"), op.PathParameter("namespace")),
+                ["get"] = op.Make($"read{id}{scope}{r.Kind}", "get", []),
+                ["parameters"] = r.Namespaced ? new JsonArray(op.PathParameter("name"), op.PathParameter("namespace")) : new JsonArray(op.PathParameter("name")),
             };
+            if (r.Namespaced)
+            {
+                collection["parameters"] = new JsonArray(op.PathParameter("namespace"));
+            }
+
             if (writable)
             {
-                collection["post"] = op.Make($"create{id}Namespaced{r.Kind}", "post", WriteParameters, body: [ "application/json", "application/yaml" ], bodySchema: kindName, created: true);
-                item["put"] = op.Make($"replace{id}Namespaced{r.Kind}", "put", WriteParameters, body: ["application/json", "application/yaml"], bodySchema: kindName, created: true);
+                collection["post"] = op.Make($"create{id}{scope}{r.Kind}", "post", WriteParameters, body: [ "application/json", "application/yaml" ], bodySchema: kindName, created: true);
+                item["put"] = op.Make($"replace{id}{scope}{r.Kind}", "put", WriteParameters, body: ["application/json", "application/yaml"], bodySchema: kindName, created: true);
                 item["patch"] = op.Make(
-                    $"patch{id}Namespaced{r.Kind}",
+                    $"patch{id}{scope}{r.Kind}",
                     "patch",
                     [.. WriteParameters, ("force", "boolean", "Force is going to \"force\" Apply requests. It must be unset for non-apply patch requests.")],
                     body: PatchTypes,
                     bodySchema: "io.k8s.apimachinery.pkg.apis.meta.v1.Patch",
                     created: true);
-                item["delete"] = op.Make($"delete{id}Namespaced{r.Kind}", "delete", [("dryRun", "string", WriteParameters[0].Description)]);
+                item["delete"] = op.Make($"delete{id}{scope}{r.Kind}", "delete", [("dryRun", "string", WriteParameters[0].Description)]);
+            }
+
+            if (!r.Namespaced)
+            {
+                paths[$"{prefix}/{r.Plural}"] = collection;
+                paths[$"{prefix}/{r.Plural}/{{name}}"] = item;
+                continue;
             }
 
             paths[$"{prefix}/namespaces/{{namespace}}/{r.Plural}"] = collection;

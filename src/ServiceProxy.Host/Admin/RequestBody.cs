@@ -86,9 +86,9 @@ internal static class RequestBody
         }
 
         var apiVersion = (obj["apiVersion"] as JsonValue)?.ToString();
-        if (apiVersion is not (null or "v1"))
+        if (apiVersion is not null && apiVersion != resource.ApiVersion)
         {
-            throw new ApiException(ApiStatus.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version (v1)"));
+            throw new ApiException(ApiStatus.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.ApiVersion})"));
         }
 
         var validation = context.Request.Query["fieldValidation"].ToString();

@@ -8,8 +8,9 @@ using ServiceProxy.Kubernetes.Validation;
 namespace ServiceProxy.Host.Admin;
 
 /// <summary>
-/// The core/v1 REST paths of services, endpoints and pods: collection GET (list or watch) and
-/// POST, item GET, PUT, PATCH and DELETE, with kube-apiserver's status codes and Status bodies.
+/// The REST paths of the stored resources (core/v1 services, endpoints, pods and nodes;
+/// coordination.k8s.io/v1 leases): collection GET (list or watch) and POST, item GET, PUT, PATCH and
+/// DELETE, with kube-apiserver's status codes and Status bodies.
 /// </summary>
 internal static class ResourceApi
 {
@@ -17,16 +18,37 @@ internal static class ResourceApi
 
     public static void MapResourceApi(this IEndpointRouteBuilder app)
     {
-        app.Map("/api/v1/{resource}", (HttpContext c, string resource) => Collection(c, null, resource));
-        app.Map("/api/v1/namespaces/{namespace}/{resource}", (HttpContext c, string @namespace, string resource) => Collection(c, @namespace, resource));
-        app.Map("/api/v1/namespaces/{namespace}/{resource}/{name}", (HttpContext c, string @namespace, string resource, string name) => Item(c, @namespace, resource, name));
+        app.Map("/api/v1/{resource}", (HttpContext c, string resource) => Collection(c, null, Core(resource)));
+        app.Map("/api/v1/{resource}/{name}", (HttpContext c, string resource, string name) => Item(c, null, Core(resource), name));
+        app.Map("/api/v1/namespaces/{namespace}/{resource}", (HttpContext c, string @namespace, string resource) => Collection(c, @namespace, Core(resource)));
+        app.Map("/api/v1/namespaces/{namespace}/{resource}/{name}", (HttpContext c, string @namespace, string resource, string name) => Item(c, @namespace, Core(resource), name));
+        app.Map("/apis/{group}/{version}/{resource}", (HttpContext c, string group, string version, string resource) =>
+            Collection(c, null, KubeResource.FromPath(group, version, resource)));
+        app.Map("/apis/{group}/{version}/{resource}/{name}", (HttpContext c, string group, string version, string resource, string name) =>
+            Item(c, null, KubeResource.FromPath(group, version, resource), name));
+        app.Map("/apis/{group}/{version}/namespaces/{namespace}/{resource}", (HttpContext c, string group, string version, string @namespace, string resource) =>
+            Collection(c, @namespace, KubeResource.FromPath(group, version, resource)));
+        app.Map("/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}", (HttpContext c, string group, string version, string @namespace, string resource, string name) =>
+            Item(c, @namespace, KubeResource.FromPath(group, version, resource), name));
         app.Map("/api/v1/watch/{resource}", (HttpContext c, string resource) => LegacyWatch(c, null, resource, null));
+        app.Map("/api/v1/watch/{resource}/{name}", (HttpContext c, string resource, string name) => LegacyWatch(c, null, resource, name));
         app.Map("/api/v1/watch/namespaces/{namespace}/{resource}", (HttpContext c, string @namespace, string resource) => LegacyWatch(c, @namespace, resource, null));
         app.Map("/api/v1/watch/namespaces/{namespace}/{resource}/{name}", (HttpContext c, string @namespace, string resource, string name) => LegacyWatch(c, @namespace, resource, name));
     }
 
-    private static Task Collection(HttpContext context, string? @namespace, string resourceName) =>
-        ApiResponses.Handle(context, resourceName, null, async resource =>
+    private static KubeResource? Core(string plural) => KubeResource.FromPath(plural);
+
+    /// <summary>
+    /// A path names a resource in its scope: a namespaced one under a namespace (or none, to list or
+    /// watch across them), a cluster-scoped one never under a namespace, as kube-apiserver routes them.
+    /// </summary>
+    private static KubeResource? InScope(KubeResource? resource, string? @namespace, bool item) =>
+        resource is null ? null
+        : resource.Namespaced ? (item && @namespace is null ? null : resource)
+        : @namespace is null ? resource : null;
+
+    private static Task Collection(HttpContext context, string? @namespace, KubeResource? named) =>
+        ApiResponses.Handle(context, InScope(named, @namespace, item: false), null, async resource =>
         {
             var store = context.RequestServices.GetRequiredService<IObjectStore>();
             switch (context.Request.Method)
@@ -37,7 +59,7 @@ internal static class ResourceApi
                 case "GET":
                     await ListAsync(context, store, resource, @namespace);
                     break;
-                case "POST" when @namespace is not null:
+                case "POST" when @namespace is not null || !resource.Namespaced:
                     var body = await RequestBody.ReadJsonAsync(context.Request, RequestBody.AcceptedMediaTypes, context.RequestAborted);
                     var obj = WithNamespace(RequestBody.Decode(context, body, resource), @namespace);
                     obj = ManagedFieldsTracking.Track(context, resource, null, obj, ManagedFieldsTracking.ManagerOf(context, "CreateOptions"));
@@ -49,14 +71,15 @@ internal static class ResourceApi
             }
         });
 
-    private static Task Item(HttpContext context, string @namespace, string resourceName, string name) =>
-        ApiResponses.Handle(context, resourceName, name, async resource =>
+    private static Task Item(HttpContext context, string? @namespace, KubeResource? named, string name) =>
+        ApiResponses.Handle(context, InScope(named, @namespace, item: true), name, async resource =>
         {
             var store = context.RequestServices.GetRequiredService<IObjectStore>();
+            var ns = @namespace ?? string.Empty;
             switch (context.Request.Method)
             {
                 case "GET":
-                    var found = resource.Get(store, @namespace, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
+                    var found = resource.Get(store, ns, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
                     if (TableResponses.IsTableRequested(context.Request))
                     {
                         await TableResponses.WriteObjectAsync(context, resource, found);
@@ -73,21 +96,21 @@ internal static class ResourceApi
                         throw new ApiException(ApiStatus.BadRequest($"the name of the object ({obj.Metadata.Name}) does not match the name on the URL ({name})"));
                     }
 
-                    obj = ManagedFieldsTracking.Track(context, resource, resource.Get(store, @namespace, name), obj, ManagedFieldsTracking.ManagerOf(context, "UpdateOptions"));
+                    obj = ManagedFieldsTracking.Track(context, resource, resource.Get(store, ns, name), obj, ManagedFieldsTracking.ManagerOf(context, "UpdateOptions"));
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await resource.UpdateAsync(store, obj, WriteOptionsOf(context), context.RequestAborted));
                     break;
                 case "PATCH" when ApplyRequests.IsApply(context.Request):
-                    var (status, applied) = await ApplyRequests.ApplyAsync(context, store, resource, @namespace, name, WriteOptionsOf);
+                    var (status, applied) = await ApplyRequests.ApplyAsync(context, store, resource, ns, name, WriteOptionsOf);
                     await ApiResponses.WriteObjectAsync(context, status, applied);
                     break;
                 case "PATCH":
                     await ApiResponses.WriteObjectAsync(context, StatusCodes.Status200OK, await PatchAsync(context, store, resource, @namespace, name));
                     break;
                 case "DELETE":
-                    var deleted = await resource.DeleteAsync(store, @namespace, name, WriteOptionsOf(context), context.RequestAborted);
-                    if (resource.Kind == "Endpoints")
+                    var deleted = await resource.DeleteAsync(store, ns, name, WriteOptionsOf(context), context.RequestAborted);
+                    if (resource.Kind is "Endpoints" or "Lease")
                     {
-                        // kube-apiserver returns the deleted object for pods and services, a Success Status for endpoints (clients decode it so).
+                        // kube-apiserver returns the deleted object for pods, services and nodes, a Success Status for endpoints and leases (clients decode it so).
                         await ApiResponses.WriteJsonAsync(context, StatusCodes.Status200OK, SuccessStatus(resource, deleted));
                         break;
                     }
@@ -100,7 +123,7 @@ internal static class ResourceApi
         });
 
     private static Task LegacyWatch(HttpContext context, string? @namespace, string resourceName, string? name) =>
-        ApiResponses.Handle(context, resourceName, name, resource =>
+        ApiResponses.Handle(context, InScope(Core(resourceName), @namespace, item: false), name, resource =>
         {
             if (context.Request.Method != "GET")
             {
@@ -124,7 +147,7 @@ internal static class ResourceApi
         var list = new JsonObject
         {
             ["kind"] = resource.ListKind,
-            ["apiVersion"] = "v1",
+            ["apiVersion"] = resource.ApiVersion,
             ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             ["items"] = new JsonArray([.. selected.Select(o => JsonSerializer.SerializeToNode(o, o.GetType(), KubeJson.Options))]),
         };
@@ -135,7 +158,7 @@ internal static class ResourceApi
     /// Applies a patch to the live object and writes it back under optimistic concurrency. Like
     /// kube-apiserver, a patch that does not pin a resourceVersion is retried on a conflict.
     /// </summary>
-    private static async Task<KubeObject> PatchAsync(HttpContext context, IObjectStore store, KubeResource resource, string @namespace, string name)
+    private static async Task<KubeObject> PatchAsync(HttpContext context, IObjectStore store, KubeResource resource, string? @namespace, string name)
     {
         var manager = ManagedFieldsTracking.ManagerOf(context, "PatchOptions");
         if (context.Request.Query.ContainsKey("force"))
@@ -147,7 +170,7 @@ internal static class ResourceApi
         var mediaType = context.Request.ContentType!.Split(';')[0].Trim().ToLowerInvariant();
         for (var attempt = 1; ; attempt++)
         {
-            var live = resource.Get(store, @namespace, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
+            var live = resource.Get(store, @namespace ?? string.Empty, name) ?? throw new ApiException(ApiStatus.NotFound(resource.Plural, name));
             var liveNode = JsonSerializer.SerializeToNode(live, live.GetType(), KubeJson.Options)!;
             JsonNode? patched;
             try
@@ -170,7 +193,7 @@ internal static class ResourceApi
             }
 
             var obj = ManagedFieldsTracking.Track(context, resource, live, RequestBody.Decode(context, patched, resource, patched: true), manager);
-            if (obj.Metadata.Name != name || obj.Metadata.NamespaceOrDefault != @namespace)
+            if (obj.Metadata.Name != name || (resource.Namespaced ? obj.Metadata.NamespaceOrDefault != @namespace : !string.IsNullOrEmpty(obj.Metadata.Namespace)))
             {
                 throw new ApiException(ApiStatus.BadRequest("metadata.name and metadata.namespace cannot be changed by a patch"));
             }
@@ -196,8 +219,14 @@ internal static class ResourceApi
         ["details"] = new JsonObject { ["name"] = deleted.Metadata.Name, ["kind"] = resource.Plural, ["uid"] = deleted.Metadata.Uid },
     };
 
-    private static KubeObject WithNamespace(KubeObject obj, string @namespace)
+    /// <summary>The request's namespace on the object; a cluster-scoped object's namespace is cleared, as kube-apiserver does.</summary>
+    private static KubeObject WithNamespace(KubeObject obj, string? @namespace)
     {
+        if (@namespace is null)
+        {
+            return obj.Metadata.Namespace is null ? obj : obj with { Metadata = obj.Metadata with { Namespace = null } };
+        }
+
         if (!string.IsNullOrEmpty(obj.Metadata.Namespace) && obj.Metadata.Namespace != @namespace)
         {
             throw new ApiException(ApiStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));

@@ -5,8 +5,14 @@ namespace ServiceProxy.Host.Cli;
 /// <summary>REST paths of the admin API, and the CLI's resource words (svc, ep, po, …).</summary>
 internal static class ApiPaths
 {
-    public static string Collection(KubeResource resource, string? @namespace) =>
-        @namespace is null ? $"/api/v1/{resource.Plural}" : $"/api/v1/namespaces/{Uri.EscapeDataString(@namespace)}/{resource.Plural}";
+    /// <summary>The collection in <paramref name="namespace"/> (null: every namespace); cluster-scoped resources ignore it.</summary>
+    public static string Collection(KubeResource resource, string? @namespace)
+    {
+        var prefix = resource.Group.Length == 0 ? $"/api/{resource.Version}" : $"/apis/{resource.Group}/{resource.Version}";
+        return @namespace is null || !resource.Namespaced
+            ? $"{prefix}/{resource.Plural}"
+            : $"{prefix}/namespaces/{Uri.EscapeDataString(@namespace)}/{resource.Plural}";
+    }
 
     public static string Item(KubeResource resource, string @namespace, string name) =>
         $"{Collection(resource, @namespace)}/{Uri.EscapeDataString(name)}";

@@ -52,7 +52,7 @@ internal static class ApplyCommand
         var kind = obj["kind"]?.ToString();
         var metadata = obj["metadata"] as JsonObject;
         var name = metadata?["name"]?.ToString() ?? string.Empty;
-        if (KubeResource.OfKind(kind) is not { } resource || (obj["apiVersion"]?.ToString() ?? "v1") != "v1")
+        if (KubeResource.OfKind(kind) is not { } resource || (obj["apiVersion"]?.ToString() ?? resource.ApiVersion) != resource.ApiVersion)
         {
             throw new CliException($"error: resource mapping not found for name: \"{name}\" namespace: \"{metadata?["namespace"]}\" from \"{source}\": no matches for kind \"{kind}\" in version \"{obj["apiVersion"]}\"");
         }

@@ -65,7 +65,7 @@ internal static class GetCommand
                     DateTimeOffset.UtcNow,
                     wide: format == "wide",
                     showLabels: result.GetValue(showLabels),
-                    withNamespace: all),
+                    withNamespace: all && resource.Namespaced),
             };
             await Console.Out.WriteAsync(text);
             return 0;

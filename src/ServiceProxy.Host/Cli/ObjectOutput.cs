@@ -30,7 +30,7 @@ internal static class ObjectOutput
         var copy = item.DeepClone();
         if (copy is JsonObject obj)
         {
-            obj["apiVersion"] ??= "v1";
+            obj["apiVersion"] ??= resource.ApiVersion;
             obj["kind"] ??= resource.Kind;
         }
 

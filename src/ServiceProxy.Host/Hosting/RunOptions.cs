@@ -61,6 +61,9 @@ internal sealed class RunOptions
     /// <summary><c>text</c> or <c>json</c>.</summary>
     public string LogFormat { get; set; } = "text";
 
+    /// <summary>The Node this process registers; null: the host name, lower-cased.</summary>
+    public string? NodeName { get; set; }
+
     public IPEndPoint AdminEndPoint =>
         IPEndPoint.TryParse(Admin, out var endPoint) && Admin.Contains(':')
             ? endPoint

@@ -5,6 +5,8 @@ using System.Reflection;
 using ServiceProxy.Dns;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Dns;
+using ServiceProxy.Kubernetes.Coordination;
+using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Tcp;
 
@@ -85,6 +87,27 @@ internal static class RunSettings
         new("--dns-upstream", Dns(nameof(DnsServerOptions.Upstreams)), "ADDR[:PORT] names outside the cluster domain are forwarded to; repeatable. Default: the nameservers of /etc/resolv.conf."),
         new("--dns-forward", Dns(nameof(DnsServerOptions.Forward)), "Forward names outside the cluster domain; false answers them REFUSED."),
         new("--service-cidr-route", Host(nameof(RunOptions.ServiceCidrRoute)), "Route the service CIDRs to this host (ip route add local CIDR dev lo) while running; needs CAP_NET_ADMIN."),
+        new("--node-name", Host(nameof(RunOptions.NodeName)), "The Node this process registers and keeps Ready. Default: the host name."),
+        new("--node-lease-renew-interval", Registry(nameof(RegistryOptions.Node), nameof(NodeOptions.LeaseRenewInterval)), "How often this node renews its Lease in kube-node-lease (Go duration: 10s, 1m30s).")
+        {
+            Duration = true,
+            Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
+        },
+        new("--node-monitor-grace-period", Registry(nameof(RegistryOptions.Node), nameof(NodeOptions.MonitorGracePeriod)), "How long a node's Lease may go unrenewed before the node lifecycle controller marks it NotReady (Go duration).")
+        {
+            Duration = true,
+            Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
+        },
+        new("--leader-elect-lease-duration", Registry(nameof(RegistryOptions.LeaderElection), nameof(LeaderElectionOptions.LeaseDuration)), "With etcd: how long the other nodes wait after the leader stops renewing before one takes the controllers over (Go duration).")
+        {
+            Duration = true,
+            Check = value => value is TimeSpan { Ticks: >= TimeSpan.TicksPerSecond } ? null : "is shorter than 1s",
+        },
+        new("--leader-elect-renew-deadline", Registry(nameof(RegistryOptions.LeaderElection), nameof(LeaderElectionOptions.RenewDeadline)), "With etcd: how long the leader keeps its controllers running without a successful renewal; shorter than the lease duration (Go duration).")
+        {
+            Duration = true,
+            Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
+        },
     ];
 
     /// <summary>
@@ -129,6 +152,9 @@ internal sealed record RunSetting(string Flag, string Key, string Description)
 
     /// <summary>The flag, environment variable and <c>Svcproxy</c> key take whole microseconds; the property is a <see cref="TimeSpan"/>.</summary>
     public bool Microseconds { get; init; }
+
+    /// <summary>The flag, environment variable and <c>Svcproxy</c> key take a Go duration (<c>10s</c>, <c>1m30s</c>, <c>500ms</c>); the property is a <see cref="TimeSpan"/>.</summary>
+    public bool Duration { get; init; }
 
     /// <summary>svcproxy's default where it differs from the library's (in the flag's unit); null: the property's default.</summary>
     public string? HostDefault { get; init; }
@@ -199,6 +225,13 @@ internal sealed record RunSetting(string Flag, string Key, string Description)
                 : throw new FormatException($"{Flag} \"{text}\" is not a whole number of microseconds");
         }
 
+        if (Duration)
+        {
+            return GoDurationText.TryParse(text, out var duration)
+                ? duration.ToString("c", CultureInfo.InvariantCulture)
+                : throw new FormatException($"{Flag} \"{text}\" is not a duration (10s, 1m30s, 500ms)");
+        }
+
         EnsureConverts(text);
         return text;
     }
@@ -225,6 +258,7 @@ internal sealed record RunSetting(string Flag, string Key, string Description)
     public object? ToFlagUnit(object? value) => value switch
     {
         TimeSpan span when Microseconds => span.Ticks / TimeSpan.TicksPerMicrosecond,
+        TimeSpan span when Duration => GoDurationText.Format(span),
         Enum name => name.ToString().ToLowerInvariant(),
         _ => value,
     };

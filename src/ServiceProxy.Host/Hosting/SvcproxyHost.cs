@@ -102,7 +102,13 @@ internal static partial class SvcproxyHost
             });
         services.AddSingleton<IValidateOptions<ServiceProxyOptions>, RunSettingsValidator<ServiceProxyOptions>>();
         services.AddOptions<RegistryOptions>().ValidateOnStart()
-            .Configure<IOptions<RunOptions>>((registry, run) => registry.NodeAddresses = [.. run.Value.NodeAddresses]);
+            .Configure<IOptions<RunOptions>>((registry, run) =>
+            {
+                registry.NodeAddresses = [.. run.Value.NodeAddresses];
+                registry.Node.Name = run.Value.NodeName ?? Environment.MachineName.ToLowerInvariant();
+                registry.Node.Version ??= "v" + Cli.VersionCommand.Version;
+                registry.Node.Roles = ["control-plane", "proxy"];
+            });
         services.AddSingleton<IValidateOptions<RegistryOptions>, RunSettingsValidator<RegistryOptions>>();
         services.AddSingleton(sp => AdminCredentials.Load(sp.GetRequiredService<IOptions<RunOptions>>().Value));
 

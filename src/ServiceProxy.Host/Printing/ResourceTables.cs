@@ -8,7 +8,7 @@ namespace ServiceProxy.Host.Printing;
 internal sealed record TableColumn(string Name, string Type, string Format, string Description, int Priority = 0);
 
 /// <summary>
-/// kubectl's columns and cells for services, endpoints and pods (kubernetes/pkg/printers/internalversion):
+/// kubectl's columns and cells for services, endpoints, pods, nodes and leases (kubernetes/pkg/printers/internalversion):
 /// used by <c>svcproxy get</c> and by the API's Table responses so both print the same thing.
 /// </summary>
 internal static class ResourceTables
@@ -41,6 +41,20 @@ internal static class ResourceTables
             new("Nominated Node", "string", "", "The name of the node where this pod may be placed.", 1),
             new("Readiness Gates", "string", "", "The readiness gates of this pod.", 1),
         ],
+        "Node" =>
+        [
+            Name,
+            new("Status", "string", "", "The status of the node"),
+            new("Roles", "string", "", "The roles of the node"),
+            Age,
+            new("Version", "string", "", "Kubelet Version reported by the node."),
+            new("Internal-IP", "string", "", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1),
+            new("External-IP", "string", "", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1),
+            new("OS-Image", "string", "", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1),
+            new("Kernel-Version", "string", "", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
+            new("Container-Runtime", "string", "", "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", 1),
+        ],
+        "Lease" => [Name, new("Holder", "string", "", "holderIdentity contains the identity of the holder of a current lease."), Age],
         _ => [Name, Age],
     };
 
@@ -70,8 +84,62 @@ internal static class ResourceTables
             "<none>",
             "<none>",
         ],
+        Node n =>
+        [
+            n.Metadata.Name ?? string.Empty,
+            NodeStatusCell(n),
+            NodeRoles(n),
+            HumanDuration.Since(n.Metadata.CreationTimestamp, now),
+            n.Status?.NodeInfo?.KubeletVersion ?? string.Empty,
+            NodeAddressCell(n, "InternalIP"),
+            NodeAddressCell(n, "ExternalIP"),
+            Unknown(n.Status?.NodeInfo?.OSImage),
+            Unknown(n.Status?.NodeInfo?.KernelVersion),
+            Unknown(n.Status?.NodeInfo?.ContainerRuntimeVersion),
+        ],
+        Lease l => [l.Metadata.Name ?? string.Empty, l.Spec?.HolderIdentity ?? "<unknown>", HumanDuration.Since(l.Metadata.CreationTimestamp, now)],
         _ => [obj.Metadata.Name ?? string.Empty, HumanDuration.Since(obj.Metadata.CreationTimestamp, now)],
     };
+
+    /// <summary>
+    /// STATUS (kubectl's printNode): <c>Ready</c>, <c>NotReady</c> for any other Ready status,
+    /// <c>Unknown</c> without a Ready condition; <c>,SchedulingDisabled</c> when cordoned.
+    /// </summary>
+    public static string NodeStatusCell(Node node)
+    {
+        var status = node.ReadyStatus switch
+        {
+            null => "Unknown",
+            "True" => "Ready",
+            _ => "NotReady",
+        };
+        return node.Spec?.Unschedulable == true ? status + ",SchedulingDisabled" : status;
+    }
+
+    /// <summary>ROLES: the suffixes of <c>node-role.kubernetes.io/</c> labels and the value of <c>kubernetes.io/role</c>, sorted, or <c>&lt;none&gt;</c>.</summary>
+    public static string NodeRoles(Node node)
+    {
+        var roles = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (key, value) in node.Metadata.Labels ?? new Dictionary<string, string>())
+        {
+            if (key.StartsWith(Node.RoleLabelPrefix, StringComparison.Ordinal) && key.Length > Node.RoleLabelPrefix.Length)
+            {
+                roles.Add(key[Node.RoleLabelPrefix.Length..]);
+            }
+            else if (key == "kubernetes.io/role" && value.Length > 0)
+            {
+                roles.Add(value);
+            }
+        }
+
+        return roles.Count == 0 ? "<none>" : string.Join(",", roles);
+    }
+
+    /// <summary>The first address of <paramref name="type"/>, or <c>&lt;none&gt;</c>.</summary>
+    public static string NodeAddressCell(Node node, string type) =>
+        node.Status?.Addresses?.FirstOrDefault(a => a.Type == type)?.Address ?? "<none>";
+
+    private static string Unknown(string? value) => string.IsNullOrEmpty(value) ? "<unknown>" : value;
 
     /// <summary><c>k=v,k2=v2</c> sorted by key, or <c>&lt;none&gt;</c> (labels.FormatLabels).</summary>
     public static string Labels(IReadOnlyDictionary<string, string>? labels) =>

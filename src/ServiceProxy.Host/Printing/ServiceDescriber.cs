@@ -88,7 +88,7 @@ internal static class ServiceDescriber
 
     private static void Line(StringBuilder w, string title, string? value) => w.Append(title).Append(":\t").Append(value).Append('\n');
 
-    private static void Labels(StringBuilder w, IReadOnlyDictionary<string, string>? labels)
+    internal static void Labels(StringBuilder w, IReadOnlyDictionary<string, string>? labels)
     {
         w.Append("Labels:\t");
         if (labels is null || labels.Count == 0)
@@ -109,7 +109,7 @@ internal static class ServiceDescriber
     private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
     /// <summary>kubectl's printAnnotationsMultiline: long or multi-line values go below their key, shortened.</summary>
-    private static void Annotations(StringBuilder w, IReadOnlyDictionary<string, string>? annotations)
+    internal static void Annotations(StringBuilder w, IReadOnlyDictionary<string, string>? annotations)
     {
         w.Append("Annotations:\t");
         var shown = (annotations ?? new Dictionary<string, string>()).Where(a => a.Key != LastAppliedAnnotation).ToList();

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Dns;
+using ServiceProxy.Kubernetes.Coordination;
+using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Kubernetes;
@@ -85,6 +87,51 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             failures.Add("Events: MaxEvents, QueueCapacity and Burst must be at least 1, RefillInterval positive");
         }
 
+        ValidateNode(options.Node, failures);
+        var election = options.LeaderElection;
+        if (election.RenewDeadline <= TimeSpan.Zero || election.RetryPeriod <= TimeSpan.Zero || election.RenewDeadline >= election.LeaseDuration)
+        {
+            failures.Add($"{nameof(RegistryOptions.LeaderElection)}:{nameof(LeaderElectionOptions.RenewDeadline)}: must be positive and shorter than the lease duration ({election.LeaseDuration}), not {election.RenewDeadline}");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateNode(NodeOptions node, List<string> failures)
+    {
+        const string prefix = nameof(RegistryOptions.Node) + ":";
+        if (node.Name is { } nodeName)
+        {
+            foreach (var message in Validation.KubeNames.IsDns1123Subdomain(nodeName))
+            {
+                failures.Add($"{prefix}{nameof(NodeOptions.Name)}: \"{nodeName}\" {message}");
+            }
+        }
+
+        foreach (var role in node.Roles)
+        {
+            foreach (var message in Validation.KubeNames.IsQualifiedName(Model.Node.RoleLabelPrefix + role))
+            {
+                failures.Add($"{prefix}{nameof(NodeOptions.Roles)}: \"{role}\" {message}");
+            }
+        }
+
+        foreach (var (key, value) in new[]
+        {
+            (nameof(NodeOptions.LeaseRenewInterval), node.LeaseRenewInterval),
+            (nameof(NodeOptions.LeaseDuration), node.LeaseDuration),
+            (nameof(NodeOptions.MonitorGracePeriod), node.MonitorGracePeriod),
+            (nameof(NodeOptions.MonitorPeriod), node.MonitorPeriod),
+        })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                failures.Add($"{prefix}{key}: must be positive, not {value}");
+            }
+        }
+
+        if (node.LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{prefix}{nameof(NodeOptions.LeaseDuration)}: must be at least 1s (leaseDurationSeconds is whole seconds)");
+        }
     }
 }

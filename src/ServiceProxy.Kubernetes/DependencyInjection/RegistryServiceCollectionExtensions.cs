@@ -7,6 +7,8 @@ using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
 using ServiceProxy.Hosting;
 using ServiceProxy.Kubernetes.Events;
+using ServiceProxy.Kubernetes.Coordination;
+using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Probing;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Kubernetes.Validation;
@@ -20,11 +22,14 @@ public static class RegistryServiceCollectionExtensions
     /// Registers the object registry and what follows it: <see cref="RegistryOptions"/>, the
     /// <see cref="IObjectValidator"/> (<see cref="ObjectValidator.Default"/> unless one is registered),
     /// the <see cref="IObjectStore"/> (in memory, made durable through an <see cref="IObjectPersistence"/>
-    /// when the container has one), the <see cref="EndpointsController"/> started and stopped with the
-    /// host as an <see cref="IHostedService"/>, the readiness prober (the kubelet's readiness probes
+    /// when the container has one), the <see cref="ILeaderElection"/> (this process alone, or a campaign on
+    /// etcd with <see cref="LeaderElectionOptions.EtcdServers"/>), the <see cref="EndpointsController"/> run
+    /// while this process leads as an <see cref="IHostedService"/>, the readiness prober (only while leading too; the kubelet's readiness probes
     /// for Pods with a <c>readinessProbe</c>, also a hosted service), the <see cref="IEventRecorder"/> and the
     /// <see cref="IEventStore"/> it records into (with the data plane's <see cref="IServicePortObserver"/> and the
-    /// allocations of Services recorded as Events), and the <see cref="RegistryConfigProvider"/> as the data
+    /// allocations of Services recorded as Events), this process's Node and its heartbeat Lease
+    /// (<see cref="NodeOptions"/>, when named) with the node lifecycle controller that marks silent Nodes
+    /// NotReady (hosted services), and the <see cref="RegistryConfigProvider"/> as the data
     /// plane's <see cref="IProxyConfigProvider"/>. TimeProvider and ILoggerFactory are taken from the
     /// container when present. Services registered before are kept. The service CIDR and node port
     /// range are checked when the host starts (<see cref="OptionsValidationException"/>, each failure
@@ -74,6 +79,8 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddSingleton(sp => new EndpointsController(
             sp.GetRequiredService<IObjectStore>(),
             sp.GetService<ILogger<EndpointsController>>()));
+        services.TryAddSingleton(CreateLeaderElection);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LeaderElectionService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EndpointsControllerService>());
         services.TryAddSingleton(sp => new EventStore(sp.GetRequiredService<IOptions<RegistryOptions>>().Value.Events, sp.GetService<TimeProvider>()));
         services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<EventStore>());
@@ -84,14 +91,37 @@ public static class RegistryServiceCollectionExtensions
             sp.GetService<TimeProvider>(),
             sp.GetService<ILogger<EventRecorder>>()));
         services.TryAddSingleton<IServicePortObserver>(sp => new ServicePortEvents(sp.GetRequiredService<IEventRecorder>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProber>(sp => new ReadinessProber(sp.GetRequiredService<IObjectStore>(), null, sp.GetService<TimeProvider>(), sp.GetService<ILogger<ReadinessProber>>(), recorder: sp.GetRequiredService<IEventRecorder>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProberService>(sp => new ReadinessProberService(
+            () => new ReadinessProber(sp.GetRequiredService<IObjectStore>(), null, sp.GetService<TimeProvider>(), sp.GetService<ILogger<ReadinessProber>>(), recorder: sp.GetRequiredService<IEventRecorder>()),
+            sp.GetRequiredService<ILeaderElection>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceEvents>(sp => new ServiceEvents(
             sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IEventRecorder>(), sp.GetService<ILogger<ServiceEvents>>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NodeHeartbeat>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+            return new NodeHeartbeat(sp.GetRequiredService<IObjectStore>(), options.Node, options.NodeAddresses, sp.GetService<TimeProvider>(), sp.GetService<ILogger<NodeHeartbeat>>());
+        }));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NodeLifecycleService>(sp => new NodeLifecycleService(new NodeLifecycleController(
+            sp.GetRequiredService<IObjectStore>(),
+            sp.GetRequiredService<IOptions<RegistryOptions>>().Value.Node,
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<NodeLifecycleController>>()),
+            sp.GetRequiredService<ILeaderElection>())));
         services.TryAddSingleton(sp => new RegistryConfigProvider(
             sp.GetRequiredService<IObjectStore>(),
             sp.GetRequiredService<IOptions<RegistryOptions>>().Value,
             sp.GetService<ILogger<RegistryConfigProvider>>()));
         services.TryAddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RegistryConfigProvider>());
         return services;
+    }
+
+    /// <summary>Alone, this process always leads; with etcd servers it campaigns, as its node name and a random suffix.</summary>
+    private static ILeaderElection CreateLeaderElection(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        var name = options.Node.Name ?? Environment.MachineName.ToLowerInvariant();
+        return string.IsNullOrWhiteSpace(options.LeaderElection.EtcdServers)
+            ? new SingleProcessLeaderElection(name)
+            : new EtcdLeaderElection($"{name}_{Guid.NewGuid():N}", options.LeaderElection, sp.GetService<TimeProvider>(), sp.GetService<ILogger<EtcdLeaderElection>>());
     }
 }

@@ -120,6 +120,29 @@ internal sealed class DecodeContext
         return scalar.Value;
     }
 
+    public bool? Bool(YamlNode node, string path)
+    {
+        if (node is not YamlScalar scalar)
+        {
+            TypeError(node, path, "a boolean");
+            return null;
+        }
+
+        var kind = YamlScalars.Resolve(scalar);
+        if (kind == YamlScalarKind.Null)
+        {
+            return null;
+        }
+
+        if (kind != YamlScalarKind.Bool || !YamlScalars.TryParseBool(scalar.Value, out var value))
+        {
+            Error(node, new FieldError(path, FieldErrorType.Invalid, "must be a boolean", BadValue(scalar, kind)));
+            return null;
+        }
+
+        return value;
+    }
+
     public int? Int(YamlNode node, string path)
     {
         var value = Long(node, path);
@@ -149,29 +172,6 @@ internal sealed class DecodeContext
         if (kind != YamlScalarKind.Int || !YamlScalars.TryParseInt(scalar.Value, out var value))
         {
             Error(node, new FieldError(path, FieldErrorType.Invalid, "must be an integer", BadValue(scalar, kind)));
-            return null;
-        }
-
-        return value;
-    }
-
-    public bool? Bool(YamlNode node, string path)
-    {
-        if (node is not YamlScalar scalar)
-        {
-            TypeError(node, path, "a boolean");
-            return null;
-        }
-
-        var kind = YamlScalars.Resolve(scalar);
-        if (kind == YamlScalarKind.Null)
-        {
-            return null;
-        }
-
-        if (kind != YamlScalarKind.Bool || !YamlScalars.TryParseBool(scalar.Value, out var value))
-        {
-            Error(node, new FieldError(path, FieldErrorType.Invalid, "must be true or false", BadValue(scalar, kind)));
             return null;
         }
 

@@ -9,13 +9,14 @@ namespace ServiceProxy.Kubernetes.Manifests;
 /// </summary>
 internal sealed partial class ObjectDecoder(DecodeContext context)
 {
-    public static readonly string[] Kinds = ["Endpoints", "Pod", "Service"];
+    public static readonly string[] Kinds = ["Endpoints", "Node", "Pod", "Service"];
 
     /// <summary>Decodes an object whose <c>kind</c> is known to be one of <see cref="Kinds"/>.</summary>
     public KubeObject Decode(YamlMapping root, string kind) => kind switch
     {
         "Service" => DecodeService(root),
         "Endpoints" => DecodeEndpoints(root),
+        "Node" => DecodeNode(root),
         _ => DecodePod(root),
     };
 

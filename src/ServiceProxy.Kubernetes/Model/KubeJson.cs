@@ -27,6 +27,8 @@ public static class KubeJson
         "Service" => typeof(Service),
         "Endpoints" => typeof(Endpoints),
         "Pod" => typeof(Pod),
+        "Node" => typeof(Node),
+        "Lease" => typeof(Lease),
         _ => null,
     };
 

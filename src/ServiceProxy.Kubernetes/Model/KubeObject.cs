@@ -11,11 +11,18 @@ public abstract record KubeObject
     /// <summary>An object of <paramref name="kind"/>.</summary>
     protected KubeObject(string kind) => Kind = kind;
 
-    /// <summary>Always <c>v1</c> for the kinds ServiceProxy handles.</summary>
+    /// <summary>An object of <paramref name="kind"/> in the API group version <paramref name="apiVersion"/>.</summary>
+    protected KubeObject(string kind, string apiVersion)
+    {
+        Kind = kind;
+        ApiVersion = apiVersion;
+    }
+
+    /// <summary><c>v1</c> for the core kinds; <c>group/version</c> for the others (<c>coordination.k8s.io/v1</c>).</summary>
     [JsonPropertyOrder(-10)]
     public string ApiVersion { get; init; } = "v1";
 
-    /// <summary>The Kubernetes kind: <c>Service</c>, <c>Endpoints</c> or <c>Pod</c>.</summary>
+    /// <summary>The Kubernetes kind: <c>Service</c>, <c>Endpoints</c>, <c>Pod</c>, <c>Node</c> or <c>Lease</c>.</summary>
     [JsonPropertyOrder(-9)]
     public string Kind { get; }
 

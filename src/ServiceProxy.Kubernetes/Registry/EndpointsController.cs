@@ -43,6 +43,12 @@ public sealed class EndpointsController : IDisposable
     /// <summary>Reconciles every Service now, then follows every write to the store.</summary>
     public void Start() => _feed.Start();
 
+    /// <summary>
+    /// Stops following the store (this process lost leadership); Endpoints already written stay.
+    /// <see cref="Start"/> again reconciles every Service and follows the store anew.
+    /// </summary>
+    public void Stop() => _feed.Stop();
+
     /// <summary>Processes every write made so far; completes once Endpoints have converged.</summary>
     public async Task SyncAsync()
     {

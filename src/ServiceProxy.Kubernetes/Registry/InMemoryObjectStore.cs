@@ -268,7 +268,8 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     private static string NamespaceOrDefault(string? @namespace) => string.IsNullOrEmpty(@namespace) ? ObjectMeta.DefaultNamespace : @namespace;
 
     private static T WithNamespace<T>(T obj) where T : KubeObject =>
-        obj.Metadata.Namespace == obj.Metadata.NamespaceOrDefault ? obj : obj with { Metadata = obj.Metadata with { Namespace = obj.Metadata.NamespaceOrDefault } };
+        ObjectKinds.IsClusterScoped(obj.Kind) ? (obj.Metadata.Namespace is null ? obj : obj with { Metadata = obj.Metadata with { Namespace = null } })
+        : obj.Metadata.Namespace == obj.Metadata.NamespaceOrDefault ? obj : obj with { Metadata = obj.Metadata with { Namespace = obj.Metadata.NamespaceOrDefault } };
 
     private static string Format(long resourceVersion) => resourceVersion.ToString(CultureInfo.InvariantCulture);
 

@@ -2,6 +2,8 @@ using System.Net;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Events;
+using ServiceProxy.Kubernetes.Coordination;
+using ServiceProxy.Kubernetes.Nodes;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -47,4 +49,9 @@ public sealed class RegistryOptions
 
     /// <summary>The event recorder: how long Events are kept, how many, and its rate limits.</summary>
     public EventOptions Events { get; set; } = new();
+    /// <summary>This process's Node (name, roles, heartbeat) and the node lifecycle controller's timing.</summary>
+    public NodeOptions Node { get; set; } = new();
+
+    /// <summary>Which process runs the controllers (endpoints, node lifecycle, readiness probes) when several share an etcd cluster.</summary>
+    public LeaderElectionOptions LeaderElection { get; set; } = new();
 }

@@ -25,6 +25,7 @@ internal sealed class StoreChangeFeed : IDisposable
     private bool _pending;
     private bool _needsResync;
     private bool _disposed;
+    private bool _stopped;
 
     public StoreChangeFeed(IObjectStore store, string name, Action<IReadOnlyList<WatchEvent>> onEvents, Action onResync, ILogger logger, Action? afterProcessing = null)
     {
@@ -46,9 +47,11 @@ internal sealed class StoreChangeFeed : IDisposable
         {
             _needsResync = true;
             _pending = true;
+            _stopped = false;
         }
 
         // Subscribe before the first pass so a write racing with it is not missed.
+        _subscription?.Dispose();
         _subscription = ChangeToken.OnChange(_store.GetChangeToken, Sync);
         Sync();
     }
@@ -66,7 +69,7 @@ internal sealed class StoreChangeFeed : IDisposable
         lock (_gate)
         {
             _pending = true;
-            while (_pending && !_disposed)
+            while (_pending && !_disposed && !_stopped)
             {
                 _pending = false;
                 Process();
@@ -74,6 +77,17 @@ internal sealed class StoreChangeFeed : IDisposable
         }
 
         _afterProcessing?.Invoke();
+    }
+
+    /// <summary>Stops following the store until <see cref="Start"/> (which resyncs); a pass under way finishes first.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+        }
+
+        Interlocked.Exchange(ref _subscription, null)?.Dispose();
     }
 
     public void Dispose()

@@ -61,7 +61,7 @@ public sealed record FieldError(string Field, FieldErrorType Type, string? Detai
         FieldErrorType.UnknownField => "field not declared in schema",
         FieldErrorType.TooMany => Join("Too many", Detail),
         FieldErrorType.TooLong => Join("Too long", Detail),
-        FieldErrorType.Duplicate => $"Duplicate value: {Quote(BadValue)}",
+        FieldErrorType.Duplicate => Join($"Duplicate value: {Quote(BadValue)}", Detail),
         FieldErrorType.NotSupported => Join($"Unsupported value: {Quote(BadValue)}", Detail),
         _ => Join($"Invalid value: {Quote(BadValue)}", Detail),
     };

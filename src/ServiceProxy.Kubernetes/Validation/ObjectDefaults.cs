@@ -66,6 +66,27 @@ internal static class ObjectDefaults
         },
     };
 
+    /// <summary>
+    /// The v1 conversion of a Node's pod CIDRs: <c>podCIDRs</c> starts with <c>podCIDR</c>, which wins
+    /// when the two disagree (older clients set only it), and <c>podCIDR</c> is the first of <c>podCIDRs</c>.
+    /// </summary>
+    public static Node Apply(Node node)
+    {
+        if (node.Spec is not { } spec)
+        {
+            return node;
+        }
+
+        if (!string.IsNullOrEmpty(spec.PodCIDR) && (spec.PodCIDRs is not [var first, ..] || first != spec.PodCIDR))
+        {
+            return node with { Spec = spec with { PodCIDRs = [spec.PodCIDR] } };
+        }
+
+        return string.IsNullOrEmpty(spec.PodCIDR) && spec.PodCIDRs is [var primary, ..]
+            ? node with { Spec = spec with { PodCIDR = primary } }
+            : node;
+    }
+
     /// <summary>SetDefaults_Probe, SetDefaults_HTTPGetAction and GRPCAction's <c>service: ""</c>.</summary>
     private static Probe DefaultProbe(Probe probe) => probe with
     {

@@ -2,7 +2,7 @@ using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
-/// <summary>The Kubernetes-compatible <see cref="IObjectValidator"/> for Service, Endpoints and Pod.</summary>
+/// <summary>The Kubernetes-compatible <see cref="IObjectValidator"/> for Service, Endpoints, Pod, Node and Lease.</summary>
 public static class ObjectValidator
 {
     /// <summary>A stateless, thread-safe validator; share it.</summary>
@@ -11,7 +11,7 @@ public static class ObjectValidator
 
 /// <summary>
 /// kube-apiserver's defaulting and static validation (k8s.io/kubernetes pkg/apis/core/validation),
-/// with its messages, for the three kinds ServiceProxy stores.
+/// with its messages, for the kinds ServiceProxy stores.
 /// </summary>
 internal sealed class KubernetesObjectValidator : IObjectValidator
 {
@@ -23,6 +23,7 @@ internal sealed class KubernetesObjectValidator : IObjectValidator
             Service service => ObjectDefaults.Apply(service),
             Endpoints endpoints => ObjectDefaults.Apply(endpoints),
             Pod pod => ObjectDefaults.Apply(pod),
+            Node node => ObjectDefaults.Apply(node),
             _ => obj,
         };
         return (T)defaulted;
@@ -32,9 +33,10 @@ internal sealed class KubernetesObjectValidator : IObjectValidator
     {
         ArgumentNullException.ThrowIfNull(obj);
         var errors = new List<FieldError>();
-        if (obj.ApiVersion != "v1")
+        var apiVersion = Registry.ObjectKinds.ApiVersion(obj.Kind);
+        if (obj.ApiVersion != apiVersion)
         {
-            errors.AddNotSupported("apiVersion", obj.ApiVersion, "v1");
+            errors.AddNotSupported("apiVersion", obj.ApiVersion, apiVersion);
         }
 
         switch (obj)
@@ -48,8 +50,14 @@ internal sealed class KubernetesObjectValidator : IObjectValidator
             case Pod pod:
                 PodValidation.Validate(pod, errors);
                 break;
+            case Node node:
+                NodeValidation.Validate(node, errors);
+                break;
+            case Lease lease:
+                LeaseValidation.Validate(lease, errors);
+                break;
             default:
-                errors.AddNotSupported("kind", obj.Kind, "Endpoints", "Pod", "Service");
+                errors.AddNotSupported("kind", obj.Kind, "Endpoints", "Lease", "Node", "Pod", "Service");
                 break;
         }
 

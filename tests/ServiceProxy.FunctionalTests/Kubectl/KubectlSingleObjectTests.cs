@@ -38,6 +38,7 @@ public sealed class KubectlSingleObjectTests : IAsyncLifetime
     [InlineData("pods")]
     [InlineData("endpointslices")]
     [InlineData("namespaces")]
+    [InlineData("nodes")]
     public async Task Get_one_object_prints_the_row_of_the_list(string kind)
     {
         foreach (var wide in new[] { false, true })

@@ -35,6 +35,11 @@ public static partial class StrategicMergePatch
             ["status.conditions"] = "type",
             ["status.podIPs"] = "ip",
         },
+        ["Node"] = new(StringComparer.Ordinal)
+        {
+            ["status.conditions"] = "type",
+            ["status.addresses"] = "type",
+        },
     };
 
     /// <summary>Returns <paramref name="original"/> (an object of <paramref name="kind"/>) patched; neither input is modified.</summary>

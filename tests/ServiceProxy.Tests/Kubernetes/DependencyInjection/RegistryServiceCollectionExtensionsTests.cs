@@ -37,9 +37,13 @@ public sealed class RegistryServiceCollectionExtensionsTests
         // Resolving the controller does not start it; the host does.
         Assert.Null(store.Get<Endpoints>("default", "web"));
         var hosted = provider.GetServices<IHostedService>().ToList();
-        Assert.Equal(3, hosted.Count);
-        Assert.IsType<ReadinessProber>(hosted[1]);
-        Assert.IsType<ServiceEvents>(hosted[2]);
+        Assert.Equal(6, hosted.Count);
+        Assert.IsType<ServiceProxy.Kubernetes.Coordination.LeaderElectionService>(hosted[0]);
+        Assert.IsType<ReadinessProberService>(hosted[2]);
+        Assert.IsType<ServiceEvents>(hosted[3]);
+        Assert.IsType<ServiceProxy.Kubernetes.Nodes.NodeHeartbeat>(hosted[4]);
+        Assert.IsType<ServiceProxy.Kubernetes.Nodes.NodeLifecycleService>(hosted[5]);
+        Assert.True(provider.GetRequiredService<ServiceProxy.Kubernetes.Coordination.ILeaderElection>().IsLeader);
         foreach (var service in hosted)
         {
             await service.StartAsync(CancellationToken.None);

@@ -200,7 +200,7 @@ public class ManifestLoaderTests
         Assert.Contains(expected, Errors("apiVersion: v1\nkind: Service\n" + tail));
 
     [Theory]
-    [InlineData("kind: Deployment\napiVersion: v1\n", "test.yaml:1 kind: Unsupported value: \"Deployment\": supported values: \"Endpoints\", \"List\", \"Pod\", \"Service\"")]
+    [InlineData("kind: Deployment\napiVersion: v1\n", "test.yaml:1 kind: Unsupported value: \"Deployment\": supported values: \"Endpoints\", \"List\", \"Node\", \"Pod\", \"Service\"")]
     [InlineData("kind: Service\napiVersion: apps/v1\n", "test.yaml:2 apiVersion: Unsupported value: \"apps/v1\": supported values: \"v1\"")]
     [InlineData("kind: Service\n", "test.yaml:1 apiVersion: Required value")]
     [InlineData("apiVersion: v1\nmetadata: {}\n", "test.yaml:1 kind: Required value")]
