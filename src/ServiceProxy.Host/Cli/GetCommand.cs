@@ -4,7 +4,7 @@ using ServiceProxy.Host.Printing;
 
 namespace ServiceProxy.Host.Cli;
 
-/// <summary><c>svcproxy get svc|ep|po [NAME] [-n NS | -A] [-o wide|yaml|json|name] [--show-labels] [-l SELECTOR]</c>.</summary>
+/// <summary><c>svcproxy get svc|ep|po [NAME] [-n NS | -A] [-o wide|yaml|json|name] [--show-labels] [--show-managed-fields] [-l SELECTOR]</c>.</summary>
 internal static class GetCommand
 {
     public static Command Create(GlobalOptions global)
@@ -16,8 +16,9 @@ internal static class GetCommand
         output.AcceptOnlyFromAmong("wide", "yaml", "json", "name");
         var showLabels = new Option<bool>("--show-labels") { Description = "Add a LABELS column." };
         var selector = new Option<string?>("--selector", "-l") { Description = "Label selector, e.g. app=myapp." };
+        var showManagedFields = new Option<bool>("--show-managed-fields") { Description = "Keep metadata.managedFields in yaml and json output (left out otherwise, as kubectl does)." };
 
-        var command = new Command("get", "Display one or many resources.") { resourceArgument, nameArgument, allNamespaces, output, showLabels, selector };
+        var command = new Command("get", "Display one or many resources.") { resourceArgument, nameArgument, allNamespaces, output, showLabels, selector, showManagedFields };
         command.SetAction((result, cancellationToken) => GlobalOptions.RunAsync(async () =>
         {
             var resource = ApiPaths.Resolve(result.GetValue(resourceArgument)!);
@@ -47,6 +48,13 @@ internal static class GetCommand
             }
 
             var format = result.GetValue(output);
+            if (!result.GetValue(showManagedFields))
+            {
+                foreach (var item in items)
+                {
+                    (item["metadata"] as JsonObject)?.Remove("managedFields");
+                }
+            }
             if (items.Count == 0 && format is not ("json" or "yaml"))
             {
                 await Console.Error.WriteLineAsync(all ? "No resources found" : $"No resources found in {ns} namespace.");

@@ -55,6 +55,12 @@ public sealed class KubectlServerSideApplyTests : IAsyncLifetime
         var hidden = await _kubectl.RunAsync("get", "svc", "ssa-shape", "-o", "yaml");
         Assert.DoesNotContain("managedFields", hidden.Stdout, StringComparison.Ordinal);
 
+        var cliHidden = await HostProcess.RunCliAsync(["get", "svc", "ssa-shape", "-o", "yaml", "--server", _host.AdminUrl]);
+        Assert.True(cliHidden.ExitCode == 0, cliHidden.Stderr);
+        Assert.DoesNotContain("managedFields", cliHidden.Stdout, StringComparison.Ordinal);
+        var cliShown = await HostProcess.RunCliAsync(["get", "svc", "ssa-shape", "-o", "yaml", "--show-managed-fields", "--server", _host.AdminUrl]);
+        Assert.Contains("manager: kubectl", cliShown.Stdout, StringComparison.Ordinal);
+
         var shown = await _kubectl.RunAsync("get", "svc", "ssa-shape", "-o", "yaml", "--show-managed-fields");
         Assert.True(shown.ExitCode == 0, shown.Stderr);
         Assert.Contains(
