@@ -29,6 +29,9 @@ internal sealed class DnsUdpListener
         _forwarder = forwarder;
         _logger = logger;
         _socket.ReceiveTimeout = StopPollMilliseconds;
+
+        // A full send buffer would block the thread that answers everyone: give up that one answer instead.
+        _socket.SendTimeout = StopPollMilliseconds;
         _threads = [.. Enumerable.Range(0, threads).Select(i => new Thread(Run) { IsBackground = true, Name = $"svcproxy-dns-udp-{i}" })];
     }
 
