@@ -196,7 +196,8 @@ def main() -> int:
             for subject in subjects:
                 stack.callback(subject.stop)
                 subject.start()
-                dnsperf(subject.port, files["mix"], 2)  # warm-up (JIT tiers, caches)
+                for kind in ("hit", "nxdomain", "mix"):
+                    dnsperf(subject.port, files[kind], 2)  # warm-up: every path, so .NET's tiered JIT has promoted it
             for round_no in range(1, args.rounds + 1):
                 print(f"round {round_no}/{args.rounds}", flush=True)
                 for kind in ("hit", "nxdomain", "mix"):
