@@ -8,6 +8,7 @@ ClusterIP Services, dnsmasq from host-record lines, unbound from local-data in a
   qps_hit / qps_nxdomain / qps_mix   dnsperf at full speed (100 outstanding), queries per second
   p99_us_hit / p99_us_mix            99th percentile latency at a fixed load (--latency-qps)
   rss_mib_10k                        resident memory serving --memory-services names, after a warm-up
+  rss_mib_10k_dns_share              svcproxy's figure less the same process without --dns
 """
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def free_port() -> int:
 
 
 class Subject:
-    def __init__(self, name: str, work: Path, count: int, svcproxy: Path):
-        self.name, self.work, self.count, self.svcproxy = name, work / f"{name}-{count}", count, svcproxy
+    def __init__(self, name: str, work: Path, count: int, svcproxy: Path, dns: bool = True):
+        self.name, self.work, self.count, self.svcproxy, self.dns = name, work / f"{name}-{count}-{dns}", count, svcproxy, dns
         self.work.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -68,9 +69,9 @@ class Subject:
                 for i in range(self.count):
                     f.write(f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: svc{i}}}\n"
                             f"spec: {{clusterIP: {address(i)}, ports: [{{name: http, port: 80}}]}}\n")
-            return [str(self.svcproxy), "run", "-f", str(manifests), "--dns", f"127.0.0.1:{self.port}",
-                    "--dns-forward", "false", "--admin", "127.0.0.1:0", "--node-address", "127.0.0.1",
-                    "--log-level", "Warning"]
+            dns = ["--dns", f"127.0.0.1:{self.port}", "--dns-forward", "false"] if self.dns else []
+            return [str(self.svcproxy), "run", "-f", str(manifests), *dns, "--admin", "127.0.0.1:0",
+                    "--node-address", "127.0.0.1", "--log-level", "Warning"]
         if self.name == "dnsmasq":
             conf = self.work / "dnsmasq.conf"
             with open(conf, "w") as f:
@@ -97,6 +98,9 @@ class Subject:
         env = dict(os.environ, DOTNET_gcServer="0")
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=open(self.work / "stderr.txt", "w"),
                                      start_new_session=True, env=env)
+        if not self.dns:
+            time.sleep(25)  # no DNS to ask: give the registry and listeners time to start and settle
+            return
         deadline = time.monotonic() + 120
         probe = name(self.count - 1)
         while time.monotonic() < deadline:
@@ -192,7 +196,8 @@ def main() -> int:
             for subject in subjects:
                 stack.callback(subject.stop)
                 subject.start()
-                dnsperf(subject.port, files["mix"], 2)  # warm-up (JIT tiers, caches)
+                for kind in ("hit", "nxdomain", "mix"):
+                    dnsperf(subject.port, files[kind], 2)  # warm-up: every path, so .NET's tiered JIT has promoted it
             for round_no in range(1, args.rounds + 1):
                 print(f"round {round_no}/{args.rounds}", flush=True)
                 for kind in ("hit", "nxdomain", "mix"):
@@ -207,9 +212,18 @@ def main() -> int:
                 try:
                     subject.start()
                     dnsperf(subject.port, files["hit"], min(args.duration, 3))
+                    time.sleep(20)  # as long as the bare run below settles, so both are read alike
                     record(s, "rss_mib_10k", subject.rss_mib())
                 finally:
                     subject.stop()
+            if "svcproxy" in args.subjects:
+                # svcproxy's figure is the whole process (registry, data plane, listeners): without DNS, the rest.
+                bare = Subject("svcproxy", work, args.memory_services, Path(args.svcproxy), dns=False)
+                try:
+                    bare.start()
+                    record("svcproxy", "rss_mib_10k_dns_share", raw["svcproxy"]["rss_mib_10k"][-1] - bare.rss_mib())
+                finally:
+                    bare.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -233,7 +247,7 @@ def main() -> int:
 
 
 def report(raw: dict, subjects: list[str]) -> str:
-    figures = [("qps_hit", True), ("qps_nxdomain", True), ("qps_mix", True), ("p99_us_hit", False), ("p99_us_mix", False), ("rss_mib_10k", False)]
+    figures = [("qps_hit", True), ("qps_nxdomain", True), ("qps_mix", True), ("p99_us_hit", False), ("p99_us_mix", False), ("rss_mib_10k", False), ("rss_mib_10k_dns_share", False)]
     peers = [s for s in subjects if s != "svcproxy"]
     lines = ["| figure | " + " | ".join(subjects) + " | svcproxy / best peer |", "|---" * (len(subjects) + 2) + "|"]
     for figure, higher in figures:

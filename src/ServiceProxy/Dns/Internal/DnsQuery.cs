@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace ServiceProxy.Dns.Internal;
 
@@ -29,6 +30,7 @@ internal ref struct DnsQuery
     public bool Ignore;
 
     /// <summary>Reads <paramref name="message"/>; the question's name, lower case, goes to <paramref name="name"/> (at least 255 bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DnsQuery Parse(ReadOnlySpan<byte> message, Span<byte> name)
     {
         var query = default(DnsQuery);

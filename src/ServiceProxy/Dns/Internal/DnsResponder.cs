@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace ServiceProxy.Dns.Internal;
 
@@ -30,6 +31,7 @@ internal sealed class DnsResponder(DnsZone zone, bool forwarding, ushort maxUdpP
     /// payload size up to the server's), else it is truncated (TC) and the client retries over TCP.
     /// For <see cref="DnsOutcome.Forward"/>, <paramref name="length"/> is where the question ends.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public DnsOutcome Respond(ReadOnlySpan<byte> query, Span<byte> response, bool udp, out int length)
     {
         Span<byte> name = stackalloc byte[DnsNames.MaxWireLength];

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Diagnostics;
 
@@ -29,6 +30,9 @@ internal sealed class DnsUdpListener
         _forwarder = forwarder;
         _logger = logger;
         _socket.ReceiveTimeout = StopPollMilliseconds;
+
+        // A full send buffer would block the thread that answers everyone: give up that one answer instead.
+        _socket.SendTimeout = StopPollMilliseconds;
         _threads = [.. Enumerable.Range(0, threads).Select(i => new Thread(Run) { IsBackground = true, Name = $"svcproxy-dns-udp-{i}" })];
     }
 
@@ -50,6 +54,9 @@ internal sealed class DnsUdpListener
         }
     }
 
+    // Fully optimized from the first query: this loop is entered once and runs for the server's life,
+    // so tiered compilation would serve the first queries of a burst from unoptimized code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         var query = GC.AllocateUninitializedArray<byte>(DnsWire.MaxMessage);
