@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Tcp;
 
@@ -73,6 +74,7 @@ internal static class RunSettings
             Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
         },
         new("--loadbalancer-pool", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.LoadBalancerPool)), "Addresses LoadBalancer Services get (CIDRs or addresses, comma-separated; empty: none)."),
+        new("--event-ttl", Registry(nameof(RegistryOptions.Events), nameof(EventOptions.Ttl)), "How long an Event is kept after it was last recorded (a time span, 01:00:00)."),
     ];
 
     /// <summary>
