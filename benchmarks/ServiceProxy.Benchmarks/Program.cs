@@ -4,6 +4,13 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/ServiceProxy.Benchmarks -- --filter '*'
 // CI smoke (tests/ServiceProxy.FunctionalTests/Benchmarks): --job Dry --inProcess --filter '*'
 // runs each benchmark once in this process, so every benchmark keeps compiling and running.
+// dotnet run -c Release --project benchmarks/ServiceProxy.Benchmarks -- probing-scenario [pods] [seconds]:
+// the prober on the real clock (ProbingScenario), not a BenchmarkDotNet run.
+if (args is ["probing-scenario", .. var scenarioArgs])
+{
+    return await ServiceProxy.Benchmarks.ProbingScenario.RunAsync(scenarioArgs);
+}
+
 var config = DefaultConfig.Instance;
 #if DEBUG
 // The smoke test runs the Debug build; its numbers mean nothing, only that it runs.

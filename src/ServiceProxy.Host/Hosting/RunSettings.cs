@@ -7,6 +7,7 @@ using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Coordination;
 using ServiceProxy.Kubernetes.Nodes;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Registry;
 using ServiceProxy.Tcp;
 
@@ -108,6 +109,7 @@ internal static class RunSettings
             Duration = true,
             Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
         },
+        new("--event-ttl", Registry(nameof(RegistryOptions.Events), nameof(EventOptions.Ttl)), "How long an Event is kept after it was last recorded (a time span, 01:00:00)."),
     ];
 
     /// <summary>

@@ -37,6 +37,9 @@ internal sealed class Kubectl : IDisposable
 
     public static string Binary { get; } = Locate();
 
+    /// <summary>Variables set for every kubectl this instance starts (<c>KUBE_EDITOR</c> for <c>kubectl edit</c>).</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Runs kubectl with <paramref name="args"/>; the server options come first, so args may override nothing.</summary>
     public Task<CliResult> RunAsync(params string[] args) => RunAsync(args, stdin: null);
 
@@ -69,6 +72,10 @@ internal sealed class Kubectl : IDisposable
         };
         info.Environment["HOME"] = Home;
         info.Environment.Remove("KUBECONFIG");
+        foreach (var (name, value) in Environment)
+        {
+            info.Environment[name] = value;
+        }
         if (_kubeconfig is not null)
         {
             info.Environment["KUBECONFIG"] = _kubeconfig;
@@ -105,7 +112,7 @@ internal sealed class Kubectl : IDisposable
 
     private static string Locate()
     {
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var directory in (System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(directory, "kubectl");
             if (File.Exists(candidate))
