@@ -64,6 +64,38 @@ internal sealed class RunOptions
     /// <summary>The Node this process registers; null: the host name, lower-cased.</summary>
     public string? NodeName { get; set; }
 
+    /// <summary>What this process does, comma-separated: <c>api</c>, <c>controllers</c>, <c>proxy</c>.</summary>
+    public string Roles { get; set; } = "api,controllers,proxy";
+
+    /// <summary>The admin API is served.</summary>
+    public bool ServesApi => RoleSet.Contains("api");
+
+    /// <summary>The leader-elected controllers run here when this process leads.</summary>
+    public bool RunsControllers => RoleSet.Contains("controllers");
+
+    /// <summary>The data plane runs: Services' ports are bound and proxied.</summary>
+    public bool RunsProxy => RoleSet.Contains("proxy");
+
+    /// <summary>The roles given; <see cref="FormatException"/> naming the option for an unknown or missing one.</summary>
+    public IReadOnlySet<string> RoleSet
+    {
+        get
+        {
+            var roles = Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+            if (roles.Count == 0)
+            {
+                throw new FormatException("--roles is empty: give one or more of api, controllers, proxy");
+            }
+
+            foreach (var role in roles.Where(r => r is not ("api" or "controllers" or "proxy")))
+            {
+                throw new FormatException($"--roles \"{role}\" is not api, controllers or proxy");
+            }
+
+            return roles;
+        }
+    }
+
     public IPEndPoint AdminEndPoint =>
         IPEndPoint.TryParse(Admin, out var endPoint) && Admin.Contains(':')
             ? endPoint

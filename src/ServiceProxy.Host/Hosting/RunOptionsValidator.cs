@@ -12,6 +12,7 @@ internal sealed class RunOptionsValidator : IValidateOptions<RunOptions>
         Check(failures, () => _ = options.AdminEndPoint);
         Check(failures, () => _ = options.MinimumLevel);
         Check(failures, () => _ = options.NodeAddresses);
+        Check(failures, () => _ = options.RoleSet);
         if (options.LogFormat is not ("text" or "json"))
         {
             failures.Add($"--log-format \"{options.LogFormat}\" is not text or json");

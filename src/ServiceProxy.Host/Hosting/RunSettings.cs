@@ -99,6 +99,7 @@ internal static class RunSettings
             Duration = true,
             Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
         },
+        new("--roles", Host(nameof(RunOptions.Roles)), "What this process does, comma-separated: api (the admin API), controllers (the leader-elected controllers), proxy (the data plane)."),
         new("--leader-elect-lease-duration", Registry(nameof(RegistryOptions.LeaderElection), nameof(LeaderElectionOptions.LeaseDuration)), "With etcd: how long the other nodes wait after the leader stops renewing before one takes the controllers over (Go duration).")
         {
             Duration = true,

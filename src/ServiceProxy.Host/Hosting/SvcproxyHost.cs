@@ -38,6 +38,13 @@ internal static partial class SvcproxyHost
         // Not the working directory: an appsettings.json there must not configure Kestrel or logging.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging);
+        var servesApi = HasRole(configuration, "api");
+        if (!servesApi)
+        {
+            // Without the api role nothing listens: Kestrel would otherwise bind its default address.
+            builder.Services.AddSingleton<IServer, NoServer>();
+        }
+
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RunOptions>, AdminCredentials>((kestrel, options, credentials) =>
         {
             kestrel.Listen(options.Value.AdminEndPoint, listen =>
@@ -59,6 +66,11 @@ internal static partial class SvcproxyHost
         {
             // Locked now, so a second process on the same directory stops before it touches anything.
             _ = app.Services.GetRequiredService<PersistenceSource>();
+            if (!servesApi)
+            {
+                return app;
+            }
+
             app.MapAdminApi();
             var options = app.Services.GetRequiredService<IOptions<RunOptions>>().Value;
             var credentials = app.Services.GetRequiredService<AdminCredentials>();
@@ -107,7 +119,8 @@ internal static partial class SvcproxyHost
                 registry.NodeAddresses = [.. run.Value.NodeAddresses];
                 registry.Node.Name = run.Value.NodeName ?? Environment.MachineName.ToLowerInvariant();
                 registry.Node.Version ??= "v" + Cli.VersionCommand.Version;
-                registry.Node.Roles = ["control-plane", "proxy"];
+                registry.Node.Roles = NodeRoles(run.Value);
+                registry.RunControllers = RunsControllers(run.Value);
             });
         services.AddSingleton<IValidateOptions<RegistryOptions>, RunSettingsValidator<RegistryOptions>>();
         services.AddSingleton(sp => AdminCredentials.Load(sp.GetRequiredService<IOptions<RunOptions>>().Value));
@@ -140,7 +153,11 @@ internal static partial class SvcproxyHost
         });
         services.AddHostedService<ManifestSync>();
         services.AddServiceProxyRegistry(configuration.GetSection(RunSettings.RegistrySection));
-        services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
+        if (HasRole(configuration, "proxy"))
+        {
+            services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
+        }
+
         services.AddHostedService<DataPlaneReadiness>();
         services.AddServiceProxyClusterDns();
         services.AddServiceProxyDns(configuration.GetSection(RunSettings.DnsSection));
@@ -178,6 +195,57 @@ internal static partial class SvcproxyHost
             .SelectMany(e => e.Failures.Select(f => e.OptionsType == typeof(RegistryOptions) ? RunSettings.NameFlag(RunSettings.RegistrySection, f)
                 : e.OptionsType == typeof(DnsServerOptions) ? RunSettings.NameFlag(RunSettings.DnsSection, f) : f))
             .Distinct()]);
+
+    /// <summary>Whether <c>--roles</c> names <paramref name="role"/>; a malformed list reads as every role (the options check refuses it).</summary>
+    private static bool HasRole(IConfiguration configuration, string role)
+    {
+        var options = new RunOptions();
+        configuration.GetSection(RunSettings.HostSection).Bind(options);
+        try
+        {
+            return options.RoleSet.Contains(role);
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
+    }
+
+    private static bool RunsControllers(RunOptions run)
+    {
+        try
+        {
+            return run.RunsControllers;
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The Node's role labels: <c>control-plane</c> for the API or the controllers, <c>proxy</c> for the data plane.</summary>
+    private static List<string> NodeRoles(RunOptions run)
+    {
+        try
+        {
+            var roles = new List<string>();
+            if (run.ServesApi || run.RunsControllers)
+            {
+                roles.Add("control-plane");
+            }
+
+            if (run.RunsProxy)
+            {
+                roles.Add("proxy");
+            }
+
+            return roles;
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>The admin API's bound address (useful when the port was 0).</summary>
     public static IPEndPoint? AdminAddress(WebApplication app) =>

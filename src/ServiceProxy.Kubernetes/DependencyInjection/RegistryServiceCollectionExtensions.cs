@@ -120,6 +120,11 @@ public static class RegistryServiceCollectionExtensions
     {
         var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
         var name = options.Node.Name ?? Environment.MachineName.ToLowerInvariant();
+        if (!options.RunControllers)
+        {
+            return new NeverLeaderElection(name);
+        }
+
         return string.IsNullOrWhiteSpace(options.LeaderElection.EtcdServers)
             ? new SingleProcessLeaderElection(name)
             : new EtcdLeaderElection($"{name}_{Guid.NewGuid():N}", options.LeaderElection, sp.GetService<TimeProvider>(), sp.GetService<ILogger<EtcdLeaderElection>>());

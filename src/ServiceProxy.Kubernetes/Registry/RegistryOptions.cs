@@ -54,4 +54,10 @@ public sealed class RegistryOptions
 
     /// <summary>Which process runs the controllers (endpoints, node lifecycle, readiness probes) when several share an etcd cluster.</summary>
     public LeaderElectionOptions LeaderElection { get; set; } = new();
+
+    /// <summary>
+    /// Whether this process may run the controllers (endpoints, node lifecycle, readiness probes). False:
+    /// it never campaigns, and leaves them to the processes that do. Default true.
+    /// </summary>
+    public bool RunControllers { get; set; } = true;
 }
