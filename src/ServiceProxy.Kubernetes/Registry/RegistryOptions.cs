@@ -1,5 +1,6 @@
 using System.Net;
 using ServiceProxy.Kubernetes.Allocation;
+using ServiceProxy.Kubernetes.Registry.Etcd;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -39,4 +40,10 @@ public sealed class RegistryOptions
     /// node ports. Default none (no node port listeners); the host passes its <c>--node-address</c> list.
     /// </summary>
     public IList<IPAddress> NodeAddresses { get; set; } = [];
+
+    /// <summary>
+    /// Cluster mode: with <see cref="EtcdOptions.Servers"/> set, the registry is kept in etcd and shared
+    /// by every node that names the same servers and prefix; otherwise it is in memory. Default none.
+    /// </summary>
+    public EtcdOptions Etcd { get; set; } = new();
 }
