@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Registry.Etcd;
 using ServiceProxy.Tcp;
 
 namespace ServiceProxy.Host.Hosting;
@@ -73,6 +74,11 @@ internal static class RunSettings
             Check = value => value is >= 0 ? null : "is negative (0: derived from the descriptor limit)",
         },
         new("--loadbalancer-pool", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.LoadBalancerPool)), "Addresses LoadBalancer Services get (CIDRs or addresses, comma-separated; empty: none)."),
+        new("--etcd-servers", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.Servers)), "Cluster mode: etcd client URLs, comma-separated; the registry is kept there and shared by every node on it."),
+        new("--etcd-prefix", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.Prefix)), "Key prefix of the registry in etcd."),
+        new("--etcd-cafile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.CaFile)), "PEM CA that signs the etcd members' certificates."),
+        new("--etcd-certfile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.CertFile)), "PEM client certificate for etcd."),
+        new("--etcd-keyfile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.KeyFile)), "PEM private key of --etcd-certfile."),
     ];
 
     /// <summary>
