@@ -101,6 +101,21 @@ public sealed class EtcdStoreTests
     }
 
     [Fact]
+    public async Task A_watch_from_before_what_a_node_holds_is_gone()
+    {
+        await using var etcd = await EtcdCluster.StartAsync(1);
+        await using var a = await Node.StartAsync(etcd);
+        var first = await a.Store.CreateAsync(Service("one", ServiceTypes.ClusterIP));
+        await a.Store.CreateAsync(Service("two", ServiceTypes.ClusterIP));
+
+        // A node that starts now lists at the current revision: what came before is not replayable there.
+        await using var b = await Node.StartAsync(etcd);
+        var error = Assert.Throws<ObjectStoreException>(() => b.Store.WatchAsync(null, null, long.Parse(first.Metadata.ResourceVersion!) - 1, CancellationToken.None));
+        Assert.Equal(StoreErrorReason.Gone, error.Reason);
+        Assert.StartsWith("too old resource version", error.Message);
+    }
+
+    [Fact]
     public async Task Without_etcd_writes_fail_in_bounded_time_reads_serve_the_last_state_and_it_catches_up_after()
     {
         await using var etcd = await EtcdCluster.StartAsync(1);
