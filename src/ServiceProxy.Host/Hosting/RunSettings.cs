@@ -9,6 +9,7 @@ using ServiceProxy.Kubernetes.Coordination;
 using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Registry.Etcd;
 using ServiceProxy.Tcp;
 
 namespace ServiceProxy.Host.Hosting;
@@ -111,6 +112,11 @@ internal static class RunSettings
             Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
         },
         new("--event-ttl", Registry(nameof(RegistryOptions.Events), nameof(EventOptions.Ttl)), "How long an Event is kept after it was last recorded (a time span, 01:00:00)."),
+        new("--etcd-servers", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.Servers)), "Cluster mode: etcd client URLs, comma-separated; the registry is kept there and shared by every node on it."),
+        new("--etcd-prefix", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.Prefix)), "Key prefix of the registry in etcd."),
+        new("--etcd-cafile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.CaFile)), "PEM CA that signs the etcd members' certificates."),
+        new("--etcd-certfile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.CertFile)), "PEM client certificate for etcd."),
+        new("--etcd-keyfile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.KeyFile)), "PEM private key of --etcd-certfile."),
     ];
 
     /// <summary>

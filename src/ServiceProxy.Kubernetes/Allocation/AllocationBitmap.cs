@@ -56,6 +56,21 @@ internal sealed class AllocationBitmap
         return offset;
     }
 
+    /// <summary>The bits as bytes, offset 0 first, lowest bit first (the form the cluster store keeps).</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new byte[(Size + 7) / 8];
+        for (var offset = 0; offset < Size; offset++)
+        {
+            if (IsAllocated(offset))
+            {
+                bytes[offset >> 3] |= (byte)(1 << (offset & 7));
+            }
+        }
+
+        return bytes;
+    }
+
     public void Release(int offset)
     {
         ref var word = ref _words[offset >> 6];

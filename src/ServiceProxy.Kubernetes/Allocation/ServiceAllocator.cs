@@ -270,7 +270,12 @@ internal sealed partial class ServiceAllocator
         return 0;
     }
 
-    private static IEnumerable<(string Protocol, int NodePort)> HeldNodePorts(Service service) =>
+    /// <summary>The cluster IP the service holds, if it holds one.</summary>
+    public static IPAddress? HeldClusterIP(Service service) =>
+        NeedsClusterIP(service) && IPAddress.TryParse(service.Spec.ClusterIP, out var address) ? address : null;
+
+    /// <summary>The node ports the service holds, per protocol.</summary>
+    public static IEnumerable<(string Protocol, int NodePort)> HeldNodePorts(Service service) =>
         NeedsNodePorts(service)
             ? (service.Spec.Ports ?? []).Where(p => p.NodePort != 0).Select(p => (Protocol(p), p.NodePort)).Distinct()
             : [];

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
 using ServiceProxy.Hosting;
@@ -11,6 +12,7 @@ using ServiceProxy.Kubernetes.Coordination;
 using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Probing;
 using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Kubernetes.Registry.Etcd;
 using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Kubernetes;
@@ -22,7 +24,8 @@ public static class RegistryServiceCollectionExtensions
     /// Registers the object registry and what follows it: <see cref="RegistryOptions"/>, the
     /// <see cref="IObjectValidator"/> (<see cref="ObjectValidator.Default"/> unless one is registered),
     /// the <see cref="IObjectStore"/> (in memory, made durable through an <see cref="IObjectPersistence"/>
-    /// when the container has one), the <see cref="ILeaderElection"/> (this process alone, or a campaign on
+    /// when the container has one; in etcd when <see cref="RegistryOptions.Etcd"/> names servers, loaded
+    /// by a hosted service that starts before every other), the <see cref="ILeaderElection"/> (this process alone, or a campaign on
     /// etcd with <see cref="LeaderElectionOptions.EtcdServers"/>), the <see cref="EndpointsController"/> run
     /// while this process leads as an <see cref="IHostedService"/>, the readiness prober (only while leading too; the kubelet's readiness probes
     /// for Pods with a <c>readinessProbe</c>, also a hosted service), the <see cref="IEventRecorder"/> and the
@@ -39,7 +42,7 @@ public static class RegistryServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<RegistryOptions>();
-        return AddRegistry(services);
+        return AddRegistry(services, inEtcd: false);
     }
 
     /// <summary>As <see cref="AddServiceProxyRegistry(IServiceCollection)"/>, with the options set by <paramref name="configure"/>.</summary>
@@ -48,7 +51,9 @@ public static class RegistryServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<RegistryOptions>().Configure(configure);
-        return AddRegistry(services);
+        var probe = new RegistryOptions();
+        configure(probe);
+        return AddRegistry(services, inEtcd: probe.Etcd.Servers.Count > 0);
     }
 
     /// <summary>
@@ -62,20 +67,23 @@ public static class RegistryServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<RegistryOptions>().Bind(configuration);
-        return AddRegistry(services);
+        var servers = configuration.GetSection($"{nameof(RegistryOptions.Etcd)}:{nameof(EtcdOptions.Servers)}");
+        return AddRegistry(services, inEtcd: servers.Value is { Length: > 0 } || servers.GetChildren().Any());
     }
 
-    private static IServiceCollection AddRegistry(IServiceCollection services)
+    private static IServiceCollection AddRegistry(IServiceCollection services, bool inEtcd)
     {
         services.AddOptions<RegistryOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
         services.TryAddSingleton<IObjectValidator>(ObjectValidator.Default);
-        services.TryAddSingleton(sp => ObjectStore.CreateInMemory(
-            sp.GetRequiredService<IOptions<RegistryOptions>>().Value,
-            sp.GetRequiredService<IObjectValidator>(),
-            sp.GetService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<IObjectPersistence>()));
+        services.TryAddSingleton(CreateStore);
+
+        // First of all hosted services, whenever this was called: whatever writes or reads the store at start finds it loaded.
+        if (inEtcd && !services.Any(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(ObjectStoreLifetime)))
+        {
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, ObjectStoreLifetime>());
+        }
+
         services.TryAddSingleton(sp => new EndpointsController(
             sp.GetRequiredService<IObjectStore>(),
             sp.GetService<ILogger<EndpointsController>>()));
@@ -115,10 +123,18 @@ public static class RegistryServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Alone, this process always leads; with etcd servers it campaigns, as its node name and a random suffix.</summary>
+    /// <summary>
+    /// Alone, this process always leads; with etcd servers (the election's own, else the registry's) it
+    /// campaigns, as its node name and a random suffix.
+    /// </summary>
     private static ILeaderElection CreateLeaderElection(IServiceProvider sp)
     {
         var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        if (string.IsNullOrWhiteSpace(options.LeaderElection.EtcdServers) && options.Etcd.Servers.Count > 0)
+        {
+            options.LeaderElection.EtcdServers = string.Join(',', options.Etcd.Servers);
+        }
+
         var name = options.Node.Name ?? Environment.MachineName.ToLowerInvariant();
         if (!options.RunControllers)
         {
@@ -128,5 +144,18 @@ public static class RegistryServiceCollectionExtensions
         return string.IsNullOrWhiteSpace(options.LeaderElection.EtcdServers)
             ? new SingleProcessLeaderElection(name)
             : new EtcdLeaderElection($"{name}_{Guid.NewGuid():N}", options.LeaderElection, sp.GetService<TimeProvider>(), sp.GetService<ILogger<EtcdLeaderElection>>());
+    }
+
+    private static IObjectStore CreateStore(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+        var validator = sp.GetRequiredService<IObjectValidator>();
+        if (options.Etcd.Servers.Count > 0)
+        {
+            var logger = (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<EtcdObjectStore>();
+            return new EtcdObjectStore(options, options.Etcd, validator, sp.GetService<TimeProvider>() ?? TimeProvider.System, logger);
+        }
+
+        return ObjectStore.CreateInMemory(options, validator, sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>(), sp.GetService<IObjectPersistence>());
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using ServiceProxy.Kubernetes.Allocation;
@@ -18,8 +17,6 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// </summary>
 internal sealed partial class InMemoryObjectStore : IObjectStore
 {
-    private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-
     private readonly Lock _gate = new();
     private readonly IObjectValidator _validator;
     private readonly TimeProvider _timeProvider;
@@ -111,19 +108,14 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     {
         ArgumentNullException.ThrowIfNull(obj);
         var kind = ObjectKinds.Check(obj);
-        obj = _validator.ApplyDefaults(WithNamespace(obj));
+        obj = ObjectWrites.Defaulted(_validator, obj);
         CancellationTokenSource changed;
         lock (_gate)
         {
             var state = _state;
-            obj = WithGeneratedName(state, kind, obj);
+            obj = ObjectWrites.WithGeneratedName(obj, key => Find(state, kind, key) is not null);
             obj = PrepareService(kind, obj, null);
-            var errors = _validator.Validate(obj);
-            if (errors.Count > 0)
-            {
-                throw StoreErrors.Invalid(kind, obj.Metadata.Name ?? string.Empty, errors);
-            }
-
+            ObjectWrites.ValidateCreate(_validator, kind, obj);
             var key = KeyOf(obj);
             if (Find(state, kind, key) is not null)
             {
@@ -132,16 +124,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
 
             (obj, var transaction) = Allocate(kind, obj, null);
             var dryRun = options?.DryRun == true;
-            obj = obj with
-            {
-                Metadata = obj.Metadata with
-                {
-                    Uid = Guid.NewGuid().ToString(),
-                    CreationTimestamp = TruncateToSeconds(_timeProvider.GetUtcNow()),
-                    ResourceVersion = dryRun ? null : Format(state.ResourceVersion + 1),
-                    Generation = 1,
-                },
-            };
+            obj = ObjectWrites.Created(obj, _timeProvider.GetUtcNow(), dryRun ? null : Format(state.ResourceVersion + 1));
             if (dryRun)
             {
                 transaction.Rollback();
@@ -163,7 +146,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     {
         ArgumentNullException.ThrowIfNull(obj);
         var kind = ObjectKinds.Check(obj);
-        obj = _validator.ApplyDefaults(WithNamespace(obj));
+        obj = ObjectWrites.Defaulted(_validator, obj);
         CancellationTokenSource changed;
         lock (_gate)
         {
@@ -171,38 +154,11 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
             var key = KeyOf(obj);
             var existing = Find(state, kind, key) ?? throw StoreErrors.NotFound(kind, key.Name);
             var old = existing.Object;
-            if ((!string.IsNullOrEmpty(obj.Metadata.ResourceVersion) && obj.Metadata.ResourceVersion != old.Metadata.ResourceVersion)
-                || (!string.IsNullOrEmpty(obj.Metadata.Uid) && obj.Metadata.Uid != old.Metadata.Uid))
-            {
-                throw StoreErrors.Conflict(kind, key.Name);
-            }
-
-            obj = obj with
-            {
-                Metadata = obj.Metadata with
-                {
-                    Uid = old.Metadata.Uid,
-                    CreationTimestamp = old.Metadata.CreationTimestamp,
-                    ResourceVersion = old.Metadata.ResourceVersion,
-                    Generation = old.Metadata.Generation,
-                },
-            };
-            obj = PrepareService(kind, obj, old);
-
-            var errors = _validator.Validate(obj, old);
-            if (errors.Count > 0)
-            {
-                throw StoreErrors.Invalid(kind, key.Name, errors);
-            }
-
+            obj = ObjectWrites.ForUpdate(_validator, kind, obj, old, prepared => PrepareService(kind, prepared, old));
             (obj, var transaction) = Allocate(kind, obj, old);
-            if (!SameContent(obj, old, includeMetadataAndStatus: false))
-            {
-                obj = obj with { Metadata = obj.Metadata with { Generation = (old.Metadata.Generation ?? 0) + 1 } };
-            }
-
+            obj = ObjectWrites.WithGeneration(obj, old);
             var dryRun = options?.DryRun == true;
-            if (dryRun || SameContent(obj, old, includeMetadataAndStatus: true))
+            if (dryRun || ObjectWrites.SameContent(obj, old, includeMetadataAndStatus: true))
             {
                 // A no-op update is not a write: no new resourceVersion, no event (kube-apiserver does the same).
                 transaction.Rollback();
@@ -263,63 +219,15 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     private static StoredObject? Find(State state, string kind, (string, string) key) =>
         state.Tables.TryGetValue(kind, out var table) && table.TryGetValue(key, out var entry) ? entry : null;
 
-    private static (string Namespace, string Name) KeyOf(KubeObject obj) => (obj.Metadata.NamespaceOrDefault, obj.Metadata.Name ?? string.Empty);
+    private static (string Namespace, string Name) KeyOf(KubeObject obj) => ObjectWrites.KeyOf(obj);
 
-    private static string NamespaceOrDefault(string? @namespace) => string.IsNullOrEmpty(@namespace) ? ObjectMeta.DefaultNamespace : @namespace;
+    private static string NamespaceOrDefault(string? @namespace) => ObjectWrites.NamespaceOrDefault(@namespace);
+
+    private static string Format(long resourceVersion) => resourceVersion.ToString(CultureInfo.InvariantCulture);
 
     private static T WithNamespace<T>(T obj) where T : KubeObject =>
         ObjectKinds.IsClusterScoped(obj.Kind) ? (obj.Metadata.Namespace is null ? obj : obj with { Metadata = obj.Metadata with { Namespace = null } })
         : obj.Metadata.Namespace == obj.Metadata.NamespaceOrDefault ? obj : obj with { Metadata = obj.Metadata with { Namespace = obj.Metadata.NamespaceOrDefault } };
-
-    private static string Format(long resourceVersion) => resourceVersion.ToString(CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset TruncateToSeconds(DateTimeOffset time) =>
-        new(time.Ticks - (time.Ticks % TimeSpan.TicksPerSecond), time.Offset);
-
-    /// <summary>Compares the JSON form; without metadata and status it tells whether the spec changed (generation).</summary>
-    private static bool SameContent(KubeObject a, KubeObject b, bool includeMetadataAndStatus)
-    {
-        static KubeObject Strip(KubeObject o) => o switch
-        {
-            Service s => s with { Metadata = new(), Status = null },
-            Pod p => p with { Metadata = new(), Status = null },
-            _ => o with { Metadata = new() },
-        };
-
-        if (!includeMetadataAndStatus)
-        {
-            (a, b) = (Strip(a), Strip(b));
-        }
-
-        return JsonSerializer.SerializeToUtf8Bytes(a, a.GetType(), KubeJson.Options)
-            .AsSpan()
-            .SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, b.GetType(), KubeJson.Options));
-    }
-
-    private T WithGeneratedName<T>(State state, string kind, T obj) where T : KubeObject
-    {
-        if (!string.IsNullOrEmpty(obj.Metadata.Name) || string.IsNullOrEmpty(obj.Metadata.GenerateName))
-        {
-            return obj;
-        }
-
-        // Kubernetes appends five random characters; retry the rare collision.
-        for (var attempt = 0; ; attempt++)
-        {
-            var suffix = string.Create(5, Random.Shared, (span, random) =>
-            {
-                for (var i = 0; i < span.Length; i++)
-                {
-                    span[i] = GenerateNameAlphabet[random.Next(GenerateNameAlphabet.Length)];
-                }
-            });
-            var named = obj with { Metadata = obj.Metadata with { Name = obj.Metadata.GenerateName + suffix } };
-            if (Find(state, kind, KeyOf(named)) is null || attempt >= 8)
-            {
-                return named;
-            }
-        }
-    }
 
     /// <summary>A Service's carried-over fields and IP families, as kube-apiserver sets them before it validates.</summary>
     private T PrepareService<T>(string kind, T obj, KubeObject? old) where T : KubeObject
@@ -375,12 +283,15 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     }
 
     /// <summary>Publishes one write: new tables and version, history, watchers. Returns the token source to fire.</summary>
-    private CancellationTokenSource Commit(string kind, (string, string) key, StoredObject? entry, WatchEventType type, KubeObject obj)
+    private CancellationTokenSource Commit(string kind, (string, string) key, StoredObject? entry, WatchEventType type, KubeObject obj) =>
+        CommitAt(kind, key, entry, type, obj, _state.ResourceVersion + 1);
+
+    /// <summary>Publishes one write at <paramref name="resourceVersion"/> (above the current one). Returns the token source to fire.</summary>
+    private CancellationTokenSource CommitAt(string kind, (string, string) key, StoredObject? entry, WatchEventType type, KubeObject obj, long resourceVersion)
     {
         var state = _state;
         var table = state.Tables.TryGetValue(kind, out var existing) ? existing : ImmutableSortedDictionary.Create<(string Namespace, string Name), StoredObject>(ObjectKeyComparer.Instance);
         table = entry is null ? table.Remove(key) : table.SetItem(key, entry);
-        var resourceVersion = state.ResourceVersion + 1;
         Volatile.Write(ref _state, new State(state.Tables.SetItem(kind, table), resourceVersion));
         var watchEvent = new WatchEvent(type, obj, resourceVersion);
         var size = WatchHistory.SizeOf(obj);

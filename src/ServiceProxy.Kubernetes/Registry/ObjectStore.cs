@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServiceProxy.Kubernetes.Registry.Etcd;
 using ServiceProxy.Kubernetes.Validation;
 
 namespace ServiceProxy.Kubernetes.Registry;
@@ -29,5 +30,16 @@ public static class ObjectStore
             timeProvider ?? TimeProvider.System,
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<InMemoryObjectStore>(),
             persistence: persistence);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="store"/> can commit writes and follows every commit now: false while a
+    /// store kept in etcd cannot reach a member with a leader (it serves its last state meanwhile).
+    /// Always true for the in-memory store.
+    /// </summary>
+    public static bool IsAvailable(IObjectStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store is not EtcdObjectStore etcd || etcd.IsAvailable;
     }
 }

@@ -4,6 +4,7 @@ using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Coordination;
 using ServiceProxy.Kubernetes.Nodes;
+using ServiceProxy.Kubernetes.Registry.Etcd;
 
 namespace ServiceProxy.Kubernetes.Registry;
 
@@ -60,4 +61,10 @@ public sealed class RegistryOptions
     /// it never campaigns, and leaves them to the processes that do. Default true.
     /// </summary>
     public bool RunControllers { get; set; } = true;
+
+    /// <summary>
+    /// Cluster mode: with <see cref="EtcdOptions.Servers"/> set, the registry is kept in etcd and shared
+    /// by every node that names the same servers and prefix; otherwise it is in memory. Default none.
+    /// </summary>
+    public EtcdOptions Etcd { get; set; } = new();
 }

@@ -4,9 +4,11 @@ using ServiceProxy.Kubernetes.Model;
 namespace ServiceProxy.Kubernetes.Registry;
 
 /// <summary>
-/// The last events, one per resourceVersion with no gaps (every commit is one event): at most N of
-/// them and at most a budget of bytes (their objects' JSON size), so that big objects cannot pin
-/// gigabytes; the newest event is always kept. Not thread-safe: the store guards it with its write lock.
+/// The last events, in increasing resourceVersion (the in-memory store has no gaps; a cache of etcd
+/// has them where revisions went to other keys): at most N of them and at most a budget of bytes
+/// (their objects' JSON size), so that big objects cannot pin gigabytes; the newest event is always
+/// kept. It covers every version after its floor: the last event dropped, or where it was reset.
+/// Not thread-safe: the store guards it with its write lock.
 /// </summary>
 internal sealed class WatchHistory
 {
@@ -16,6 +18,7 @@ internal sealed class WatchHistory
     private int _count;
     private int _next;
     private long _bytes;
+    private long _floor;
 
     public WatchHistory(int capacity, long maxBytes = long.MaxValue)
     {
@@ -30,7 +33,7 @@ internal sealed class WatchHistory
     public long Bytes => _bytes;
 
     /// <summary>The version of the oldest kept event; with no events, the one after <paramref name="current"/>.</summary>
-    public long OldestVersion(long current) => _count == 0 ? current + 1 : _ring[Oldest]!.ResourceVersion;
+    public long OldestVersion(long current) => _count == 0 ? Math.Max(current, _floor) + 1 : _ring[Oldest]!.ResourceVersion;
 
     private int Oldest => (_next - _count + _ring.Length) % _ring.Length;
 
@@ -55,7 +58,18 @@ internal sealed class WatchHistory
     }
 
     /// <summary>True when every event after <paramref name="resourceVersion"/> is still kept.</summary>
-    public bool Covers(long resourceVersion, long current) => resourceVersion >= OldestVersion(current) - 1;
+    public bool Covers(long resourceVersion, long current) => resourceVersion >= (_count == 0 ? Math.Max(current, _floor) : _floor);
+
+    /// <summary>Drops every event: the history covers only what comes after <paramref name="floor"/>.</summary>
+    public void Reset(long floor)
+    {
+        while (_count > 0)
+        {
+            DropOldest();
+        }
+
+        _floor = floor;
+    }
 
     /// <summary>The kept events after <paramref name="resourceVersion"/>, oldest first.</summary>
     public List<WatchEvent> Since(long resourceVersion, Func<WatchEvent, bool>? filter = null)
@@ -76,6 +90,7 @@ internal sealed class WatchHistory
     private void DropOldest()
     {
         var oldest = Oldest;
+        _floor = _ring[oldest]!.ResourceVersion;
         _bytes -= _sizes[oldest];
         _ring[oldest] = null; // Let the object go now, not when the slot is reused.
         _count--;
