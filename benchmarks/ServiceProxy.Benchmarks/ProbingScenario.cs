@@ -41,7 +41,7 @@ internal static class ProbingScenario
         var store = ObjectStore.CreateInMemory(new RegistryOptions(), ObjectValidator.Default);
         for (var i = 0; i < pods; i++)
         {
-            store.Create(new Pod
+            await store.CreateAsync(new Pod
             {
                 Metadata = new ObjectMeta { Name = $"pod-{i}", Namespace = "bench" },
                 Spec = new PodSpec
