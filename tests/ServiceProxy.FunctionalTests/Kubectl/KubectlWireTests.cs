@@ -31,7 +31,7 @@ public sealed class KubectlWireTests : IAsyncLifetime
 
         var (groups, groupsType) = await GetAsync("/apis", $"{AggregatedV2},application/json");
         Assert.Equal(AggregatedV2, groupsType);
-        Assert.Equal(["coordination.k8s.io", "discovery.k8s.io"], groups["items"]!.AsArray().Select(g => g!["metadata"]!["name"]!.GetValue<string>()));
+        Assert.Equal(["coordination.k8s.io", "discovery.k8s.io", "events.k8s.io"], groups["items"]!.AsArray().Select(g => g!["metadata"]!["name"]!.GetValue<string>()));
 
         // A client that does not name the aggregated type gets the legacy one, as application/json.
         var (legacy, legacyType) = await GetAsync("/api", "application/json, */*");
