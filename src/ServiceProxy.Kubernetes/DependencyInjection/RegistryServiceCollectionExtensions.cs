@@ -113,7 +113,8 @@ public static class RegistryServiceCollectionExtensions
             sp.GetRequiredService<IObjectStore>(),
             sp.GetRequiredService<IOptions<RegistryOptions>>().Value.Node,
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILogger<NodeLifecycleController>>()),
+            sp.GetService<ILogger<NodeLifecycleController>>(),
+            sp.GetRequiredService<IEventRecorder>()),
             sp.GetRequiredService<ILeaderElection>())));
         services.TryAddSingleton(sp => new RegistryConfigProvider(
             sp.GetRequiredService<IObjectStore>(),

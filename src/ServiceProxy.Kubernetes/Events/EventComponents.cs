@@ -11,4 +11,7 @@ internal static class EventComponents
 
     /// <summary>The readiness prober (the kubelet's part).</summary>
     public const string Prober = "svcproxy-prober";
+
+    /// <summary>The node lifecycle controller, named as kube-controller-manager's.</summary>
+    public const string NodeController = "node-controller";
 }

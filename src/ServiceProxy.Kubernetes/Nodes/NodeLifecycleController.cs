@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Kubernetes.Diagnostics;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
 
@@ -12,7 +13,8 @@ namespace ServiceProxy.Kubernetes.Nodes;
 /// Silence is measured on this controller's clock from when it saw the Lease change, never by
 /// comparing another node's renew time with this clock, so skew between nodes cannot mark a live
 /// node NotReady; a controller that starts (or becomes leader) gives every Node a full grace
-/// period. The Node's own heartbeat sets Ready back to True.
+/// period. The Node's own heartbeat sets Ready back to True. Each Node it marks gets a
+/// <c>NodeNotReady</c> Event, worded as kube-controller-manager's.
 /// </summary>
 internal sealed class NodeLifecycleController
 {
@@ -25,10 +27,12 @@ internal sealed class NodeLifecycleController
     private readonly NodeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IEventRecorder? _recorder;
     private readonly Dictionary<string, (string? Marker, DateTimeOffset ObservedAt)> _observed = new(StringComparer.Ordinal);
 
-    public NodeLifecycleController(IObjectStore store, NodeOptions options, TimeProvider? timeProvider, ILogger? logger)
+    public NodeLifecycleController(IObjectStore store, NodeOptions options, TimeProvider? timeProvider, ILogger? logger, IEventRecorder? recorder = null)
     {
+        _recorder = recorder;
         _store = store;
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
@@ -81,8 +85,9 @@ internal sealed class NodeLifecycleController
                 : NodeConditions.WithReady(node, "Unknown", UnknownReason, UnknownMessage, now, heartbeat: null);
             try
             {
-                await _store.UpdateAsync(updated, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var written = await _store.UpdateAsync(updated, cancellationToken: cancellationToken).ConfigureAwait(false);
                 Log.NodeNotReady(_logger, name, silence, _options.MonitorGracePeriod);
+                _recorder?.Record(ObjectReference.To(written), EventComponents.NodeController, Event.Normal, "NodeNotReady", $"Node {name} status is now: NodeNotReady");
             }
             catch (ObjectStoreException e)
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
+using ServiceProxy.Kubernetes.Events;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Registry;
@@ -19,7 +20,9 @@ public sealed class NodeHeartbeatTests
     private NodeHeartbeat Heartbeat(string name = "node-a", params IPAddress[] addresses) =>
         new(_store, new NodeOptions { Name = name, Roles = _options.Roles, Version = _options.Version }, addresses, _time, null);
 
-    private NodeLifecycleController Controller() => new(_store, _options, _time, null);
+    private readonly RecordedEvents _events = new();
+
+    private NodeLifecycleController Controller() => new(_store, _options, _time, null, _events);
 
     private string? Ready(string name = "node-a") => _store.Get<Node>(string.Empty, name)!.ReadyStatus;
 
@@ -73,6 +76,7 @@ public sealed class NodeHeartbeatTests
         var ready = _store.Get<Node>(string.Empty, "node-a")!.Status!.Conditions!.Single(c => c.Type == "Ready");
         Assert.Equal(("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."), (ready.Status, ready.Reason, ready.Message));
         Assert.Equal(_time.GetUtcNow(), ready.LastTransitionTime);
+        Assert.Equal([("Node", "node-a", "node-controller", "Normal", "NodeNotReady", "Node node-a status is now: NodeNotReady")], _events.Recorded);
 
         await heartbeat.BeatAsync();
         Assert.Equal("True", Ready());
@@ -128,4 +132,12 @@ public sealed class NodeHeartbeatTests
         Assert.Empty(_store.List<Node>().Items);
         Assert.Empty(_store.List<Lease>().Items);
     }
+}
+
+internal sealed class RecordedEvents : IEventRecorder
+{
+    public List<(string Kind, string? Name, string Component, string Type, string Reason, string Message)> Recorded { get; } = [];
+
+    public void Record(ObjectReference involvedObject, string component, string type, string reason, string message) =>
+        Recorded.Add((involvedObject.Kind!, involvedObject.Name, component, type, reason, message));
 }
