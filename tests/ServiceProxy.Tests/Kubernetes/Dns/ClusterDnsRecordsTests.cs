@@ -49,6 +49,24 @@ public sealed class ClusterDnsRecordsTests
     }
 
     [Fact]
+    public async Task A_dual_stack_service_has_an_a_and_an_aaaa_record_and_a_ptr_for_each_cluster_ip()
+    {
+        var store = Store(configure: o => o.Allocation.ServiceCidr = "127.100.0.0/16,fd00:10:96::/112");
+        using var dns = new ClusterDnsRecords(store, new ClusterDnsOptions());
+        var created = await store.CreateAsync(Service("dual", null, Port(80, "http")) with
+        {
+            Spec = new ServiceSpec { IpFamilyPolicy = "RequireDualStack", Ports = [Port(80, "http")] },
+        });
+        Assert.Equal(2, created.Spec.ClusterIPs!.Count);
+
+        var records = Records(dns, "svc/default/dual");
+        Assert.Contains($"dual.default.svc.cluster.local. IN A {created.Spec.ClusterIPs[0]}", records);
+        Assert.Contains($"dual.default.svc.cluster.local. IN AAAA {created.Spec.ClusterIPs[1]}", records);
+        Assert.Equal(2, records.Count(r => r.Contains(" IN PTR dual.default.svc.cluster.local.", StringComparison.Ordinal)));
+        Assert.Equal(0, Rcode(dns.Zone, "dual.default.svc.cluster.local", type: 28));
+    }
+
+    [Fact]
     public async Task A_headless_service_has_each_ready_endpoint_by_address_and_by_name()
     {
         var (store, dns) = Create();
