@@ -9,8 +9,11 @@ public sealed class LeaderElectionOptions
     /// <summary>etcd endpoints, comma-separated (<c>http://127.0.0.1:2379,http://127.0.0.1:22379</c>); empty: single process, always leader.</summary>
     public string? EtcdServers { get; set; }
 
-    /// <summary>The election key in etcd.</summary>
-    public string Key { get; set; } = "/registry/leases/kube-system/svcproxy-controllers";
+    /// <summary>
+    /// The election key in etcd: beside the registry's objects, never among them, so no Lease written
+    /// through the API can overwrite it.
+    /// </summary>
+    public string Key { get; set; } = "/registry/serviceproxy.io/elections/controllers";
 
     /// <summary>
     /// The etcd lease's TTL: how long the other candidates wait after the leader stops renewing
