@@ -8,7 +8,16 @@ namespace ServiceProxy.Kubernetes.Model;
 /// A Kubernetes <c>metav1.Time</c>: RFC 3339 in UTC with second precision (<c>2024-01-02T03:04:05Z</c>)
 /// on output, any RFC 3339 offset on input. Clients (kubectl, client-go) read both; a real cluster writes the first.
 /// </summary>
-internal sealed class KubeTimeJsonConverter : JsonConverter<DateTimeOffset?>
+internal sealed class KubeTimeJsonConverter() : RfcTimeJsonConverter("yyyy-MM-dd'T'HH:mm:ss'Z'");
+
+/// <summary>
+/// A Kubernetes <c>metav1.MicroTime</c>: RFC 3339 in UTC with microseconds
+/// (<c>2024-01-02T03:04:05.123456Z</c>) on output, any RFC 3339 time on input.
+/// </summary>
+internal sealed class KubeMicroTimeJsonConverter() : RfcTimeJsonConverter("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'");
+
+/// <summary>An RFC 3339 time written in UTC with <paramref name="format"/>, read with any offset.</summary>
+internal abstract class RfcTimeJsonConverter(string format) : JsonConverter<DateTimeOffset?>
 {
     public override bool HandleNull => true;
 
@@ -24,7 +33,7 @@ internal sealed class KubeTimeJsonConverter : JsonConverter<DateTimeOffset?>
     {
         if (value is { } time)
         {
-            writer.WriteStringValue(time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+            writer.WriteStringValue(time.ToUniversalTime().ToString(format, CultureInfo.InvariantCulture));
         }
         else
         {
