@@ -118,6 +118,7 @@ internal static partial class SvcproxyHost
             {
                 registry.NodeAddresses = [.. run.Value.NodeAddresses];
                 registry.Node.Name = run.Value.NodeName ?? Environment.MachineName.ToLowerInvariant();
+                registry.Events.Host ??= registry.Node.Name;
                 registry.Node.Version ??= "v" + Cli.VersionCommand.Version;
                 registry.Node.Roles = NodeRoles(run.Value);
                 registry.RunControllers = RunsControllers(run.Value);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using ServiceProxy.Configuration;
 using ServiceProxy.Hosting;
 using ServiceProxy.Kubernetes.Events;
+using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Coordination;
 using ServiceProxy.Kubernetes.Nodes;
 using ServiceProxy.Kubernetes.Probing;
@@ -99,9 +100,20 @@ public static class RegistryServiceCollectionExtensions
             sp.GetService<TimeProvider>(),
             sp.GetService<ILogger<EventRecorder>>()));
         services.TryAddSingleton<IServicePortObserver>(sp => new ServicePortEvents(sp.GetRequiredService<IEventRecorder>()));
+        // Alone, the leader (this process) probes every Pod. In a cluster each node probes the Pods bound
+        // to it, as each kubelet does, whether or not it leads; the leader probes the Pods bound to none.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProberService>(sp => new ReadinessProberService(
-            () => new ReadinessProber(sp.GetRequiredService<IObjectStore>(), null, sp.GetService<TimeProvider>(), sp.GetService<ILogger<ReadinessProber>>(), recorder: sp.GetRequiredService<IEventRecorder>()),
+            () => CreateProber(sp, inEtcd ? pod => string.IsNullOrEmpty(pod.Spec?.NodeName) : null),
             sp.GetRequiredService<ILeaderElection>())));
+        if (inEtcd)
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ReadinessProber>(sp =>
+            {
+                var node = NodeName(sp.GetRequiredService<IOptions<RegistryOptions>>().Value);
+                return CreateProber(sp, pod => string.Equals(pod.Spec?.NodeName, node, StringComparison.Ordinal));
+            }));
+        }
+
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceEvents>(sp => new ServiceEvents(
             sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IEventRecorder>(), sp.GetService<ILogger<ServiceEvents>>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NodeHeartbeat>(sp =>
@@ -124,6 +136,16 @@ public static class RegistryServiceCollectionExtensions
         return services;
     }
 
+    private static ReadinessProber CreateProber(IServiceProvider sp, Func<Pod, bool>? probes) => new(
+        sp.GetRequiredService<IObjectStore>(),
+        null,
+        sp.GetService<TimeProvider>(),
+        sp.GetService<ILogger<ReadinessProber>>(),
+        recorder: sp.GetRequiredService<IEventRecorder>(),
+        probes: probes);
+
+    private static string NodeName(RegistryOptions options) => options.Node.Name ?? Environment.MachineName.ToLowerInvariant();
+
     /// <summary>
     /// Alone, this process always leads; with etcd servers (the election's own, else the registry's) it
     /// campaigns, as its node name and a random suffix.
@@ -136,7 +158,7 @@ public static class RegistryServiceCollectionExtensions
             options.LeaderElection.EtcdServers = string.Join(',', options.Etcd.Servers);
         }
 
-        var name = options.Node.Name ?? Environment.MachineName.ToLowerInvariant();
+        var name = NodeName(options);
         if (!options.RunControllers)
         {
             return new NeverLeaderElection(name);

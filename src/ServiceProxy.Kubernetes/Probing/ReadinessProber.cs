@@ -39,6 +39,7 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
     private readonly IEventRecorder? _recorder;
+    private readonly Func<Pod, bool>? _probes;
     private readonly DateTimeOffset _started;
     private readonly PriorityQueue<ProbeWorker, DateTimeOffset> _queue = new();
     private readonly Dictionary<PodKey, Dictionary<string, ProbeWorker>> _workers = [];
@@ -52,9 +53,14 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
     private int _running;
     private Task? _loop;
 
-    /// <summary>A prober of the Pods in <paramref name="store"/>; <paramref name="runner"/> null runs probes over the network.</summary>
-    public ReadinessProber(IObjectStore store, IProbeRunner? runner = null, TimeProvider? timeProvider = null, ILogger? logger = null, int maxConcurrentProbes = DefaultMaxConcurrentProbes, IEventRecorder? recorder = null)
+    /// <summary>
+    /// A prober of the Pods in <paramref name="store"/>; <paramref name="runner"/> null runs probes over
+    /// the network; <paramref name="probes"/>, when given, picks the Pods this prober is responsible for
+    /// (in a cluster, each node's own), and every other Pod is left as it is.
+    /// </summary>
+    public ReadinessProber(IObjectStore store, IProbeRunner? runner = null, TimeProvider? timeProvider = null, ILogger? logger = null, int maxConcurrentProbes = DefaultMaxConcurrentProbes, IEventRecorder? recorder = null, Func<Pod, bool>? probes = null)
     {
+        _probes = probes;
         _store = store;
         _ownedRunner = runner is null ? new ProbeRunner() : null;
         _runner = runner ?? _ownedRunner!;
@@ -174,7 +180,7 @@ internal sealed partial class ReadinessProber : IHostedService, IDisposable
     /// <summary>Starts, keeps or replaces the workers of <paramref name="pod"/>; marks it for a status check.</summary>
     private void Track(PodKey key, Pod pod)
     {
-        var targets = Targets(pod);
+        var targets = _probes is null || _probes(pod) ? Targets(pod) : [];
         if (targets.Count == 0)
         {
             Untrack(key);

@@ -157,6 +157,37 @@ public sealed class ReadinessProberTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_prober_for_one_node_probes_only_the_pods_bound_to_it()
+    {
+        var runner = new ScriptedRunner { Time = _time };
+        using var nodeA = new ReadinessProber(_store, runner, _time, probes: pod => pod.Spec?.NodeName == "node-a");
+        await nodeA.StartAsync(CancellationToken.None);
+        try
+        {
+            var onA = Pod("on-a", Tcp(period: 1), ip: "10.1.0.1");
+            var onB = Pod("on-b", Tcp(period: 1), ip: "10.1.0.2");
+            await _store.CreateAsync(onA with { Spec = onA.Spec! with { NodeName = "node-a" } });
+            await _store.CreateAsync(onB with { Spec = onB.Spec! with { NodeName = "node-b" } });
+            await _store.CreateAsync(Pod("unbound", Tcp(period: 1), ip: "10.1.0.3"));
+
+            for (var period = 1; period <= 3; period++)
+            {
+                Assert.True(await EventuallyAsync(() => runner.Calls >= period));
+                _time.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            Assert.True(await EventuallyAsync(() => runner.Calls >= 4));
+            await Task.Delay(50);
+            Assert.Equal(["10.1.0.1"], runner.Log.Select(l => l.PodIP).Distinct());
+            Assert.Equal(1, nodeA.ProbedContainers);
+        }
+        finally
+        {
+            await nodeA.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_deleted_pod_is_no_longer_probed()
     {
         await _store.CreateAsync(Pod("web-1", Tcp(period: 1)));

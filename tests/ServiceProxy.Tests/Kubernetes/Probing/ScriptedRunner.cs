@@ -12,7 +12,7 @@ internal sealed class ScriptedRunner : IProbeRunner
 
     public int Calls => Volatile.Read(ref _calls);
 
-    public ConcurrentQueue<(string Container, DateTimeOffset At)> Log { get; } = new();
+    public ConcurrentQueue<(string Container, DateTimeOffset At, string PodIP)> Log { get; } = new();
 
     public TimeProvider? Time { get; set; }
 
@@ -29,7 +29,7 @@ internal sealed class ScriptedRunner : IProbeRunner
     public ValueTask<ProbeOutcome> RunAsync(ProbeTarget target, CancellationToken cancellationToken)
     {
         var name = target.Container.Name!;
-        Log.Enqueue((name, Time?.GetUtcNow() ?? default));
+        Log.Enqueue((name, Time?.GetUtcNow() ?? default, target.PodIP));
         var outcome = _scripts.TryGetValue(name, out var queue) && queue.TryDequeue(out var next)
             ? _last[name] = next
             : _last.GetValueOrDefault(name, ProbeOutcome.Success());

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ServiceProxy.FunctionalTests.Cluster;
+using ServiceProxy.FunctionalTests.Host;
+
+namespace ServiceProxy.FunctionalTests.Probing;
+
+/// <summary>
+/// Who probes in a cluster: two real svcproxy nodes on one real etcd. As each kubelet probes its own
+/// pods, a pod bound to a node is probed by that node alone, whoever leads; a pod bound to no node is
+/// probed by the controller leader; a pod bound to a node that runs no svcproxy is probed by nobody.
+/// </summary>
+public sealed class ClusterProbingTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_pod_is_probed_by_its_own_node_and_a_pod_without_a_node_by_the_leader()
+    {
+        await using var etcd = await EtcdCluster.StartAsync(1);
+        string[] common = ["--etcd-servers", etcd.ClientUrls, "--service-cidr", "127.200.9.0/24"];
+        await using var a = await HostProcess.StartAsync([.. common, "--node-name", "node-a"]);
+        await using var b = await HostProcess.StartAsync([.. common, "--node-name", "node-b", "--roles", "api,proxy"]);
+
+        // Every probe fails: nothing listens on this port.
+        var refused = Ports.FreeTcpPort();
+        foreach (var (name, node) in new[] { ("on-b", "node-b"), ("unbound", null), ("elsewhere", "node-x") })
+        {
+            using var created = await a.Http.PostAsync("/api/v1/namespaces/default/pods", JsonContent.Create(Pod(name, node, refused)));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await Until(async () => !await ReadyAsync(b, "on-b") && !await ReadyAsync(b, "unbound"));
+        // Each node keeps the Events it records.
+        JsonNode?[] events = [.. JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray(),
+            .. JsonNode.Parse(await b.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray()];
+        string[] Hosts(string pod) => [.. events
+            .Where(e => e!["involvedObject"]!["name"]!.GetValue<string>() == pod && e["reason"]!.GetValue<string>() == "Unhealthy")
+            .Select(e => e!["source"]!["host"]?.GetValue<string>() ?? "")
+            .Distinct()];
+
+        // node-b runs no controllers: the pod bound to none was probed by node-a, the leader.
+        Assert.Equal(["node-b"], Hosts("on-b"));
+        Assert.Equal(["node-a"], Hosts("unbound"));
+        Assert.Empty(Hosts("elsewhere"));
+        Assert.True(await ReadyAsync(a, "elsewhere"));
+    }
+
+    private static async Task<bool> ReadyAsync(HostProcess node, string pod)
+    {
+        var status = JsonNode.Parse(await node.Http.GetStringAsync($"/api/v1/namespaces/default/pods/{pod}"))!["status"]!;
+        return status["conditions"]!.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True");
+    }
+
+    private static JsonObject Pod(string name, string? node, int port)
+    {
+        var spec = new JsonObject
+        {
+            ["containers"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "app",
+                ["image"] = "none",
+                ["readinessProbe"] = new JsonObject
+                {
+                    ["tcpSocket"] = new JsonObject { ["port"] = port },
+                    ["periodSeconds"] = 1,
+                    ["timeoutSeconds"] = 1,
+                    ["failureThreshold"] = 1,
+                },
+            }),
+        };
+        if (node is not null)
+        {
+            spec["nodeName"] = node;
+        }
+
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["app"] = "probed" } },
+            ["spec"] = spec,
+            ["status"] = new JsonObject
+            {
+                ["phase"] = "Running",
+                ["podIP"] = "127.0.0.1",
+                ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
+            },
+        };
+    }
+
+    private static async Task Until(Func<Task<bool>> condition)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(stopwatch.Elapsed < Bound, "condition not met in time");
+            await Task.Delay(100);
+        }
+    }
+}
