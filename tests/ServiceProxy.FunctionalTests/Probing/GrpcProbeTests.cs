@@ -22,6 +22,7 @@ public sealed class GrpcProbeTests : IAsyncLifetime
 {
     private WebApplication _app = null!;
     private int _port;
+    private string? _userAgent;
 
     public async Task InitializeAsync()
     {
@@ -41,8 +42,9 @@ public sealed class GrpcProbeTests : IAsyncLifetime
     }
 
     /// <summary>"" and "web" serve, "down" does not, "unimplemented" answers as a server without the health service.</summary>
-    private static async Task CheckAsync(HttpContext context)
+    private async Task CheckAsync(HttpContext context)
     {
+        _userAgent = context.Request.Headers.UserAgent.ToString();
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body);
         var frame = body.ToArray();
@@ -73,8 +75,11 @@ public sealed class GrpcProbeTests : IAsyncLifetime
     [Theory]
     [InlineData("")]
     [InlineData("web")]
-    public async Task Serving_is_success(string service) =>
+    public async Task Serving_is_success(string service)
+    {
         Assert.Equal(ProbeOutcome.Success(), await ProbeAsync(service));
+        Assert.StartsWith("kube-probe/", _userAgent, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Not_serving_is_a_failure() =>

@@ -195,19 +195,4 @@ public sealed class ProbeRunnerTests : IDisposable
 
         Assert.Equal(ProbeOutcome.Error(ProbeRunner.ExecUnsupported), outcome);
     }
-
-    [Theory]
-    [InlineData("", new byte[] { 0, 0, 0, 0, 0 })]
-    [InlineData("web", new byte[] { 0, 0, 0, 0, 5, 0x0A, 3, (byte)'w', (byte)'e', (byte)'b' })]
-    public void Grpc_request_frames_the_service_name(string service, byte[] expected) =>
-        Assert.Equal(expected, GrpcProbe.Frame(service));
-
-    [Theory]
-    [InlineData(new byte[] { 0, 0, 0, 0, 2, 0x08, 1 }, 1)]
-    [InlineData(new byte[] { 0, 0, 0, 0, 2, 0x08, 2 }, 2)]
-    [InlineData(new byte[] { 0, 0, 0, 0, 0 }, 0)]
-    [InlineData(new byte[] { 0, 0, 0, 0, 9 }, null)]
-    [InlineData(new byte[] { 1, 0, 0, 0, 0 }, null)]
-    public void Grpc_response_status_is_read_from_field_one(byte[] frame, int? expected) =>
-        Assert.Equal(expected, GrpcProbe.ParseStatus(frame));
 }
