@@ -43,15 +43,20 @@ public sealed class DnsDigTests(DnsHostFixture fixture)
     {
         var all = await Dig.RunAsync(Port, "db.default.svc.cluster.local", "A");
         var host = await Dig.RunAsync(Port, "db-0.db.default.svc.cluster.local", "A");
-        var srv = await Dig.RunAsync(Port, "_pg._tcp.db.default.svc.cluster.local", "SRV");
+        var srv = await Dig.RunAsync(Port, "+additional", "_pg._tcp.db.default.svc.cluster.local", "SRV");
         var ptr = await Dig.RunAsync(Port, "-x", "10.9.0.1");
         var notReady = await Dig.RunAsync(Port, "db-2.db.default.svc.cluster.local", "A");
 
         Assert.Equal(["db.default.svc.cluster.local. 5 IN A 10.9.0.1", "db.default.svc.cluster.local. 5 IN A 10.9.0.2"], all.Records.Order());
         Assert.Equal(["db-0.db.default.svc.cluster.local. 5 IN A 10.9.0.1"], host.Records);
         Assert.Equal(
-            ["_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 50 5432 10-9-0-2.db.default.svc.cluster.local.", "_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 50 5432 db-0.db.default.svc.cluster.local."],
-            srv.Records.Order());
+            [
+                "10-9-0-2.db.default.svc.cluster.local. 5 IN A 10.9.0.2",
+                "_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 50 5432 10-9-0-2.db.default.svc.cluster.local.",
+                "_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 50 5432 db-0.db.default.svc.cluster.local.",
+                "db-0.db.default.svc.cluster.local. 5 IN A 10.9.0.1",
+            ],
+            srv.Records.Order(StringComparer.Ordinal));
         Assert.Equal(["1.0.9.10.in-addr.arpa. 5 IN PTR db-0.db.default.svc.cluster.local."], ptr.Records);
         Assert.Equal("NXDOMAIN", notReady.Status);
     }

@@ -17,7 +17,10 @@ public sealed class DnsResponderTests
             DnsRecord.A("myapp.default.svc.cluster.local", IPAddress.Parse("10.96.0.20")),
             DnsRecord.Srv("_http._tcp.myapp.default.svc.cluster.local", 0, 100, 80, "myapp.default.svc.cluster.local"),
         ]);
-        zone.SetRecords("svc/default/big", [.. Enumerable.Range(1, 200).Select(i => DnsRecord.A("big.default.svc.cluster.local", new IPAddress([10, 1, (byte)(i / 256), (byte)i])))]);
+        zone.SetRecords("svc/default/big", [
+            .. Enumerable.Range(1, 200).Select(i => DnsRecord.A("big.default.svc.cluster.local", new IPAddress([10, 1, (byte)(i / 256), (byte)i]))),
+            DnsRecord.Srv("_http._tcp.big.default.svc.cluster.local", 0, 100, 80, "big.default.svc.cluster.local"),
+        ]);
         zone.SetRecords("ptr", [DnsRecord.Ptr(IPAddress.Parse("10.96.0.20"), "myapp.default.svc.cluster.local")]);
         zone.Commit();
         return zone;
@@ -42,6 +45,30 @@ public sealed class DnsResponderTests
         Assert.Equal(query.AsSpan(12).ToArray(), response.Bytes.AsSpan(12, query.Length - 12).ToArray()); // the question keeps the client's case (0x20)
         Assert.Equal(new byte[] { 0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 96, 0, 20 }, response.Bytes.AsSpan(query.Length, 16).ToArray());
         Assert.Equal(query.Length + 16, length);
+    }
+
+    [Fact]
+    public void An_srv_answer_carries_its_targets_addresses_in_the_additional_section()
+    {
+        var query = Query("_http._tcp.myapp.default.svc.cluster.local", type: 33, ednsPayload: 1232);
+        var (_, length, response) = Ask(query);
+
+        Assert.Equal((0, 1, 0, 2), (response!.Rcode, response.Answers, response.Authority, response.Additional)); // the A record and OPT
+        var srv = 12 + 6 + Name("myapp.default.svc.cluster.local").Length;
+        byte[] expected = [.. Name("myapp.default.svc.cluster.local"), 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 96, 0, 20];
+        Assert.Equal(expected, response.Bytes.AsSpan(query.Length - 11 + srv, expected.Length).ToArray());
+        Assert.Equal(query.Length + srv + expected.Length, length);
+    }
+
+    [Fact]
+    public void Additional_records_that_do_not_fit_are_left_out_without_truncating()
+    {
+        var (_, length, response) = Ask(Query("_http._tcp.big.default.svc.cluster.local", type: 33));
+
+        Assert.False(response!.Truncated);
+        Assert.Equal(1, response.Answers);
+        Assert.InRange(response.Additional, 1, 199);
+        Assert.InRange(length, 400, 512);
     }
 
     [Fact]

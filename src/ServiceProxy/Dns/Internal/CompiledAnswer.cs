@@ -17,6 +17,23 @@ internal sealed class CompiledAnswer(byte[] records, ushort count)
 
     public bool Negative => Count == 0;
 
+    /// <summary>
+    /// For SRV answers, the distinct targets (wire form): their addresses go in the additional
+    /// section, looked up in the same table as the answer, so they never lag behind it.
+    /// </summary>
+    public byte[][] Targets { get; private init; } = [];
+
+    public static CompiledAnswer? CompileSrv(IEnumerable<DnsRecord> records, uint ttl)
+    {
+        var list = records.ToList();
+        return Compile(list, ttl) is { } answer
+            ? new CompiledAnswer(answer.Records, answer.Count)
+            {
+                Targets = [.. list.Select(r => r.Data[6..]).DistinctBy(Convert.ToHexString)],
+            }
+            : null;
+    }
+
     public static CompiledAnswer? Compile(IEnumerable<DnsRecord> records, uint ttl)
     {
         var list = records.ToList();
@@ -85,7 +102,7 @@ internal sealed class NameAnswers
             Cname = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Cname).Take(1), ttl),
             Ptr = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Ptr), ttl),
             Txt = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Txt), ttl),
-            Srv = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Srv), ttl),
+            Srv = CompiledAnswer.CompileSrv(records.Where(r => r.Type == DnsRecordType.Srv), ttl),
             Any = CompiledAnswer.Compile(records.Where(r => r.Type != DnsRecordType.None).OrderBy(r => r.Type), ttl),
             IsApex = apex,
         };

@@ -83,7 +83,7 @@ internal sealed class DnsResponder(DnsZone zone, bool forwarding, ushort maxUdpP
             }
 
             var answer = answers.Get(parsed.Type);
-            return Finish(query, response, parsed, DnsWire.RcodeNoError, answer.Records, answer.Count, answer.Negative, authoritative: true, udp, out length);
+            return Finish(query, response, parsed, DnsWire.RcodeNoError, answer.Records, answer.Count, answer.Negative, authoritative: true, udp, out length, targets: answer.Targets);
         }
 
         if (DnsNames.IsAtOrBelow(key, table.Origin))
@@ -122,7 +122,8 @@ internal sealed class DnsResponder(DnsZone zone, bool forwarding, ushort maxUdpP
         bool authoritative,
         bool udp,
         out int length,
-        byte extendedRcode = 0)
+        byte extendedRcode = 0,
+        byte[][]? targets = null)
     {
         var table = zone.Table;
         ReadOnlySpan<byte> authority = negative ? table.Soa : [];
@@ -154,6 +155,14 @@ internal sealed class DnsResponder(DnsZone zone, bool forwarding, ushort maxUdpP
         at += records.Length;
         authority.CopyTo(response[at..]);
         at += authority.Length;
+        if (!truncated && targets is { Length: > 0 })
+        {
+            // Additional records are a courtesy: those that do not fit are left out, without TC (RFC 2181 9).
+            var additional = WriteAdditional(response[at..(limit - optLength)], table, targets, out var added);
+            at += additional;
+            BinaryPrimitives.WriteUInt16BigEndian(response[10..], (ushort)(added + (parsed.HasEdns ? 1 : 0)));
+        }
+
         if (parsed.HasEdns)
         {
             at += WriteOpt(response[at..], extendedRcode);
@@ -161,6 +170,45 @@ internal sealed class DnsResponder(DnsZone zone, bool forwarding, ushort maxUdpP
 
         length = at;
         return DnsOutcome.Reply;
+    }
+
+    /// <summary>The A and AAAA records of each SRV target the zone holds, owned by the target's full name.</summary>
+    private static int WriteAdditional(Span<byte> to, AnswerTable table, byte[][] targets, out ushort count)
+    {
+        count = 0;
+        var at = 0;
+        foreach (var target in targets)
+        {
+            if (table.Find(target) is { } answers
+                && !(Append(to, ref at, target, answers.A, ref count) && Append(to, ref at, target, answers.Aaaa, ref count)))
+            {
+                break;
+            }
+        }
+
+        return at;
+    }
+
+    /// <summary>Appends each record of <paramref name="set"/> with <paramref name="owner"/> in place of its pointer; false when one did not fit.</summary>
+    private static bool Append(Span<byte> to, ref int at, byte[] owner, CompiledAnswer? set, ref ushort count)
+    {
+        var records = set?.Records ?? [];
+        for (var i = 0; i < records.Length;)
+        {
+            var record = 12 + BinaryPrimitives.ReadUInt16BigEndian(records.AsSpan(i + 10));
+            if (at + owner.Length + record - 2 > to.Length)
+            {
+                return false;
+            }
+
+            owner.CopyTo(to[at..]);
+            records.AsSpan(i + 2, record - 2).CopyTo(to[(at + owner.Length)..]);
+            at += owner.Length + record - 2;
+            count++;
+            i += record;
+        }
+
+        return true;
     }
 
     private int WriteHeader(Span<byte> response, in DnsQuery parsed, byte rcode, bool authoritative, bool questions)
