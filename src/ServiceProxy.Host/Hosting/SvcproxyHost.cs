@@ -123,6 +123,14 @@ internal static partial class SvcproxyHost
                 registry.Node.Roles = NodeRoles(run.Value);
                 registry.RunControllers = RunsControllers(run.Value);
             });
+        services.AddOptions<RegistryOptions>().Configure<IOptions<DnsServerOptions>>((registry, dns) =>
+        {
+            // The apex's NS record names the server that answers it, as kube-dns's ClusterIP.
+            if (registry.Dns.NameServers.Count == 0 && IPEndPoint.TryParse(dns.Value.EndPoint ?? string.Empty, out var served))
+            {
+                registry.Dns.NameServers.Add(served.Address.ToString());
+            }
+        });
         services.AddSingleton<IValidateOptions<RegistryOptions>, RunSettingsValidator<RegistryOptions>>();
         services.AddSingleton(sp => AdminCredentials.Load(sp.GetRequiredService<IOptions<RunOptions>>().Value));
 

@@ -9,6 +9,13 @@ public sealed class ClusterDnsOptions
     /// <summary>Seconds every record, and every negative answer, may be cached (0–3600). Default 5, as CoreDNS's kubernetes plugin.</summary>
     public int Ttl { get; set; } = 5;
 
+    /// <summary>
+    /// The addresses the zone is served on. The apex answers <c>NS ns.dns.zone</c>, as CoreDNS's
+    /// kubernetes plugin does, and <c>ns.dns.zone</c> has these addresses. Default none (the NS record
+    /// alone).
+    /// </summary>
+    public IList<string> NameServers { get; set; } = [];
+
     /// <summary><c>a-b-c-d.ns.pod.zone</c> records for the Pods the registry holds (CoreDNS's <c>pods verified</c>). Default true.</summary>
     public bool PodRecords { get; set; } = true;
 }

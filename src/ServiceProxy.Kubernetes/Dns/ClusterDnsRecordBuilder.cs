@@ -121,6 +121,20 @@ internal static class ClusterDnsRecordBuilder
     /// <summary><c>dns-version.zone TXT "1.1.0"</c>.</summary>
     public static DnsRecord Version(string zone) => DnsRecord.Txt($"dns-version.{zone}", SchemaVersion);
 
+    /// <summary><c>zone NS ns.dns.zone</c>, and <c>ns.dns.zone</c>'s addresses (those that parse and are not unspecified).</summary>
+    public static IEnumerable<DnsRecord> NameServer(string zone, IEnumerable<string> addresses)
+    {
+        var host = $"ns.dns.{zone}";
+        yield return DnsRecord.Ns(zone, host);
+        foreach (var text in addresses)
+        {
+            if (IPAddress.TryParse(text, out var address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any))
+            {
+                yield return DnsRecord.Address(host, address);
+            }
+        }
+    }
+
     private static IEnumerable<IPAddress> ClusterIPs(ServiceSpec spec)
     {
         var texts = spec.ClusterIPs is { Count: > 0 } ips ? ips : spec.ClusterIP is { } one ? [one] : [];

@@ -10,7 +10,8 @@ namespace ServiceProxy.Kubernetes.Dns;
 /// Keeps a <see cref="DnsZone"/> equal to the cluster DNS records of the registry's Services,
 /// Endpoints and Pods (<see cref="ClusterDnsOptions"/>). Each write recomputes only the Service or
 /// Pod it touches and commits before the write returns, so a new Service resolves as soon as it is
-/// stored. The zone also holds <c>dns-version.zone TXT "1.1.0"</c>.
+/// stored. The zone also holds <c>dns-version.zone TXT "1.1.0"</c> and its name server,
+/// <c>zone NS ns.dns.zone</c>.
 /// </summary>
 public sealed class ClusterDnsRecords : IDisposable
 {
@@ -30,7 +31,7 @@ public sealed class ClusterDnsRecords : IDisposable
         _store = store;
         _options = options;
         Zone = new DnsZone(options.ClusterDomain, TimeSpan.FromSeconds(options.Ttl));
-        Zone.SetRecords(VersionSource, [ClusterDnsRecordBuilder.Version(Zone.Origin)]);
+        Zone.SetRecords(VersionSource, [ClusterDnsRecordBuilder.Version(Zone.Origin), .. ClusterDnsRecordBuilder.NameServer(Zone.Origin, options.NameServers)]);
         _feed = new StoreChangeFeed(store, nameof(ClusterDnsRecords), OnEvents, RebuildAll, logger ?? (ILogger)NullLogger.Instance);
         _feed.Start();
     }

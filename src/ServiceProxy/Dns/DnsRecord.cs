@@ -75,6 +75,13 @@ public sealed class DnsRecord : IEquatable<DnsRecord>
         return new(DnsNames.Normalize(name), DnsRecordType.Cname, DnsNames.Encode(canonical), canonical + ".");
     }
 
+    /// <summary>An NS record: <paramref name="target"/> serves the zone <paramref name="name"/>.</summary>
+    public static DnsRecord Ns(string name, string target)
+    {
+        var server = DnsNames.Normalize(target);
+        return new(DnsNames.Normalize(name), DnsRecordType.Ns, DnsNames.Encode(server), server + ".");
+    }
+
     /// <summary>A PTR record: <paramref name="name"/> (under <c>in-addr.arpa</c> or <c>ip6.arpa</c>) points to <paramref name="target"/>.</summary>
     public static DnsRecord Ptr(string name, string target)
     {

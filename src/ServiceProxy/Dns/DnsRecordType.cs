@@ -9,6 +9,9 @@ public enum DnsRecordType : ushort
     /// <summary>An IPv4 address.</summary>
     A = 1,
 
+    /// <summary>A name server of the zone.</summary>
+    Ns = 2,
+
     /// <summary>The canonical name an alias points to.</summary>
     Cname = 5,
 

@@ -80,6 +80,16 @@ public sealed class DnsDigTests(DnsHostFixture fixture)
         Assert.Equal(["dns-version.cluster.local. 5 IN TXT \"1.1.0\""], version.Records);
     }
 
+    [Fact]
+    public async Task The_apex_names_its_server_and_the_server_has_the_address_it_answers_on()
+    {
+        var ns = await Dig.RunAsync(Port, "+additional", "cluster.local", "NS");
+        var address = await Dig.RunAsync(Port, "ns.dns.cluster.local", "A");
+
+        Assert.Equal(["cluster.local. 5 IN NS ns.dns.cluster.local.", "ns.dns.cluster.local. 5 IN A 127.0.0.1"], ns.Records);
+        Assert.Equal(["ns.dns.cluster.local. 5 IN A 127.0.0.1"], address.Records);
+    }
+
     [Theory]
     [InlineData("nope.default.svc.cluster.local", "A", "NXDOMAIN")]
     [InlineData("myapp.nowhere.svc.cluster.local", "A", "NXDOMAIN")]

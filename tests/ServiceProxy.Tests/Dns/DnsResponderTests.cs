@@ -22,6 +22,7 @@ public sealed class DnsResponderTests
             DnsRecord.Srv("_http._tcp.big.default.svc.cluster.local", 0, 100, 80, "big.default.svc.cluster.local"),
         ]);
         zone.SetRecords("ptr", [DnsRecord.Ptr(IPAddress.Parse("10.96.0.20"), "myapp.default.svc.cluster.local")]);
+        zone.SetRecords("ns", [DnsRecord.Ns("cluster.local", "ns.dns.cluster.local"), DnsRecord.A("ns.dns.cluster.local", IPAddress.Parse("10.96.0.10"))]);
         zone.Commit();
         return zone;
     }
@@ -58,6 +59,19 @@ public sealed class DnsResponderTests
         byte[] expected = [.. Name("myapp.default.svc.cluster.local"), 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 96, 0, 20];
         Assert.Equal(expected, response.Bytes.AsSpan(query.Length - 11 + srv, expected.Length).ToArray());
         Assert.Equal(query.Length + srv + expected.Length, length);
+    }
+
+    [Fact]
+    public void The_apex_names_its_server_with_the_servers_address_in_the_additional_section()
+    {
+        var query = Query("cluster.local", type: 2);
+        var (_, length, response) = Ask(query);
+
+        Assert.Equal((0, 1, 0, 1), (response!.Rcode, response.Answers, response.Authority, response.Additional));
+        var ns = Name("ns.dns.cluster.local");
+        Assert.Equal([0xC0, 0x0C, 0, 2, 0, 1, 0, 0, 0, 5, 0, (byte)ns.Length, .. ns], response.Bytes.AsSpan(query.Length, 12 + ns.Length).ToArray());
+        Assert.Equal([.. ns, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 96, 0, 10], response.Bytes.AsSpan(query.Length + 12 + ns.Length).ToArray());
+        Assert.Equal(query.Length + 12 + ns.Length + ns.Length + 14, length);
     }
 
     [Fact]

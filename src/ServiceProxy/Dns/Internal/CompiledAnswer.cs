@@ -18,18 +18,19 @@ internal sealed class CompiledAnswer(byte[] records, ushort count)
     public bool Negative => Count == 0;
 
     /// <summary>
-    /// For SRV answers, the distinct targets (wire form): their addresses go in the additional
+    /// For SRV and NS answers, the distinct targets (wire form): their addresses go in the additional
     /// section, looked up in the same table as the answer, so they never lag behind it.
     /// </summary>
     public byte[][] Targets { get; private init; } = [];
 
-    public static CompiledAnswer? CompileSrv(IEnumerable<DnsRecord> records, uint ttl)
+    /// <summary>An answer whose records name hosts (SRV: after priority, weight and port; NS: the whole data).</summary>
+    public static CompiledAnswer? CompileWithTargets(IEnumerable<DnsRecord> records, uint ttl, int targetOffset)
     {
         var list = records.ToList();
         return Compile(list, ttl) is { } answer
             ? new CompiledAnswer(answer.Records, answer.Count)
             {
-                Targets = [.. list.Select(r => r.Data[6..]).DistinctBy(Convert.ToHexString)],
+                Targets = [.. list.Select(r => r.Data[targetOffset..]).DistinctBy(Convert.ToHexString)],
             }
             : null;
     }
@@ -72,6 +73,8 @@ internal sealed class NameAnswers
 
     public CompiledAnswer? A { get; init; }
 
+    public CompiledAnswer? Ns { get; init; }
+
     public CompiledAnswer? Aaaa { get; init; }
 
     public CompiledAnswer? Cname { get; init; }
@@ -102,7 +105,8 @@ internal sealed class NameAnswers
             Cname = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Cname).Take(1), ttl),
             Ptr = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Ptr), ttl),
             Txt = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Txt), ttl),
-            Srv = CompiledAnswer.CompileSrv(records.Where(r => r.Type == DnsRecordType.Srv), ttl),
+            Ns = CompiledAnswer.CompileWithTargets(records.Where(r => r.Type == DnsRecordType.Ns), ttl, 0),
+            Srv = CompiledAnswer.CompileWithTargets(records.Where(r => r.Type == DnsRecordType.Srv), ttl, 6),
             Any = CompiledAnswer.Compile(records.Where(r => r.Type != DnsRecordType.None).OrderBy(r => r.Type), ttl),
             IsApex = apex,
         };
@@ -117,6 +121,7 @@ internal sealed class NameAnswers
         var answer = type switch
         {
             DnsWire.TypeA => A,
+            DnsWire.TypeNs => Ns,
             DnsWire.TypeAaaa => Aaaa,
             DnsWire.TypeCname => Cname,
             DnsWire.TypePtr => Ptr,

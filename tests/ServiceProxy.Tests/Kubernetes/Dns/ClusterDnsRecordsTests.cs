@@ -160,11 +160,13 @@ public sealed class ClusterDnsRecordsTests
     [Fact]
     public async Task The_zone_names_its_schema_version_and_follows_the_cluster_domain_and_ttl()
     {
-        var (store, dns) = Create(new ClusterDnsOptions { ClusterDomain = "corp.example", Ttl = 30 });
+        var (store, dns) = Create(new ClusterDnsOptions { ClusterDomain = "corp.example", Ttl = 30, NameServers = ["127.100.0.10", "0.0.0.0"] });
         using var _ = dns;
         await store.CreateAsync(Service("web") with { Spec = new ServiceSpec { ClusterIP = "127.100.0.9", Ports = [Port(80)] } });
 
-        Assert.Equal(["dns-version.corp.example. IN TXT \"1.1.0\""], Records(dns, "dns-version"));
+        Assert.Equal(
+            ["dns-version.corp.example. IN TXT \"1.1.0\"", "corp.example. IN NS ns.dns.corp.example.", "ns.dns.corp.example. IN A 127.100.0.10"],
+            Records(dns, "dns-version"));
         Assert.Equal(0, Rcode(dns.Zone, "web.default.svc.corp.example"));
         Assert.Equal(TimeSpan.FromSeconds(30), dns.Zone.Ttl);
     }
