@@ -11,9 +11,9 @@ namespace ServiceProxy.FunctionalTests.Cluster;
 /// A real 3-member etcd cluster and real svcproxy processes on it, all on one machine: every node
 /// shares one service CIDR, NodePort range and load-balancer pool (the allocations are the cluster's,
 /// not a node's), and each has its own admin port, node name and roles. Only nodes given the
-/// <c>proxy</c> role bind Service ports, so at most one of them runs per test (two on one host would
-/// bind the same ClusterIP). Disposing kills every node, then every member, and removes their
-/// directories, also after a failed start.
+/// <c>proxy</c> role bind Service ports; the tests give it to one node, so that a connection to a
+/// ClusterIP (which proxies on one host share) is known to go through that node. Disposing kills every
+/// node, then every member, and removes their directories, also after a failed start.
 /// </summary>
 internal sealed class SvcproxyCluster : IAsyncDisposable
 {
