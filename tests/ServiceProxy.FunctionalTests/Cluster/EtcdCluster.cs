@@ -16,19 +16,23 @@ namespace ServiceProxy.FunctionalTests.Cluster;
 internal sealed class EtcdCluster : IAsyncDisposable
 {
     private static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(30);
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private static readonly HttpClient PlainHttp = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     private readonly string _root;
     private readonly string _initialCluster;
     private readonly string _token = "svcproxy-test-" + Guid.NewGuid().ToString("N")[..12];
     private readonly EtcdMember[] _members;
+    private readonly EtcdTls? _tls;
+    private readonly HttpClient _http;
 
-    private EtcdCluster(string root, int size)
+    private EtcdCluster(string root, int size, EtcdTls? tls)
     {
         _root = root;
+        _tls = tls;
+        _http = tls?.HealthClient() ?? PlainHttp;
         _members = [.. Enumerable.Range(0, size).Select(i => new EtcdMember(
             $"m{i}",
-            $"http://127.0.0.1:{Ports.FreeTcpPort()}",
+            $"{(tls is null ? "http" : "https")}://127.0.0.1:{Ports.FreeTcpPort()}",
             $"http://127.0.0.1:{Ports.FreeTcpPort()}",
             Path.Combine(root, $"m{i}")))];
         _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"));
@@ -43,8 +47,11 @@ internal sealed class EtcdCluster : IAsyncDisposable
     /// <summary>Every member's client URL, comma-separated, as <c>--etcd-servers</c> takes them.</summary>
     public string ClientUrls => string.Join(',', _members.Select(m => m.ClientUrl));
 
-    /// <summary>Starts <paramref name="size"/> members (1 or 3) and waits until each reports healthy.</summary>
-    public static async Task<EtcdCluster> StartAsync(int size = 3)
+    /// <summary>
+    /// Starts <paramref name="size"/> members (1 or 3) and waits until each reports healthy. With
+    /// <paramref name="tls"/>, clients speak TLS to them and must present a certificate of its CA.
+    /// </summary>
+    public static async Task<EtcdCluster> StartAsync(int size = 3, EtcdTls? tls = null)
     {
         if (size is not (1 or 3))
         {
@@ -53,7 +60,7 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
         var root = Path.Combine(Path.GetTempPath(), "svcproxy-etcd-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        var cluster = new EtcdCluster(root, size);
+        var cluster = new EtcdCluster(root, size, tls);
         try
         {
             foreach (var member in cluster._members)
@@ -110,7 +117,7 @@ internal sealed class EtcdCluster : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         foreach (var member in members)
         {
-            while (!await IsHealthyAsync(member))
+            while (!await IsHealthyAsync(member, _http))
             {
                 if (member.Process is { HasExited: true })
                 {
@@ -128,11 +135,13 @@ internal sealed class EtcdCluster : IAsyncDisposable
     }
 
     /// <summary>Whether the member answers /health with true (it has a leader and can serve a quorum read).</summary>
-    public static async Task<bool> IsHealthyAsync(EtcdMember member)
+    public static Task<bool> IsHealthyAsync(EtcdMember member) => IsHealthyAsync(member, PlainHttp);
+
+    private static async Task<bool> IsHealthyAsync(EtcdMember member, HttpClient http)
     {
         try
         {
-            var body = await Http.GetStringAsync(member.ClientUrl + "/health");
+            var body = await http.GetStringAsync(member.ClientUrl + "/health");
             return body.Contains("\"health\":\"true\"", StringComparison.Ordinal);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
@@ -188,6 +197,11 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_tls is not null)
+        {
+            _http.Dispose();
+        }
+
         for (var i = 0; i < _members.Length; i++)
         {
             try
@@ -237,6 +251,14 @@ internal sealed class EtcdCluster : IAsyncDisposable
         })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (_tls is { } tls)
+        {
+            foreach (var arg in new[] { "--cert-file", tls.ServerCertFile, "--key-file", tls.ServerKeyFile, "--trusted-ca-file", tls.CaFile, "--client-cert-auth" })
+            {
+                start.ArgumentList.Add(arg);
+            }
         }
 
         var process = new Process { StartInfo = start };
