@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using ServiceProxy.FunctionalTests.Host;
+using ServiceProxy.FunctionalTests.Infrastructure;
 
 namespace ServiceProxy.FunctionalTests.Cluster;
 
@@ -14,19 +16,23 @@ namespace ServiceProxy.FunctionalTests.Cluster;
 internal sealed class EtcdCluster : IAsyncDisposable
 {
     private static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(30);
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private static readonly HttpClient PlainHttp = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     private readonly string _root;
     private readonly string _initialCluster;
     private readonly string _token = "svcproxy-test-" + Guid.NewGuid().ToString("N")[..12];
     private readonly EtcdMember[] _members;
+    private readonly EtcdTls? _tls;
+    private readonly HttpClient _http;
 
-    private EtcdCluster(string root, int size)
+    private EtcdCluster(string root, int size, EtcdTls? tls)
     {
         _root = root;
+        _tls = tls;
+        _http = tls?.HealthClient() ?? PlainHttp;
         _members = [.. Enumerable.Range(0, size).Select(i => new EtcdMember(
             $"m{i}",
-            $"http://127.0.0.1:{Ports.FreeTcpPort()}",
+            $"{(tls is null ? "http" : "https")}://127.0.0.1:{Ports.FreeTcpPort()}",
             $"http://127.0.0.1:{Ports.FreeTcpPort()}",
             Path.Combine(root, $"m{i}")))];
         _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"));
@@ -41,8 +47,11 @@ internal sealed class EtcdCluster : IAsyncDisposable
     /// <summary>Every member's client URL, comma-separated, as <c>--etcd-servers</c> takes them.</summary>
     public string ClientUrls => string.Join(',', _members.Select(m => m.ClientUrl));
 
-    /// <summary>Starts <paramref name="size"/> members (1 or 3) and waits until each reports healthy.</summary>
-    public static async Task<EtcdCluster> StartAsync(int size = 3)
+    /// <summary>
+    /// Starts <paramref name="size"/> members (1 or 3) and waits until each reports healthy. With
+    /// <paramref name="tls"/>, clients speak TLS to them and must present a certificate of its CA.
+    /// </summary>
+    public static async Task<EtcdCluster> StartAsync(int size = 3, EtcdTls? tls = null)
     {
         if (size is not (1 or 3))
         {
@@ -51,7 +60,7 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
         var root = Path.Combine(Path.GetTempPath(), "svcproxy-etcd-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        var cluster = new EtcdCluster(root, size);
+        var cluster = new EtcdCluster(root, size, tls);
         try
         {
             foreach (var member in cluster._members)
@@ -108,7 +117,7 @@ internal sealed class EtcdCluster : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         foreach (var member in members)
         {
-            while (!await IsHealthyAsync(member))
+            while (!await IsHealthyAsync(member, _http))
             {
                 if (member.Process is { HasExited: true })
                 {
@@ -126,11 +135,13 @@ internal sealed class EtcdCluster : IAsyncDisposable
     }
 
     /// <summary>Whether the member answers /health with true (it has a leader and can serve a quorum read).</summary>
-    public static async Task<bool> IsHealthyAsync(EtcdMember member)
+    public static Task<bool> IsHealthyAsync(EtcdMember member) => IsHealthyAsync(member, PlainHttp);
+
+    private static async Task<bool> IsHealthyAsync(EtcdMember member, HttpClient http)
     {
         try
         {
-            var body = await Http.GetStringAsync(member.ClientUrl + "/health");
+            var body = await http.GetStringAsync(member.ClientUrl + "/health");
             return body.Contains("\"health\":\"true\"", StringComparison.Ordinal);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
@@ -139,8 +150,58 @@ internal sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <c>etcdctl --endpoints URLS ARGS</c> (API v3) against the running members, bounded; fails on a non-zero exit.</summary>
+    public async Task<string> CtlAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("etcdctl")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ETCDCTL_API"] = "3";
+        start.ArgumentList.Add("--endpoints");
+        start.ArgumentList.Add(string.Join(',', _members.Where(m => m.IsRunning).Select(m => m.ClientUrl)));
+        start.ArgumentList.Add("--command-timeout=10s");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("etcdctl did not start");
+        var result = await ProcessRunner.RunToExitAsync(process, null, TimeSpan.FromSeconds(30), "etcdctl " + string.Join(' ', args));
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"etcdctl {string.Join(' ', args)}: {result.ExitCode} {result.Stderr}");
+        }
+
+        return result.Stdout;
+    }
+
+    /// <summary>The index of the member that leads the raft group now (per <c>etcdctl endpoint status</c>).</summary>
+    public async Task<int> LeaderIndexAsync()
+    {
+        var statuses = JsonNode.Parse(await CtlAsync("endpoint", "status", "-w", "json"))!.AsArray();
+        foreach (var status in statuses)
+        {
+            var member = status!["Status"]!["header"]!["member_id"]!.ToJsonString();
+            if (member == status["Status"]!["leader"]!.ToJsonString())
+            {
+                var endpoint = status["Endpoint"]!.GetValue<string>();
+                return Array.FindIndex(_members, m => m.ClientUrl == endpoint);
+            }
+        }
+
+        throw new InvalidOperationException("no member leads");
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_tls is not null)
+        {
+            _http.Dispose();
+        }
+
         for (var i = 0; i < _members.Length; i++)
         {
             try
@@ -190,6 +251,14 @@ internal sealed class EtcdCluster : IAsyncDisposable
         })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (_tls is { } tls)
+        {
+            foreach (var arg in new[] { "--cert-file", tls.ServerCertFile, "--key-file", tls.ServerKeyFile, "--trusted-ca-file", tls.CaFile, "--client-cert-auth" })
+            {
+                start.ArgumentList.Add(arg);
+            }
         }
 
         var process = new Process { StartInfo = start };

@@ -24,7 +24,9 @@ namespace ServiceProxy.Kubernetes.Registry.Etcd;
 /// </summary>
 internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
 {
-    private const int MaxAttempts = 16;
+    // Nodes writing Services at once race for the range keys and each wins about its share of the races:
+    // a write may lose many in a row, so the request timeout bounds it, and this only stops a runaway loop.
+    private const int MaxAttempts = 100;
 
     private readonly EtcdOptions _options;
     private readonly IObjectValidator _validator;
@@ -204,19 +206,16 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
             : new Compare { Key = key, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = Revision(old) });
         txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = key, KeysOnly = true } });
 
+        PreparedRanges? ranges = null;
         if (next is Service || old is Service)
         {
-            var (allocated, rangeOps) = await _ranges.PrepareAsync(this, next as Service, old as Service, cancellationToken).ConfigureAwait(false);
-            next = (T?)(KubeObject?)allocated;
-            foreach (var compare in rangeOps.Compares)
-            {
-                txn.Compare.Add(compare);
-            }
+            ranges = await _ranges.PrepareAsync(this, next as Service, old as Service, cancellationToken).ConfigureAwait(false);
+            next = (T?)(KubeObject?)ranges.Allocated;
+            txn.Compare.Add(ranges.Compares);
+            txn.Success.Add(ranges.Puts);
 
-            foreach (var put in rangeOps.Puts)
-            {
-                txn.Success.Add(put);
-            }
+            // A lost compare reads the ranges back, so that the retry replays without a read of its own.
+            txn.Failure.Add(_ranges.ReadOps());
         }
 
         if (next is not null && old is not null)
@@ -247,7 +246,17 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
         var revision = response.Header.Revision;
         if (!response.Succeeded)
         {
+            if (ranges is not null)
+            {
+                _ranges.Failed(ModRevision(response, 1), ModRevision(response, 2));
+            }
+
             return (null, revision);
+        }
+
+        if (ranges is not null)
+        {
+            _ranges.Committed(ranges, revision);
         }
 
         await WaitForRevisionAsync(revision, cancellationToken).ConfigureAwait(false);
@@ -258,6 +267,10 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
     }
 
     private DateTime Deadline() => DateTime.UtcNow + _options.RequestTimeout;
+
+    /// <summary>The mod_revision the failure branch's range read <paramref name="index"/> found (0: no such key), null without that read.</summary>
+    private static long? ModRevision(TxnResponse response, int index) =>
+        response.Responses.Count > index && response.Responses[index].ResponseRange is { } range ? range.Kvs.FirstOrDefault()?.ModRevision ?? 0 : null;
 
     private static long Revision(KubeObject obj) =>
         long.TryParse(obj.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
