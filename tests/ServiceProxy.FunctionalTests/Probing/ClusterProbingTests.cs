@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -14,8 +13,6 @@ namespace ServiceProxy.FunctionalTests.Probing;
 /// </summary>
 public sealed class ClusterProbingTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task A_pod_is_probed_by_its_own_node_and_a_pod_without_a_node_by_the_leader()
     {
@@ -32,7 +29,7 @@ public sealed class ClusterProbingTests
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
 
-        await Until(async () => !await ReadyAsync(b, "on-b") && !await ReadyAsync(b, "unbound"));
+        await ClusterApi.UntilAsync(async () => !await ReadyAsync(b, "on-b") && !await ReadyAsync(b, "unbound"), "the probed pods not ready", TimeSpan.FromSeconds(30));
         // Each node keeps the Events it records.
         JsonNode?[] events = [.. JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray(),
             .. JsonNode.Parse(await b.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray()];
@@ -89,15 +86,5 @@ public sealed class ClusterProbingTests
                 ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True" }),
             },
         };
-    }
-
-    private static async Task Until(Func<Task<bool>> condition)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(stopwatch.Elapsed < Bound, "condition not met in time");
-            await Task.Delay(100);
-        }
     }
 }
