@@ -29,19 +29,30 @@ public sealed class ClusterProbingTests
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
 
-        await ClusterApi.UntilAsync(async () => !await ReadyAsync(b, "on-b") && !await ReadyAsync(b, "unbound"), "the probed pods not ready", TimeSpan.FromSeconds(30));
-        // Each node keeps the Events it records.
-        JsonNode?[] events = [.. JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray(),
-            .. JsonNode.Parse(await b.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray()];
-        string[] Hosts(string pod) => [.. events
-            .Where(e => e!["involvedObject"]!["name"]!.GetValue<string>() == pod && e["reason"]!.GetValue<string>() == "Unhealthy")
-            .Select(e => e!["source"]!["host"]?.GetValue<string>() ?? "")
-            .Distinct()];
+        // Each node keeps the Events it records; they are written a moment after the status.
+        var hosts = new Dictionary<string, string[]>();
+        await ClusterApi.UntilAsync(
+            async () =>
+            {
+                JsonNode?[] events = [.. JsonNode.Parse(await a.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray(),
+                    .. JsonNode.Parse(await b.Http.GetStringAsync("/api/v1/namespaces/default/events"))!["items"]!.AsArray()];
+                foreach (var pod in (string[])["on-b", "unbound", "elsewhere"])
+                {
+                    hosts[pod] = [.. events
+                        .Where(e => e!["involvedObject"]!["name"]!.GetValue<string>() == pod && e["reason"]!.GetValue<string>() == "Unhealthy")
+                        .Select(e => e!["source"]!["host"]?.GetValue<string>() ?? "")
+                        .Distinct()];
+                }
+
+                return !await ReadyAsync(b, "on-b") && !await ReadyAsync(b, "unbound") && hosts["on-b"].Length > 0 && hosts["unbound"].Length > 0;
+            },
+            "the probed pods not ready, with their Unhealthy events",
+            TimeSpan.FromSeconds(30));
 
         // node-b runs no controllers: the pod bound to none was probed by node-a, the leader.
-        Assert.Equal(["node-b"], Hosts("on-b"));
-        Assert.Equal(["node-a"], Hosts("unbound"));
-        Assert.Empty(Hosts("elsewhere"));
+        Assert.Equal(["node-b"], hosts["on-b"]);
+        Assert.Equal(["node-a"], hosts["unbound"]);
+        Assert.Empty(hosts["elsewhere"]);
         Assert.True(await ReadyAsync(a, "elsewhere"));
     }
 
