@@ -7,62 +7,56 @@ public sealed class AdaptivePollTests
     private const long Window = 50;
 
     [Fact]
-    public void Events_closer_than_the_window_are_polled_for()
+    public void Events_closer_than_the_window_are_polled_for_twice_their_usual_gap()
     {
         var poll = new AdaptivePoll(Window);
-        var now = 0L;
-        for (var i = 0; i < 40; i++)
-        {
-            now += 10;
-            poll.ShouldPoll(now, eligible: true);
-            poll.OnEvents(now);
-        }
+        var now = Warm(ref poll);
 
-        Assert.True(poll.AverageGap < Window);
+        Assert.Equal(20, poll.Budget);
         Assert.True(poll.ShouldPoll(now + 1, eligible: true));
+        Assert.True(poll.ShouldPoll(now + 19, eligible: true));
     }
 
     [Fact]
-    public void Events_further_apart_than_the_window_on_average_are_slept_for_though_every_other_gap_is_short()
+    public void A_loop_sleeps_at_once_while_its_events_are_paced_though_every_other_gap_is_short()
     {
         // A ping-pong paced at 5 000 messages/s with a 50 µs window: the reply comes 20 µs after the
-        // request, the next request 180 µs after the reply. Polling would catch every reply, and spin
-        // a whole window after it; the loop sleeps instead.
+        // request, the next request 180 µs after the reply. A poll would catch every reply, and spin
+        // in vain after it; the loop sleeps instead.
         var poll = new AdaptivePoll(Window);
-        var now = 0L;
+        var now = Warm(ref poll);
         var polled = 0;
         for (var i = 0; i < 200; i++)
         {
+            polled += poll.ShouldPoll(now + 1, eligible: true) ? 1 : 0;
             now += i % 2 == 0 ? 180 : 20;
-            polled += poll.ShouldPoll(now - 1, eligible: true) ? 1 : 0;
+            poll.ShouldPoll(now - 1, eligible: true);
             poll.OnEvents(now);
         }
 
-        Assert.Equal(0, polled);
+        Assert.True(polled < 10, $"polled after {polled} of 200 events");
         Assert.False(poll.ShouldPoll(now + 1, eligible: true));
     }
 
     [Fact]
-    public void A_window_that_ends_empty_makes_the_loop_sleep_through_twice_as_many_wake_ups_each_time()
+    public void A_poll_that_ends_empty_makes_the_loop_sleep_through_twice_as_many_wake_ups_each_time()
     {
         var poll = new AdaptivePoll(Window);
         var now = Warm(ref poll);
         var backoffs = new List<int>();
+        var slept = new List<int>();
         for (var round = 0; round < 8; round++)
         {
-            Assert.True(poll.ShouldPoll(now + 1, eligible: true));
-            now += Window; // nothing came within the window
-            Assert.False(poll.ShouldPoll(now, eligible: true));
+            Assert.False(poll.ShouldPoll(now + poll.Budget, eligible: true)); // nothing came
             backoffs.Add(poll.SleepsLeft);
-            for (var sleep = poll.SleepsLeft; sleep > 0; sleep--)
-            {
-                Assert.False(poll.ShouldPoll(now, eligible: true));
-                now += 1;
-                poll.OnEvents(now);
-            }
+            now += poll.Budget + 1;
+            poll.OnEvents(now);
+            slept.Add(SleepUntilPolling(ref poll, ref now));
         }
 
         Assert.Equal([1, 2, 4, 8, 16, 32, AdaptivePoll.MaxBackoff, AdaptivePoll.MaxBackoff], backoffs);
+        // The wake-up that ended the empty poll is the first one slept through.
+        Assert.All(slept.Zip(backoffs), s => Assert.True(1 + s.First >= s.Second, $"slept through 1 + {s.First} wake-ups, back-off {s.Second}"));
     }
 
     [Fact]
@@ -72,22 +66,16 @@ public sealed class AdaptivePollTests
         var now = Warm(ref poll);
         for (var round = 0; round < 3; round++) // back-off 1, 2, 4
         {
-            Assert.True(poll.ShouldPoll(now + 1, eligible: true));
-            now += Window;
-            Assert.False(poll.ShouldPoll(now, eligible: true));
-            for (var sleep = poll.SleepsLeft; sleep > 0; sleep--)
-            {
-                now += 1;
-                poll.OnEvents(now);
-            }
+            Assert.False(poll.ShouldPoll(now + poll.Budget, eligible: true));
+            now += poll.Budget + 1;
+            poll.OnEvents(now);
+            SleepUntilPolling(ref poll, ref now);
         }
 
+        now += 10;
+        poll.OnEvents(now); // found within the poll: back-off 4 becomes 2
         Assert.True(poll.ShouldPoll(now + 1, eligible: true));
-        now += 5;
-        poll.OnEvents(now); // found within the window: back-off 4 becomes 2
-        Assert.True(poll.ShouldPoll(now + 1, eligible: true));
-        now += Window;
-        Assert.False(poll.ShouldPoll(now, eligible: true));
+        Assert.False(poll.ShouldPoll(now + poll.Budget, eligible: true));
         Assert.Equal(4, poll.SleepsLeft); // 2 doubled, not 4 doubled
     }
 
@@ -107,14 +95,37 @@ public sealed class AdaptivePollTests
         }
     }
 
-    /// <summary>A poll that has seen back-to-back events 10 ticks apart; returns the last event's time.</summary>
-    private static long Warm(ref AdaptivePoll poll)
+    /// <summary>
+    /// Events 10 ticks apart while the loop sleeps, until it polls again (asked at 1 tick after the
+    /// last event, as the loop does); returns how many it slept through.
+    /// </summary>
+    private static int SleepUntilPolling(ref AdaptivePoll poll, ref long now)
     {
-        var now = 0L;
-        for (var i = 0; i < 40; i++)
+        for (var slept = 0; slept < 1000; slept++)
         {
+            if (poll.ShouldPoll(now + 1, eligible: true))
+            {
+                return slept;
+            }
+
             now += 10;
-            poll.ShouldPoll(now, eligible: true);
+            poll.OnEvents(now);
+        }
+
+        throw new InvalidOperationException("the loop never polled again");
+    }
+
+    /// <summary>A poll that has seen back-to-back events 10 ticks apart; returns the last event's time.</summary>
+    private static long Warm(ref AdaptivePoll poll) => Serve(ref poll, 0, gap: 10, count: 60);
+
+    /// <summary>Events <paramref name="gap"/> apart, each asked about first as the loop does; returns the last event's time.</summary>
+    private static long Serve(ref AdaptivePoll poll, long now, long gap, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            poll.ShouldPoll(now + 1, eligible: true);
+            now += gap;
+            poll.ShouldPoll(now - 1, eligible: true);
             poll.OnEvents(now);
         }
 
