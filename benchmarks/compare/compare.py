@@ -40,13 +40,13 @@ def iperf(host: str, port: int, streams: int, duration: int) -> float:
 
 
 def sockperf(host: str, port: int, udp: bool, duration: int) -> tuple[float, float]:
-    avg, p99, _ = sockperf_run(host, port, udp, duration)
+    avg, p99, _, _ = sockperf_run(host, port, udp, duration)
     return avg, p99
 
 
-def sockperf_run(host: str, port: int, udp: bool, duration: int, mps: int | None = None) -> tuple[float, float, float]:
-    """Average and p99 latency (µs) of a 64-byte ping-pong, and the seconds messages flowed (sockperf's
-    total run time, warm-up included): back to back, or paced at `mps` messages per second."""
+def sockperf_run(host: str, port: int, udp: bool, duration: int, mps: int | None = None) -> tuple[float, float, float, int]:
+    """Average and p99 latency (µs) of a 64-byte ping-pong, the seconds messages flowed and the
+    messages sent (sockperf's total run, warm-up included): back to back, or paced at `mps` per second."""
     cmd = ["sockperf", "ping-pong", "-i", host, "-p", str(port), "-m", "64", "-t", str(duration)]
     if not udp:
         cmd.append("--tcp")
@@ -55,8 +55,8 @@ def sockperf_run(host: str, port: int, udp: bool, duration: int, mps: int | None
     out = run(cmd, duration + 30)
     avg = float(re.search(r"avg-(?:latency|lat|rtt)\s*=\s*([\d.]+)", out).group(1))
     p99 = float(re.search(r"percentile 99\.000\s*=\s*([\d.]+)", out).group(1))
-    flowed = float(re.search(r"\[Total Run\] RunTime=([\d.]+)", out).group(1))
-    return avg, p99, flowed
+    total = re.search(r"\[Total Run\] RunTime=([\d.]+) sec;.*?SentMessages=(\d+)", out)
+    return avg, p99, float(total.group(1)), int(total.group(2))
 
 
 def wrk(host: str, port: int, close: bool, duration: int) -> float:
@@ -85,15 +85,16 @@ def saturated(subject: Subject, close: bool, duration: int) -> tuple[float, floa
 FIXED_RATES = (1000, 5000, 20000)
 
 
-def fixed_rate(subject: Subject, mps: int, duration: int) -> tuple[float, float, float | None]:
-    """TCP ping-pong paced at `mps` messages per second: latency average and p99 (µs), and the
-    proxy's CPU share (% of one core, all its processes) while messages flowed. The proxy is idle
-    before and after sockperf's run, so CPU over the whole call / sockperf's run time is its share."""
+def fixed_rate(subject: Subject, mps: int, duration: int) -> tuple[float, float, float, float | None]:
+    """TCP ping-pong paced at `mps` messages per second: latency average and p99 (µs), the rate that
+    was held (a round trip longer than the period lowers it, and with it the CPU), and the proxy's
+    CPU share (% of one core, all its processes) while messages flowed. The proxy is idle before and
+    after sockperf's run, so CPU over the whole call / sockperf's run time is its share."""
     pids = subject.pids()
     before = cpu_seconds(pids)
-    avg, p99, flowed = sockperf_run(*subject.endpoint("sockperf_tcp"), False, duration, mps)
+    avg, p99, flowed, sent = sockperf_run(*subject.endpoint("sockperf_tcp"), False, duration, mps)
     used = cpu_seconds(pids) - before
-    return avg, p99, (used / flowed * 100 if pids and flowed > 0 else None)
+    return avg, p99, sent / flowed, (used / flowed * 100 if pids and flowed > 0 else None)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -169,8 +170,8 @@ FIGURES = {
     "idle_conn_rss_kib": ("KiB/conn", False),
     "new_conn_cpu_us_per_req": ("µs CPU/req", False),
     "keepalive_cpu_us_per_req": ("µs CPU/req", False),
-    **{f"tcp_{mps}mps_{kind}": (unit, False) for mps in FIXED_RATES
-       for kind, unit in (("cpu_pct", "% of a core"), ("avg_us", "µs"), ("p99_us", "µs"))},
+    **{f"tcp_{mps}mps_{kind}": (unit, kind == "msg_per_s") for mps in FIXED_RATES
+       for kind, unit in (("cpu_pct", "% of a core"), ("msg_per_s", "msg/s"), ("avg_us", "µs"), ("p99_us", "µs"))},
 }
 
 
@@ -193,7 +194,8 @@ def measure_round(subjects: list[Subject], args, raw: dict, round_no: int) -> No
 
     def record_fixed_rates(subject: Subject) -> None:
         for mps in args.rates:
-            avg, p99, share = fixed_rate(subject, mps, d)
+            avg, p99, held, share = fixed_rate(subject, mps, d)
+            record(subject, f"tcp_{mps}mps_msg_per_s", held)
             record(subject, f"tcp_{mps}mps_avg_us", avg)
             record(subject, f"tcp_{mps}mps_p99_us", p99)
             record(subject, f"tcp_{mps}mps_cpu_pct", share)
