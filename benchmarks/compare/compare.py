@@ -40,21 +40,73 @@ def iperf(host: str, port: int, streams: int, duration: int) -> float:
 
 
 def sockperf(host: str, port: int, udp: bool, duration: int) -> tuple[float, float]:
-    cmd = ["sockperf", "ping-pong", "-i", host, "-p", str(port), "-m", "64", "-t", str(duration)]
-    if not udp:
-        cmd.append("--tcp")
-    out = run(cmd, duration + 30)
-    avg = float(re.search(r"avg-(?:latency|lat|rtt)\s*=\s*([\d.]+)", out).group(1))
-    p99 = float(re.search(r"percentile 99\.000\s*=\s*([\d.]+)", out).group(1))
+    avg, p99, _, _ = sockperf_run(host, port, udp, duration)
     return avg, p99
 
 
+def sockperf_run(host: str, port: int, udp: bool, duration: int, mps: int | None = None) -> tuple[float, float, float, int]:
+    """Average and p99 latency (µs) of a 64-byte ping-pong, the seconds messages flowed and the
+    messages sent (sockperf's total run, warm-up included): back to back, or paced at `mps` per second."""
+    cmd = ["sockperf", "ping-pong", "-i", host, "-p", str(port), "-m", "64", "-t", str(duration)]
+    if not udp:
+        cmd.append("--tcp")
+    if mps:
+        cmd.append(f"--mps={mps}")
+    out = run(cmd, duration + 30)
+    avg = float(re.search(r"avg-(?:latency|lat|rtt)\s*=\s*([\d.]+)", out).group(1))
+    p99 = float(re.search(r"percentile 99\.000\s*=\s*([\d.]+)", out).group(1))
+    total = re.search(r"\[Total Run\] RunTime=([\d.]+) sec;.*?SentMessages=(\d+)", out)
+    return avg, p99, float(total.group(1)), int(total.group(2))
+
+
 def wrk(host: str, port: int, close: bool, duration: int) -> float:
+    return wrk_run(host, port, close, duration)[0]
+
+
+def wrk_run(host: str, port: int, close: bool, duration: int) -> tuple[float, int]:
+    """Requests per second and requests completed by wrk (2 threads, 64 connections)."""
     cmd = ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", f"http://{host}:{port}/"]
     if close:
         cmd[1:1] = ["-H", "Connection: close"]
     out = run(cmd, duration + 30)
-    return float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+    return float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
+
+
+def saturated(subject: Subject, close: bool, duration: int) -> tuple[float, float | None]:
+    """wrk's request rate through the subject and the proxy's CPU per request (µs, user + system
+    time of all its processes over the run / requests); no CPU figure without a proxy process."""
+    pids = subject.pids()
+    before = cpu_seconds(pids)
+    rate, requests = wrk_run(*subject.endpoint("http"), close, duration)
+    used = cpu_seconds(pids) - before
+    return rate, (used / requests * 1e6 if pids and requests else None)
+
+
+FIXED_RATES = (1000, 5000, 20000)
+
+
+def fixed_rate(subject: Subject, mps: int, duration: int) -> tuple[float, float, float, float | None]:
+    """TCP ping-pong paced at `mps` messages per second: latency average and p99 (µs), the rate that
+    was held (a round trip longer than the period lowers it, and with it the CPU), and the proxy's
+    CPU share (% of one core, all its processes) while messages flowed. The proxy is idle before and
+    after sockperf's run, so CPU over the whole call / sockperf's run time is its share."""
+    pids = subject.pids()
+    before = cpu_seconds(pids)
+    avg, p99, flowed, sent = sockperf_run(*subject.endpoint("sockperf_tcp"), False, duration, mps)
+    used = cpu_seconds(pids) - before
+    return avg, p99, sent / flowed, (used / flowed * 100 if pids and flowed > 0 else None)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds so far of the processes (all their threads)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -116,15 +168,37 @@ FIGURES = {
     "new_conn_per_s": ("conn/s", True),
     "keepalive_req_per_s": ("req/s", True),
     "idle_conn_rss_kib": ("KiB/conn", False),
+    "new_conn_cpu_us_per_req": ("µs CPU/req", False),
+    "keepalive_cpu_us_per_req": ("µs CPU/req", False),
+    **{f"tcp_{mps}mps_{kind}": (unit, kind == "msg_per_s") for mps in FIXED_RATES
+       for kind, unit in (("cpu_pct", "% of a core"), ("msg_per_s", "msg/s"), ("avg_us", "µs"), ("p99_us", "µs"))},
 }
 
 
-def measure_round(subjects: list[Subject], args, raw: dict) -> None:
+def measure_round(subjects: list[Subject], args, raw: dict, round_no: int) -> None:
     d = args.duration
 
-    def record(subject: Subject, figure: str, value: float) -> None:
-        raw.setdefault(subject.name, {}).setdefault(figure, []).append(value)
-        print(f"  {subject.name:15} {figure:22} {value:12.3f}", flush=True)
+    def record(subject: Subject, figure: str, value: float | None) -> None:
+        if value is None:
+            return
+        values = raw.setdefault(subject.name, {}).setdefault(figure, [])
+        values.extend([None] * (round_no - 1 - len(values)))  # a round that failed stays a gap: values[i] is round i + 1
+        values.append(value)
+        print(f"  {subject.name:15} {figure:24} {value:12.3f}", flush=True)
+
+    def record_saturated(subject: Subject, close: bool) -> None:
+        rate, cpu = saturated(subject, close, d)
+        name = "new_conn" if close else "keepalive"
+        record(subject, f"{name}_per_s" if close else f"{name}_req_per_s", rate)
+        record(subject, f"{name}_cpu_us_per_req", cpu)
+
+    def record_fixed_rates(subject: Subject) -> None:
+        for mps in args.rates:
+            avg, p99, held, share = fixed_rate(subject, mps, d)
+            record(subject, f"tcp_{mps}mps_msg_per_s", held)
+            record(subject, f"tcp_{mps}mps_avg_us", avg)
+            record(subject, f"tcp_{mps}mps_p99_us", p99)
+            record(subject, f"tcp_{mps}mps_cpu_pct", share)
 
     steps = [
         ("tcp_gbps_1", lambda s: record(s, "tcp_gbps_1", iperf(*s.endpoint("iperf"), 1, d))),
@@ -134,8 +208,9 @@ def measure_round(subjects: list[Subject], args, raw: dict) -> None:
         ("udp_pingpong", lambda s: [record(s, f"udp_pingpong_{k}_us", v)
                                     for k, v in zip(("avg", "p99"), sockperf(*s.endpoint("sockperf_udp"), True, d))]
          if s.has("sockperf_udp") else None),
-        ("new_conn", lambda s: record(s, "new_conn_per_s", wrk(*s.endpoint("http"), True, d))),
-        ("keepalive", lambda s: record(s, "keepalive_req_per_s", wrk(*s.endpoint("http"), False, d))),
+        ("new_conn", lambda s: record_saturated(s, True)),
+        ("keepalive", lambda s: record_saturated(s, False)),
+        ("fixed_rate", record_fixed_rates),
         ("idle_rss", lambda s: record(s, "idle_conn_rss_kib", idle_rss_per_connection(s, args.idle_connections))
          if s.name != "direct" else None),
     ]
@@ -157,7 +232,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--idle-connections", type=int, default=5000)
-    parser.add_argument("--only", nargs="*", help="figures to run: tcp_gbps_1 tcp_gbps_8 tcp_pingpong udp_pingpong new_conn keepalive idle_rss")
+    parser.add_argument("--only", nargs="*", help="figures to run: tcp_gbps_1 tcp_gbps_8 tcp_pingpong udp_pingpong new_conn keepalive fixed_rate idle_rss")
+    parser.add_argument("--rates", nargs="*", type=int, default=list(FIXED_RATES), help="fixed_rate: messages per second (any of 1000 5000 20000)")
     parser.add_argument("--subjects", nargs="*", default=["direct", "haproxy", "haproxy-splice", "nginx", "svcproxy"])
     args = parser.parse_args()
 
@@ -171,7 +247,7 @@ def main() -> int:
         raw: dict = {subject.name: {} for subject in subjects}  # report columns follow --subjects, even if a figure fails
         for round_no in range(1, args.rounds + 1):
             print(f"round {round_no}/{args.rounds}", flush=True)
-            measure_round(subjects, args, raw)
+            measure_round(subjects, args, raw, round_no)
 
     meta = {
         "utc": stamp,
@@ -179,6 +255,7 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "kernel": os.uname().release,
         "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+        "virtualisation": virtualisation(),
         "versions": versions(),
         "rounds": args.rounds,
         "duration_s": args.duration,
@@ -191,6 +268,25 @@ def main() -> int:
     write_report(out_dir, results, meta, raw, FIGURES, PEERS)
     print(f"results in {out_dir}")
     return 0
+
+
+def virtualisation() -> str:
+    """What the machine runs on: systemd-detect-virt's virtual machine and container answers, the CPU's
+    hypervisor flag, and the DMI vendor and product where the firmware exposes them."""
+    def detect(kind: str) -> str:
+        try:
+            p = subprocess.run(["systemd-detect-virt", kind], capture_output=True, text=True, timeout=10)
+            return p.stdout.strip() or "?"
+        except Exception:
+            return "?"
+    flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
+    parts = [f"vm {detect('--vm')}", f"container {detect('--container')}",
+             "hypervisor flag " + ("set" if " hypervisor" in flags else "not set")]
+    dmi = [Path(f"/sys/class/dmi/id/{name}").read_text().strip() for name in ("sys_vendor", "product_name")
+           if Path(f"/sys/class/dmi/id/{name}").exists()]
+    if dmi:
+        parts.append("DMI " + " ".join(dmi))
+    return ", ".join(parts)
 
 
 def versions() -> dict:

@@ -6,27 +6,17 @@ operation moves much less, so it is what engine changes were judged by during de
 Usage (after run.sh has published svcproxy once):
   python3 benchmarks/compare/cpu_per_op.py --svcproxy benchmarks/results/tmp/svcproxy/svcproxy \
       --subject svcproxy --figure keepalive --duration 5
-Figures: new_conn keepalive tcp_pingpong udp_pingpong tcp_gbps_1 tcp_gbps_8.
+Figures: new_conn keepalive tcp_pingpong udp_pingpong tcp_gbps_1 tcp_gbps_8, and fixed_rate (TCP
+ping-pong paced at --mps messages per second: the proxy's CPU share of one core while they flowed).
 """
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import compare
+from compare import cpu_seconds
 from subjects import running
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except FileNotFoundError:
-            pass
-    return total
 
 
 def main() -> int:
@@ -35,11 +25,16 @@ def main() -> int:
     parser.add_argument("--subject", default="svcproxy")
     parser.add_argument("--figure", default="keepalive")
     parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--mps", type=int, default=5000, help="fixed_rate: messages per second")
     args = parser.parse_args()
     with running(Path(args.svcproxy), [args.subject], prefix="svcproxy-cpu-") as subjects:
         subject, d = subjects[0], args.duration
         pids = subject.pids()
         before = cpu_seconds(pids)
+        if args.figure == "fixed_rate":
+            avg, p99, held, share = compare.fixed_rate(subject, args.mps, d)
+            print(f"{args.subject} {args.mps} msg/s (held {held:.0f}): avg {avg:.1f} µs p99 {p99:.1f} µs; proxy CPU {share:.1f} % of a core")
+            return 0
         if args.figure in ("new_conn", "keepalive"):
             rate = compare.wrk(*subject.endpoint("http"), args.figure == "new_conn", d)
             ops, text = rate * d, f"{rate:.0f}/s"

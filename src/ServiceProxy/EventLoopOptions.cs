@@ -17,7 +17,10 @@ public sealed class EventLoopOptions
     /// How long a loop keeps polling after its last event before it sleeps, trading CPU for latency
     /// as HAProxy's <c>busy-polling</c> does, while the loop serves at most 16 sockets (with more,
     /// events rarely leave it idle, and spinning between them takes CPU from the kernel's network
-    /// work). Default zero: sleep at once.
+    /// work). A loop polls only while the average gap between its events is shorter than this
+    /// window, so a paced exchange whose messages come further apart costs no polling; after each
+    /// window that ends without an event it sleeps through twice as many wake-ups before it polls
+    /// again. Default zero: sleep at once.
     /// </summary>
     public TimeSpan BusyPoll { get; set; }
 }

@@ -46,6 +46,7 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
     private volatile ServicePortConfig _config;
     private volatile IReadOnlyList<IPEndPoint> _listening = [];
     private ITimer? _sweepTimer;
+    private SweepSchedule? _sweepSchedule;
     private long _active;
     private int _stopping;
 
@@ -120,6 +121,7 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
         var period = SweepPeriod(_tcp);
         if (period > TimeSpan.Zero)
         {
+            _sweepSchedule = new SweepSchedule((long)(period.TotalSeconds * _time.TimestampFrequency));
             _sweepTimer = _time.CreateTimer(static s => ((TcpServicePortProxy)s!).SweepTimeouts(), this, period, period);
         }
 
@@ -199,6 +201,11 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
     private void SweepTimeouts()
     {
         var now = _time.GetTimestamp();
+        if (_sweepSchedule?.Enforce(now) == false)
+        {
+            return;
+        }
+
         foreach (var connection in _connections.Keys)
         {
             if (connection.Backend is null || connection.IsAborted)

@@ -142,12 +142,21 @@ public sealed class TcpHalfCloseAndResetTests
         using var busy = await proxy.ConnectAsync(ct);
         using var idle = await proxy.ConnectAsync(ct);
         var idleEnded = Loopback.ReceiveUntilErrorAsync(idle, ct);
-        for (var i = 0; i < 30; i++) // 3 s of traffic, three idle timeouts long
+        // The busy client runs on a thread of its own: with other tests beside this one, this
+        // process's thread pool can stall for a second, and a client waiting on it would then be
+        // silent for an idle timeout, which the proxy rightly enforces.
+        busy.ReceiveTimeout = 10_000;
+        await Task.Factory.StartNew(() =>
         {
-            await busy.SendAsync(new byte[] { (byte)i }, SocketFlags.None, ct);
-            Assert.Equal((byte)i, (await Loopback.ReadExactlyAsync(busy, 1, ct))[0]);
-            await Task.Delay(100, ct);
-        }
+            for (var i = 0; i < 30; i++) // 3 s of traffic, three idle timeouts long
+            {
+                busy.Send([(byte)i]);
+                var echo = new byte[1];
+                Assert.Equal(1, busy.Receive(echo));
+                Assert.Equal((byte)i, echo[0]);
+                Thread.Sleep(100);
+            }
+        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         Assert.Equal(SocketError.ConnectionReset, await idleEnded);
         await busy.SendAsync(new byte[] { 42 }, SocketFlags.None, ct);

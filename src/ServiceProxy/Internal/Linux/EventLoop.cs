@@ -237,18 +237,18 @@ internal sealed partial class EventLoop
     private void Run()
     {
         var events = new byte[Libc.EpollEventSize * MaxEventsPerWait];
-        var lastEvent = 0L;
+        var poll = new AdaptivePoll(_busyPollTicks);
         while (!_stopping)
         {
             // Busy polling: a reply that comes within the window is handled without the wake-up
-            // of a sleeping thread, which is most of a proxy's share of a round trip.
-            var busyPoll = _busyPollTicks;
-            var polling = busyPoll > 0 && Volatile.Read(ref _live) <= BusyPollMaxEntries && Stopwatch.GetTimestamp() - lastEvent < busyPoll;
+            // of a sleeping thread, which is most of a proxy's share of a round trip; the policy
+            // polls only while events come that close together.
+            var polling = poll.Enabled && poll.ShouldPoll(Stopwatch.GetTimestamp(), Volatile.Read(ref _live) <= BusyPollMaxEntries);
             // An entry deferred at its budget is served on the next pass: poll, do not sleep.
             var count = Libc.EpollWait(_epoll, events, WaitTimeout(polling || _deferred.Count > 0));
-            if (count > 0 && busyPoll > 0)
+            if (count > 0 && poll.Enabled)
             {
-                lastEvent = Stopwatch.GetTimestamp();
+                poll.OnEvents(Stopwatch.GetTimestamp());
             }
 
             if (count < 0)
