@@ -11,6 +11,13 @@ if (args is ["probing-scenario", .. var scenarioArgs])
     return await ServiceProxy.Benchmarks.ProbingScenario.RunAsync(scenarioArgs);
 }
 
+// dotnet run -c Release --project benchmarks/ServiceProxy.Benchmarks -- cluster-latency [services] [writes] [svcproxy.dll]:
+// programming latency across nodes on a real 3-member etcd (ClusterLatencyScenario).
+if (args is ["cluster-latency", .. var clusterArgs])
+{
+    return await ServiceProxy.Benchmarks.ClusterLatencyScenario.RunAsync(clusterArgs);
+}
+
 var config = DefaultConfig.Instance;
 #if DEBUG
 // The smoke test runs the Debug build; its numbers mean nothing, only that it runs.

@@ -36,10 +36,11 @@ public sealed class WatchCompactionTests
         var events = ReadEventsAsync(await watch.Content.ReadAsStreamAsync(watchCancel.Token), watchCancel.Token);
 
         await etcd.KillAsync(0);
+        await etcd.WaitHealthyAsync(); // The other two elect a leader (when member 0 led) before the writes.
         JsonObject last = first;
         for (var i = 1; i <= 3; i++)
         {
-            last = await CreateAsync(b.Http, "pods", Pod($"p{i}", "app", "127.0.0.1", ready: true));
+            last = await CreateRetryingAsync(b, Pod($"p{i}", "app", "127.0.0.1", ready: true));
         }
 
         var revision = long.Parse(ResourceVersion(last), CultureInfo.InvariantCulture);
@@ -67,6 +68,22 @@ public sealed class WatchCompactionTests
         await CreateAsync(b.Http, "pods", Pod("p4", "app", "127.0.0.1", ready: true));
         var seen = await next;
         Assert.Equal("ADDED p4", $"{seen.Last()["type"]} {seen.Last()["object"]!["metadata"]!["name"]}");
+    }
+
+    /// <summary>Creates a Pod, again after a 5xx (a write the member just killed did not commit), at most 5 times.</summary>
+    private static async Task<JsonObject> CreateRetryingAsync(HostProcess node, JsonObject pod)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await node.Http.PostAsync("/api/v1/namespaces/default/pods", JsonContent.Create(pod));
+            var text = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                return JsonNode.Parse(text)!.AsObject();
+            }
+
+            Assert.True((int)response.StatusCode >= 500 && attempt < 5, $"POST pods: {(int)response.StatusCode} {text}");
+        }
     }
 
     /// <summary>Reads watch events (one JSON object a line) until an ERROR, the object named <paramref name="stopAt"/>, or the end.</summary>
