@@ -16,7 +16,7 @@ internal static class WatchApi
     {
         var filter = ObjectFilter.FromQuery(context.Request.Query, name);
         var from = ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
-        using var stream = await WatchStream.StartAsync(context, ResourceTables.Columns(resource.Kind));
+        await using var stream = await WatchStream.StartAsync(context, ResourceTables.Columns(resource.Kind));
         try
         {
             if (from is null)
@@ -30,14 +30,15 @@ internal static class WatchApi
                 from = listVersion;
             }
 
+            stream.StartBookmarks(resource.ApiVersion, resource.Kind, from.Value);
             await foreach (var change in store.WatchAsync(resource.Kind, @namespace, from.Value, stream.Token))
             {
-                if (change.Object.Kind != resource.Kind || !filter.Matches(change.Object))
+                if (change.Object.Kind == resource.Kind && filter.Matches(change.Object))
                 {
-                    continue;
+                    await stream.WriteAsync(EventType(change.Type), change.Object);
                 }
 
-                await stream.WriteAsync(EventType(change.Type), change.Object);
+                stream.Delivered(change.ResourceVersion);
             }
         }
         catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Gone)
@@ -47,6 +48,7 @@ internal static class WatchApi
         catch (OperationCanceledException) when (stream.Token.IsCancellationRequested)
         {
             // Timeout, client gone, or shutting down: the stream just ends, as kube-apiserver's does.
+            await stream.EndAsync();
         }
     }
 
