@@ -67,6 +67,7 @@ internal static class EndpointSliceApi
     private static async Task WatchAsync(HttpContext context, IObjectStore store, string? @namespace, ObjectFilter filter)
     {
         var from = WatchApi.ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
+        WatchApi.EnsureNotAhead(store, from);
         await using var stream = await WatchStream.StartAsync(context, Columns);
         var sent = new Dictionary<string, Dictionary<string, EndpointSlice>>(StringComparer.Ordinal);
         try

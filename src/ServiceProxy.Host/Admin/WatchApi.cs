@@ -16,6 +16,7 @@ internal static class WatchApi
     {
         var filter = ObjectFilter.FromQuery(context.Request.Query, name);
         var from = ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
+        EnsureNotAhead(store, from);
         await using var stream = await WatchStream.StartAsync(context, ResourceTables.Columns(resource.Kind));
         try
         {
@@ -58,6 +59,19 @@ internal static class WatchApi
         WatchEventType.Modified => "MODIFIED",
         _ => "DELETED",
     };
+
+    /// <summary>
+    /// A watch from a resourceVersion the store has not reached (a client that followed this API before
+    /// a restart restored it from <c>--data-dir</c> with new versions) is refused as kube-apiserver refuses
+    /// it, 504 "Too large resource version", so the client lists again rather than missing what lies between.
+    /// </summary>
+    public static void EnsureNotAhead(IObjectStore store, long? from)
+    {
+        if (from is { } version && version > store.ResourceVersion)
+        {
+            throw new ApiException(ApiStatus.Failure(504, "Timeout", string.Create(CultureInfo.InvariantCulture, $"Too large resource version: {version}, current: {store.ResourceVersion}")));
+        }
+    }
 
     /// <summary>A watch's <c>resourceVersion</c>: null (or "0") means "start with the current state".</summary>
     public static long? ParseResourceVersion(string text)

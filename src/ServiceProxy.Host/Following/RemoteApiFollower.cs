@@ -72,7 +72,7 @@ internal sealed partial class RemoteApiFollower : BackgroundService
                 var (last, gone) = await WatchAsync(stream, resource, version, backoff, stopping).ConfigureAwait(false);
                 if (gone)
                 {
-                    LogGone(stream, resource.Name, last);
+                    LogGone(stream, resource.Name, last, "410 Gone");
                     version = null;
                 }
                 else
@@ -84,10 +84,12 @@ internal sealed partial class RemoteApiFollower : BackgroundService
             {
                 return;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone
+                || (e.Response?.StatusCode == HttpStatusCode.GatewayTimeout && e.Response.Content?.Contains("Too large resource version", StringComparison.Ordinal) == true))
             {
-                // A watch refused at once: its resourceVersion is older than the API keeps.
-                LogGone(stream, resource?.Name ?? stream, version);
+                // A watch refused at once: its resourceVersion is older than the API keeps, or newer than it has
+                // (an API restarted with new versions); either way only a new list is consistent.
+                LogGone(stream, resource?.Name ?? stream, version, Reason(e));
                 version = null;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -168,10 +170,23 @@ internal sealed partial class RemoteApiFollower : BackgroundService
 
     private static string Reason(Exception e) => e switch
     {
-        HttpOperationException { Response: { } response } => $"{(int)response.StatusCode} {response.ReasonPhrase}",
+        HttpOperationException { Response: { } response } => $"{(int)response.StatusCode} {response.ReasonPhrase}{StatusMessage(response.Content)}",
         _ when e.InnerException is { } inner and not KubernetesException => $"{e.Message} ({inner.Message})",
         _ => e.Message,
     };
+
+    /// <summary>The message of a v1 Status body, if the body is one.</summary>
+    private static string StatusMessage(string? content)
+    {
+        try
+        {
+            return content is { Length: > 0 } && System.Text.Json.Nodes.JsonNode.Parse(content)?["message"]?.GetValue<string>() is { } message ? ": " + message : string.Empty;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return string.Empty;
+        }
+    }
 
     [LoggerMessage(EventId = 550, Level = LogLevel.Information, Message = "following Services and their endpoints from the API at {Server}")]
     private partial void LogFollowing(string server);
@@ -179,8 +194,8 @@ internal sealed partial class RemoteApiFollower : BackgroundService
     [LoggerMessage(EventId = 551, Level = LogLevel.Information, Message = "{Stream}: listed {Resource} at resourceVersion {Version}; watching from there")]
     private partial void LogListed(string stream, string resource, string version);
 
-    [LoggerMessage(EventId = 552, Level = LogLevel.Information, Message = "{Stream}: {Resource} resourceVersion {Version} is gone (410); listing again")]
-    private partial void LogGone(string stream, string resource, string? version);
+    [LoggerMessage(EventId = 552, Level = LogLevel.Information, Message = "{Stream}: the API no longer serves {Resource} from resourceVersion {Version} ({Reason}); listing again")]
+    private partial void LogGone(string stream, string resource, string? version, string reason);
 
     [LoggerMessage(EventId = 553, Level = LogLevel.Warning, Message = "{Stream}: the remote API failed ({Reason}); attempt {Failures} failed, retrying in {DelayMs:0} ms with the last known state")]
     private partial void LogFailed(string stream, string reason, int failures, double delayMs);

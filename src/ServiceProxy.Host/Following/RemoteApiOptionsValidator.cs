@@ -50,9 +50,10 @@ internal sealed class RemoteApiOptionsValidator(IOptions<RunOptions> run, IOptio
             failures.Add($"{flag} follows a remote API: --etcd-servers would make this node a member of a registry of its own");
         }
 
-        if (options.InitialBackoff <= TimeSpan.Zero || options.InitialBackoff > options.MaxBackoff)
+        if (options.InitialBackoff <= TimeSpan.Zero)
         {
-            failures.Add($"RemoteApi:InitialBackoff {options.InitialBackoff} must be positive and at most --remote-api-max-backoff ({options.MaxBackoff})");
+            // Above --remote-api-max-backoff it is capped there, as every wait is.
+            failures.Add($"RemoteApi:InitialBackoff {options.InitialBackoff} is not positive");
         }
 
         if (options.WatchTimeout < TimeSpan.FromSeconds(1))

@@ -51,6 +51,31 @@ public sealed class RemoteApiFollowerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_watch_from_a_version_the_API_has_not_reached_lists_again()
+    {
+        // An API restarted with new resourceVersions (svcproxy's --data-dir) refuses a watch from beyond them, as kube-apiserver does.
+        _api.Script("/api/v1/services", "list", Ok(List("ServiceList", "50", Service("a", "1"))));
+        _api.Script("/api/v1/services", "watch 50", () => new HttpResponseMessage(HttpStatusCode.GatewayTimeout)
+        {
+            Content = new StringContent("""{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Timeout","code":504,"message":"Too large resource version: 50, current: 7"}"""),
+        });
+        _api.Script("/api/v1/services", "list", Ok(List("ServiceList", "8", Service("b", "8"))));
+        _api.Script("/api/v1/services", "watch 8", _api.Held);
+        _api.Script("/apis/discovery.k8s.io/v1/endpointslices", "list", Ok(List("EndpointSliceList", "8")));
+        _api.Script("/apis/discovery.k8s.io/v1/endpointslices", "watch 8", _api.Held);
+
+        var (follower, _, store) = Start();
+        var running = follower.StartAsync(_stop.Token);
+        await Until(() => _api.Requests("/api/v1/services").Count >= 4);
+
+        Assert.Equal(["list", "watch 50", "list", "watch 8"], _api.Requests("/api/v1/services"));
+        await Until(() => store.List<Service>().Items.Select(s => s.Metadata.Name).SequenceEqual(["b"]));
+        await _stop.CancelAsync();
+        await follower.StopAsync(CancellationToken.None);
+        await running;
+    }
+
+    [Fact]
     public async Task Slices_of_a_service_are_followed_as_its_endpoints_and_a_service_out_of_touch_turns_stale()
     {
         _api.Script("/api/v1/services", "list", Ok(List("ServiceList", "7", Service("web", "1"))));
