@@ -19,4 +19,7 @@ internal sealed record AdminApiOptions
 
     /// <summary>kube-apiserver's <c>--min-request-timeout</c>: a watch without <c>timeoutSeconds</c> ends after 1–2× this.</summary>
     public TimeSpan MinRequestTimeout { get; init; } = TimeSpan.FromSeconds(1800);
+
+    /// <summary>How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK while it lasts (kube-apiserver: about a minute).</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -67,7 +67,8 @@ internal static class EndpointSliceApi
     private static async Task WatchAsync(HttpContext context, IObjectStore store, string? @namespace, ObjectFilter filter)
     {
         var from = WatchApi.ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
-        using var stream = await WatchStream.StartAsync(context, Columns);
+        WatchApi.EnsureNotAhead(store, from);
+        await using var stream = await WatchStream.StartAsync(context, Columns);
         var sent = new Dictionary<string, Dictionary<string, EndpointSlice>>(StringComparer.Ordinal);
         try
         {
@@ -82,12 +83,22 @@ internal static class EndpointSliceApi
                 from = endpoints.ResourceVersion;
             }
 
+            stream.StartBookmarks(GroupVersion, "EndpointSlice", from.Value);
             await foreach (var change in store.WatchAsync("Endpoints", @namespace, from.Value, stream.Token))
             {
                 if (change.Object is Endpoints e)
                 {
+                    if (change.Type == WatchEventType.Deleted && !sent.ContainsKey(e.Key))
+                    {
+                        // Resumed from a resourceVersion: the slices sent before are unknown here, but the
+                        // deleted Endpoints' last state names them.
+                        sent[e.Key] = Derive(store, e).Where(s => filter.Matches(s.Metadata)).ToDictionary(s => s.Metadata.Name!, StringComparer.Ordinal);
+                    }
+
                     await SendAsync(stream, context, filter, sent, e.Key, change.Type == WatchEventType.Deleted ? [] : Derive(store, e));
                 }
+
+                stream.Delivered(change.ResourceVersion);
             }
         }
         catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Gone)
@@ -97,6 +108,7 @@ internal static class EndpointSliceApi
         catch (OperationCanceledException) when (stream.Token.IsCancellationRequested)
         {
             // Timeout, client gone, or shutting down.
+            await stream.EndAsync();
         }
     }
 

@@ -73,7 +73,7 @@ internal static class EventsApi
     private static async Task WatchAsync(HttpContext context, IEventStore events, string? @namespace, EventFilter filter, bool eventsGroup)
     {
         var from = WatchApi.ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
-        using var stream = await WatchStream.StartAsync(context, Columns);
+        await using var stream = await WatchStream.StartAsync(context, Columns);
         try
         {
             if (from is null)

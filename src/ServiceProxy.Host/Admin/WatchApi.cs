@@ -16,7 +16,8 @@ internal static class WatchApi
     {
         var filter = ObjectFilter.FromQuery(context.Request.Query, name);
         var from = ParseResourceVersion(context.Request.Query["resourceVersion"].ToString());
-        using var stream = await WatchStream.StartAsync(context, ResourceTables.Columns(resource.Kind));
+        EnsureNotAhead(store, from);
+        await using var stream = await WatchStream.StartAsync(context, ResourceTables.Columns(resource.Kind));
         try
         {
             if (from is null)
@@ -30,14 +31,15 @@ internal static class WatchApi
                 from = listVersion;
             }
 
+            stream.StartBookmarks(resource.ApiVersion, resource.Kind, from.Value);
             await foreach (var change in store.WatchAsync(resource.Kind, @namespace, from.Value, stream.Token))
             {
-                if (change.Object.Kind != resource.Kind || !filter.Matches(change.Object))
+                if (change.Object.Kind == resource.Kind && filter.Matches(change.Object))
                 {
-                    continue;
+                    await stream.WriteAsync(EventType(change.Type), change.Object);
                 }
 
-                await stream.WriteAsync(EventType(change.Type), change.Object);
+                stream.Delivered(change.ResourceVersion);
             }
         }
         catch (ObjectStoreException e) when (e.Reason == StoreErrorReason.Gone)
@@ -47,6 +49,7 @@ internal static class WatchApi
         catch (OperationCanceledException) when (stream.Token.IsCancellationRequested)
         {
             // Timeout, client gone, or shutting down: the stream just ends, as kube-apiserver's does.
+            await stream.EndAsync();
         }
     }
 
@@ -56,6 +59,19 @@ internal static class WatchApi
         WatchEventType.Modified => "MODIFIED",
         _ => "DELETED",
     };
+
+    /// <summary>
+    /// A watch from a resourceVersion the store has not reached (a client that followed this API before
+    /// a restart restored it from <c>--data-dir</c> with new versions) is refused as kube-apiserver refuses
+    /// it, 504 "Too large resource version", so the client lists again rather than missing what lies between.
+    /// </summary>
+    public static void EnsureNotAhead(IObjectStore store, long? from)
+    {
+        if (from is { } version && version > store.ResourceVersion)
+        {
+            throw new ApiException(ApiStatus.Failure(504, "Timeout", string.Create(CultureInfo.InvariantCulture, $"Too large resource version: {version}, current: {store.ResourceVersion}")));
+        }
+    }
 
     /// <summary>A watch's <c>resourceVersion</c>: null (or "0") means "start with the current state".</summary>
     public static long? ParseResourceVersion(string text)

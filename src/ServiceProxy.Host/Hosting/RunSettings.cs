@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 using ServiceProxy.Dns;
+using ServiceProxy.Host.Following;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Coordination;
@@ -34,6 +35,9 @@ internal static class RunSettings
     /// <summary><see cref="DnsServerOptions"/>, bound whole.</summary>
     public const string DnsSection = "Dns";
 
+    /// <summary><see cref="RemoteApiOptions"/>, bound whole.</summary>
+    public const string RemoteApiSection = "RemoteApi";
+
     public const string EnvironmentPrefix = "SVCPROXY_";
 
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
@@ -42,6 +46,7 @@ internal static class RunSettings
         [DataPlaneSection] = typeof(ServiceProxyOptions),
         [RegistrySection] = typeof(RegistryOptions),
         [DnsSection] = typeof(DnsServerOptions),
+        [RemoteApiSection] = typeof(RemoteApiOptions),
     };
 
     public static IReadOnlyList<RunSetting> All { get; } =
@@ -117,6 +122,19 @@ internal static class RunSettings
         new("--etcd-cafile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.CaFile)), "PEM CA that signs the etcd members' certificates."),
         new("--etcd-certfile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.CertFile)), "PEM client certificate for etcd."),
         new("--etcd-keyfile", Registry(nameof(RegistryOptions.Etcd), nameof(EtcdOptions.KeyFile)), "PEM private key of --etcd-certfile."),
+        new("--kubeconfig", RemoteApi(nameof(RemoteApiOptions.Kubeconfig)), "Follow Services and EndpointSlices from the Kubernetes API this kubeconfig names (its current context); with --roles proxy only."),
+        new("--master", RemoteApi(nameof(RemoteApiOptions.Master)), "Follow the Kubernetes API at this URL (overrides the kubeconfig's server); with --roles proxy only."),
+        new("--token-file", RemoteApi(nameof(RemoteApiOptions.TokenFile)), "File holding the bearer token for --master."),
+        new("--remote-api-stale-after", RemoteApi(nameof(RemoteApiOptions.StaleAfter)), "How long the node may be out of touch with the followed API before /readyz fails (Go duration).")
+        {
+            Duration = true,
+            Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
+        },
+        new("--remote-api-max-backoff", RemoteApi(nameof(RemoteApiOptions.MaxBackoff)), "Longest wait between attempts to reach the followed API while it fails (exponential back-off with jitter; Go duration).")
+        {
+            Duration = true,
+            Check = value => value is TimeSpan { Ticks: > 0 } ? null : "is not positive",
+        },
     ];
 
     /// <summary>
@@ -148,6 +166,8 @@ internal static class RunSettings
     private static string Registry(params string[] path) => $"{RegistrySection}:{string.Join(':', path)}";
 
     private static string Dns(params string[] path) => $"{DnsSection}:{string.Join(':', path)}";
+
+    private static string RemoteApi(params string[] path) => $"{RemoteApiSection}:{string.Join(':', path)}";
 }
 
 /// <summary>

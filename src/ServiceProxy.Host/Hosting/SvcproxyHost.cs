@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using ServiceProxy.Dns;
 using ServiceProxy.Host.Admin;
+using ServiceProxy.Host.Following;
 using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Dns;
 using ServiceProxy.Kubernetes.Registry;
@@ -39,7 +40,8 @@ internal static partial class SvcproxyHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging);
         var servesApi = HasRole(configuration, "api");
-        if (!servesApi)
+        var follows = FollowsRemoteApi(configuration);
+        if (!servesApi && !follows)
         {
             // Without the api role nothing listens: Kestrel would otherwise bind its default address.
             builder.Services.AddSingleton<IServer, NoServer>();
@@ -66,12 +68,21 @@ internal static partial class SvcproxyHost
         {
             // Locked now, so a second process on the same directory stops before it touches anything.
             _ = app.Services.GetRequiredService<PersistenceSource>();
-            if (!servesApi)
+            if (!servesApi && !follows)
             {
                 return app;
             }
 
-            app.MapAdminApi();
+            if (servesApi)
+            {
+                app.MapAdminApi();
+            }
+            else
+            {
+                // A node following a remote API serves its probes and metrics, as kube-proxy does.
+                app.MapNodeHealthApi();
+            }
+
             var options = app.Services.GetRequiredService<IOptions<RunOptions>>().Value;
             var credentials = app.Services.GetRequiredService<AdminCredentials>();
             if (!IPAddress.IsLoopback(options.AdminEndPoint.Address) && credentials.Certificate is null)
@@ -162,6 +173,15 @@ internal static partial class SvcproxyHost
         });
         services.AddHostedService<ManifestSync>();
         services.AddServiceProxyRegistry(configuration.GetSection(RunSettings.RegistrySection));
+        services.AddOptions<RemoteApiOptions>().Bind(configuration.GetSection(RunSettings.RemoteApiSection)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RemoteApiOptions>, RemoteApiOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RemoteApiOptions>, RunSettingsValidator<RemoteApiOptions>>();
+        if (FollowsRemoteApi(configuration))
+        {
+            services.AddSingleton<RemoteApiClient>();
+            services.AddSingleton(sp => new RemoteApiStatus(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<RemoteApiOptions>>().Value));
+            services.AddHostedService<RemoteApiFollower>();
+        }
         if (HasRole(configuration, "proxy"))
         {
             services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
@@ -218,6 +238,14 @@ internal static partial class SvcproxyHost
         {
             return true;
         }
+    }
+
+    /// <summary>Whether <c>--kubeconfig</c> or <c>--master</c> is given: Services and Endpoints come from a remote API.</summary>
+    private static bool FollowsRemoteApi(IConfiguration configuration)
+    {
+        var options = new RemoteApiOptions();
+        configuration.GetSection(RunSettings.RemoteApiSection).Bind(options);
+        return options.Enabled;
     }
 
     private static bool RunsControllers(RunOptions run)

@@ -26,7 +26,8 @@ public static class RegistryServiceCollectionExtensions
     /// <see cref="IObjectValidator"/> (<see cref="ObjectValidator.Default"/> unless one is registered),
     /// the <see cref="IObjectStore"/> (in memory, made durable through an <see cref="IObjectPersistence"/>
     /// when the container has one; in etcd when <see cref="RegistryOptions.Etcd"/> names servers, loaded
-    /// by a hosted service that starts before every other), the <see cref="ILeaderElection"/> (this process alone, or a campaign on
+    /// by a hosted service that starts before every other; with the in-memory store, an <see cref="IObjectMirror"/> that writes
+    /// objects followed from another API into it), the <see cref="ILeaderElection"/> (this process alone, or a campaign on
     /// etcd with <see cref="LeaderElectionOptions.EtcdServers"/>), the <see cref="EndpointsController"/> run
     /// while this process leads as an <see cref="IHostedService"/>, the readiness prober (only while leading too; the kubelet's readiness probes
     /// for Pods with a <c>readinessProbe</c>, also a hosted service), the <see cref="IEventRecorder"/> and the
@@ -78,6 +79,9 @@ public static class RegistryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
         services.TryAddSingleton<IObjectValidator>(ObjectValidator.Default);
         services.TryAddSingleton(CreateStore);
+        services.TryAddSingleton<IObjectMirror>(sp => sp.GetRequiredService<IObjectStore>() is InMemoryObjectStore store
+            ? new ObjectMirror(store)
+            : throw new InvalidOperationException("objects followed from another API are kept in the in-memory store, not in etcd"));
 
         // First of all hosted services, whenever this was called: whatever writes or reads the store at start finds it loaded.
         if (inEtcd && !services.Any(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(ObjectStoreLifetime)))

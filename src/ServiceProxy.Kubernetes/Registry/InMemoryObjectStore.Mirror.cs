@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ServiceProxy.Kubernetes.Diagnostics;
 using ServiceProxy.Kubernetes.Model;
 using Table = System.Collections.Immutable.ImmutableSortedDictionary<(string Namespace, string Name), ServiceProxy.Kubernetes.Registry.StoredObject>;
 
@@ -33,6 +34,38 @@ internal sealed partial class InMemoryObjectStore
         }
 
         NotifyChanged(changed);
+    }
+
+    /// <summary>
+    /// Applies one change followed from another API (<see cref="IObjectMirror"/>) at this store's next
+    /// resourceVersion, which the object is stamped with; an object equal to the stored one (but for
+    /// its resourceVersion) changes nothing. Returns whether the store changed.
+    /// </summary>
+    internal bool ApplyFollowed(KubeObject obj, bool delete)
+    {
+        var key = KeyOf(obj);
+        obj = WithNamespace(obj);
+        CancellationTokenSource changed;
+        WatchEventType written;
+        lock (_gate)
+        {
+            var existing = Find(_state, obj.Kind, key);
+            if (delete ? existing is null
+                : existing is not null && ObjectWrites.SameContent(obj with { Metadata = obj.Metadata with { ResourceVersion = existing.Object.Metadata.ResourceVersion } }, existing.Object, includeMetadataAndStatus: true))
+            {
+                return false;
+            }
+
+            var resourceVersion = _state.ResourceVersion + 1;
+            obj = obj with { Metadata = obj.Metadata with { ResourceVersion = Format(resourceVersion) } };
+            var type = delete ? WatchEventType.Deleted : existing is null ? WatchEventType.Added : WatchEventType.Modified;
+            changed = CommitAt(obj.Kind, key, delete ? null : new StoredObject(obj, null), type, obj, resourceVersion);
+            written = type;
+        }
+
+        Log.ObjectWritten(_logger, written, obj.Kind, obj.Key, obj.Metadata.ResourceVersion);
+        NotifyChanged(changed);
+        return true;
     }
 
     /// <summary>
