@@ -8,6 +8,7 @@ using ServiceProxy.Dns;
 using ServiceProxy.Host.Admin;
 using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Dns;
+using ServiceProxy.Kubernetes.HealthChecks;
 using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Hosting;
@@ -156,6 +157,7 @@ internal static partial class SvcproxyHost
         if (HasRole(configuration, "proxy"))
         {
             services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
+            services.AddServiceProxyHealthCheckNodePorts();
         }
 
         services.AddHostedService<DataPlaneReadiness>();
