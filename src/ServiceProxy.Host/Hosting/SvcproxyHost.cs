@@ -9,6 +9,7 @@ using ServiceProxy.Host.Admin;
 using ServiceProxy.Host.Following;
 using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Dns;
+using ServiceProxy.Kubernetes.HealthChecks;
 using ServiceProxy.Kubernetes.Registry;
 
 namespace ServiceProxy.Host.Hosting;
@@ -185,6 +186,7 @@ internal static partial class SvcproxyHost
         if (HasRole(configuration, "proxy"))
         {
             services.AddServiceProxy(configuration.GetSection(RunSettings.DataPlaneSection));
+            services.AddServiceProxyHealthCheckNodePorts();
         }
 
         services.AddHostedService<DataPlaneReadiness>();

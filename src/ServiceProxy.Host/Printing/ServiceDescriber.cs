@@ -77,6 +77,16 @@ internal static class ServiceDescriber
             Line(w, "External Traffic Policy", spec.ExternalTrafficPolicy);
         }
 
+        if (spec.HealthCheckNodePort != 0)
+        {
+            Line(w, "HealthCheck NodePort", spec.HealthCheckNodePort.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (spec.LoadBalancerSourceRanges is { Count: > 0 } ranges)
+        {
+            Line(w, "LoadBalancer Source Ranges", string.Join(',', ranges));
+        }
+
         if (!string.IsNullOrEmpty(spec.InternalTrafficPolicy))
         {
             Line(w, "Internal Traffic Policy", spec.InternalTrafficPolicy);

@@ -40,6 +40,10 @@ internal sealed partial class ServiceAllocator
     public static bool NeedsNodePorts(Service service) =>
         service.Spec.Type is ServiceTypes.NodePort or ServiceTypes.LoadBalancer;
 
+    /// <summary>Kubernetes' <c>NeedsHealthCheck</c>: a LoadBalancer Service with externalTrafficPolicy Local.</summary>
+    public static bool NeedsHealthCheck(ServiceSpec spec) =>
+        spec.Type == ServiceTypes.LoadBalancer && spec.ExternalTrafficPolicy == "Local";
+
     public bool IsClusterIPAllocated(IPAddress address) => AllocatorFor(address)?.IsAllocated(address) == true;
 
     public bool IsNodePortAllocated(string protocol, int port) => _nodePorts.IsAllocated(protocol, port);
@@ -86,6 +90,16 @@ internal sealed partial class ServiceAllocator
         if (NeedsNodePorts(old) && !NeedsNodePorts(service) && spec.ExternalTrafficPolicy == old.Spec.ExternalTrafficPolicy)
         {
             spec = spec with { ExternalTrafficPolicy = null };
+        }
+
+        // Kubernetes' patchAllocatedValues and dropTypeDependentFields for the health-check port.
+        if (NeedsHealthCheck(old.Spec) && NeedsHealthCheck(spec) && spec.HealthCheckNodePort == 0)
+        {
+            spec = spec with { HealthCheckNodePort = old.Spec.HealthCheckNodePort };
+        }
+        else if (NeedsHealthCheck(old.Spec) && !NeedsHealthCheck(spec) && spec.HealthCheckNodePort == old.Spec.HealthCheckNodePort)
+        {
+            spec = spec with { HealthCheckNodePort = 0 };
         }
 
         if (old.Spec.Type == ServiceTypes.LoadBalancer && spec.Type != ServiceTypes.LoadBalancer && spec.LoadBalancerClass == old.Spec.LoadBalancerClass)
@@ -241,6 +255,11 @@ internal sealed partial class ServiceAllocator
             }
         }
 
+        if (errors.Count == 0 && NeedsHealthCheck(spec))
+        {
+            spec = AllocateHealthCheckNodePort(spec, held, wanted, transaction, errors);
+        }
+
         foreach (var (protocol, port) in held)
         {
             if (!wanted.Contains((protocol, port)))
@@ -250,6 +269,46 @@ internal sealed partial class ServiceAllocator
         }
 
         return spec.Ports is null ? spec : spec with { Ports = ports };
+    }
+
+    /// <summary>The health-check node port: the one asked for (in range and free, or already held), or the next free one; TCP, from the node-port range.</summary>
+    private ServiceSpec AllocateHealthCheckNodePort(
+        ServiceSpec spec, HashSet<(string, int)> held, HashSet<(string, int)> wanted, AllocationTransaction transaction, List<FieldError> errors)
+    {
+        var port = spec.HealthCheckNodePort;
+        if (port != 0)
+        {
+            var key = (Protocols.Tcp, port);
+            if (held.Contains(key) && !wanted.Contains(key))
+            {
+                wanted.Add(key);
+                return spec;
+            }
+
+            var result = _nodePorts.Allocate(Protocols.Tcp, port);
+            if (result != AllocateResult.Allocated)
+            {
+                var reason = result == AllocateResult.NotInRange
+                    ? $"provided port is not in the valid range. The range of valid ports is {_nodePorts.Range}"
+                    : "provided port is already allocated";
+                errors.Add(new FieldError("spec.healthCheckNodePort", FieldErrorType.Invalid, reason, port));
+                return spec;
+            }
+        }
+        else
+        {
+            port = _nodePorts.AllocateNext(Protocols.Tcp);
+            if (port == 0)
+            {
+                errors.Add(new FieldError("spec.healthCheckNodePort", FieldErrorType.Forbidden, "failed to allocate a nodePort: range is full"));
+                return spec;
+            }
+        }
+
+        var taken = port;
+        wanted.Add((Protocols.Tcp, taken));
+        transaction.Allocated(() => _nodePorts.Release(Protocols.Tcp, taken));
+        return spec with { HealthCheckNodePort = taken };
     }
 
     /// <summary>
@@ -277,7 +336,9 @@ internal sealed partial class ServiceAllocator
     /// <summary>The node ports the service holds, per protocol.</summary>
     public static IEnumerable<(string Protocol, int NodePort)> HeldNodePorts(Service service) =>
         NeedsNodePorts(service)
-            ? (service.Spec.Ports ?? []).Where(p => p.NodePort != 0).Select(p => (Protocol(p), p.NodePort)).Distinct()
+            ? (service.Spec.Ports ?? []).Where(p => p.NodePort != 0).Select(p => (Protocol(p), p.NodePort))
+                .Concat(NeedsHealthCheck(service.Spec) && service.Spec.HealthCheckNodePort != 0 ? [(Protocols.Tcp, service.Spec.HealthCheckNodePort)] : [])
+                .Distinct()
             : [];
 
     private static string Protocol(ServicePort port) => string.IsNullOrEmpty(port.Protocol) ? Protocols.Tcp : port.Protocol;

@@ -33,6 +33,15 @@ internal static partial class Log
     [LoggerMessage(313, LogLevel.Warning, "Service {Key}: ignoring annotation serviceproxy.io/max-connections \"{Value}\": not a whole number from 1 to 2147483647")]
     public static partial void InvalidMaxConnections(ILogger logger, string key, string value);
 
+    [LoggerMessage(490, LogLevel.Warning, "Service {Key}: ignoring loadBalancerSourceRanges: not a list of CIDRs; the load-balancer addresses accept every client")]
+    public static partial void InvalidSourceRanges(ILogger logger, string key);
+
+    [LoggerMessage(491, LogLevel.Information, "Health check node port {Port} serves Service {Service}")]
+    public static partial void HealthCheckServing(ILogger logger, int port, string service);
+
+    [LoggerMessage(492, LogLevel.Warning, "Health check node port {EndPoint} of Service {Service} cannot listen: {Error}")]
+    public static partial void HealthCheckBindFailed(ILogger logger, System.Net.IPEndPoint endPoint, string service, string error);
+
     [LoggerMessage(340, LogLevel.Warning, "Service {Key}: ignoring annotation {Annotation} \"{Value}\": {Reason}; the default applies")]
     public static partial void InvalidOutlierAnnotation(ILogger logger, string key, string annotation, string value, string reason);
 

@@ -48,6 +48,8 @@ internal sealed partial class ObjectDecoder
                 "ipFamilyPolicy" => spec with { IpFamilyPolicy = context.String(value, at) },
                 "internalTrafficPolicy" => spec with { InternalTrafficPolicy = context.String(value, at) },
                 "publishNotReadyAddresses" => spec with { PublishNotReadyAddresses = context.Bool(value, at) },
+                "loadBalancerSourceRanges" => spec with { LoadBalancerSourceRanges = context.StringList(value, at) },
+                "healthCheckNodePort" => spec with { HealthCheckNodePort = context.Int(value, at) ?? 0 },
 
                 // Node ports are always allocated for LoadBalancer services here; the switch is moot.
                 "allocateLoadBalancerNodePorts" => DecodeContext.Ignored(spec),

@@ -70,6 +70,21 @@ public sealed record ServiceSpec
 
     /// <summary>Endpoints list every matching Pod as ready, ready or not (and cluster DNS publishes them all).</summary>
     public bool? PublishNotReadyAddresses { get; init; }
+
+    /// <summary>
+    /// LoadBalancer only: the client ranges (CIDRs) the load-balancer addresses accept; a client
+    /// outside them is refused there. Empty: every client. NodePorts and external IPs are not
+    /// filtered, as kube-proxy filters only the load-balancer addresses.
+    /// </summary>
+    public IReadOnlyList<string>? LoadBalancerSourceRanges { get; init; }
+
+    /// <summary>
+    /// LoadBalancer with <see cref="ExternalTrafficPolicy"/> <c>Local</c> only: the node port on which each
+    /// node answers whether it has local endpoints (HTTP 200 or 503). Allocated from the NodePort
+    /// range when unset. Not written when 0, as Kubernetes omits it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int HealthCheckNodePort { get; init; }
 }
 
 /// <summary>One port of a Service.</summary>

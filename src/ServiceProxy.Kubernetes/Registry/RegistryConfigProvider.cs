@@ -48,6 +48,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
 
     private readonly IObjectStore _store;
     private readonly IReadOnlyList<IPAddress> _nodeAddresses;
+    private readonly string? _nodeName;
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
     private readonly SortedDictionary<(string Namespace, string Name), ImmutableArray<ServicePortConfig>> _byService = new(ObjectKeyComparer.Instance);
@@ -63,6 +64,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _nodeAddresses = [.. options.NodeAddresses];
+        _nodeName = options.Node.Name;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _config = new ProxyConfig(0, [], new CancellationChangeToken(_changed.Token));
         _feed = new StoreChangeFeed(store, nameof(RegistryConfigProvider), OnEvents, RebuildAll, _logger, FireChanged);
@@ -108,7 +110,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         var service = _store.Get<Service>(key.Namespace, key.Name);
         var ports = service is null
             ? []
-            : ServicePortConfigBuilder.Build(service, _store.Get<Endpoints>(key.Namespace, key.Name), _nodeAddresses, _logger);
+            : ServicePortConfigBuilder.Build(service, _store.Get<Endpoints>(key.Namespace, key.Name), _nodeAddresses, _logger, _nodeName);
         var old = _byService.GetValueOrDefault(key, []);
         if (old.SequenceEqual(ports))
         {

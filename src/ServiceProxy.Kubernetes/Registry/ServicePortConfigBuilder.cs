@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Configuration;
 using ServiceProxy.Kubernetes.Diagnostics;
@@ -14,6 +15,16 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// <c>ipFamilies</c>) has one listener per cluster IP and sends each family's clients to that
 /// family's endpoints, as kube-proxy's two proxiers do; a single-stack one sends every client to
 /// every endpoint, so an IPv4 cluster IP may front IPv6 Pods.
+/// <para>
+/// Traffic policies and source ranges become listener groups (<see cref="ListenerConfig"/>), as
+/// kube-proxy applies them per kind of address: <c>internalTrafficPolicy: Local</c> gives the cluster
+/// IPs only this node's endpoints (those whose <c>nodeName</c> is the <c>nodeName</c> given to
+/// <see cref="Build"/>); <c>externalTrafficPolicy: Local</c> does the same for node ports, external
+/// IPs and load-balancer IPs; <c>loadBalancerSourceRanges</c> limits the clients of the
+/// load-balancer IPs only (kube-proxy's firewall chain is jumped to from those alone, so node ports
+/// and external IPs stay open), and when a range holds a node address the load-balancer IPs
+/// are allowed sources too (kube-proxy's <c>allowFromNode</c>). With no local endpoint, a Local listener refuses its clients.
+/// </para>
 /// </summary>
 internal static class ServicePortConfigBuilder
 {
@@ -29,7 +40,8 @@ internal static class ServicePortConfigBuilder
 
     public const string OutlierMaxEjectionPercentAnnotation = "serviceproxy.io/outlier-max-ejection-percent";
 
-    public static ImmutableArray<ServicePortConfig> Build(Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger)
+    public static ImmutableArray<ServicePortConfig> Build(
+        Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger, string? nodeName = null)
     {
         var spec = service.Spec;
         if (spec.Type == ServiceTypes.ExternalName || spec.ClusterIP == "None" || spec.Ports is not { Count: > 0 })
@@ -52,6 +64,24 @@ internal static class ServicePortConfigBuilder
         var udpIdleTimeout = UdpIdleTimeout(service, logger);
         var proxyProtocol = ProxyProtocol(service, logger);
         var maxConnections = MaxConnections(service, logger);
+        var internalLocal = spec.InternalTrafficPolicy == "Local";
+        var externalLocal = spec.ExternalTrafficPolicy == "Local";
+        if (!SourceRanges.TryGet(service, out var sourceRanges))
+        {
+            Log.InvalidSourceRanges(logger, key);
+        }
+
+        if (spec.Type != ServiceTypes.LoadBalancer)
+        {
+            sourceRanges = [];
+        }
+        else if (sourceRanges.Any(r => nodeAddresses.Any(r.Contains)))
+        {
+            // kube-proxy's allowFromNode: when the ranges admit the node itself, a load-balancer IP
+            // held as a local address is a source too.
+            sourceRanges = sourceRanges.AddRange(loadBalancerIPs.Select(ip => new IPNetwork(ip, ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)));
+        }
+
         var outlierDetection = OutlierAnnotations.Parse(
             service.Metadata.Annotations, (name, value, reason) => Log.InvalidOutlierAnnotation(logger, service.Key, name, value, reason));
 
@@ -69,17 +99,39 @@ internal static class ServicePortConfigBuilder
                 continue;
             }
 
-            var listen = clusterIPs.Concat(externalIPs).Concat(loadBalancerIPs).Select(ip => new IPEndPoint(ip, port.Port));
+            var clusterListen = clusterIPs.Select(ip => new IPEndPoint(ip, port.Port)).ToList();
+            var loadBalancerListen = loadBalancerIPs.Select(ip => new IPEndPoint(ip, port.Port)).ToList();
+            var externalListen = externalIPs.Select(ip => new IPEndPoint(ip, port.Port)).ToList();
             if (usesNodePorts && port.NodePort != 0)
             {
-                listen = listen.Concat(nodeAddresses.Select(ip => new IPEndPoint(ip, port.NodePort)));
+                externalListen.AddRange(nodeAddresses.Select(ip => new IPEndPoint(ip, port.NodePort)));
+            }
+
+            var listen = clusterListen.Concat(externalListen).Concat(loadBalancerListen);
+            var ready = Sorted(ReadyEndpoints(endpoints, port, localTo: null));
+            ImmutableArray<IPEndPoint>? local = internalLocal || externalLocal ? Sorted(ReadyEndpoints(endpoints, port, localTo: nodeName ?? string.Empty)) : null;
+            var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
+            if (internalLocal && clusterListen.Count > 0)
+            {
+                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(clusterListen), Endpoints = local });
+            }
+
+            if ((externalLocal || !sourceRanges.IsEmpty) && loadBalancerListen.Count > 0)
+            {
+                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(loadBalancerListen), Endpoints = externalLocal ? local : null, AllowedSources = sourceRanges });
+            }
+
+            if (externalLocal && externalListen.Count > 0)
+            {
+                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(externalListen), Endpoints = local });
             }
 
             ports.Add(new ServicePortConfig
             {
                 Key = new ServicePortKey(service.Metadata.NamespaceOrDefault, service.Metadata.Name!, port.Name ?? string.Empty, protocol.Value),
                 ListenEndPoints = Sorted(listen),
-                Endpoints = Sorted(ReadyEndpoints(endpoints, port)),
+                Endpoints = ready,
+                Listeners = listeners.DrainToImmutable(),
                 Affinity = affinity,
                 EndpointsByFamily = dualStack,
                 UdpIdleTimeout = protocol == TransportProtocol.Udp ? udpIdleTimeout : null,
@@ -92,8 +144,11 @@ internal static class ServicePortConfigBuilder
         return ports.DrainToImmutable();
     }
 
-    /// <summary>Ready addresses × the endpoint port of the same name and protocol (the unnamed one for an unnamed service port).</summary>
-    private static IEnumerable<IPEndPoint> ReadyEndpoints(Endpoints? endpoints, ServicePort servicePort)
+    /// <summary>
+    /// Ready addresses × the endpoint port of the same name and protocol (the unnamed one for an
+    /// unnamed service port); with <paramref name="localTo"/>, only the addresses on that node.
+    /// </summary>
+    private static IEnumerable<IPEndPoint> ReadyEndpoints(Endpoints? endpoints, ServicePort servicePort, string? localTo)
     {
         var name = servicePort.Name ?? string.Empty;
         var protocol = servicePort.Protocol ?? Protocols.Tcp;
@@ -107,6 +162,11 @@ internal static class ServicePortConfigBuilder
 
             foreach (var address in subset.Addresses ?? [])
             {
+                if (localTo is not null && (string.IsNullOrEmpty(localTo) || address.NodeName != localTo))
+                {
+                    continue;
+                }
+
                 if (IPAddress.TryParse(address.Ip, out var ip))
                 {
                     yield return new IPEndPoint(ip, port.Port);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
 
@@ -80,6 +81,7 @@ internal static class ServiceValidation
         ValidateLoadBalancerFields(spec, service.Status, errors);
         ValidateLoadBalancerClass(spec, old?.Spec, errors);
         ValidateTrafficPolicies(spec, errors);
+        ValidateSourceRanges(service, errors);
         ValidateClusterIPsRelatedFields(spec, errors);
 
         if (old is not null)
@@ -354,6 +356,48 @@ internal static class ServiceValidation
         if (spec.InternalTrafficPolicy is { Length: > 0 } internalPolicy && internalPolicy is not ("Cluster" or "Local"))
         {
             errors.AddNotSupported("spec.internalTrafficPolicy", internalPolicy, "Cluster", "Local");
+        }
+
+        // Required when needed is not checked here: the registry allocates it after validation,
+        // where kube-apiserver allocates it before; its range and uniqueness are the allocator's.
+        if (!ServiceAllocator.NeedsHealthCheck(spec) && spec.HealthCheckNodePort != 0)
+        {
+            errors.Add(new FieldError("spec.healthCheckNodePort", FieldErrorType.Invalid,
+                "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'", spec.HealthCheckNodePort));
+        }
+    }
+
+    /// <summary>
+    /// kube-apiserver's check of <c>spec.loadBalancerSourceRanges</c> (or, when empty, its annotation):
+    /// LoadBalancer only, and every value a CIDR. The field path keeps Kubernetes' capital L.
+    /// </summary>
+    private static void ValidateSourceRanges(Service service, List<FieldError> errors)
+    {
+        string path;
+        string value;
+        if (service.Spec.LoadBalancerSourceRanges is { Count: > 0 } ranges)
+        {
+            path = "spec.LoadBalancerSourceRanges";
+            value = "[" + string.Join(' ', ranges) + "]";
+        }
+        else if (service.Metadata.Annotations?.TryGetValue(SourceRanges.Annotation, out var annotation) == true)
+        {
+            path = $"metadata.annotations[{SourceRanges.Annotation}]";
+            value = annotation ?? string.Empty;
+        }
+        else
+        {
+            return;
+        }
+
+        if (service.Spec.Type != ServiceTypes.LoadBalancer)
+        {
+            errors.Add(new FieldError(path, FieldErrorType.Forbidden, "may only be used when `type` is 'LoadBalancer'"));
+        }
+
+        if (!SourceRanges.TryGet(service, out _))
+        {
+            errors.Add(new FieldError(path, FieldErrorType.Invalid, "must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 ", value));
         }
     }
 

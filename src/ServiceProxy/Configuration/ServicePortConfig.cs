@@ -50,15 +50,40 @@ public sealed record ServicePortConfig
     /// </summary>
     public bool EndpointsByFamily { get; init; }
 
+    /// <summary>
+    /// Groups of <see cref="ListenEndPoints"/> with endpoints or allowed client addresses of their
+    /// own (a node's external addresses sending only to its local endpoints, a load-balancer
+    /// address accepting only some source ranges). A listen address in no group uses
+    /// <see cref="Endpoints"/> and accepts every client; one in several uses the first. With
+    /// <see cref="EndpointsByFamily"/>, a group's endpoints are split by family too.
+    /// </summary>
+    public ImmutableArray<ListenerConfig> Listeners { get; init; } = [];
+
+    /// <summary>The group of <see cref="Listeners"/> that <paramref name="listen"/> belongs to, or null.</summary>
+    public ListenerConfig? ListenerFor(IPEndPoint listen)
+    {
+        foreach (var listener in Listeners)
+        {
+            if (listener.ListenEndPoints.Contains(listen))
+            {
+                return listener;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when the listen side is equal, so listeners can be kept and only the balancer updated.</summary>
     public bool HasSameListeners(ServicePortConfig other) =>
-        Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints) && EndpointsByFamily == other.EndpointsByFamily;
+        Key == other.Key && ListenEndPoints.SequenceEqual(other.ListenEndPoints) && EndpointsByFamily == other.EndpointsByFamily
+        && Listeners.Length == other.Listeners.Length && Listeners.Zip(other.Listeners).All(p => p.First.HasSameShape(p.Second));
 
     /// <summary>Equal when every setting is equal, endpoints compared in order.</summary>
     public bool Equals(ServicePortConfig? other) =>
         other is not null
         && HasSameListeners(other)
         && Endpoints.SequenceEqual(other.Endpoints)
+        && Listeners.SequenceEqual(other.Listeners)
         && Affinity == other.Affinity
         && UdpIdleTimeout == other.UdpIdleTimeout
         && ProxyProtocol == other.ProxyProtocol

@@ -47,6 +47,10 @@ internal static partial class Log
         "{ServicePort} reset connection from {Client}: the {Limit} limit of {MaxConnections} connections is reached ({Suppressed} similar since the last report)")]
     public static partial void TcpConnectionRefused(ILogger logger, ServicePortKey servicePort, EndPoint? client, string limit, int maxConnections, long suppressed);
 
+    [LoggerMessage(250, LogLevel.Information,
+        "{ServicePort} reset connection from {Client}: the address is outside the listener's allowed sources ({Suppressed} similar since the last report)")]
+    public static partial void TcpSourceRefused(ILogger logger, ServicePortKey servicePort, EndPoint? client, long suppressed);
+
     [LoggerMessage(112, LogLevel.Warning,
         "{ServicePort} endpoint {Endpoint} ejected for {Duration} after {Failures} failed connects in a row (ejection {Ejections} in a row)")]
     public static partial void EndpointEjected(ILogger logger, ServicePortKey servicePort, IPEndPoint endpoint, int failures, TimeSpan duration, int ejections);

@@ -41,7 +41,7 @@ internal sealed partial class ServiceProxyMetrics
         _tcpRejected = meter.CreateCounter<long>("serviceproxy.tcp.connections.rejected", "{connection}",
             "Client connections reset because no endpoint exists or every connect attempt failed.");
         _tcpRefused = meter.CreateCounter<long>("serviceproxy.tcp.connections.refused", "{connection}",
-            "Client connections reset at accept because a connection limit was reached; serviceproxy.limit is port, process or descriptors.");
+            "Client connections reset at accept because a connection limit was reached or the client is outside the listener's allowed sources; serviceproxy.limit is port, process, descriptors or source.");
         _ejections = meter.CreateCounter<long>("serviceproxy.tcp.endpoint.ejections", "{ejection}",
             "Endpoints taken out of rotation by passive health (failed connects in a row).");
         _ejected = meter.CreateUpDownCounter<long>("serviceproxy.tcp.endpoints.ejected", "{endpoint}",

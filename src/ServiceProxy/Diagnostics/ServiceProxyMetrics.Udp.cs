@@ -76,7 +76,7 @@ internal sealed partial class ServiceProxyMetrics
         _udpBytes = meter.CreateCounter<long>(
             "serviceproxy.udp.bytes", "By", "UDP payload bytes forwarded, by direction (upstream: client to endpoint, downstream: endpoint to client).");
         _udpDropped = meter.CreateCounter<long>(
-            "serviceproxy.udp.datagrams.dropped", "{datagram}", "UDP datagrams not forwarded, by reason (no_endpoints, too_large, send_failed, unreachable, client_unreachable).");
+            "serviceproxy.udp.datagrams.dropped", "{datagram}", "UDP datagrams not forwarded, by reason (no_endpoints, too_large, send_failed, unreachable, client_unreachable, source_not_allowed).");
         _udpRefused = meter.CreateCounter<long>(
             "serviceproxy.udp.sessions.refused", "{datagram}",
             "Datagrams of new UDP flows dropped because no session could be opened; serviceproxy.limit is process (the descriptor budget) or descriptors (none left).");

@@ -16,9 +16,15 @@ namespace ServiceProxy.Tcp;
 /// </summary>
 internal sealed partial class TcpServicePortProxy
 {
-    private void OnAccepted(TransportSocket accepted, IEndpointBalancer balancer)
+    private void OnAccepted(TransportSocket accepted, IEndpointBalancer balancer, SourceAllowList? allowed)
     {
         var client = accepted.Socket;
+        if (allowed is not null && !IsAllowed(client, allowed))
+        {
+            RefuseSource(client);
+            return;
+        }
+
         // Counted before checked, so concurrent accepts (several listeners, several loops) never
         // admit one too many; each refusal gives its slot back.
         var portMax = _config.MaxConnections;
@@ -176,6 +182,31 @@ internal sealed partial class TcpServicePortProxy
         if (_refuseLog.TryAcquire(out var suppressed))
         {
             Log.TcpConnectionRefused(_logger, Key, client.RemoteEndPoint, limit, max, suppressed);
+        }
+
+        TcpProxyConnection.Reset(client);
+    }
+
+    /// <summary>Whether the accepted <paramref name="client"/>'s address is in <paramref name="allowed"/>; a client whose address cannot be read is not.</summary>
+    private static bool IsAllowed(Socket client, SourceAllowList allowed)
+    {
+        try
+        {
+            return client.RemoteEndPoint is IPEndPoint remote && allowed.Allows(remote.Address);
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Resets a client from outside the listener's allowed sources at once, before any endpoint is picked or dialed.</summary>
+    private void RefuseSource(Socket client)
+    {
+        _metrics.TcpRefused(_portTags, "source");
+        if (_refuseLog.TryAcquire(out var suppressed))
+        {
+            Log.TcpSourceRefused(_logger, Key, client.RemoteEndPoint, suppressed);
         }
 
         TcpProxyConnection.Reset(client);

@@ -100,7 +100,8 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
             // The listener's balancer is fixed here, so a connection never looks up its family.
             var balancer = _balancers.For(endPoint, _config);
             balancer.Outliers.Sink ??= new OutlierEvents(Key, _logger, _metrics);
-            var acceptor = _transport.Listen(endPoint, Key, accepted => OnAccepted(accepted, balancer), OnResetForDescriptors, out var error);
+            var allowed = SourceAllowList.Create(_config.ListenerFor(endPoint)?.AllowedSources);
+            var acceptor = _transport.Listen(endPoint, Key, accepted => OnAccepted(accepted, balancer, allowed), OnResetForDescriptors, out var error);
             if (acceptor is null)
             {
                 Log.TcpBindFailed(_logger, Key, endPoint, error!);

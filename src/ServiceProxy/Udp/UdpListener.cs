@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ServiceProxy.Balancing;
+using ServiceProxy.Hosting;
 
 namespace ServiceProxy.Udp;
 
@@ -24,9 +25,10 @@ internal sealed class UdpListener
     private Task _loop = Task.CompletedTask;
     private UdpLoopListener? _loopReceiver;
 
-    public UdpListener(UdpServicePortProxy port, int index, Socket socket, UdpTransport transport, IEndpointBalancer balancer)
+    public UdpListener(UdpServicePortProxy port, int index, Socket socket, UdpTransport transport, IEndpointBalancer balancer, SourceAllowList? allowedSources = null)
     {
         Balancer = balancer;
+        AllowedSources = allowedSources;
         _port = port;
         _transport = transport;
         Index = index;
@@ -41,6 +43,9 @@ internal sealed class UdpListener
 
     /// <summary>Where this listener's new flows are balanced: the port's, or its family's (<see cref="PortBalancers"/>).</summary>
     public IEndpointBalancer Balancer { get; }
+
+    /// <summary>The clients whose new flows this listener accepts; null: every client.</summary>
+    public SourceAllowList? AllowedSources { get; }
 
     /// <summary>The event loop reading this listener, when one does (tests look at it).</summary>
     internal UdpLoopReceiver? LoopReceiver => _loopReceiver;

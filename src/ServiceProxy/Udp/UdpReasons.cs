@@ -39,6 +39,9 @@ internal enum UdpDropReason
 
     /// <summary>An ICMP error about a client, reported on the listen socket.</summary>
     ClientUnreachable,
+
+    /// <summary>The client is outside the listener's allowed sources.</summary>
+    SourceNotAllowed,
 }
 
 internal static class UdpReasonNames
@@ -59,6 +62,7 @@ internal static class UdpReasonNames
         UdpDropReason.TooLarge => "too_large",
         UdpDropReason.SendFailed => "send_failed",
         UdpDropReason.Unreachable => "unreachable",
+        UdpDropReason.SourceNotAllowed => "source_not_allowed",
         _ => "client_unreachable",
     };
 }

@@ -216,6 +216,12 @@ internal sealed partial class UdpServicePortProxy
     private UdpSession? OpenSession(UdpListener listener, UdpSessionKey key, UdpSession? previous)
     {
         var client = previous?.Client ?? key.ToIPEndPoint();
+        if (listener.AllowedSources is { } allowed && !allowed.Allows(client.Address))
+        {
+            _metrics.UdpDropped(_tags, UdpDropReason.SourceNotAllowed);
+            return null;
+        }
+
         var failed = previous is { IsClosed: true, CloseReason: UdpCloseReason.Unreachable } ? previous.Endpoint : null;
 
         // Twice at most: a pick can race with an update that removes the picked endpoint, and the

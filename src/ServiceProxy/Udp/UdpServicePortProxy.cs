@@ -129,7 +129,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
                 if (socket is not null)
                 {
                     // The listener's balancer is fixed here, so a new flow never looks up its family.
-                    _listeners.Add(new UdpListener(this, _listeners.Count, socket, _transport, _balancers.For(endPoint, _config)));
+                    _listeners.Add(new UdpListener(
+                        this, _listeners.Count, socket, _transport, _balancers.For(endPoint, _config), SourceAllowList.Create(_config.ListenerFor(endPoint)?.AllowedSources)));
                 }
             }
 

@@ -15,7 +15,7 @@ internal sealed class UdpTestPort : IAsyncDisposable
     private readonly Socket _echo;
     private readonly Task _echoLoop;
 
-    private UdpTestPort(ServiceProxyOptions options, ILogger? logger, bool echo)
+    private UdpTestPort(ServiceProxyOptions options, ILogger? logger, bool echo, Func<ServicePortConfig, ServicePortConfig>? configure = null)
     {
         _echo = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _echo.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -28,6 +28,7 @@ internal sealed class UdpTestPort : IAsyncDisposable
             ListenEndPoints = [new IPEndPoint(IPAddress.Loopback, 0)],
             Endpoints = [(IPEndPoint)_echo.LocalEndPoint!],
         };
+        Config = configure?.Invoke(Config) ?? Config;
         Proxy = new UdpServicePortProxy(Config, options, Metrics, logger ?? NullLogger.Instance);
     }
 
@@ -42,9 +43,11 @@ internal sealed class UdpTestPort : IAsyncDisposable
     public IPEndPoint EndPoint => Proxy.Status.Listening[0];
 
     /// <param name="echo">False: the endpoint never answers, so nothing but the test sends on the proxy's sockets.</param>
-    public static async Task<UdpTestPort> StartAsync(ServiceProxyOptions? options = null, ILogger? logger = null, bool echo = true)
+    /// <param name="configure">Changes the port's config (listening on 127.0.0.1:0, the echo endpoint) before the proxy starts.</param>
+    public static async Task<UdpTestPort> StartAsync(
+        ServiceProxyOptions? options = null, ILogger? logger = null, bool echo = true, Func<ServicePortConfig, ServicePortConfig>? configure = null)
     {
-        var port = new UdpTestPort(options ?? new ServiceProxyOptions(), logger, echo);
+        var port = new UdpTestPort(options ?? new ServiceProxyOptions(), logger, echo, configure);
         await port.Proxy.StartAsync(CancellationToken.None);
         return port;
     }

@@ -35,7 +35,17 @@ internal sealed class EtcdConnection : IDisposable
             2379,
             "etcd",
             secure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure,
-            secure ? channel => channel.HttpHandler = TlsHandler(options) : null);
+            channel =>
+            {
+                // gRPC's default reconnect back-off grows to two minutes while the members are down;
+                // capped at a second, a node catches up within about a second of etcd returning.
+                channel.InitialReconnectBackoff = TimeSpan.FromMilliseconds(100);
+                channel.MaxReconnectBackoff = TimeSpan.FromSeconds(1);
+                if (secure)
+                {
+                    channel.HttpHandler = TlsHandler(options);
+                }
+            });
         KV = new KV.KVClient(_channel);
         Watch = new Watch.WatchClient(_channel);
     }
