@@ -96,6 +96,8 @@ internal static class RunCommand
             return 1;
         }
 
+        // Read before running: RunAsync disposes the services when it ends, failed or not.
+        var admin = app.Services.GetRequiredService<IOptions<RunOptions>>().Value.Admin;
         try
         {
             await app.RunAsync();
@@ -104,7 +106,7 @@ internal static class RunCommand
         catch (IOException e)
         {
             // Kestrel could not bind the admin address (in use, not local).
-            await Console.Error.WriteLineAsync($"error: cannot serve the admin API on {app.Services.GetRequiredService<IOptions<RunOptions>>().Value.Admin}: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: cannot serve the admin API on {admin}: {e.Message}");
             return 1;
         }
         finally

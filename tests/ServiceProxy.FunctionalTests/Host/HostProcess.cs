@@ -58,6 +58,30 @@ internal sealed class HostProcess : IAsyncDisposable
         bool readStdout = true, int? descriptorLimit = null)
     {
         var list = args.ToList();
+        var chosen = !list.Contains("--admin");
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = Launch(list, environment, workingDirectory, readStdout, descriptorLimit);
+            if (!waitReady)
+            {
+                return process;
+            }
+
+            try
+            {
+                await process.WaitReadyAsync();
+                return process;
+            }
+            catch (InvalidOperationException) when (chosen && attempt < 3 && process.Output.Contains("cannot serve the admin API", StringComparison.Ordinal))
+            {
+                // Another process took the free port between its check and svcproxy's bind: choose again.
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    private static HostProcess Launch(List<string> list, IDictionary<string, string>? environment, string? workingDirectory, bool readStdout, int? descriptorLimit)
+    {
         var adminIndex = list.IndexOf("--admin");
         var admin = adminIndex >= 0 ? list[adminIndex + 1] : $"127.0.0.1:{Ports.FreeTcpPort()}";
         var adminPort = IPEndPoint.Parse(admin).Port;
@@ -95,11 +119,6 @@ internal sealed class HostProcess : IAsyncDisposable
         }
 
         host.BeginErrorReadLine();
-        if (waitReady)
-        {
-            await process.WaitReadyAsync();
-        }
-
         return process;
     }
 

@@ -13,6 +13,19 @@ public sealed class RunOptionsTests
     }
 
     [Fact]
+    public async Task An_admin_address_in_use_stops_run_with_the_address_named_and_no_crash()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var admin = $"127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+        await using var host = await HostProcess.StartAsync(["--admin", admin], waitReady: false);
+
+        Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"error: cannot serve the admin API on {admin}", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_wrong_environment_variable_stops_run_with_the_option_named()
     {
         await using var host = await HostProcess.StartAsync([], new Dictionary<string, string> { ["SVCPROXY_NODE_PORT_RANGE"] = "32767-30000" }, waitReady: false);
