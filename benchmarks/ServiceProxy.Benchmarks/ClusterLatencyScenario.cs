@@ -13,8 +13,10 @@ namespace ServiceProxy.Benchmarks;
 /// Starts a 3-member etcd on loopback (free ports, a temporary directory), node A (api, controllers)
 /// and node C (api, proxy), stores the Services through A, then for each measured write creates an
 /// Endpoints and its Service through A and times from the Service's 201 until a connection to its
-/// ClusterIP through C echoes. Prints p50, p99 and the maximum. Needs <c>etcd</c> on the PATH;
-/// every process and directory it starts is removed at the end.
+/// ClusterIP through C echoes; then, for each of those Services, replaces its Endpoints' backend
+/// through A and times from the 200 until a connection through C reaches the new backend. Prints
+/// p50, p99 and the maximum of each. Needs <c>etcd</c> on the PATH; every process and directory it
+/// starts is removed at the end.
 /// </summary>
 internal static class ClusterLatencyScenario
 {
@@ -28,13 +30,20 @@ internal static class ClusterLatencyScenario
         var root = Directory.CreateTempSubdirectory("svcproxy-cluster-latency-").FullName;
         var processes = new List<Process>();
         using var backend = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var moved = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var stop = new CancellationTokenSource();
         try
         {
             backend.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             backend.Listen(512);
-            _ = EchoAsync(backend, stop.Token);
+            _ = EchoAsync(backend, 0, stop.Token);
             var backendPort = ((IPEndPoint)backend.LocalEndPoint!).Port;
+
+            // The backend Endpoints move to: it answers each byte plus one, so a reply tells which one answered.
+            moved.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            moved.Listen(512);
+            _ = EchoAsync(moved, 1, stop.Token);
+            var movedPort = ((IPEndPoint)moved.LocalEndPoint!).Port;
 
             var clients = StartEtcd(root, processes);
             string[] shared = ["run", "--etcd-servers", clients, "--service-cidr", "127.203.0.0/20", "--node-address", "127.0.0.1", "--loadbalancer-pool", ""];
@@ -53,28 +62,30 @@ internal static class ClusterLatencyScenario
             Console.WriteLine($"{services} Services stored through node A in {stored.Elapsed.TotalSeconds:F1} s");
 
             var latencies = new List<double>(writes);
+            var targets = new List<IPEndPoint>(writes);
             for (var i = 0; i < writes; i++)
             {
                 await PostAsync(a, "endpoints", Endpoints($"measured-{i}", backendPort));
                 var created = await PostAsync(a, "services", Service($"measured-{i}"));
                 var acknowledged = Stopwatch.StartNew();
                 var target = new IPEndPoint(IPAddress.Parse(created["spec"]!["clusterIP"]!.GetValue<string>()), Port);
-                while (!await EchoesAsync(target))
-                {
-                    if (acknowledged.Elapsed > TimeSpan.FromSeconds(10))
-                    {
-                        throw new TimeoutException($"{target} not proxied by node C within 10 s");
-                    }
-
-                    await Task.Delay(1);
-                }
-
+                await UntilAnsweredAsync(target, 7, acknowledged);
                 latencies.Add(acknowledged.Elapsed.TotalMilliseconds);
+                targets.Add(target);
             }
 
-            latencies.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"201 through node A -> accepting through node C, {writes} writes with {services} Services stored: p50 {Percentile(latencies, 0.50):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, max {latencies[^1]:F1} ms"));
+            Report($"Service created: 201 through node A -> accepting through node C, {writes} writes with {services} Services stored", latencies);
+
+            var changes = new List<double>(writes);
+            for (var i = 0; i < writes; i++)
+            {
+                await PutAsync(a, "endpoints", $"measured-{i}", Endpoints($"measured-{i}", movedPort));
+                var acknowledged = Stopwatch.StartNew();
+                await UntilAnsweredAsync(targets[i], 8, acknowledged);
+                changes.Add(acknowledged.Elapsed.TotalMilliseconds);
+            }
+
+            Report($"Endpoints changed: 200 through node A -> the new backend through node C, {writes} writes with {services + writes} Services stored", changes);
             return 0;
         }
         finally
@@ -92,6 +103,27 @@ internal static class ClusterLatencyScenario
             }
 
             Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static void Report(string what, List<double> latencies)
+    {
+        latencies.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{what}: p50 {Percentile(latencies, 0.50):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, max {latencies[^1]:F1} ms"));
+    }
+
+    /// <summary>Connects through node C until a connection answers <paramref name="expected"/> to the byte 7, for at most 10 s.</summary>
+    private static async Task UntilAnsweredAsync(IPEndPoint target, byte expected, Stopwatch since)
+    {
+        while (await AnswerAsync(target) != expected)
+        {
+            if (since.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new TimeoutException($"{target} not answered with {expected} through node C within 10 s");
+            }
+
+            await Task.Delay(1);
         }
     }
 
@@ -191,7 +223,17 @@ internal static class ClusterLatencyScenario
         }),
     };
 
-    private static async Task<bool> EchoesAsync(IPEndPoint target)
+    private static async Task<JsonObject> PutAsync(HttpClient node, string resource, string name, JsonObject body)
+    {
+        using var response = await node.PutAsync($"/api/v1/namespaces/default/{resource}/{name}", JsonContent.Create(body));
+        var text = await response.Content.ReadAsStringAsync();
+        return response.StatusCode == HttpStatusCode.OK
+            ? JsonNode.Parse(text)!.AsObject()
+            : throw new InvalidOperationException($"PUT {resource}/{name}: {(int)response.StatusCode} {text}");
+    }
+
+    /// <summary>The byte a connection answers to the byte 7; -1 when it does not.</summary>
+    private static async Task<int> AnswerAsync(IPEndPoint target)
     {
         try
         {
@@ -200,15 +242,16 @@ internal static class ClusterLatencyScenario
             await socket.ConnectAsync(target, timeout.Token);
             await socket.SendAsync(new byte[] { 7 }, SocketFlags.None, timeout.Token);
             var buffer = new byte[1];
-            return await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) == 1;
+            return await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) == 1 ? buffer[0] : -1;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            return false;
+            return -1;
         }
     }
 
-    private static async Task EchoAsync(Socket listener, CancellationToken cancellationToken)
+    /// <summary>Answers every byte with that byte plus <paramref name="delta"/>.</summary>
+    private static async Task EchoAsync(Socket listener, byte delta, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -232,6 +275,11 @@ internal static class ClusterLatencyScenario
                         int read;
                         while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, cancellationToken)) > 0)
                         {
+                            for (var i = 0; i < read; i++)
+                            {
+                                buffer[i] += delta;
+                            }
+
                             await client.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, cancellationToken);
                         }
                     }
