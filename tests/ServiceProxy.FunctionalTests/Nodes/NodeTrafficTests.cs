@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using ServiceProxy.FunctionalTests.Host;
 
+using ServiceProxy.FunctionalTests.Kubectl;
+
 namespace ServiceProxy.FunctionalTests.Nodes;
 
 /// <summary>
@@ -39,9 +41,9 @@ public sealed class NodeTrafficTests : IAsyncLifetime
         await ApplyAsync(Service("web", "NodePort", $"externalTrafficPolicy: Local", $"nodePort: {nodePort}") + "---\n" + Endpoints("web", onA: true, onB: true));
         var clusterIP = await ClusterIPAsync("web");
 
-        var viaNode = await EventuallyAsync($"http://127.0.0.1:{nodePort}/hostname.html", names => names.All(n => n == "pod-on-a"));
+        var viaNode = await Traffic.EventuallyAsync($"http://127.0.0.1:{nodePort}/hostname.html", names => names.All(n => n == "pod-on-a"));
         Assert.All(viaNode, n => Assert.Equal("pod-on-a", n));
-        var viaCluster = await EventuallyAsync($"http://{clusterIP}:80/hostname.html", names => names.Distinct().Count() == 2);
+        var viaCluster = await Traffic.EventuallyAsync($"http://{clusterIP}:80/hostname.html", names => names.Distinct().Count() == 2);
         Assert.Equal(["pod-on-a", "pod-on-b"], viaCluster.Distinct().Order());
 
         await ApplyAsync(Endpoints("web", onA: false, onB: true));
@@ -55,7 +57,7 @@ public sealed class NodeTrafficTests : IAsyncLifetime
         await ApplyAsync(Service("inner", "ClusterIP", "internalTrafficPolicy: Local", null) + "---\n" + Endpoints("inner", onA: true, onB: true));
         var clusterIP = await ClusterIPAsync("inner");
 
-        var names = await EventuallyAsync($"http://{clusterIP}:80/hostname.html", n => n.All(x => x == "pod-on-a"));
+        var names = await Traffic.EventuallyAsync($"http://{clusterIP}:80/hostname.html", n => n.All(x => x == "pod-on-a"));
         Assert.All(names, n => Assert.Equal("pod-on-a", n));
     }
 
@@ -163,30 +165,6 @@ public sealed class NodeTrafficTests : IAsyncLifetime
         }
 
         throw new TimeoutException($"service {name} got no load-balancer address");
-    }
-
-    private static async Task<List<string>> EventuallyAsync(string url, Func<List<string>, bool> done)
-    {
-        List<string> names = [];
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            try
-            {
-                names = await Curl.LoopAsync(url, 6, TimeSpan.FromSeconds(30));
-                if (done(names))
-                {
-                    return names;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(100);
-        }
-
-        return names;
     }
 
     private static async Task<(HttpStatusCode, string)> EventuallyStatusAsync(HttpClient http, string url, HttpStatusCode wanted)
