@@ -229,6 +229,12 @@ internal sealed partial class ServiceAllocator
                 transaction.Allocated(() => _nodePorts.Release(key.Item1, key.NodePort));
             }
 
+            // The health-check port asked for is explicit too.
+            if (errors.Count == 0 && NeedsHealthCheck(spec) && spec.HealthCheckNodePort != 0)
+            {
+                spec = AllocateHealthCheckNodePort(spec, held, wanted, transaction, errors);
+            }
+
             for (var i = 0; i < ports.Length && errors.Count == 0; i++)
             {
                 if (ports[i].NodePort != 0)
@@ -255,7 +261,7 @@ internal sealed partial class ServiceAllocator
             }
         }
 
-        if (errors.Count == 0 && NeedsHealthCheck(spec))
+        if (errors.Count == 0 && NeedsHealthCheck(spec) && !wanted.Contains((Protocols.Tcp, spec.HealthCheckNodePort)))
         {
             spec = AllocateHealthCheckNodePort(spec, held, wanted, transaction, errors);
         }
