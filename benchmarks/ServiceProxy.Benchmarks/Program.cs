@@ -18,6 +18,13 @@ if (args is ["cluster-latency", .. var clusterArgs])
     return await ServiceProxy.Benchmarks.ClusterLatencyScenario.RunAsync(clusterArgs);
 }
 
+// dotnet run -c Release --project benchmarks/ServiceProxy.Benchmarks -- scale-scenario [counts] [writes] [svcproxy.dll]:
+// start-up, RSS and write-to-accepting latency with thousands of Services (ScaleScenario).
+if (args is ["scale-scenario", .. var scaleArgs])
+{
+    return await ServiceProxy.Benchmarks.ScaleScenario.RunAsync(scaleArgs);
+}
+
 var config = DefaultConfig.Instance;
 #if DEBUG
 // The smoke test runs the Debug build; its numbers mean nothing, only that it runs.

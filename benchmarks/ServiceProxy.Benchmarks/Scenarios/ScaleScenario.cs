@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using static ServiceProxy.Benchmarks.ScenarioProcesses;
+
+namespace ServiceProxy.Benchmarks;
+
+/// <summary>
+/// The host at scale: <c>scale-scenario [counts] [writes] [svcproxy.dll]</c> (default counts
+/// 100,1000,9000 and 200 writes). For each count N it writes a manifest of N Services with two TCP
+/// ports each (80 and 443, ClusterIPs in 127.128.0.0/16) and N Endpoints with three addresses each
+/// (echo backends on 127.0.0.21-23), starts <c>svcproxy run -f</c> on it and reports:
+/// the time from the process start to <c>/readyz</c>, then checks that all 2N listeners answer through
+/// to a backend; the host's RSS; then, for each of the measured writes, the time from a new Service's
+/// 201 until both its ports answer, and from an Endpoints update's 200 until connections reach the new
+/// backend, with the host's CPU time per write (three API writes per measured Service) and its CPU
+/// while idle. Every process and directory it starts is removed at
+/// the end. One process holds a descriptor per listener, so N is at most about 9 800 here (20 000
+/// descriptors per process).
+/// </summary>
+internal static class ScaleScenario
+{
+    private static readonly int[] Ports = [80, 443];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var counts = args.Length > 0 ? args[0].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [100, 1_000, 9_000];
+        var writes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        var dll = args.Length > 2 ? args[2] : FindSvcproxy();
+        using var stop = new CancellationTokenSource();
+        var (backends, port) = StartBackends(0, stop.Token);
+        var (moved, movedPort) = StartBackends(1, stop.Token);
+        try
+        {
+            Console.WriteLine("services | listeners | ready (s) | RSS (MiB) | idle CPU (% of a core) | create p50/p99 (ms) | update p50/p99 (ms) | CPU/write (ms)");
+            foreach (var count in counts)
+            {
+                await RunOneAsync(dll, count, writes, port, movedPort);
+            }
+
+            return 0;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            backends.Concat(moved).ToList().ForEach(b => b.Dispose());
+        }
+    }
+
+    private static async Task RunOneAsync(string dll, int count, int writes, int port, int movedPort)
+    {
+        var root = Directory.CreateTempSubdirectory("svcproxy-scale-").FullName;
+        var manifest = Path.Combine(root, "services.yaml");
+        await File.WriteAllTextAsync(manifest, Manifest(count, port));
+        Process? process = null;
+        try
+        {
+            var started = Stopwatch.StartNew();
+            (process, var api) = StartSvcproxy(dll,
+                ["run", "-f", manifest, "--service-cidr", "127.128.0.0/16", "--loadbalancer-pool", "", "--node-address", "127.0.0.1", "--log-level", "Warning"]);
+            using (api)
+            {
+                await WaitReadyAsync(api, TimeSpan.FromSeconds(300));
+                var ready = started.Elapsed;
+                var silent = await SweepAsync(count);
+                if (silent > 0)
+                {
+                    throw new InvalidOperationException($"{silent} of {count * Ports.Length} listeners did not answer once /readyz said ready");
+                }
+
+                var rss = RssMiB(process);
+
+                // Idle: what the host burns with every listener open and no traffic (timers, sweeps).
+                process.Refresh();
+                var idleFrom = process.TotalProcessorTime;
+                var idleWall = Stopwatch.StartNew();
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                process.Refresh();
+                var idle = (process.TotalProcessorTime - idleFrom).TotalMilliseconds / idleWall.Elapsed.TotalMilliseconds * 100;
+
+                process.Refresh();
+                var cpu = process.TotalProcessorTime;
+                var created = new List<double>(writes);
+                for (var i = 0; i < writes; i++)
+                {
+                    var name = $"measured-{i}";
+                    await PostAsync(api, "endpoints", Endpoints(name, port));
+                    await PostAsync(api, "services", Service(name, ClusterIP(count + i)));
+                    var acknowledged = Stopwatch.StartNew();
+                    foreach (var servicePort in Ports)
+                    {
+                        await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + i), servicePort), 7, acknowledged);
+                    }
+
+                    created.Add(acknowledged.Elapsed.TotalMilliseconds);
+                }
+
+                var updated = new List<double>(writes);
+                for (var i = 0; i < writes; i++)
+                {
+                    var name = $"measured-{i}";
+                    await PutAsync(api, "endpoints", name, Endpoints(name, movedPort));
+                    var acknowledged = Stopwatch.StartNew();
+                    await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + i), Ports[0]), 8, acknowledged);
+                    updated.Add(acknowledged.Elapsed.TotalMilliseconds);
+                }
+
+                created.Sort();
+                updated.Sort();
+                process.Refresh();
+                var cpuPerWrite = (process.TotalProcessorTime - cpu).TotalMilliseconds / (3 * writes);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{count} | {count * Ports.Length} | {ready.TotalSeconds:F2} | {rss:F1} | {idle:F1} | {Pair(created)} | {Pair(updated)} | {cpuPerWrite:F2}"));
+                Console.WriteLine($"  create: {Summary(created)}; update: {Summary(updated)}");
+            }
+        }
+        finally
+        {
+            if (process is not null)
+            {
+                await StopAllAsync([process]);
+            }
+
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Connects to every listener once, 64 at a time; returns how many did not answer.</summary>
+    private static async Task<int> SweepAsync(int count)
+    {
+        var silent = 0;
+        var targets = Enumerable.Range(0, count).SelectMany(i => Ports.Select(p => new IPEndPoint(ClusterIP(i), p)));
+        await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (target, _) =>
+        {
+            if (await AnswerAsync(target) != 7)
+            {
+                Interlocked.Increment(ref silent);
+            }
+        });
+        return silent;
+    }
+
+    private static string Pair(List<double> sorted) => string.Create(CultureInfo.InvariantCulture,
+        $"{Percentile(sorted, 0.50):F1} / {Percentile(sorted, 0.99):F1}");
+
+    private static double RssMiB(Process process)
+    {
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    /// <summary>The i-th ClusterIP, clear of the range's network address.</summary>
+    private static IPAddress ClusterIP(int i) => new([127, 128, (byte)((i + 10) >> 8), (byte)((i + 10) & 0xff)]);
+
+    private static string[] BackendAddresses => ["127.0.0.21", "127.0.0.22", "127.0.0.23"];
+
+    /// <summary>Echo backends on the three endpoint addresses, one port shared by all three (bound 0 on the first).</summary>
+    private static (List<Socket> Listeners, int Port) StartBackends(byte delta, CancellationToken stop)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var listeners = new List<Socket>();
+            try
+            {
+                var port = 0;
+                foreach (var address in BackendAddresses)
+                {
+                    listeners.Add(StartEcho(new IPEndPoint(IPAddress.Parse(address), port), delta, stop));
+                    port = PortOf(listeners[0]);
+                }
+
+                return (listeners, port);
+            }
+            catch (SocketException)
+            {
+                // The first address's free port is taken on another; try another port.
+                listeners.ForEach(l => l.Dispose());
+            }
+        }
+
+        throw new InvalidOperationException("no port free on all of " + string.Join(", ", BackendAddresses));
+    }
+
+    private static string Manifest(int count, int port)
+    {
+        var yaml = new StringBuilder(count * 600);
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"svc-{i}";
+            yaml.Append(CultureInfo.InvariantCulture, $"""
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: {name}
+                spec:
+                  clusterIP: {ClusterIP(i)}
+                  ports:
+                  - name: http
+                    port: 80
+                  - name: https
+                    port: 443
+                ---
+                apiVersion: v1
+                kind: Endpoints
+                metadata:
+                  name: {name}
+                subsets:
+                - addresses:
+                  - ip: 127.0.0.21
+                  - ip: 127.0.0.22
+                  - ip: 127.0.0.23
+                  ports:
+                  - name: http
+                    port: {port}
+                  - name: https
+                    port: {port}
+                ---
+
+                """);
+        }
+
+        return yaml.ToString();
+    }
+
+    private static JsonObject Service(string name, IPAddress clusterIP) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Service",
+        ["metadata"] = new JsonObject { ["name"] = name },
+        ["spec"] = new JsonObject
+        {
+            ["clusterIP"] = clusterIP.ToString(),
+            ["ports"] = new JsonArray(
+                new JsonObject { ["name"] = "http", ["port"] = 80 },
+                new JsonObject { ["name"] = "https", ["port"] = 443 }),
+        },
+    };
+
+    private static JsonObject Endpoints(string name, int port) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Endpoints",
+        ["metadata"] = new JsonObject { ["name"] = name },
+        ["subsets"] = new JsonArray(new JsonObject
+        {
+            ["addresses"] = new JsonArray(BackendAddresses.Select(a => (JsonNode)new JsonObject { ["ip"] = a }).ToArray()),
+            ["ports"] = new JsonArray(
+                new JsonObject { ["name"] = "http", ["port"] = port },
+                new JsonObject { ["name"] = "https", ["port"] = port }),
+        }),
+    };
+}
