@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -41,6 +43,8 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abortDrains;
     private volatile PortEntry[] _snapshot = [];
+    private bool _portsReplaced; // reconcile loop only: _snapshot is stale
+    private ProxyConfig? _applied; // reconcile loop only: the snapshot _ports reflect in full, null after a failed apply
     private IDisposable? _changeRegistration;
     private ITimer? _sweepTimer;
     private ITimer? _retryTimer;
@@ -130,6 +134,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         _ports.Clear();
         _draining.Clear();
         _snapshot = [];
+        _applied = null;
         Log.ServerStopped(_logger);
     }
 
@@ -201,9 +206,17 @@ public sealed class ServiceProxyServer : IAsyncDisposable
 
         _changeRegistration?.Dispose();
         _changeRegistration = config.ChangeToken.RegisterChangeCallback(static s => ((ServiceProxyServer)s!).Signal(), this);
+        if (ReferenceEquals(config, _applied))
+        {
+            return;
+        }
+
+        var applied = _applied;
+        _applied = null;
         try
         {
-            await ReconcileAsync(config, cancellationToken).ConfigureAwait(false);
+            await ReconcileAsync(config, applied, cancellationToken).ConfigureAwait(false);
+            _applied = config;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -211,14 +224,26 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         }
         finally
         {
-            _snapshot = [.. _ports.Values];
+            // Copied only when ports came or went: an update changes a port's entry in place.
+            if (_portsReplaced)
+            {
+                _portsReplaced = false;
+                _snapshot = [.. _ports.Values];
+            }
         }
     }
 
-    private async Task ReconcileAsync(ProxyConfig config, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the ports to <paramref name="config"/>: by its changes alone when they reach back to the
+    /// snapshot applied last (the work then follows the changes, not the number of ports), else by a
+    /// full diff.
+    /// </summary>
+    private async Task ReconcileAsync(ProxyConfig config, ProxyConfig? applied, CancellationToken cancellationToken)
     {
         _draining.RemoveAll(t => t.IsCompleted);
-        var plan = ReconcilePlan.Create(_ports.ToDictionary(p => p.Key, p => p.Value.Config), config.Ports);
+        var running = new RunningConfigs(_ports);
+        var changed = applied is null ? null : config.Changes?.Since(applied.Version);
+        var plan = changed is null ? ReconcilePlan.Create(running, config.Ports) : ReconcilePlan.ForChanges(running, changed);
         foreach (var key in plan.Duplicates)
         {
             Log.DuplicateServicePort(_logger, key, config.Version);
@@ -233,6 +258,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
             // ejections end here rather than be reported later for a port that is gone.
             removed.Balancers.ClearOutliers();
             _ports.Remove(key);
+            _portsReplaced = true;
         }
 
         foreach (var port in plan.Restarted)
@@ -277,6 +303,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
 
         var entry = new PortEntry(port, balancers);
         _ports[port.Key] = entry;
+        _portsReplaced = true;
         if (!_factories.TryGetValue(port.Key.Protocol, out var factory))
         {
             Log.NoHandlerForProtocol(_logger, port.Key, port.Key.Protocol);
@@ -339,5 +366,30 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         public IServicePortProxy? Proxy { get; set; }
 
         public string? Error { get; set; }
+    }
+
+    /// <summary>The running ports' configs, read through without a copy.</summary>
+    private sealed class RunningConfigs(Dictionary<ServicePortKey, PortEntry> ports) : IReadOnlyDictionary<ServicePortKey, ServicePortConfig>
+    {
+        public int Count => ports.Count;
+
+        public IEnumerable<ServicePortKey> Keys => ports.Keys;
+
+        public IEnumerable<ServicePortConfig> Values => ports.Values.Select(p => p.Config);
+
+        public ServicePortConfig this[ServicePortKey key] => ports[key].Config;
+
+        public bool ContainsKey(ServicePortKey key) => ports.ContainsKey(key);
+
+        public bool TryGetValue(ServicePortKey key, [MaybeNullWhen(false)] out ServicePortConfig value)
+        {
+            value = ports.TryGetValue(key, out var entry) ? entry.Config : null;
+            return value is not null;
+        }
+
+        public IEnumerator<KeyValuePair<ServicePortKey, ServicePortConfig>> GetEnumerator() =>
+            ports.Select(p => KeyValuePair.Create(p.Key, p.Value.Config)).GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

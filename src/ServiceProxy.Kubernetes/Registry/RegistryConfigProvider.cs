@@ -15,7 +15,9 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// proxied Service (listening on its cluster IP, node ports, external and load-balancer IPs;
 /// sending to the ready addresses of its Endpoints). Only the Services touched by a write are
 /// recomputed; a new snapshot, whose version is the store's resourceVersion, is published and the
-/// old one's change token fired only when some service port actually changed.
+/// old one's change token fired only when some service port actually changed. Each snapshot says
+/// which ports changed since the one before (<see cref="ProxyConfig.Changes"/>), so the data plane's
+/// work per write follows the ports the write changed, not the number of Services.
 /// </summary>
 public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
 {
@@ -56,6 +58,11 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     private CancellationTokenSource _changed = new();
     private readonly ConcurrentQueue<CancellationTokenSource> _toFire = new();
     private bool _dirty;
+    private int _portCount;
+
+    // What changed since the published snapshot, newest state per key (null: removed); null after a
+    // rebuild, whose snapshot carries no changes (the data plane diffs it in full).
+    private Dictionary<ServicePortKey, ServicePortConfig?>? _pending = [];
 
     /// <summary>Builds the first snapshot now and follows every write to the store.</summary>
     public RegistryConfigProvider(IObjectStore store, RegistryOptions options, ILogger<RegistryConfigProvider>? logger = null)
@@ -83,6 +90,8 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     private void RebuildAll()
     {
         _byService.Clear();
+        _portCount = 0;
+        _pending = null;
         foreach (var service in _store.List<Service>().Items)
         {
             Recompute((service.Metadata.NamespaceOrDefault, service.Metadata.Name!));
@@ -126,7 +135,23 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
             _byService[key] = ports;
         }
 
+        _portCount += ports.Length - old.Length;
         _dirty = true;
+        if (_pending is not null)
+        {
+            foreach (var port in ports)
+            {
+                _pending[port.Key] = port;
+            }
+
+            foreach (var port in old)
+            {
+                if (!ports.Any(p => p.Key == port.Key))
+                {
+                    _pending[port.Key] = null;
+                }
+            }
+        }
     }
 
     /// <summary>Under the feed's lock: swaps in a new snapshot; its predecessor's token fires once the lock is released.</summary>
@@ -138,13 +163,26 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         }
 
         _dirty = false;
-        var ports = _byService.Values.SelectMany(p => p).ToImmutableArray();
+        var ports = ImmutableArray.CreateBuilder<ServicePortConfig>(_portCount);
+        foreach (var servicePorts in _byService.Values)
+        {
+            ports.AddRange(servicePorts);
+        }
+
+        var changes = _pending is null
+            ? null
+            : new ProxyConfigChanges(
+                _config.Version,
+                [.. _pending.Values.OfType<ServicePortConfig>()],
+                [.. _pending.Where(p => p.Value is null).Select(p => p.Key)],
+                _config.Changes);
+        _pending = [];
         var changed = new CancellationTokenSource();
         var previous = _changed;
         _changed = changed;
-        Volatile.Write(ref _config, new ProxyConfig(_feed.ProcessedResourceVersion, ports, new CancellationChangeToken(changed.Token)));
+        Volatile.Write(ref _config, new ProxyConfig(_feed.ProcessedResourceVersion, ports.MoveToImmutable(), new CancellationChangeToken(changed.Token), changes));
         _toFire.Enqueue(previous);
-        Log.SnapshotPublished(_logger, _feed.ProcessedResourceVersion, ports.Length);
+        Log.SnapshotPublished(_logger, _feed.ProcessedResourceVersion, _portCount);
     }
 
     private void FireChanged()

@@ -8,10 +8,20 @@ public sealed class ProxyConfig
 {
     /// <summary>A snapshot of <paramref name="ports"/>, stale once <paramref name="changeToken"/> fires.</summary>
     public ProxyConfig(long version, ImmutableArray<ServicePortConfig> ports, IChangeToken changeToken)
+        : this(version, ports, changeToken, changes: null)
+    {
+    }
+
+    /// <summary>
+    /// A snapshot of <paramref name="ports"/> that also says what <paramref name="changes"/> since an
+    /// earlier snapshot, so the data plane touches only those ports.
+    /// </summary>
+    public ProxyConfig(long version, ImmutableArray<ServicePortConfig> ports, IChangeToken changeToken, ProxyConfigChanges? changes)
     {
         Version = version;
         Ports = ports;
         ChangeToken = changeToken;
+        Changes = changes;
     }
 
     /// <summary>The registry resourceVersion this snapshot reflects (or any increasing number).</summary>
@@ -19,6 +29,13 @@ public sealed class ProxyConfig
 
     /// <summary>Every service port to serve; a port missing from it is stopped.</summary>
     public ImmutableArray<ServicePortConfig> Ports { get; }
+
+    /// <summary>
+    /// What changed since an earlier snapshot (<see cref="ProxyConfigChanges.BaseVersion"/>); null: unknown,
+    /// the consumer diffs <see cref="Ports"/> in full. When set, it must describe exactly how
+    /// <see cref="Ports"/> differs from that snapshot's.
+    /// </summary>
+    public ProxyConfigChanges? Changes { get; }
 
     /// <summary>Fires once a newer snapshot is available from the provider.</summary>
     public IChangeToken ChangeToken { get; }
