@@ -12,6 +12,13 @@ internal sealed class SweepSchedule(long periodTicks)
     private long _lastSweep = -1;
     private bool _passedOver;
 
+    /// <summary>The sweeps start again after a pause: the first one is on time, whenever it comes.</summary>
+    public void Restart()
+    {
+        _lastSweep = -1;
+        _passedOver = false;
+    }
+
     /// <summary>Records a sweep at <paramref name="now"/>; true when it may end connections.</summary>
     public bool Enforce(long now)
     {

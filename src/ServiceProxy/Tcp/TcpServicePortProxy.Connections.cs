@@ -55,6 +55,7 @@ internal sealed partial class TcpServicePortProxy
             var clientEndPoint = (IPEndPoint)client.RemoteEndPoint!;
             connection = new TcpProxyConnection(client, clientEndPoint, _time);
             _connections.TryAdd(connection, 0);
+            _sweepTimer?.Wake();
             if (Volatile.Read(ref _stopping) != 0 && _abortDials.IsCancellationRequested)
             {
                 connection.Abort(TcpCloseReason.Shutdown);

@@ -45,7 +45,7 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
     private readonly List<string> _errors = [];
     private volatile ServicePortConfig _config;
     private volatile IReadOnlyList<IPEndPoint> _listening = [];
-    private ITimer? _sweepTimer;
+    private PausingSweepTimer? _sweepTimer;
     private SweepSchedule? _sweepSchedule;
     private long _active;
     private int _stopping;
@@ -123,7 +123,8 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
         if (period > TimeSpan.Zero)
         {
             _sweepSchedule = new SweepSchedule((long)(period.TotalSeconds * _time.TimestampFrequency));
-            _sweepTimer = _time.CreateTimer(static s => ((TcpServicePortProxy)s!).SweepTimeouts(), this, period, period);
+            var schedule = _sweepSchedule;
+            _sweepTimer = new PausingSweepTimer(_time, period, SweepTimeouts, () => !_connections.IsEmpty, schedule.Restart);
         }
 
         return Task.CompletedTask;
