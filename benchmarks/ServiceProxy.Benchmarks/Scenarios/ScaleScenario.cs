@@ -73,7 +73,9 @@ internal static class ScaleScenario
 
                 var rss = RssMiB(process);
 
-                // Idle: what the host burns with every listener open and no traffic (timers, sweeps).
+                // Idle: what the host burns with every listener open and no traffic (timers, sweeps),
+                // once the sweep's connections have closed and their aftermath (tiered JIT, GC) settled.
+                await Task.Delay(TimeSpan.FromSeconds(3));
                 process.Refresh();
                 var idleFrom = process.TotalProcessorTime;
                 var idleWall = Stopwatch.StartNew();

@@ -53,7 +53,10 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     private readonly string? _nodeName;
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
-    private readonly SortedDictionary<(string Namespace, string Name), ImmutableArray<ServicePortConfig>> _byService = new(ObjectKeyComparer.Instance);
+    // Immutable underneath: each snapshot keeps the version it was published with, O(1) to take, and
+    // flattens it into Ports only if a consumer asks (one that applies Changes never does).
+    private readonly ImmutableSortedDictionary<(string Namespace, string Name), ImmutableArray<ServicePortConfig>>.Builder _byService =
+        ImmutableSortedDictionary.CreateBuilder<(string Namespace, string Name), ImmutableArray<ServicePortConfig>>(ObjectKeyComparer.Instance);
     private ProxyConfig _config;
     private CancellationTokenSource _changed = new();
     private readonly ConcurrentQueue<CancellationTokenSource> _toFire = new();
@@ -163,11 +166,8 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         }
 
         _dirty = false;
-        var ports = ImmutableArray.CreateBuilder<ServicePortConfig>(_portCount);
-        foreach (var servicePorts in _byService.Values)
-        {
-            ports.AddRange(servicePorts);
-        }
+        var services = _byService.ToImmutable();
+        var count = _portCount;
 
         var changes = _pending is null
             ? null
@@ -180,9 +180,21 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         var changed = new CancellationTokenSource();
         var previous = _changed;
         _changed = changed;
-        Volatile.Write(ref _config, new ProxyConfig(_feed.ProcessedResourceVersion, ports.MoveToImmutable(), new CancellationChangeToken(changed.Token), changes));
+        Volatile.Write(ref _config, new ProxyConfig(_feed.ProcessedResourceVersion, () => Flatten(services, count), new CancellationChangeToken(changed.Token), changes));
         _toFire.Enqueue(previous);
         Log.SnapshotPublished(_logger, _feed.ProcessedResourceVersion, _portCount);
+    }
+
+    private static ImmutableArray<ServicePortConfig> Flatten(
+        ImmutableSortedDictionary<(string Namespace, string Name), ImmutableArray<ServicePortConfig>> services, int count)
+    {
+        var ports = ImmutableArray.CreateBuilder<ServicePortConfig>(count);
+        foreach (var servicePorts in services.Values)
+        {
+            ports.AddRange(servicePorts);
+        }
+
+        return ports.MoveToImmutable();
     }
 
     private void FireChanged()

@@ -6,6 +6,9 @@ namespace ServiceProxy.Configuration;
 /// <summary>An immutable snapshot of every service port to serve, with a token that fires when it is stale.</summary>
 public sealed class ProxyConfig
 {
+    private readonly Func<ImmutableArray<ServicePortConfig>>? _portsFactory;
+    private ImmutableArray<ServicePortConfig> _ports;
+
     /// <summary>A snapshot of <paramref name="ports"/>, stale once <paramref name="changeToken"/> fires.</summary>
     public ProxyConfig(long version, ImmutableArray<ServicePortConfig> ports, IChangeToken changeToken)
         : this(version, ports, changeToken, changes: null)
@@ -19,7 +22,21 @@ public sealed class ProxyConfig
     public ProxyConfig(long version, ImmutableArray<ServicePortConfig> ports, IChangeToken changeToken, ProxyConfigChanges? changes)
     {
         Version = version;
-        Ports = ports;
+        _ports = ports.IsDefault ? [] : ports;
+        ChangeToken = changeToken;
+        Changes = changes;
+    }
+
+    /// <summary>
+    /// A snapshot whose <see cref="Ports"/> are built by <paramref name="ports"/> on first read: a
+    /// consumer that applies <paramref name="changes"/> never reads them, so a provider with many
+    /// ports publishes a change without copying them all.
+    /// </summary>
+    public ProxyConfig(long version, Func<ImmutableArray<ServicePortConfig>> ports, IChangeToken changeToken, ProxyConfigChanges? changes)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        Version = version;
+        _portsFactory = ports;
         ChangeToken = changeToken;
         Changes = changes;
     }
@@ -28,7 +45,18 @@ public sealed class ProxyConfig
     public long Version { get; }
 
     /// <summary>Every service port to serve; a port missing from it is stopped.</summary>
-    public ImmutableArray<ServicePortConfig> Ports { get; }
+    public ImmutableArray<ServicePortConfig> Ports
+    {
+        get
+        {
+            if (_ports.IsDefault)
+            {
+                ImmutableInterlocked.InterlockedInitialize(ref _ports, _portsFactory!());
+            }
+
+            return _ports;
+        }
+    }
 
     /// <summary>
     /// What changed since an earlier snapshot (<see cref="ProxyConfigChanges.BaseVersion"/>); null: unknown,
