@@ -12,8 +12,11 @@ namespace ServiceProxy;
 /// (<see cref="MaxSessions"/>): a new flow costs a sender one datagram from any, even spoofed,
 /// source, a TCP connection a handshake, so a UDP flood must not take what TCP clients need. A TCP
 /// client beyond the budget is reset at accept; a new UDP flow beyond it is dropped, while the
-/// sessions already open keep working. Lock-free: descriptors are counted before they are checked,
-/// so concurrent takers can refuse one too many at the limit, never admit one too many.
+/// sessions already open keep working. The splice engine's kernel pipes (two descriptors each) draw on
+/// the same budget while they are open: a direction holds one only while bytes move, so idle
+/// connections reserve none, and a pipe that does not fit makes its bytes be copied instead.
+/// Lock-free: descriptors are counted before they are checked, so concurrent takers can refuse one
+/// too many at the limit, never admit one too many.
 /// </summary>
 internal sealed class ConnectionBudget(int max)
 {
@@ -26,6 +29,7 @@ internal sealed class ConnectionBudget(int max)
     public const int ReservedDescriptors = 96;
 
     private const int ConnectionDescriptors = 2;
+    private const int PipeDescriptors = 2;
 
     private long _descriptors;
     private long _sessions;
@@ -48,6 +52,11 @@ internal sealed class ConnectionBudget(int max)
     public bool TryAcquireConnection() => TryTake(ref _descriptors, ConnectionDescriptors, MaxDescriptors);
 
     public void ReleaseConnection() => Interlocked.Add(ref _descriptors, -ConnectionDescriptors);
+
+    /// <summary>Takes the two descriptors of a kernel pipe; false when they would exceed the budget.</summary>
+    public bool TryAcquirePipe() => TryTake(ref _descriptors, PipeDescriptors, MaxDescriptors);
+
+    public void ReleasePipe() => Interlocked.Add(ref _descriptors, -PipeDescriptors);
 
     /// <summary>Takes the descriptor of a UDP session; false when it would exceed the budget or UDP's half of it.</summary>
     public bool TryAcquireSession()
@@ -91,34 +100,40 @@ internal sealed class ConnectionBudget(int max)
     {
         var limit = DescriptorLimit.Soft;
         var open = DescriptorLimit.OpenNow() ?? 0;
-        var fits = Derive(limit, open, splice);
-        if (splice && limit is not null)
-        {
-            pipes.MaxOpen = MaxPipes(fits);
-        }
-
+        var fits = Derive(limit, open);
+        ConnectionBudget budget;
         if (options.MaxConnections > 0)
         {
             Log.TcpMaxConnectionsConfigured(logger, options.MaxConnections, limit, fits);
-            return new ConnectionBudget(options.MaxConnections);
+            budget = new ConnectionBudget(options.MaxConnections);
         }
-
-        if (limit is { } descriptors)
+        else
         {
-            Log.TcpMaxConnectionsDerived(logger, fits, descriptors, open, ReservedDescriptors);
+            if (limit is { } descriptors)
+            {
+                Log.TcpMaxConnectionsDerived(logger, fits, descriptors, open, ReservedDescriptors);
+            }
+
+            budget = new ConnectionBudget(fits);
         }
 
-        return new ConnectionBudget(fits);
+        if (splice && limit is not null)
+        {
+            pipes.MaxOpen = MaxPipes(budget.Max);
+            pipes.Budget = budget;
+        }
+
+        return budget;
     }
 
     /// <summary>
     /// The connections that fit in <paramref name="limit"/> descriptors, <paramref name="open"/> of
     /// them already taken, less <see cref="ReservedDescriptors"/>: two per connection (client and
-    /// backend sockets), plus, for the splice engine, kernel pipes capped at a quarter of the
-    /// connections (<see cref="MaxPipes"/>, HAProxy's <c>maxpipes</c> default), so 2.5. At least 1;
-    /// no limit (int.MaxValue) where the descriptor limit is unknown.
+    /// backend sockets). The splice engine's pipes share these descriptors while they are open, so
+    /// at the limit active connections copy rather than splice. At least 1; no limit
+    /// (int.MaxValue) where the descriptor limit is unknown.
     /// </summary>
-    public static int Derive(long? limit, int open, bool splice)
+    public static int Derive(long? limit, int open)
     {
         if (limit is not { } descriptors)
         {
@@ -126,8 +141,7 @@ internal sealed class ConnectionBudget(int max)
         }
 
         var available = descriptors - open - ReservedDescriptors;
-        var connections = splice ? available * 2 / 5 : available / 2;
-        return (int)Math.Clamp(connections, 1, int.MaxValue);
+        return (int)Math.Clamp(available / 2, 1, int.MaxValue);
     }
 
     /// <summary>Kernel pipes (two descriptors each) the splice engine may hold open for <paramref name="connections"/> connections.</summary>

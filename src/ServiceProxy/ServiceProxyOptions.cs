@@ -24,9 +24,9 @@ public sealed class ServiceProxyOptions
     /// at accept and counted in <c>serviceproxy.tcp.connections.refused</c>. A port can have a
     /// lower limit of its own (annotation <c>serviceproxy.io/max-connections</c>). Default 0:
     /// derived on Linux from the descriptor limit (<see cref="DescriptorLimit"/>), less the
-    /// descriptors open at start and a reserve for the rest of the process, at 2.5 descriptors per
-    /// connection (two sockets, and kernel pipes for a quarter of them with the splice engine);
-    /// elsewhere no limit. A larger value gives up that reserve. UDP sessions (one socket each) draw
+    /// descriptors open at start and a reserve for the rest of the process, at two descriptors per
+    /// connection (its sockets; the splice engine's kernel pipes, held only while bytes move, draw on
+    /// the same descriptors, and bytes are copied when none is left); elsewhere no limit. A larger value gives up that reserve. UDP sessions (one socket each) draw
     /// on the same descriptors, at most half of them (as many sessions as connections); a new flow
     /// beyond that is dropped and counted in <c>serviceproxy.udp.sessions.refused</c>.
     /// </summary>

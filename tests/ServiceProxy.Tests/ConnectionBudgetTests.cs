@@ -5,29 +5,46 @@ namespace ServiceProxy.Tests;
 public sealed class ConnectionBudgetTests
 {
     [Theory]
-    [InlineData(300, 177, false, 13)] // (300 - 177 - 96) / 2
-    [InlineData(300, 177, true, 10)] // (300 - 177 - 96) * 2 / 5
-    [InlineData(1_048_576, 200, true, 419_312)]
-    [InlineData(65_536, 150, false, 32_645)]
-    public void The_default_is_what_the_descriptors_left_after_the_reserve_fit(long limit, int open, bool splice, int expected) =>
-        Assert.Equal(expected, ConnectionBudget.Derive(limit, open, splice));
+    [InlineData(300, 177, 13)] // (300 - 177 - 96) / 2
+    [InlineData(1_048_576, 200, 524_140)]
+    [InlineData(65_536, 150, 32_645)]
+    [InlineData(20_000, 150, 9_877)] // this machine's hard limit: 9 000 connections fit, pipes or not
+    public void The_default_is_what_the_descriptors_left_after_the_reserve_fit(long limit, int open, int expected) =>
+        Assert.Equal(expected, ConnectionBudget.Derive(limit, open));
 
     [Fact]
     public void A_limit_too_low_for_the_reserve_still_admits_one_and_an_unknown_limit_admits_all()
     {
-        Assert.Equal(1, ConnectionBudget.Derive(100, 90, splice: true));
-        Assert.Equal(int.MaxValue, ConnectionBudget.Derive(null, 90, splice: true));
+        Assert.Equal(1, ConnectionBudget.Derive(100, 90));
+        Assert.Equal(int.MaxValue, ConnectionBudget.Derive(null, 90));
     }
 
     [Fact]
     public void Connections_and_their_pipes_stay_within_the_descriptors_left_after_the_reserve()
     {
-        Gen.Select(Gen.Long[400, 10_000_000], Gen.Int[0, 300], Gen.Bool).Sample((limit, open, splice) =>
+        Gen.Select(Gen.Long[400, 10_000_000], Gen.Int[0, 300]).Sample((limit, open) =>
         {
-            var connections = ConnectionBudget.Derive(limit, open, splice);
-            var descriptors = 2L * connections + (splice ? 2L * ConnectionBudget.MaxPipes(connections) : 0);
-            return connections >= 1 && descriptors <= limit - open - ConnectionBudget.ReservedDescriptors;
+            var connections = ConnectionBudget.Derive(limit, open);
+            return connections >= 1 && 2L * connections <= limit - open - ConnectionBudget.ReservedDescriptors;
         });
+    }
+
+    [Fact]
+    public void Pipes_and_connections_share_the_descriptors()
+    {
+        var budget = new ConnectionBudget(10); // 20 descriptors
+        for (var i = 0; i < 9; i++)
+        {
+            Assert.True(budget.TryAcquireConnection());
+        }
+
+        Assert.True(budget.TryAcquirePipe()); // the last two descriptors
+        Assert.False(budget.TryAcquireConnection());
+        Assert.False(budget.TryAcquirePipe());
+
+        budget.ReleasePipe();
+        Assert.True(budget.TryAcquireConnection());
+        Assert.Equal(20, budget.Descriptors);
     }
 
     [Fact]

@@ -71,19 +71,32 @@ internal sealed class SplicePipes
 
     public void OnCreateFailed() => Interlocked.Increment(ref _createFailures);
 
-    /// <summary>Counts a pipe about to be created; false (nothing counted) at <see cref="MaxOpen"/>.</summary>
+    /// <summary>
+    /// The process's descriptor budget, shared with proxied connections: a pipe takes two of its
+    /// descriptors while open. Null: pipes are bounded by <see cref="MaxOpen"/> alone.
+    /// </summary>
+    public ConnectionBudget? Budget { get; set; }
+
+    /// <summary>Counts a pipe about to be created; false (nothing counted) at <see cref="MaxOpen"/> or when the budget is spent.</summary>
     public bool TryOpen()
     {
         if (Interlocked.Increment(ref _open) <= MaxOpen)
         {
-            return true;
+            if (Budget?.TryAcquirePipe() != false)
+            {
+                return true;
+            }
         }
 
         Interlocked.Decrement(ref _open);
         return false;
     }
 
-    public void OnClosed() => Interlocked.Decrement(ref _open);
+    public void OnClosed()
+    {
+        Interlocked.Decrement(ref _open);
+        Budget?.ReleasePipe();
+    }
 }
 
 /// <summary>

@@ -42,4 +42,27 @@ public sealed class SplicePipePoolTests
         Assert.Equal(long.MaxValue, other.Pipes.MaxOpen);
         pool.Discard(pipe);
     }
+
+    [Fact]
+    public void A_pipe_takes_two_descriptors_of_the_connection_budget_while_open()
+    {
+        var budget = new ConnectionBudget(2); // 4 descriptors
+        var pipes = new SplicePipes { Budget = budget };
+        var pool = new SplicePipePool(64 * 1024, maxIdle: 0, pipes);
+        Assert.True(budget.TryAcquireConnection());
+        Assert.True(budget.TryAcquireConnection());
+
+        Assert.Null(pool.Rent()); // no descriptor left: the direction copies instead
+        Assert.Equal(0, pipes.Open);
+
+        budget.ReleaseConnection();
+        var pipe = pool.Rent();
+        Assert.NotNull(pipe);
+        Assert.Equal(4, budget.Descriptors);
+        Assert.False(budget.TryAcquireConnection());
+
+        pool.Return(pipe); // maxIdle 0: closed, its descriptors back in the budget
+        Assert.Equal(2, budget.Descriptors);
+        Assert.True(budget.TryAcquireConnection());
+    }
 }
