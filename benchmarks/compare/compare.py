@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import connections as connection_figures
 from subjects import Subject, running
 from report import write_report
 
@@ -63,21 +64,21 @@ def wrk(host: str, port: int, close: bool, duration: int) -> float:
     return wrk_run(host, port, close, duration)[0]
 
 
-def wrk_run(host: str, port: int, close: bool, duration: int) -> tuple[float, int]:
-    """Requests per second and requests completed by wrk (2 threads, 64 connections)."""
-    cmd = ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", f"http://{host}:{port}/"]
+def wrk_run(host: str, port: int, close: bool, duration: int, connections: int = 64) -> tuple[float, int]:
+    """Requests per second and requests completed by wrk (2 threads, `connections` connections)."""
+    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", f"http://{host}:{port}/"]
     if close:
         cmd[1:1] = ["-H", "Connection: close"]
     out = run(cmd, duration + 30)
     return float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1)), int(re.search(r"(\d+) requests in", out).group(1))
 
 
-def saturated(subject: Subject, close: bool, duration: int) -> tuple[float, float | None]:
+def saturated(subject: Subject, close: bool, duration: int, connections: int = 64) -> tuple[float, float | None]:
     """wrk's request rate through the subject and the proxy's CPU per request (µs, user + system
     time of all its processes over the run / requests); no CPU figure without a proxy process."""
     pids = subject.pids()
     before = cpu_seconds(pids)
-    rate, requests = wrk_run(*subject.endpoint("http"), close, duration)
+    rate, requests = wrk_run(*subject.endpoint("http"), close, duration, connections)
     used = cpu_seconds(pids) - before
     return rate, (used / requests * 1e6 if pids and requests else None)
 
@@ -170,6 +171,16 @@ FIGURES = {
     "idle_conn_rss_kib": ("KiB/conn", False),
     "new_conn_cpu_us_per_req": ("µs CPU/req", False),
     "keepalive_cpu_us_per_req": ("µs CPU/req", False),
+    **{f"{name}_{c}_{kind}": (unit, kind.endswith("per_s")) for name, counts in (("keepalive", (256, 1000)), ("new_conn", (256,)))
+       for c in counts for kind, unit in ((("req_per_s" if name == "keepalive" else "per_s"), "req/s" if name == "keepalive" else "conn/s"),
+                                          ("cpu_us_per_req", "µs CPU/req"))},
+    "many_conn_rss_kib": ("KiB/conn", False),
+    "many_conn_active_p99_us": ("µs", False),
+    "many_conn_active_p50_us": ("µs", False),
+    "churn_failed_requests": ("requests", False),
+    "churn_updates_per_s": ("updates/s", True),
+    "churn_req_per_s": ("req/s", True),
+    "churn_cpu_pct": ("% of a core", False),
     **{f"tcp_{mps}mps_{kind}": (unit, kind == "msg_per_s") for mps in FIXED_RATES
        for kind, unit in (("cpu_pct", "% of a core"), ("msg_per_s", "msg/s"), ("avg_us", "µs"), ("p99_us", "µs"))},
 }
@@ -186,11 +197,23 @@ def measure_round(subjects: list[Subject], args, raw: dict, round_no: int) -> No
         values.append(value)
         print(f"  {subject.name:15} {figure:24} {value:12.3f}", flush=True)
 
-    def record_saturated(subject: Subject, close: bool) -> None:
-        rate, cpu = saturated(subject, close, d)
-        name = "new_conn" if close else "keepalive"
+    def record_saturated(subject: Subject, close: bool, connections: int = 64) -> None:
+        rate, cpu = saturated(subject, close, d, connections)
+        name = ("new_conn" if close else "keepalive") + ("" if connections == 64 else f"_{connections}")
         record(subject, f"{name}_per_s" if close else f"{name}_req_per_s", rate)
         record(subject, f"{name}_cpu_us_per_req", cpu)
+
+    def record_many_connections(subject: Subject) -> None:
+        rss, p99, p50 = connection_figures.many_connections(subject, args.many_connections, d, rss_kib, run)
+        record(subject, "many_conn_rss_kib", rss)
+        record(subject, "many_conn_active_p99_us", p99)
+        record(subject, "many_conn_active_p50_us", p50)
+
+    def record_churn(subject: Subject) -> None:
+        if subject.admin is None:
+            return  # only svcproxy has an Endpoints API
+        for figure, value in connection_figures.churn(subject, d, args.churn_rate, cpu_seconds, run).items():
+            record(subject, figure, value)
 
     def record_fixed_rates(subject: Subject) -> None:
         for mps in args.rates:
@@ -210,9 +233,14 @@ def measure_round(subjects: list[Subject], args, raw: dict, round_no: int) -> No
          if s.has("sockperf_udp") else None),
         ("new_conn", lambda s: record_saturated(s, True)),
         ("keepalive", lambda s: record_saturated(s, False)),
+        ("keepalive_256", lambda s: record_saturated(s, False, 256)),
+        ("keepalive_1000", lambda s: record_saturated(s, False, 1000)),
+        ("new_conn_256", lambda s: record_saturated(s, True, 256)),
+        ("churn", record_churn),
         ("fixed_rate", record_fixed_rates),
         ("idle_rss", lambda s: record(s, "idle_conn_rss_kib", idle_rss_per_connection(s, args.idle_connections))
          if s.name != "direct" else None),
+        ("many_conn", record_many_connections),
     ]
     for name, step in steps:
         if args.only and name not in args.only:
@@ -232,7 +260,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--idle-connections", type=int, default=5000)
-    parser.add_argument("--only", nargs="*", help="figures to run: tcp_gbps_1 tcp_gbps_8 tcp_pingpong udp_pingpong new_conn keepalive fixed_rate idle_rss")
+    parser.add_argument("--only", nargs="*", help="figures to run: tcp_gbps_1 tcp_gbps_8 tcp_pingpong udp_pingpong new_conn keepalive "
+                        "keepalive_256 keepalive_1000 new_conn_256 churn fixed_rate idle_rss many_conn")
+    parser.add_argument("--many-connections", type=int, default=9000, help="many_conn: connections held, 1 %% of them active")
+    parser.add_argument("--churn-rate", type=int, default=100, help="churn: Endpoints updates per second")
     parser.add_argument("--rates", nargs="*", type=int, default=list(FIXED_RATES), help="fixed_rate: messages per second (any of 1000 5000 20000)")
     parser.add_argument("--subjects", nargs="*", default=["direct", "haproxy", "haproxy-splice", "nginx", "svcproxy"])
     args = parser.parse_args()
@@ -260,6 +291,8 @@ def main() -> int:
         "rounds": args.rounds,
         "duration_s": args.duration,
         "idle_connections": args.idle_connections,
+        "many_connections": args.many_connections,
+        "churn_rate": args.churn_rate,
         # A shared machine skews every figure; the load average says how quiet it was.
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],

@@ -16,6 +16,21 @@ TARGETS = {
     "new_conn_per_s": ("peers", 1.1, True),
     "keepalive_req_per_s": ("peers", 1.1, True),
     "idle_conn_rss_kib": ("absolute", 2.0, False),
+    "keepalive_256_req_per_s": ("peers", 1.1, True),
+    "keepalive_1000_req_per_s": ("peers", 1.1, True),
+    "new_conn_256_per_s": ("peers", 1.1, True),
+    "keepalive_256_cpu_us_per_req": ("report", None, False),
+    "keepalive_1000_cpu_us_per_req": ("report", None, False),
+    "new_conn_256_cpu_us_per_req": ("report", None, False),
+    # Many connections, 1 % active: reported against the peers (HAProxy's above all), no target of their own.
+    "many_conn_rss_kib": ("report", None, False),
+    "many_conn_active_p99_us": ("report", None, False),
+    "many_conn_active_p50_us": ("report", None, False),
+    # Endpoints churn under load (svcproxy only): no request may fail.
+    "churn_failed_requests": ("absolute", 0, False),
+    "churn_updates_per_s": ("report", None, True),
+    "churn_req_per_s": ("report", None, True),
+    "churn_cpu_pct": ("report", None, False),
     # Reported beside the rates, without a target of their own: what a request costs the proxy.
     "new_conn_cpu_us_per_req": ("report", None, False),
     "keepalive_cpu_us_per_req": ("report", None, False),
@@ -79,7 +94,7 @@ def write_report(out_dir: Path, results: Path, meta: dict, raw: dict, figures: d
             if reference and ours is not None and reference[1] > 0:
                 ratio_text = f"{ours / reference[1]:.2f} (vs {reference[0]})"
         elif kind == "absolute":
-            target_text = f"≤ {factor} KiB"
+            target_text = f"≤ {factor} {unit}"
             met = ours is not None and ours <= factor
         else:
             reference = best_peer(med, figure, ("nginx",) if kind == "nginx" else peers, higher)

@@ -61,6 +61,7 @@ class Process:
 class Backends:
     def __init__(self, work: Path):
         self.ports = {role: free_port() for role in ROLES}
+        self.ports["http_alt"] = free_port()  # a second HTTP backend, for Endpoints churn
         p = self.ports
         nginx_dir = work / "backend-nginx"
         (nginx_dir / "logs").mkdir(parents=True)
@@ -80,6 +81,7 @@ http {{
   proxy_temp_path {nginx_dir}/tmp; fastcgi_temp_path {nginx_dir}/tmp; uwsgi_temp_path {nginx_dir}/tmp; scgi_temp_path {nginx_dir}/tmp;
   server {{
     listen {HOST}:{p['http']} backlog=4096;
+    listen {HOST}:{p['http_alt']} backlog=4096;
     location / {{ return 200 "ok\\n"; }}
   }}
 }}
@@ -110,6 +112,7 @@ class Subject:
     def __init__(self, name: str, host: str, ports: dict[str, int], process: Process | None):
         self.name, self.host, self.ports, self.process = name, host, ports, process
         self.backends: Backends | None = None  # set by make_subjects: the servers behind every subject
+        self.admin: int | None = None  # svcproxy's admin API port
 
     def has(self, role: str) -> bool:
         return role in self.ports
@@ -145,6 +148,9 @@ def _wait_tcp(host: str, port: int, timeout: float = 15) -> None:
 
 
 def _haproxy(work: Path, backends: Backends, splice: bool, busy_polling: bool = False) -> Subject:
+    # maxconn 9500 holds the many_conn figure's 9 000 connections. HAProxy reserves two descriptors per
+    # pipe up front (maxpipes, maxconn/4 by default), which would not fit the 20 000-descriptor limit
+    # with splice, so the splice subjects get 256 pipes (as many as there are busy connections).
     name = "haproxy-busypoll" if busy_polling else "haproxy-splice" if splice else "haproxy"
     front = {role: free_port() for role in ROLES if role != "sockperf_udp"}  # HAProxy does not proxy UDP
     sections = "\n".join(f"""
@@ -155,7 +161,8 @@ listen {role}
     config = work / f"{name}.cfg"
     config.write_text(f"""
 global
-  maxconn 7000
+  maxconn 9500
+  {"maxpipes 256" if splice else ""}
   nbthread 2
   {"busy-polling" if busy_polling else ""}
 defaults
@@ -163,7 +170,7 @@ defaults
   timeout connect 5s
   timeout client 1h
   timeout server 1h
-  maxconn 7000
+  maxconn 9500
   {"option splice-auto" if splice else ""}
 {sections}
 """)
@@ -226,13 +233,15 @@ subsets:
     admin = free_port()
     cmd = [str(binary), "run", "-f", str(manifest), "--admin", f"{HOST}:{admin}", "--node-address", HOST,
            "--data-dir", str(work / f"{name}-data"), "--log-level", "Warning", "--tcp-engine", engine, *extra]
-    return Subject(name, SVC_IP, front, Process(name, cmd, work / f"{name}.log"))
+    subject = Subject(name, SVC_IP, front, Process(name, cmd, work / f"{name}.log"))
+    subject.admin = admin
+    return subject
 
 
 def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Subject], Backends]:
     backends = Backends(work)
     factories = {
-        "direct": lambda: Subject("direct", HOST, dict(backends.ports), None),
+        "direct": lambda: Subject("direct", HOST, {role: backends.ports[role] for role in ROLES}, None),
         "haproxy": lambda: _haproxy(work, backends, splice=False),
         "haproxy-splice": lambda: _haproxy(work, backends, splice=True),
         # HAProxy with busy-polling, for reference only and never with other subjects: its threads
