@@ -3,13 +3,17 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Diagnostics;
+using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Dns.Internal;
 
 /// <summary>
 /// Receives and answers UDP queries on threads of its own, each blocking in <c>recvfrom</c> and
 /// answering from the zone's table into its own buffers: nothing is allocated per answered query,
-/// and a flood occupies these threads only, never the data plane's event loops.
+/// and a flood occupies these threads only, never the data plane's event loops. On Linux a thread
+/// takes every query waiting with one <c>recvmmsg</c> and sends their answers with one
+/// <c>sendmmsg</c> (<see cref="UdpDatagramBatch"/>): under load two system calls per batch rather
+/// than per query; an idle server answers a lone query as fast as before.
 /// </summary>
 internal sealed class DnsUdpListener
 {
@@ -33,7 +37,8 @@ internal sealed class DnsUdpListener
 
         // A full send buffer would block the thread that answers everyone: give up that one answer instead.
         _socket.SendTimeout = StopPollMilliseconds;
-        _threads = [.. Enumerable.Range(0, threads).Select(i => new Thread(Run) { IsBackground = true, Name = $"svcproxy-dns-udp-{i}" })];
+        ThreadStart loop = OperatingSystem.IsLinux() ? RunBatched : Run;
+        _threads = [.. Enumerable.Range(0, threads).Select(i => new Thread(loop) { IsBackground = true, Name = $"svcproxy-dns-udp-{i}" })];
     }
 
     public void Start()
@@ -94,6 +99,65 @@ internal sealed class DnsUdpListener
             {
                 Log.DnsUdpLoopFailed(_logger, e);
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunBatched()
+    {
+        using var batch = new UdpDatagramBatch(DnsWire.MaxMessage);
+        while (!_stopping)
+        {
+            try
+            {
+                var received = batch.Receive(_socket);
+                for (var i = 0; i < received; i++)
+                {
+                    try
+                    {
+                        Answer(batch, i);
+                    }
+#pragma warning disable CA1031 // One bad query must not cost the answers to the others in its batch.
+                    catch (Exception e) when (e is not ObjectDisposedException)
+#pragma warning restore CA1031
+                    {
+                        Log.DnsUdpLoopFailed(_logger, e);
+                    }
+                }
+
+                batch.SendReplies(_socket);
+            }
+            catch (SocketException)
+            {
+                // A receive the kernel refused: the datagrams of this batch are lost, as datagrams may be.
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // One bad query must not end the loop that answers every other.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.DnsUdpLoopFailed(_logger, e);
+            }
+        }
+    }
+
+    private void Answer(UdpDatagramBatch batch, int index)
+    {
+        var query = batch.Datagram(index);
+        var response = batch.ReplyBuffer(index);
+        var outcome = _responder.Respond(query, response, udp: true, out var length);
+        if (outcome == DnsOutcome.Forward && !_forwarder!.TryForward(query, length, batch.Sender(index, _socket.AddressFamily), _socket))
+        {
+            length = DnsResponder.WriteServerFailure(query, length, response);
+            outcome = DnsOutcome.Reply;
+        }
+
+        if (outcome == DnsOutcome.Reply)
+        {
+            batch.Reply(index, length);
         }
     }
 }

@@ -30,6 +30,7 @@ internal static partial class Libc
     public const int FIONBIO = 0x5421;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_WAITFORONE = 0x10000;
     public const int RLIMIT_NOFILE = 7;
     public const ulong RLIM_INFINITY = ulong.MaxValue;
     public const int O_RDONLY = 0;
@@ -109,6 +110,12 @@ internal static partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "sendto", SetLastError = true)]
     public static unsafe partial nint SendTo(int fd, byte* buffer, nuint length, int flags, byte* address, uint addressLength);
+
+    [LibraryImport(Lib, EntryPoint = "recvmmsg", SetLastError = true)]
+    public static unsafe partial int RecvMmsg(int fd, MmsgHdr* messages, uint count, int flags, void* timeout);
+
+    [LibraryImport(Lib, EntryPoint = "sendmmsg", SetLastError = true)]
+    public static unsafe partial int SendMmsg(int fd, MmsgHdr* messages, uint count, int flags);
 
     [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
