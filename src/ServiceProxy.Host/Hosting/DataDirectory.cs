@@ -24,6 +24,7 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
     private readonly string _root;
     private readonly string _objects;
     private readonly SafeFileHandle _lock;
+    private ResourceVersionCeiling _ceiling = null!;
     private bool _restoring;
 
     private DataDirectory(string root, SafeFileHandle lockHandle)
@@ -32,6 +33,9 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
         _objects = Path.Combine(root, "objects");
         _lock = lockHandle;
     }
+
+    /// <inheritdoc/>
+    public long ResourceVersionFloor => _ceiling.Floor;
 
     /// <summary>Creates the directory if needed and locks it for this process's lifetime.</summary>
     /// <exception cref="DataDirectoryInUseException">Another process holds it.</exception>
@@ -44,6 +48,7 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
         {
             var directory = new DataDirectory(root, handle);
             directory.CreateLayout();
+            directory._ceiling = ResourceVersionCeiling.Open(root);
             return directory;
         }
         catch
@@ -53,8 +58,10 @@ internal sealed partial class DataDirectory : IObjectPersistence, IDisposable
         }
     }
 
-    public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next)
+    public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next, long resourceVersion)
     {
+        // Every write, restored, owned by a manifest or not, takes a version: each stays under the durable bound.
+        _ceiling.Cover(resourceVersion);
         if (_restoring)
         {
             return; // The object comes from its file.

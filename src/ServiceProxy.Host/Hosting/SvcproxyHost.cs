@@ -350,8 +350,10 @@ internal static partial class SvcproxyHost
     {
         public DataDirectory? Directory => directory;
 
-        public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next) =>
-            directory?.Persist(kind, key, previous, next);
+        public long ResourceVersionFloor => directory?.ResourceVersionFloor ?? 0;
+
+        public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next, long resourceVersion) =>
+            directory?.Persist(kind, key, previous, next, resourceVersion);
 
         public void Dispose() => directory?.Dispose();
     }

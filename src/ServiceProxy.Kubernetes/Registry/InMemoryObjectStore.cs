@@ -37,6 +37,11 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
         _logger = logger;
         _allocator = new ServiceAllocator(options.Allocation, random);
         _history = new WatchHistory(options.WatchHistorySize, options.WatchHistoryMaxBytes);
+
+        // Versions continue above every one an earlier run issued: a watch from those is too old (410).
+        var floor = persistence?.ResourceVersionFloor ?? 0;
+        _state = _state with { ResourceVersion = floor };
+        _history.Reset(floor);
         _watchBufferSize = options.WatchBufferSize > 0
             ? options.WatchBufferSize
             : throw new ArgumentOutOfRangeException(nameof(options), "WatchBufferSize must be positive");
@@ -132,7 +137,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
             }
 
             var entry = new StoredObject(obj, options?.Owner);
-            Persist(kind, key, null, entry, transaction);
+            Persist(kind, key, null, entry, transaction, state.ResourceVersion + 1);
             transaction.Commit();
             changed = Commit(kind, key, entry, WatchEventType.Added, obj);
         }
@@ -165,7 +170,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                 if (!dryRun && existing.Owner != options?.Owner)
                 {
                     var owned = existing with { Owner = options?.Owner };
-                    Persist(kind, key, existing, owned, AllocationTransaction.Empty);
+                    Persist(kind, key, existing, owned, AllocationTransaction.Empty, state.ResourceVersion);
                     Volatile.Write(ref _state, state with { Tables = state.Tables.SetItem(kind, state.Tables[kind].SetItem(key, owned)) });
                 }
 
@@ -174,7 +179,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
 
             obj = obj with { Metadata = obj.Metadata with { ResourceVersion = Format(state.ResourceVersion + 1) } };
             var updated = new StoredObject(obj, options?.Owner);
-            Persist(kind, key, existing, updated, transaction);
+            Persist(kind, key, existing, updated, transaction, state.ResourceVersion + 1);
             transaction.Commit();
             changed = Commit(kind, key, updated, WatchEventType.Modified, obj);
         }
@@ -200,7 +205,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
                 return (T)existing.Object;
             }
 
-            Persist(kind, key, existing, null, AllocationTransaction.Empty);
+            Persist(kind, key, existing, null, AllocationTransaction.Empty, state.ResourceVersion + 1);
             if (existing.Object is Service service)
             {
                 _allocator.Release(service);
@@ -263,7 +268,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
     }
 
     /// <summary>Under the write lock, before anything is published: a failure undoes the write's allocations and refuses it.</summary>
-    private void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next, AllocationTransaction transaction)
+    private void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next, AllocationTransaction transaction, long resourceVersion)
     {
         if (_persistence is null)
         {
@@ -272,7 +277,7 @@ internal sealed partial class InMemoryObjectStore : IObjectStore
 
         try
         {
-            _persistence.Persist(kind, key, previous, next);
+            _persistence.Persist(kind, key, previous, next, resourceVersion);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

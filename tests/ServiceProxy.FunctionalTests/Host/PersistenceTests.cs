@@ -49,3 +49,45 @@ public sealed class PersistenceTests : IAsyncLifetime
 
     private static string? ClusterIPOf(string json) => System.Text.Json.Nodes.JsonNode.Parse(json)?["spec"]?["clusterIP"]?.ToString();
 }
+
+/// <summary>
+/// <c>--data-dir</c> across a restart: resourceVersions go on growing, so a client's old version is
+/// never served again and a watch resuming from it gets 410 Gone, which makes followers relist.
+/// </summary>
+public sealed class ResourceVersionRestartTests : IDisposable
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("svcproxy-rv-restart-").FullName;
+
+    public void Dispose() => Directory.Delete(_dataDir, recursive: true);
+
+    [Fact]
+    public async Task A_watch_from_before_a_restart_is_too_old_and_new_versions_are_higher()
+    {
+        string[] args = ["--data-dir", _dataDir, "--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{Random.Shared.Next(0, 256)}.0/24"];
+        long before;
+        await using (var first = await HostProcess.StartAsync(args))
+        {
+            before = await CreateServiceAsync(first, "before");
+            await first.KillAsync();
+        }
+
+        await using var second = await HostProcess.StartAsync(args);
+        var after = await CreateServiceAsync(second, "after");
+        Assert.True(after > before, $"{after} after the restart, {before} before");
+
+        using var watch = await second.Http.GetAsync($"/api/v1/namespaces/default/services?watch=1&resourceVersion={before}", HttpCompletionOption.ResponseHeadersRead);
+        var body = await watch.Content.ReadAsStringAsync();
+        Assert.True(watch.StatusCode == System.Net.HttpStatusCode.Gone || body.Contains("\"code\":410", StringComparison.Ordinal), $"{(int)watch.StatusCode} {body}");
+        Assert.Contains("too old resource version", body, StringComparison.Ordinal);
+    }
+
+    private static async Task<long> CreateServiceAsync(HostProcess host, string name)
+    {
+        using var response = await host.Http.PostAsync("/api/v1/namespaces/default/services", new StringContent(
+            $$$"""{"apiVersion":"v1","kind":"Service","metadata":{"name":"{{{name}}}"},"spec":{"ports":[{"port":80}]}}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, text);
+        return long.Parse(System.Text.Json.Nodes.JsonNode.Parse(text)!["metadata"]!["resourceVersion"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

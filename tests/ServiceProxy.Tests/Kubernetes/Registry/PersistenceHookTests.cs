@@ -92,7 +92,9 @@ public sealed class PersistenceHookTests
 
         public List<(string Kind, string Namespace, string Name, StoredObject? Previous, StoredObject? Next)> Calls { get; } = [];
 
-        public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next)
+        public long ResourceVersionFloor { get; init; }
+
+        public void Persist(string kind, (string Namespace, string Name) key, StoredObject? previous, StoredObject? next, long resourceVersion)
         {
             if (Failing)
             {
