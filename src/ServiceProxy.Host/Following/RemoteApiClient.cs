@@ -64,7 +64,9 @@ internal sealed class RemoteApiClient : IDisposable
         {
             try
             {
-                config.AccessToken = File.ReadAllText(options.TokenFile).Trim();
+                // Re-read when the file changes, so a rotated token takes over without a restart.
+                config.AccessToken = null;
+                config.TokenProvider = new TokenFileProvider(options.TokenFile);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -111,6 +111,47 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rotated_token_file_is_used_from_the_next_request_on()
+    {
+        var nodePort = Ports.FreeTcpPort();
+        var apiToken = Path.Combine(_dir, "api-token");
+        var followerToken = Path.Combine(_dir, "follower-token");
+        var rotated = Convert.ToHexString(Guid.NewGuid().ToByteArray());
+        File.WriteAllText(apiToken, _token);
+        File.WriteAllText(followerToken, _token);
+        string[] apiArgs = ["--roles", "api,controllers", "--admin", $"127.0.0.1:{Ports.FreeTcpPort()}", "--admin-token-file", apiToken,
+            "--data-dir", Path.Combine(_dir, "data"), "--node-port-range", $"{nodePort}-{nodePort}", "--node-name", "node-a",
+            "--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{Random.Shared.Next(0, 256)}.0/24"];
+        var a = await HostProcess.StartAsync(apiArgs);
+        try
+        {
+            Authorize(a);
+            await Send(a, HttpMethod.Post, "/api/v1/namespaces/default/services", $$$"""
+                {"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"type":"NodePort","ports":[{"port":80,"targetPort":8080,"nodePort":{{{nodePort}}}}]}}
+                """);
+            await Send(a, HttpMethod.Post, "/api/v1/namespaces/default/endpoints", Endpoints(_backends.Pods[0].Port));
+            await using var b = await HostProcess.StartAsync(["--roles", "proxy", "--master", a.AdminUrl, "--token-file", followerToken,
+                "--node-name", "node-b", "--remote-api-max-backoff", "200ms"]);
+            var url = $"http://127.0.0.1:{nodePort}/hostname.html";
+            Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b));
+
+            // The API now takes only the new token; the follower's file gets it too (as the kubelet rotates one).
+            await a.DisposeAsync();
+            File.WriteAllText(apiToken, rotated);
+            a = await HostProcess.StartAsync(apiArgs);
+            a.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", rotated);
+            File.WriteAllText(followerToken, rotated);
+            await Send(a, HttpMethod.Put, "/api/v1/namespaces/default/endpoints/web", Endpoints(_backends.Pods[1].Port));
+
+            Assert.Equal("pod-two", await UntilAnswer(url, "pod-two", TimeSpan.FromSeconds(10), b));
+        }
+        finally
+        {
+            await a.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Following_a_remote_API_refuses_the_api_role_and_manifests()
     {
         var kubeconfig = Path.Combine(_dir, "kubeconfig");
