@@ -61,6 +61,12 @@ internal static class EndpointSliceApi
     });
 
     /// <summary>
+    /// Subsets a resumed watch assumes an Endpoints may have had before a change it did not see:
+    /// slices of subsets beyond the current count and this are not reported DELETED.
+    /// </summary>
+    private const int ResumedSubsets = 8;
+
+    /// <summary>
     /// Follows Endpoints events and turns each into the slice events it implies; remembers, per
     /// Endpoints object, the slices last sent so a slice that disappears is reported DELETED.
     /// </summary>
@@ -93,6 +99,15 @@ internal static class EndpointSliceApi
                         // Resumed from a resourceVersion: the slices sent before are unknown here, but the
                         // deleted Endpoints' last state names them.
                         sent[e.Key] = Derive(store, e).Where(s => filter.Matches(s.Metadata)).ToDictionary(s => s.Metadata.Name!, StringComparer.Ordinal);
+                    }
+                    else if (change.Type == WatchEventType.Modified && !sent.ContainsKey(e.Key))
+                    {
+                        // Resumed, and the Endpoints changed: a subset or an address family may be gone, and
+                        // with it a slice the client holds. Every slice it could hold is reported, gone ones
+                        // DELETED (an informer drops a deletion of what it never had).
+                        var subsets = Math.Max(e.Subsets?.Count ?? 0, ResumedSubsets);
+                        sent[e.Key] = EndpointSlices.Possible(e, store.Get<Service>(e.Metadata.NamespaceOrDefault, e.Metadata.Name ?? string.Empty), subsets)
+                            .Where(s => filter.Matches(s.Metadata)).ToDictionary(s => s.Metadata.Name!, StringComparer.Ordinal);
                     }
 
                     await SendAsync(stream, context, filter, sent, e.Key, change.Type == WatchEventType.Deleted ? [] : Derive(store, e));

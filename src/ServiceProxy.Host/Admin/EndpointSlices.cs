@@ -46,6 +46,22 @@ internal static class EndpointSlices
         return slices;
     }
 
+    /// <summary>
+    /// Every slice <paramref name="endpoints"/> could have had with up to <paramref name="subsets"/>
+    /// subsets, one per subset and address family, with no endpoints: what a resumed watch, which
+    /// does not know the slices its client was sent, may report DELETED when they are gone now.
+    /// </summary>
+    public static IEnumerable<EndpointSlice> Possible(Endpoints endpoints, Service? service, int subsets)
+    {
+        for (var i = 0; i < subsets; i++)
+        {
+            foreach (var family in (string[])["IPv4", "IPv6"])
+            {
+                yield return Slice(endpoints, service, i, family, [], []);
+            }
+        }
+    }
+
     /// <summary>Every slice of one namespace (null: all), and the store's resourceVersion they were read at.</summary>
     public static (IReadOnlyList<EndpointSlice> Slices, long ResourceVersion) List(IObjectStore store, string? @namespace)
     {

@@ -64,6 +64,28 @@ public sealed class WatchBookmarkTests : IAsyncLifetime
         Assert.Equal(("DELETED", name), (deletion["type"]!.ToString(), deletion["object"]!["metadata"]!["name"]!.ToString()));
     }
 
+    [Fact]
+    public async Task An_endpointslice_watch_resumed_from_a_version_reports_a_slice_that_vanished_when_its_Endpoints_changed()
+    {
+        // Two slices: one per address family.
+        await Post("/api/v1/namespaces/default/endpoints", """{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"shrinks"},"subsets":[{"addresses":[{"ip":"10.9.0.3"},{"ip":"fd00::3"}],"ports":[{"port":80}]}]}""");
+        var slices = JsonNode.Parse(await _host.Http.GetStringAsync("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name%3Dshrinks"))!;
+        var v6 = slices["items"]!.AsArray().Single(s => s!["addressType"]!.ToString() == "IPv6")!["metadata"]!["name"]!.ToString();
+        var version = slices["metadata"]!["resourceVersion"]!.ToString();
+        using (var content = new StringContent("""{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"shrinks"},"subsets":[{"addresses":[{"ip":"10.9.0.3"}],"ports":[{"port":80}]}]}""", Encoding.UTF8, "application/json"))
+        using (var put = await _host.Http.PutAsync("/api/v1/namespaces/default/endpoints/shrinks", content))
+        {
+            Assert.True(put.IsSuccessStatusCode);
+        }
+
+        var events = (await _host.Http.GetStringAsync($"/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?watch=true&timeoutSeconds=1&resourceVersion={version}"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+
+        Assert.Contains(events, e => e["type"]!.ToString() == "DELETED" && e["object"]!["metadata"]!["name"]!.ToString() == v6);
+        var v4 = Assert.Single(events, e => e["type"]!.ToString() != "DELETED");
+        Assert.Equal("IPv4", v4["object"]!["addressType"]!.ToString());
+    }
+
     private async Task Post(string path, string json)
     {
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
