@@ -116,10 +116,19 @@ public static class RegistryServiceCollectionExtensions
                 var node = NodeName(sp.GetRequiredService<IOptions<RegistryOptions>>().Value);
                 return CreateProber(sp, pod => string.Equals(pod.Spec?.NodeName, node, StringComparison.Ordinal));
             }));
+
+            // Every node's Events in etcd, so each node's API shows them all.
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, EtcdEventSharing>(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
+                return new EtcdEventSharing(sp.GetRequiredService<EventStore>(), options.Etcd, options.Events, sp.GetService<TimeProvider>(),
+                    (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<EtcdEventSharing>());
+            }));
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceEvents>(sp => new ServiceEvents(
-            sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IEventRecorder>(), sp.GetService<ILogger<ServiceEvents>>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceEventsService>(sp => new ServiceEventsService(
+            () => new ServiceEvents(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IEventRecorder>(), sp.GetService<ILogger<ServiceEvents>>()),
+            sp.GetRequiredService<ILeaderElection>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, NodeHeartbeat>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;

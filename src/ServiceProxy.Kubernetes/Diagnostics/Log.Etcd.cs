@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(426, LogLevel.Information, "etcd: allocation ranges rebuilt from the stored Services at revision {Revision}")]
     public static partial void EtcdRangesRepaired(ILogger logger, long revision);
+
+    [LoggerMessage(427, LogLevel.Warning, "etcd: Events not shared with the other nodes for now ({Reason}); {Dropped} dropped so far")]
+    public static partial void EtcdEventsNotShared(ILogger logger, string reason, long dropped);
+
+    [LoggerMessage(428, LogLevel.Information, "etcd: following the cluster's Events under {Prefix} ({Count} from other nodes at revision {Revision})")]
+    public static partial void EtcdEventsFollowing(ILogger logger, string prefix, int count, long revision);
 }

@@ -86,7 +86,30 @@ internal sealed class EventStore : IEventStore, IDisposable
     }
 
     /// <summary>Stores a new Event, or the next count of one stored under the same name (which keeps its uid and creation time).</summary>
-    public Event Write(Event e)
+    public Event Write(Event e) => Store(e, keepIdentity: false);
+
+    /// <summary>
+    /// Stores an Event another node recorded (cluster mode), as it is: its uid and creation time are
+    /// that node's. It expires here as an Event recorded now does, unless its removal comes first.
+    /// </summary>
+    public Event Apply(Event e) => Store(e, keepIdentity: true);
+
+    /// <summary>Removes an Event (one another node recorded, whose time ran out there); false when it is not here.</summary>
+    public bool Remove(string @namespace, string name)
+    {
+        lock (_gate)
+        {
+            if (!_events.TryGetValue((@namespace, name), out var node))
+            {
+                return false;
+            }
+
+            RemoveLocked(node);
+            return true;
+        }
+    }
+
+    private Event Store(Event e, bool keepIdentity)
     {
         lock (_gate)
         {
@@ -97,12 +120,20 @@ internal sealed class EventStore : IEventStore, IDisposable
             if (_events.Remove(key, out var existing))
             {
                 _byLastWrite.Remove(existing);
-                e = e with { Metadata = e.Metadata with { Uid = existing.Value.Event.Metadata.Uid, CreationTimestamp = existing.Value.Event.Metadata.CreationTimestamp } };
+                if (!keepIdentity)
+                {
+                    e = e with { Metadata = e.Metadata with { Uid = existing.Value.Event.Metadata.Uid, CreationTimestamp = existing.Value.Event.Metadata.CreationTimestamp } };
+                }
+
                 type = WatchEventType.Modified;
             }
             else
             {
-                e = e with { Metadata = e.Metadata with { Uid = Guid.NewGuid().ToString(), CreationTimestamp = now } };
+                if (!keepIdentity)
+                {
+                    e = e with { Metadata = e.Metadata with { Uid = Guid.NewGuid().ToString(), CreationTimestamp = now } };
+                }
+
                 type = WatchEventType.Added;
             }
 

@@ -49,11 +49,14 @@ internal sealed class EtcdConnection : IDisposable
             });
         KV = new KV.KVClient(_channel);
         Watch = new Watch.WatchClient(_channel);
+        Lease = new Lease.LeaseClient(_channel);
     }
 
     public KV.KVClient KV { get; }
 
     public Watch.WatchClient Watch { get; }
+
+    public Lease.LeaseClient Lease { get; }
 
     public void Dispose() => _channel.Dispose();
 

@@ -40,7 +40,7 @@ public sealed class RegistryServiceCollectionExtensionsTests
         Assert.Equal(6, hosted.Count);
         Assert.IsType<ServiceProxy.Kubernetes.Coordination.LeaderElectionService>(hosted[0]);
         Assert.IsType<ReadinessProberService>(hosted[2]);
-        Assert.IsType<ServiceEvents>(hosted[3]);
+        Assert.IsType<ServiceEventsService>(hosted[3]);
         Assert.IsType<ServiceProxy.Kubernetes.Nodes.NodeHeartbeat>(hosted[4]);
         Assert.IsType<ServiceProxy.Kubernetes.Nodes.NodeLifecycleService>(hosted[5]);
         Assert.True(provider.GetRequiredService<ServiceProxy.Kubernetes.Coordination.ILeaderElection>().IsLeader);
