@@ -113,7 +113,7 @@ internal sealed partial class ServiceAllocator
     }
 
     /// <summary>The pool addresses in the status of one of svcproxy's LoadBalancer Services: the ones it was given.</summary>
-    private List<IPAddress> HeldLoadBalancerIPs(Service service) =>
+    public List<IPAddress> HeldLoadBalancerIPs(Service service) =>
         IsOwnLoadBalancer(service)
             ? [.. (service.Status?.LoadBalancer?.Ingress ?? [])
                 .Select(i => IPAddress.TryParse(i.Ip, out var ip) ? ip : null)

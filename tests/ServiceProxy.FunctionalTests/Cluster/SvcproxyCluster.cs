@@ -42,10 +42,11 @@ internal sealed class SvcproxyCluster : IAsyncDisposable
     /// <summary>
     /// Starts etcd (3 members) and one node per entry of <paramref name="roles"/>, named node-0, node-1, …,
     /// each also given <paramref name="extra"/>. <paramref name="nodePortRange"/> is shared by all;
-    /// <paramref name="requestTimeout"/> is how long a write may take before it fails with 500 (default 5 s).
+    /// <paramref name="requestTimeout"/> is how long a write may take before it fails with 500 (default 5 s);
+    /// <paramref name="loadBalancerPool"/> the shared pool (default a random /28).
     /// </summary>
     public static async Task<SvcproxyCluster> StartAsync(
-        string[] roles, string nodePortRange = "30000-32767", string[]? extra = null, TimeSpan? requestTimeout = null)
+        string[] roles, string nodePortRange = "30000-32767", string[]? extra = null, TimeSpan? requestTimeout = null, string? loadBalancerPool = null)
     {
         var etcd = await EtcdCluster.StartAsync(3);
         var suffix = Random.Shared.Next(0, 256);
@@ -60,7 +61,7 @@ internal sealed class SvcproxyCluster : IAsyncDisposable
             "--etcd-servers", etcd.ClientUrls,
             "--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{suffix & 0xFC}.0/22",
             "--node-port-range", nodePortRange,
-            "--loadbalancer-pool", $"127.{Random.Shared.Next(250, 255)}.{suffix}.0/28",
+            "--loadbalancer-pool", loadBalancerPool ?? $"127.{Random.Shared.Next(250, 255)}.{suffix}.0/28",
             .. extra ?? [],
         ]);
         try
@@ -78,6 +79,15 @@ internal sealed class SvcproxyCluster : IAsyncDisposable
 
     /// <summary>The node name of node <paramref name="index"/>.</summary>
     public static string NodeName(int index) => $"node-{index}";
+
+    /// <summary>Starts one more node, with the shared settings, at the next index; returns that index.</summary>
+    public async Task<int> AddNodeAsync(string roles)
+    {
+        var index = _nodes.Count;
+        _nodes.Add(null);
+        _nodes[index] = await LaunchAsync(index, roles);
+        return index;
+    }
 
     /// <summary>kill -9 node <paramref name="index"/>: no shutdown code runs, its Lease and Node stay as they were.</summary>
     public async Task KillAsync(int index)

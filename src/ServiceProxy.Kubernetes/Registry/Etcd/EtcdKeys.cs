@@ -7,7 +7,8 @@ namespace ServiceProxy.Kubernetes.Registry.Etcd;
 /// kube-apiserver's key layout under the prefix: <c>services/specs/&lt;ns&gt;/&lt;name&gt;</c>,
 /// <c>services/endpoints/&lt;ns&gt;/&lt;name&gt;</c>, <c>pods/&lt;ns&gt;/&lt;name&gt;</c>,
 /// <c>leases/&lt;ns&gt;/&lt;name&gt;</c>, cluster-scoped Nodes at <c>minions/&lt;name&gt;</c>, and the
-/// allocation ranges <c>ranges/serviceips</c> and <c>ranges/servicenodeports</c>. Who last wrote an
+/// allocation ranges <c>ranges/serviceips</c>, <c>ranges/servicenodeports</c> and svcproxy's
+/// <c>ranges/loadbalancerips</c> (the load-balancer pool). Who last wrote an
 /// object (<see cref="WriteOptions.Owner"/>) is kept beside it under <c>serviceproxy.io/owners/</c>,
 /// written in the same transaction, so the object's value stays its plain JSON.
 /// </summary>
@@ -33,6 +34,7 @@ internal sealed class EtcdKeys
         PrefixEnd = RangeEnd(Prefix);
         ServiceIPs = ByteString.CopyFromUtf8(_prefix + "ranges/serviceips");
         ServiceNodePorts = ByteString.CopyFromUtf8(_prefix + "ranges/servicenodeports");
+        LoadBalancerIPs = ByteString.CopyFromUtf8(_prefix + "ranges/loadbalancerips");
     }
 
     /// <summary>Every key of the registry starts with it.</summary>
@@ -44,6 +46,8 @@ internal sealed class EtcdKeys
     public ByteString ServiceIPs { get; }
 
     public ByteString ServiceNodePorts { get; }
+
+    public ByteString LoadBalancerIPs { get; }
 
     public ByteString Object(string kind, string @namespace, string name) =>
         ByteString.CopyFromUtf8($"{_prefix}{DirectoryOf(kind)}{PathOf(kind, @namespace, name)}");

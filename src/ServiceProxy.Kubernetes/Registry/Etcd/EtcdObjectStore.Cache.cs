@@ -41,7 +41,7 @@ internal sealed partial class EtcdObjectStore
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(_options.RequestTimeout);
             await ListAsync(deadline.Token).ConfigureAwait(false);
-            await _ranges.RepairAsync(this, deadline.Token).ConfigureAwait(false);
+            _freedLoadBalancerIP = await _ranges.RepairAsync(this, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -50,6 +50,7 @@ internal sealed partial class EtcdObjectStore
         }
 
         _sync = Task.Run(() => SyncLoopAsync(_stopping.Token), CancellationToken.None);
+        await GiveFreedLoadBalancerIPsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task StopAsync()

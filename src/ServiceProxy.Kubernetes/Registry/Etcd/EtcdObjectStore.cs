@@ -122,6 +122,7 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.RequestTimeout);
         var isService = kind == "Service";
+        T written;
         try
         {
             if (isService)
@@ -136,7 +137,8 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
                     var result = await TryWriteAsync(kind, ns, name, next, old, options, deadline.Token).ConfigureAwait(false);
                     if (result.Written is not null)
                     {
-                        return (T)result.Written;
+                        written = (T)result.Written;
+                        break;
                     }
 
                     if (attempt >= MaxAttempts)
@@ -193,6 +195,13 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
             Log.EtcdWriteFailed(_logger, kind, $"{ns}/{name}", e.Status.Detail);
             throw StoreErrors.StorageFailed(kind, name, $"etcd: {e.Status.StatusCode}: {e.Status.Detail}");
         }
+
+        if (isService)
+        {
+            await GiveFreedLoadBalancerIPsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return written;
     }
 
     /// <summary>One transaction. Written: the committed object; otherwise the revision to catch up to before trying again.</summary>
@@ -248,7 +257,7 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
         {
             if (ranges is not null)
             {
-                _ranges.Failed(ModRevision(response, 1), ModRevision(response, 2));
+                _ranges.Failed(EtcdRanges.Observed(response, 1));
             }
 
             return (null, revision);
@@ -257,6 +266,10 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
         if (ranges is not null)
         {
             _ranges.Committed(ranges, revision);
+            if (ranges.FreedLoadBalancerIP)
+            {
+                _freedLoadBalancerIP = true;
+            }
         }
 
         await WaitForRevisionAsync(revision, cancellationToken).ConfigureAwait(false);
@@ -267,10 +280,6 @@ internal sealed partial class EtcdObjectStore : IObjectStore, IAsyncDisposable
     }
 
     private DateTime Deadline() => DateTime.UtcNow + _options.RequestTimeout;
-
-    /// <summary>The mod_revision the failure branch's range read <paramref name="index"/> found (0: no such key), null without that read.</summary>
-    private static long? ModRevision(TxnResponse response, int index) =>
-        response.Responses.Count > index && response.Responses[index].ResponseRange is { } range ? range.Kvs.FirstOrDefault()?.ModRevision ?? 0 : null;
 
     private static long Revision(KubeObject obj) =>
         long.TryParse(obj.Metadata.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
