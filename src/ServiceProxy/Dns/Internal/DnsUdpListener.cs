@@ -72,14 +72,7 @@ internal sealed class DnsUdpListener
             try
             {
                 var received = _socket.ReceiveFrom(query, SocketFlags.None, client);
-                var outcome = _responder.Respond(query.AsSpan(0, received), response, udp: true, out var length);
-                if (outcome == DnsOutcome.Forward && !_forwarder!.TryForward(query.AsSpan(0, received), length, client, _socket))
-                {
-                    length = DnsResponder.WriteServerFailure(query, length, response);
-                    outcome = DnsOutcome.Reply;
-                }
-
-                if (outcome == DnsOutcome.Reply)
+                if (Answer(query.AsSpan(0, received), response, client, null, 0, out var length))
                 {
                     _socket.SendTo(response.AsSpan(0, length), SocketFlags.None, client);
                 }
@@ -146,18 +139,26 @@ internal sealed class DnsUdpListener
 
     private void Answer(UdpDatagramBatch batch, int index)
     {
-        var query = batch.Datagram(index);
-        var response = batch.ReplyBuffer(index);
-        var outcome = _responder.Respond(query, response, udp: true, out var length);
-        if (outcome == DnsOutcome.Forward && !_forwarder!.TryForward(query, length, batch.Sender(index, _socket.AddressFamily), _socket))
-        {
-            length = DnsResponder.WriteServerFailure(query, length, response);
-            outcome = DnsOutcome.Reply;
-        }
-
-        if (outcome == DnsOutcome.Reply)
+        if (Answer(batch.Datagram(index), batch.ReplyBuffer(index), null, batch, index, out var length))
         {
             batch.Reply(index, length);
         }
+    }
+
+    /// <summary>
+    /// Writes the answer to <paramref name="query"/>; false when none is sent now (forwarded upstream,
+    /// or dropped). The sender is <paramref name="client"/>, or read from the batch only when a
+    /// forward needs it.
+    /// </summary>
+    private bool Answer(ReadOnlySpan<byte> query, Span<byte> response, SocketAddress? client, UdpDatagramBatch? batch, int index, out int length)
+    {
+        var outcome = _responder.Respond(query, response, udp: true, out length);
+        if (outcome == DnsOutcome.Forward && !_forwarder!.TryForward(query, length, client ?? batch!.Sender(index, _socket.AddressFamily), _socket))
+        {
+            length = DnsResponder.WriteServerFailure(query, length, response);
+            return true;
+        }
+
+        return outcome == DnsOutcome.Reply;
     }
 }
