@@ -44,26 +44,7 @@ public class ProbingBenchmarks
 
         _time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var store = ObjectStore.CreateInMemory(new RegistryOptions(), ObjectValidator.Default, _time);
-        for (var i = 0; i < Pods; i++)
-        {
-            await store.CreateAsync(new Pod
-            {
-                Metadata = new ObjectMeta { Name = $"pod-{i}", Namespace = "bench" },
-                Spec = new PodSpec
-                {
-                    Containers =
-                    [
-                        new Container
-                        {
-                            Name = "app",
-                            Ports = [new PodContainerPort { Name = "tcp", ContainerPort = ports[i % Listeners] }],
-                            ReadinessProbe = new Probe { TcpSocket = new TcpSocketAction { Port = "tcp" }, PeriodSeconds = 1 },
-                        },
-                    ],
-                },
-                Status = new PodStatus { Phase = "Running", PodIP = "127.0.0.1" },
-            });
-        }
+        await ProbedPods.CreateAsync(store, Pods, ports);
 
         _runner = new CountingRunner();
         _prober = new ReadinessProber(store, _runner, _time);

@@ -39,26 +39,7 @@ internal static class ProbingScenario
         }
 
         var store = ObjectStore.CreateInMemory(new RegistryOptions(), ObjectValidator.Default);
-        for (var i = 0; i < pods; i++)
-        {
-            await store.CreateAsync(new Pod
-            {
-                Metadata = new ObjectMeta { Name = $"pod-{i}", Namespace = "bench" },
-                Spec = new PodSpec
-                {
-                    Containers =
-                    [
-                        new Container
-                        {
-                            Name = "app",
-                            Ports = [new PodContainerPort { Name = "tcp", ContainerPort = ports[i % Listeners] }],
-                            ReadinessProbe = new Probe { TcpSocket = new TcpSocketAction { Port = "tcp" }, PeriodSeconds = 1 },
-                        },
-                    ],
-                },
-                Status = new PodStatus { Phase = "Running", PodIP = "127.0.0.1" },
-            });
-        }
+        await ProbedPods.CreateAsync(store, pods, ports);
 
         var runner = new TimingRunner();
         using var prober = new ReadinessProber(store, runner);

@@ -22,14 +22,8 @@ public sealed class ClusterLoadBalancerPendingTests
 
         // More Services than the /28 pool has addresses: some must stay pending, none may share one.
         const int PerNode = 8;
-        await Task.WhenAll(Enumerable.Range(0, 3).Select(async node =>
-        {
-            await Task.WhenAll(Enumerable.Range(0, PerNode).Select(async i =>
-            {
-                using var response = await cluster[node].Http.PostAsync("/api/v1/namespaces/default/services", JsonContent.Create(Service($"lb-{node}-{i}", "LoadBalancer")));
-                Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }));
-        }));
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(node =>
+            CreateServicesAsync(cluster[node].Http, Enumerable.Range(0, PerNode).Select(i => $"lb-{node}-{i}"), "LoadBalancer", PerNode)));
 
         // Every node reports the same address (or none) for each Service.
         string[][] views = [];

@@ -106,34 +106,6 @@ public sealed class ClusterLoadBalancerTests(ITestOutputHelper output)
         Convert.FromBase64String(range["data"]!.GetValue<string>()).Sum(b => BitOperations.PopCount(b));
 
     /// <summary>A third of the Services through one node, <see cref="InFlightPerNode"/> requests at a time.</summary>
-    private static async Task<List<JsonObject>> CreateThroughAsync(HttpClient http, int node)
-    {
-        var names = new Queue<string>(Enumerable.Range(0, Services / 3).Select(i => $"lb-{node}-{i}"));
-        var created = new List<JsonObject>();
-        async Task WorkerAsync()
-        {
-            while (true)
-            {
-                string name;
-                lock (names)
-                {
-                    if (!names.TryDequeue(out name!))
-                    {
-                        return;
-                    }
-                }
-
-                using var response = await http.PostAsync("/api/v1/namespaces/default/services", JsonContent.Create(Service(name, "LoadBalancer")));
-                var text = await response.Content.ReadAsStringAsync();
-                Assert.True(response.StatusCode == HttpStatusCode.Created, $"{name} through node {node}: {(int)response.StatusCode} {text}");
-                lock (created)
-                {
-                    created.Add(JsonNode.Parse(text)!.AsObject());
-                }
-            }
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, InFlightPerNode).Select(_ => WorkerAsync()));
-        return created;
-    }
+    private static Task<List<JsonObject>> CreateThroughAsync(HttpClient http, int node) =>
+        CreateServicesAsync(http, Enumerable.Range(0, Services / 3).Select(i => $"lb-{node}-{i}"), "LoadBalancer", InFlightPerNode);
 }

@@ -130,6 +130,26 @@ internal sealed class SvcproxyCluster : IAsyncDisposable
 /// <summary>The admin API calls the cluster tests make, and their bounded waits.</summary>
 internal static class ClusterApi
 {
+    /// <summary>
+    /// Creates a Service of <paramref name="type"/> for each of <paramref name="names"/> through one
+    /// node, <paramref name="inFlight"/> requests at a time; each must answer 201. Returns what was created.
+    /// </summary>
+    public static async Task<List<JsonObject>> CreateServicesAsync(HttpClient http, IEnumerable<string> names, string type, int inFlight)
+    {
+        var created = new List<JsonObject>();
+        await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (name, _) =>
+        {
+            using var response = await http.PostAsync("/api/v1/namespaces/default/services", JsonContent.Create(Service(name, type)));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{name} through {http.BaseAddress}: {(int)response.StatusCode} {text}");
+            lock (created)
+            {
+                created.Add(JsonNode.Parse(text)!.AsObject());
+            }
+        });
+        return created;
+    }
+
     /// <summary>A Service selecting <c>app: name</c> (or, with <paramref name="selector"/> false, none: its Endpoints are written by hand).</summary>
     public static JsonObject Service(string name, string type = "ClusterIP", int port = 80, bool selector = true, int? targetPort = null)
     {
