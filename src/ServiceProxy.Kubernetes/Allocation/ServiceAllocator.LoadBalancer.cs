@@ -37,7 +37,7 @@ internal sealed partial class ServiceAllocator
     /// svcproxy's own LoadBalancer Services, the client's otherwise (less any address this Service held
     /// before it stopped being one of them, which is freed when the write commits).
     /// </summary>
-    private ServiceStatus AllocateLoadBalancer(Service service, Service? old, AllocationTransaction transaction)
+    private ServiceStatus AllocateLoadBalancer(Service service, Service? old, AllocationTransaction transaction, bool claimOnly)
     {
         var held = old is null ? [] : HeldLoadBalancerIPs(old);
         var status = service.Status ?? new ServiceStatus();
@@ -45,7 +45,7 @@ internal sealed partial class ServiceAllocator
         IReadOnlyList<LoadBalancerIngress>? ingress;
         if (IsOwnLoadBalancer(service))
         {
-            address = PickLoadBalancerIP(service, held, transaction);
+            address = claimOnly ? ClaimLoadBalancerIP(service, transaction) : PickLoadBalancerIP(service, held, transaction);
             ingress = address is null ? null : [new LoadBalancerIngress { Ip = address.ToString() }];
         }
         else
@@ -94,6 +94,20 @@ internal sealed partial class ServiceAllocator
         }
 
         return next;
+    }
+
+    /// <summary>The pool address the status of a stored Service names, taken back; null (pending) when it names none that is free.</summary>
+    private IPAddress? ClaimLoadBalancerIP(Service service, AllocationTransaction transaction)
+    {
+        foreach (var ingress in service.Status?.LoadBalancer?.Ingress ?? [])
+        {
+            if (IPAddress.TryParse(ingress.Ip, out var held) && Take(held, [], transaction) is { } taken)
+            {
+                return taken;
+            }
+        }
+
+        return null;
     }
 
     private IPAddress? Take(IPAddress address, IReadOnlyList<IPAddress> held, AllocationTransaction transaction)

@@ -132,7 +132,18 @@ internal sealed partial class ServiceAllocator
     /// Allocates what <paramref name="service"/> needs beyond what <paramref name="old"/> holds.
     /// On errors nothing stays allocated; otherwise the caller commits or rolls back the transaction.
     /// </summary>
-    public (Service Service, IReadOnlyList<FieldError> Errors, AllocationTransaction Transaction) Allocate(Service service, Service? old)
+    public (Service Service, IReadOnlyList<FieldError> Errors, AllocationTransaction Transaction) Allocate(Service service, Service? old) =>
+        Allocate(service, old, claimOnly: false);
+
+    /// <summary>
+    /// Takes back what a stored <paramref name="service"/> holds (its cluster IPs, node ports and the
+    /// load-balancer address its status names) and nothing more: a pending LoadBalancer Service stays
+    /// pending, so rebuilding the allocations from the stored Services gives out no address.
+    /// </summary>
+    public (Service Service, IReadOnlyList<FieldError> Errors, AllocationTransaction Transaction) Claim(Service service) =>
+        Allocate(service, null, claimOnly: true);
+
+    private (Service Service, IReadOnlyList<FieldError> Errors, AllocationTransaction Transaction) Allocate(Service service, Service? old, bool claimOnly)
     {
         var transaction = new AllocationTransaction();
         var errors = new List<FieldError>();
@@ -145,7 +156,7 @@ internal sealed partial class ServiceAllocator
         }
 
         service = service with { Spec = spec };
-        return (service with { Status = AllocateLoadBalancer(service, old, transaction) }, errors, transaction);
+        return (service with { Status = AllocateLoadBalancer(service, old, transaction, claimOnly) }, errors, transaction);
     }
 
     /// <summary>Frees everything a deleted service held.</summary>

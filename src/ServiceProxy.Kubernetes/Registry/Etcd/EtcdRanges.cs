@@ -173,7 +173,7 @@ internal sealed class EtcdRanges(AllocationOptions options, EtcdKeys keys)
         foreach (var service in store.Cache.List<Service>().Items)
         {
             // What each stored Service holds, claimed as its own restore claims it; one that no longer fits the ranges holds nothing.
-            var (_, errors, transaction) = state.Allocator.Allocate(service, null);
+            var (_, errors, transaction) = state.Allocator.Claim(service);
             if (errors.Count == 0)
             {
                 transaction.Commit();

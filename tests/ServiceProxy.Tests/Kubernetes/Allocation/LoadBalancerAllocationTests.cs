@@ -226,3 +226,37 @@ public sealed class LoadBalancerAllocationTests
         Assert.True(Pending(await PoolOf("").CreateAsync(LoadBalancer("a"))));
     }
 }
+
+/// <summary>Rebuilding the allocations from stored Services (a cluster node's replay) gives out no address.</summary>
+public sealed class LoadBalancerClaimTests
+{
+    private static Service Stored(string name, string clusterIP, string? ingress) => Service(name, ServiceTypes.LoadBalancer) with
+    {
+        Spec = Service(name, ServiceTypes.LoadBalancer).Spec with { ClusterIP = clusterIP, ClusterIPs = [clusterIP] },
+        Status = new ServiceStatus { LoadBalancer = new LoadBalancerStatus { Ingress = ingress is null ? null : [new LoadBalancerIngress { Ip = ingress }] } },
+    };
+
+    [Fact]
+    public void A_claim_takes_back_the_address_a_service_holds_and_leaves_a_pending_one_pending()
+    {
+        var allocator = new ServiceAllocator(new AllocationOptions { ServiceCidr = "10.96.0.0/24", LoadBalancerPool = "10.1.0.0/30" });
+        var free = allocator.FreeLoadBalancerIPs;
+
+        var (holder, errors, transaction) = allocator.Claim(Stored("holder", "10.96.0.10", "10.1.0.2"));
+        Assert.Empty(errors);
+        transaction.Commit();
+        Assert.True(allocator.IsLoadBalancerIPAllocated(IPAddress.Parse("10.1.0.2")));
+        Assert.Equal("10.1.0.2", Assert.Single(holder.Status!.LoadBalancer!.Ingress!).Ip);
+
+        var (pending, _, pendingTransaction) = allocator.Claim(Stored("pending", "10.96.0.11", null));
+        pendingTransaction.Commit();
+        Assert.Null(pending.Status!.LoadBalancer!.Ingress);
+        Assert.Equal(free - 1, allocator.FreeLoadBalancerIPs);
+
+        // An allocation (a write) does give an address to a Service without one.
+        var (written, _, writeTransaction) = allocator.Allocate(Stored("written", "10.96.0.12", null), null);
+        writeTransaction.Commit();
+        Assert.NotNull(written.Status!.LoadBalancer!.Ingress);
+        Assert.Equal(free - 2, allocator.FreeLoadBalancerIPs);
+    }
+}
