@@ -26,9 +26,12 @@ internal static class EndpointSlices
     // The alphabet of Kubernetes' generated name suffixes (utilrand.String): no vowels, no look-alikes.
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
+    private static readonly IReadOnlySet<string> ServingTerminatingNone = new HashSet<string>();
+
     public static IReadOnlyList<EndpointSlice> From(Endpoints endpoints, Service? service)
     {
         var subsets = endpoints.Subsets is { Count: > 0 } s ? s : [new EndpointSubset()];
+        var servingTerminating = ServingTerminating.Of(endpoints);
         var slices = new List<EndpointSlice>();
         for (var i = 0; i < subsets.Count; i++)
         {
@@ -39,7 +42,7 @@ internal static class EndpointSlices
             var families = all.Count == 0 ? ["IPv4"] : all.Select(a => FamilyOf(a.Address.Ip)).Distinct().ToList();
             foreach (var family in families)
             {
-                slices.Add(Slice(endpoints, service, i, family, [.. all.Where(a => FamilyOf(a.Address.Ip) == family)], subset.Ports ?? []));
+                slices.Add(Slice(endpoints, service, i, family, [.. all.Where(a => FamilyOf(a.Address.Ip) == family)], subset.Ports ?? [], servingTerminating));
             }
         }
 
@@ -57,7 +60,7 @@ internal static class EndpointSlices
         {
             foreach (var family in (string[])["IPv4", "IPv6"])
             {
-                yield return Slice(endpoints, service, i, family, [], []);
+                yield return Slice(endpoints, service, i, family, [], [], ServingTerminatingNone);
             }
         }
     }
@@ -72,7 +75,8 @@ internal static class EndpointSlices
         return (slices, endpoints.ResourceVersion);
     }
 
-    private static EndpointSlice Slice(Endpoints endpoints, Service? service, int index, string family, List<(EndpointAddress Address, bool Ready)> members, IReadOnlyList<EndpointPort> ports)
+    private static EndpointSlice Slice(
+        Endpoints endpoints, Service? service, int index, string family, List<(EndpointAddress Address, bool Ready)> members, IReadOnlyList<EndpointPort> ports, IReadOnlySet<string> servingTerminating)
     {
         var name = endpoints.Metadata.Name ?? string.Empty;
         var labels = new Dictionary<string, string>(endpoints.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal)
@@ -99,7 +103,7 @@ internal static class EndpointSlices
             ["apiVersion"] = "discovery.k8s.io/v1",
             ["metadata"] = JsonSerializer.SerializeToNode(metadata, KubeJson.Options),
             ["addressType"] = family,
-            ["endpoints"] = members.Count == 0 ? null : new JsonArray([.. members.Select(m => (JsonNode)Endpoint(m.Address, m.Ready))]),
+            ["endpoints"] = members.Count == 0 ? null : new JsonArray([.. members.Select(m => (JsonNode)Endpoint(m.Address, m.Ready, servingTerminating))]),
             ["ports"] = ports.Count == 0 ? null : new JsonArray([.. ports.Select(p => (JsonNode)Port(p))]),
         };
         if (service?.Metadata.Uid is { } serviceUid)
@@ -118,12 +122,14 @@ internal static class EndpointSlices
         return new EndpointSlice(metadata, json, [.. members.Select(m => m.Address.Ip ?? string.Empty)], [.. ports.Select(p => p.Port)]);
     }
 
-    private static JsonObject Endpoint(EndpointAddress address, bool ready)
+    /// <summary>One endpoint; a not-ready address the <see cref="ServingTerminating"/> annotation lists is serving and terminating.</summary>
+    private static JsonObject Endpoint(EndpointAddress address, bool ready, IReadOnlySet<string> servingTerminating)
     {
+        var terminating = !ready && ServingTerminating.Contains(servingTerminating, address.Ip);
         var endpoint = new JsonObject
         {
             ["addresses"] = new JsonArray(address.Ip),
-            ["conditions"] = new JsonObject { ["ready"] = ready, ["serving"] = ready, ["terminating"] = false },
+            ["conditions"] = new JsonObject { ["ready"] = ready, ["serving"] = ready || terminating, ["terminating"] = terminating },
         };
         if (address.Hostname is { } hostname)
         {

@@ -7,9 +7,12 @@ namespace ServiceProxy.Host.Following;
 /// Turns the discovery.k8s.io/v1 EndpointSlices of one Service (label <c>kubernetes.io/service-name</c>)
 /// into the v1 Endpoints the registry's data-plane path reads: one subset per distinct port list,
 /// ready endpoints (<c>conditions.ready</c> true or unset) as <c>addresses</c>, the rest (not ready,
-/// terminating) as <c>notReadyAddresses</c>, each with its hostname, nodeName and targetRef. An address
-/// in several slices with the same ports appears once, ready if any slice says so. FQDN slices carry no
-/// address to proxy to and are left out. The result is sorted, so equal slices give equal Endpoints.
+/// terminating) as <c>notReadyAddresses</c>, each with its hostname, nodeName and targetRef. The
+/// not-ready ones that still serve while terminating are listed in the <see cref="ServingTerminating"/>
+/// annotation, read as kube-proxy reads the conditions (serving unset: serving; terminating unset:
+/// not terminating). An address in several slices with the same ports appears once, ready if any
+/// slice says so. FQDN slices carry no address to proxy to and are left out. The result is sorted,
+/// so equal slices give equal Endpoints.
 /// </summary>
 internal static class EndpointSliceMerge
 {
@@ -24,7 +27,7 @@ internal static class EndpointSliceMerge
     public static Endpoints Merge(string @namespace, string serviceName, IEnumerable<V1EndpointSlice> slices)
     {
         // Port list signature → (IP → address, ready).
-        var subsets = new SortedDictionary<string, (List<EndpointPort> Ports, SortedDictionary<string, (EndpointAddress Address, bool Ready)> Members)>(StringComparer.Ordinal);
+        var subsets = new SortedDictionary<string, (List<EndpointPort> Ports, SortedDictionary<string, Member> Members)>(StringComparer.Ordinal);
         foreach (var slice in slices)
         {
             if (slice.AddressType is not ("IPv4" or "IPv6"))
@@ -39,7 +42,7 @@ internal static class EndpointSliceMerge
             var signature = string.Join(";", ports.Select(p => $"{p.Name}/{p.Protocol}/{p.Port}/{p.AppProtocol}"));
             if (!subsets.TryGetValue(signature, out var subset))
             {
-                subset = (ports, new SortedDictionary<string, (EndpointAddress, bool)>(StringComparer.Ordinal));
+                subset = (ports, new SortedDictionary<string, Member>(StringComparer.Ordinal));
                 subsets[signature] = subset;
             }
 
@@ -52,18 +55,26 @@ internal static class EndpointSliceMerge
                 }
 
                 var ready = endpoint.Conditions?.Ready ?? true;
-                if (subset.Members.TryGetValue(addresses[0], out var known) && known.Ready)
+                var servingTerminating = !ready && (endpoint.Conditions?.Serving ?? true) && endpoint.Conditions?.Terminating == true;
+                if (subset.Members.TryGetValue(addresses[0], out var known) && (known.Ready || (known.ServingTerminating && !ready)))
                 {
                     continue;
                 }
 
-                subset.Members[addresses[0]] = (Address(addresses[0], endpoint), ready);
+                subset.Members[addresses[0]] = new Member(Address(addresses[0], endpoint), ready, servingTerminating);
             }
         }
 
+        var servingTerminatingAddresses = ServingTerminating.Format(
+            subsets.Values.SelectMany(s => s.Members.Values).Where(m => m.ServingTerminating).Select(m => m.Address.Ip!));
         return new Endpoints
         {
-            Metadata = new ObjectMeta { Name = serviceName, Namespace = @namespace },
+            Metadata = new ObjectMeta
+            {
+                Name = serviceName,
+                Namespace = @namespace,
+                Annotations = servingTerminatingAddresses is null ? null : new Dictionary<string, string> { [ServingTerminating.Annotation] = servingTerminatingAddresses },
+            },
             Subsets = [.. subsets.Values
                 .Where(s => s.Members.Count > 0)
                 .Select(s => new EndpointSubset
@@ -95,4 +106,6 @@ internal static class EndpointSliceMerge
     };
 
     private static List<EndpointAddress>? NullIfEmpty(List<EndpointAddress> addresses) => addresses.Count == 0 ? null : addresses;
+
+    private readonly record struct Member(EndpointAddress Address, bool Ready, bool ServingTerminating);
 }

@@ -25,6 +25,10 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// and external IPs stay open), and when a range holds a node address the load-balancer IPs
 /// are allowed sources too (kube-proxy's <c>allowFromNode</c>). With no local endpoint, a Local listener refuses its clients.
 /// </para>
+/// <para>
+/// Within each scope (all endpoints, or this node's), a port without ready endpoints falls back
+/// to the serving endpoints of terminating Pods (<see cref="ServingTerminating"/>), as kube-proxy does.
+/// </para>
 /// </summary>
 internal static class ServicePortConfigBuilder
 {
@@ -82,6 +86,7 @@ internal static class ServicePortConfigBuilder
             sourceRanges = sourceRanges.AddRange(loadBalancerIPs.Select(ip => new IPNetwork(ip, ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)));
         }
 
+        var servingTerminating = ServingTerminating.Of(endpoints);
         var outlierDetection = OutlierAnnotations.Parse(
             service.Metadata.Annotations, (name, value, reason) => Log.InvalidOutlierAnnotation(logger, service.Key, name, value, reason));
 
@@ -108,8 +113,8 @@ internal static class ServicePortConfigBuilder
             }
 
             var listen = clusterListen.Concat(externalListen).Concat(loadBalancerListen);
-            var ready = Sorted(ReadyEndpoints(endpoints, port, localTo: null));
-            ImmutableArray<IPEndPoint>? local = internalLocal || externalLocal ? Sorted(ReadyEndpoints(endpoints, port, localTo: nodeName ?? string.Empty)) : null;
+            var ready = Usable(endpoints, servingTerminating, port, localTo: null);
+            ImmutableArray<IPEndPoint>? local = internalLocal || externalLocal ? Usable(endpoints, servingTerminating, port, localTo: nodeName ?? string.Empty) : null;
             var listeners = ImmutableArray.CreateBuilder<ListenerConfig>();
             if (internalLocal && clusterListen.Count > 0)
             {
@@ -145,10 +150,22 @@ internal static class ServicePortConfigBuilder
     }
 
     /// <summary>
-    /// Ready addresses × the endpoint port of the same name and protocol (the unnamed one for an
-    /// unnamed service port); with <paramref name="localTo"/>, only the addresses on that node.
+    /// The endpoints one service port sends to, as kube-proxy's <c>CategorizeEndpoints</c> picks
+    /// them within a traffic policy's scope (<paramref name="localTo"/>: this node's only): the
+    /// ready ones, or when there are none, the serving ones whose Pod is terminating (KEP-1669).
     /// </summary>
-    private static IEnumerable<IPEndPoint> ReadyEndpoints(Endpoints? endpoints, ServicePort servicePort, string? localTo)
+    private static ImmutableArray<IPEndPoint> Usable(Endpoints? endpoints, IReadOnlySet<string> servingTerminating, ServicePort servicePort, string? localTo)
+    {
+        var ready = Sorted(EndpointsOf(endpoints, servicePort, localTo, terminating: null));
+        return ready.IsEmpty && servingTerminating.Count > 0 ? Sorted(EndpointsOf(endpoints, servicePort, localTo, servingTerminating)) : ready;
+    }
+
+    /// <summary>
+    /// Ready addresses (with <paramref name="terminating"/>: the not-ready addresses in it) × the
+    /// endpoint port of the same name and protocol (the unnamed one for an unnamed service port);
+    /// with <paramref name="localTo"/>, only the addresses on that node.
+    /// </summary>
+    private static IEnumerable<IPEndPoint> EndpointsOf(Endpoints? endpoints, ServicePort servicePort, string? localTo, IReadOnlySet<string>? terminating)
     {
         var name = servicePort.Name ?? string.Empty;
         var protocol = servicePort.Protocol ?? Protocols.Tcp;
@@ -160,9 +177,10 @@ internal static class ServicePortConfigBuilder
                 continue;
             }
 
-            foreach (var address in subset.Addresses ?? [])
+            foreach (var address in (terminating is null ? subset.Addresses : subset.NotReadyAddresses) ?? [])
             {
-                if (localTo is not null && (string.IsNullOrEmpty(localTo) || address.NodeName != localTo))
+                if ((localTo is not null && (string.IsNullOrEmpty(localTo) || address.NodeName != localTo))
+                    || (terminating is not null && !ServingTerminating.Contains(terminating, address.Ip)))
                 {
                     continue;
                 }

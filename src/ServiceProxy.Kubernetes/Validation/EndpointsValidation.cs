@@ -3,7 +3,10 @@ using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
-/// <summary><c>ValidateEndpoints</c>: addresses are IPs, ports 1–65535 with a protocol, named when several.</summary>
+/// <summary>
+/// <c>ValidateEndpoints</c>: addresses are IPs, ports 1–65535 with a protocol, named when several; the
+/// <see cref="ServingTerminating"/> annotation names only not-ready addresses.
+/// </summary>
 internal static class EndpointsValidation
 {
     public static void Validate(Endpoints endpoints, List<FieldError> errors)
@@ -43,6 +46,36 @@ internal static class EndpointsValidation
                 {
                     errors.AddInvalid(portPath + ".appProtocol", appProtocol, KubeNames.IsQualifiedName(appProtocol));
                 }
+            }
+        }
+
+        ValidateServingTerminating(endpoints, errors);
+    }
+
+    /// <summary>The <see cref="ServingTerminating"/> annotation lists IPs, each one of the not-ready addresses.</summary>
+    private static void ValidateServingTerminating(Endpoints endpoints, List<FieldError> errors)
+    {
+        if (endpoints.Metadata.Annotations?.TryGetValue(ServingTerminating.Annotation, out var text) != true || text is null)
+        {
+            return;
+        }
+
+        var path = $"metadata.annotations[{ServingTerminating.Annotation}]";
+        var notReady = (endpoints.Subsets ?? []).SelectMany(s => s.NotReadyAddresses ?? [])
+            .Select(a => KubeNames.TryParseIP(a.Ip, out var ip) ? ip.ToString() : null)
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!KubeNames.TryParseIP(part, out var ip))
+            {
+                errors.Add(new FieldError(path, FieldErrorType.Invalid, "must be a comma-separated list of IP addresses", text));
+                return;
+            }
+
+            if (!notReady.Contains(ip.ToString()))
+            {
+                errors.Add(new FieldError(path, FieldErrorType.Invalid, $"{part} is not one of the notReadyAddresses", text));
+                return;
             }
         }
     }

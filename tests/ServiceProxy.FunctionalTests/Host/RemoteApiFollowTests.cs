@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
+using ServiceProxy.FunctionalTests.Infrastructure;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.FunctionalTests.Host;
 
@@ -152,6 +155,43 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_follower_sends_to_serving_terminating_endpoints_only_while_no_endpoint_is_ready()
+    {
+        var nodePort = Ports.FreeTcpPort();
+        var tokenFile = Path.Combine(_dir, "token");
+        File.WriteAllText(tokenFile, _token);
+        await using var a = await HostProcess.StartAsync(["--roles", "api,controllers", "--admin", $"127.0.0.1:{Ports.FreeTcpPort()}", "--admin-token-file", tokenFile,
+            "--node-port-range", $"{nodePort}-{nodePort}", "--node-name", "node-a", "--service-cidr", $"127.{Random.Shared.Next(101, 250)}.{Random.Shared.Next(0, 256)}.0/24"]);
+        Authorize(a);
+        await Send(a, HttpMethod.Post, "/api/v1/namespaces/default/services", $$$"""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"type":"NodePort","ports":[{"port":80,"targetPort":8080,"nodePort":{{{nodePort}}}}]}}
+            """);
+        // pod-one's Pod is terminating but still serves; no endpoint is ready.
+        await Send(a, HttpMethod.Post, "/api/v1/namespaces/default/endpoints", Draining(readyPort: null, annotated: true));
+        await using var b = await HostProcess.StartAsync(["--roles", "proxy", "--master", a.AdminUrl, "--token-file", tokenFile,
+            "--node-name", "node-b", "--remote-api-max-backoff", "200ms"]);
+        var url = $"http://127.0.0.1:{nodePort}/hostname.html";
+
+        // B reads the conditions from A's EndpointSlices and falls back to the serving, terminating endpoint.
+        Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b));
+        using (var slices = JsonDocument.Parse(await a.Http.GetStringAsync("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices")))
+        {
+            var conditions = slices.RootElement.GetProperty("items").EnumerateArray()
+                .SelectMany(s => s.GetProperty("endpoints").EnumerateArray()).Single().GetProperty("conditions");
+            Assert.Equal((false, true, true), (conditions.GetProperty("ready").GetBoolean(), conditions.GetProperty("serving").GetBoolean(), conditions.GetProperty("terminating").GetBoolean()));
+        }
+
+        // A ready endpoint appears: the terminating one gets no new connection.
+        await Send(a, HttpMethod.Put, "/api/v1/namespaces/default/endpoints/web", Draining(readyPort: _backends.Pods[1].Port, annotated: true));
+        Assert.Equal("pod-two", await UntilAnswer(url, "pod-two", TimeSpan.FromSeconds(10), b));
+        Assert.All(await Curl.LoopAsync(url, 4, TimeSpan.FromSeconds(10)), name => Assert.Equal("pod-two", name));
+
+        // Terminating and no longer serving (not in the annotation), nothing ready: B refuses, as kube-proxy does.
+        await Send(a, HttpMethod.Put, "/api/v1/namespaces/default/endpoints/web", Draining(readyPort: null, annotated: false));
+        Assert.True(await RawHttp.EventuallyRefusedAsync(new IPEndPoint(IPAddress.Loopback, nodePort)), "a terminating endpoint that no longer serves was used");
+    }
+
+    [Fact]
     public async Task Following_a_remote_API_refuses_the_api_role_and_manifests()
     {
         var kubeconfig = Path.Combine(_dir, "kubeconfig");
@@ -168,6 +208,20 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
     private static string Endpoints(int port) => $$$"""
         {"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"127.0.0.1","nodeName":"node-b"}],"ports":[{"port":{{{port}}}}]}]}
         """;
+
+    /// <summary>
+    /// Endpoints "web": pod-one on node-b not ready (terminating; serving when <paramref name="annotated"/>), and,
+    /// with <paramref name="readyPort"/>, a ready endpoint on that port in a subset of its own.
+    /// </summary>
+    private string Draining(int? readyPort, bool annotated)
+    {
+        var annotations = annotated ? $$$""","annotations":{"{{{ServingTerminating.Annotation}}}":"127.0.0.1"}""" : string.Empty;
+        var ready = readyPort is { } port ? $$$""",{"addresses":[{"ip":"127.0.0.1","nodeName":"node-b"}],"ports":[{"port":{{{port}}}}]}""" : string.Empty;
+        return $$$"""
+            {"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"web"{{{annotations}}}},
+             "subsets":[{"notReadyAddresses":[{"ip":"127.0.0.1","nodeName":"node-b"}],"ports":[{"port":{{{_backends.Pods[0].Port}}}}]}{{{ready}}}]}
+            """;
+    }
 
     private static async Task Send(HostProcess host, HttpMethod method, string path, string json)
     {
@@ -195,7 +249,7 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
                     return last;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
             {
                 last = e.Message;
             }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ServiceProxy.FunctionalTests.Host;
+using ServiceProxy.FunctionalTests.Infrastructure;
 
 using ServiceProxy.FunctionalTests.Kubectl;
 
@@ -47,7 +48,7 @@ public sealed class NodeTrafficTests : IAsyncLifetime
         Assert.Equal(["pod-on-a", "pod-on-b"], viaCluster.Distinct().Order());
 
         await ApplyAsync(Endpoints("web", onA: false, onB: true));
-        Assert.True(await EventuallyRefusedAsync(new IPEndPoint(IPAddress.Loopback, nodePort)), "the node port still answers without a local endpoint");
+        Assert.True(await RawHttp.EventuallyRefusedAsync(new IPEndPoint(IPAddress.Loopback, nodePort)), "the node port still answers without a local endpoint");
         Assert.All(await Curl.LoopAsync($"http://{clusterIP}:80/hostname.html", 4, TimeSpan.FromSeconds(30)), n => Assert.Equal("pod-on-b", n));
     }
 
@@ -95,10 +96,10 @@ public sealed class NodeTrafficTests : IAsyncLifetime
         var loadBalancer = new IPEndPoint(IPAddress.Parse(ingress), 80);
 
         // Allowed: a client whose source address is in the ranges.
-        Assert.True(await EventuallyAnswersAsync(loadBalancer, IPAddress.Parse("127.0.0.2")), "a client inside the ranges was refused");
+        Assert.True(await RawHttp.EventuallyAnswersAsync(loadBalancer, IPAddress.Parse("127.0.0.2")), "a client inside the ranges was refused");
 
         // Refused at accept: a reset before any byte of a response.
-        Assert.True(await EventuallyRefusedAsync(loadBalancer, IPAddress.Parse("127.0.0.3")), "a client outside the ranges was served");
+        Assert.True(await RawHttp.EventuallyRefusedAsync(loadBalancer, IPAddress.Parse("127.0.0.3")), "a client outside the ranges was served");
 
         // kube-proxy filters only the load-balancer addresses: the node port stays open.
         Assert.Equal(2, (await Curl.LoopAsync($"http://127.0.0.1:{nodePort}/hostname.html", 4, TimeSpan.FromSeconds(30))).Distinct().Count());
@@ -190,64 +191,6 @@ public sealed class NodeTrafficTests : IAsyncLifetime
         }
 
         return last;
-    }
-
-    /// <summary>Whether a GET from <paramref name="source"/> gets a response (bounded retries while the port comes up).</summary>
-    private static async Task<bool> EventuallyAnswersAsync(IPEndPoint target, IPAddress source)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            if (await ExchangeAsync(target, source) is { Length: > 0 } answer && answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether connections to <paramref name="target"/> end in a reset with no response (bounded retries while config propagates).</summary>
-    private static async Task<bool> EventuallyRefusedAsync(IPEndPoint target, IPAddress? source = null)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            if (await ExchangeAsync(target, source ?? IPAddress.Loopback) is null)
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return false;
-    }
-
-    /// <summary>One GET over a raw socket bound to <paramref name="source"/>: the response text, or null when the connection was reset or closed before any byte.</summary>
-    private static async Task<string?> ExchangeAsync(IPEndPoint target, IPAddress source)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(source, 0));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try
-        {
-            await socket.ConnectAsync(target, timeout.Token);
-            await socket.SendAsync("GET /hostname.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token);
-            var buffer = new byte[4096];
-            var total = 0;
-            int read;
-            while (total < buffer.Length && (read = await socket.ReceiveAsync(buffer.AsMemory(total), SocketFlags.None, timeout.Token)) > 0)
-            {
-                total += read;
-            }
-
-            return total == 0 ? null : Encoding.ASCII.GetString(buffer, 0, total);
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
     }
 
     /// <summary>The first of <paramref name="count"/> consecutive TCP ports free on 127.0.0.1 now (bounded attempts).</summary>

@@ -1,5 +1,6 @@
 using k8s.Models;
 using ServiceProxy.Host.Following;
+using ServiceProxy.Kubernetes.Model;
 
 namespace ServiceProxy.Tests.Host.Following;
 
@@ -54,6 +55,28 @@ public sealed class EndpointSliceMergeTests
         Assert.Null(subset.NotReadyAddresses);
         // An unnamed port matches the Service's unnamed port.
         Assert.Null(subset.Ports![0].Name);
+    }
+
+    [Fact]
+    public void Terminating_endpoints_that_still_serve_are_named_in_the_annotation_as_kube_proxy_reads_the_conditions()
+    {
+        var ports = new List<Discoveryv1EndpointPort> { new() { Port = 80, Protocol = "TCP", Name = "" } };
+        var draining = Endpoint("10.0.0.2", ready: false, node: "n1", terminating: true);
+        draining.Conditions.Serving = true;
+        var unknownServing = Endpoint("10.0.0.3", ready: false, node: "n1", terminating: true);
+        unknownServing.Conditions.Serving = null;
+        var stopped = Endpoint("10.0.0.4", ready: false, node: "n1", terminating: true);
+        stopped.Conditions.Serving = false;
+        var starting = Endpoint("10.0.0.5", ready: false, node: "n1");
+        starting.Conditions.Serving = true;
+
+        var endpoints = EndpointSliceMerge.Merge("default", "web", [
+            Slice("a", "IPv4", ports, Endpoint("10.0.0.1", ready: true, node: "n1"), draining, unknownServing, stopped, starting)]);
+
+        // Serving unset reads as serving; a Pod that is merely not ready (not terminating) is not named.
+        Assert.Equal("10.0.0.2,10.0.0.3", endpoints.Metadata.Annotations![ServingTerminating.Annotation]);
+        Assert.Equal(["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], Assert.Single(endpoints.Subsets!).NotReadyAddresses!.Select(a => a.Ip));
+        Assert.Null(EndpointSliceMerge.Merge("default", "web", [Slice("a", "IPv4", ports, Endpoint("10.0.0.1", ready: true, node: "n1"))]).Metadata.Annotations);
     }
 
     [Fact]

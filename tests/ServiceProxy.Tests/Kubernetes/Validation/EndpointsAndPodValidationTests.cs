@@ -42,6 +42,25 @@ public class EndpointsAndPodValidationTests
             Errors(ValidEndpoints(new EndpointSubset { Addresses = [new EndpointAddress { Ip = ip }], Ports = [new EndpointPort { Port = 80 }] })));
 
     [Theory]
+    [InlineData("127.0.0.3", null)]
+    [InlineData("127.0.0.3, 127.0.0.4", null)]
+    [InlineData("127.0.0.2", "metadata.annotations[serviceproxy.io/serving-terminating]: Invalid value: \"127.0.0.2\": 127.0.0.2 is not one of the notReadyAddresses")]
+    [InlineData("127.0.0.3,pod-a", "metadata.annotations[serviceproxy.io/serving-terminating]: Invalid value: \"127.0.0.3,pod-a\": must be a comma-separated list of IP addresses")]
+    [InlineData("", "metadata.annotations[serviceproxy.io/serving-terminating]: Invalid value: \"\": must be a comma-separated list of IP addresses")]
+    public void ServingTerminatingAnnotationNamesNotReadyAddresses(string value, string? expected) =>
+        Assert.Equal(
+            expected is null ? [] : [expected],
+            Errors(ValidEndpoints(new EndpointSubset
+            {
+                Addresses = [new EndpointAddress { Ip = "127.0.0.2" }],
+                NotReadyAddresses = [new EndpointAddress { Ip = "127.0.0.3" }, new EndpointAddress { Ip = "127.0.0.4" }],
+                Ports = [new EndpointPort { Port = 80 }],
+            }) with
+            {
+                Metadata = new ObjectMeta { Name = "db", Annotations = new Dictionary<string, string> { [ServingTerminating.Annotation] = value } },
+            }));
+
+    [Theory]
     [InlineData(80, "TCP", null)]
     [InlineData(0, "TCP", "subsets[0].ports[0].port: Required value")]
     [InlineData(65536, "TCP", "subsets[0].ports[0].port: Invalid value: 65536: must be between 1 and 65535, inclusive")]
