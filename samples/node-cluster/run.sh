@@ -15,6 +15,7 @@
 #   PREFIX-pN      node N's pods: podN-a at 198.19.N.2:8080 and podN-b at 198.19.N.3:8080, answering their name
 #   PREFIX-client  a client outside the cluster at 198.18.0.100, routed to the load-balancer pool through node 1
 # Services: 198.19.200.0/24 (a local route on each node, --service-cidr-route); load balancers: 198.19.250.0/28.
+# Pods: 198.19.0.0/22 (--cluster-cidr), so a Pod reaches a Local Service's external addresses on any node.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +23,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 SVCPROXY_DLL="${SVCPROXY_DLL:-$REPO/src/ServiceProxy.Host/bin/Release/net10.0/svcproxy.dll}"
 SERVICE_CIDR=198.19.200.0/24
 LB_POOL=198.19.250.0/28
+CLUSTER_CIDR=198.19.0.0/22
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
@@ -59,7 +61,7 @@ start_node() {
     local n="$1"
     spawn "node$n" "$P-n$n" dotnet "$SVCPROXY_DLL" run --etcd-servers http://198.18.0.2:2379 --roles api,controllers,proxy \
         --node-name "node$n" --node-address "198.18.0.1$n" --service-cidr "$SERVICE_CIDR" --service-cidr-route \
-        --loadbalancer-pool "$LB_POOL" --node-port-range 30000-30099 --admin 127.0.0.1:8080
+        --loadbalancer-pool "$LB_POOL" --cluster-cidr "$CLUSTER_CIDR" --node-port-range 30000-30099 --admin 127.0.0.1:8080
 }
 
 # Waits (bounded) until node N's admin API is ready.
@@ -183,6 +185,7 @@ Three nodes (198.18.0.11-13), six pods, Service "web" on NodePort 30080. Try, in
   ip netns exec $P-p2 curl -s http://\$(ip netns exec $P-n1 kubectl --server http://127.0.0.1:8080 get svc web -o jsonpath='{.spec.clusterIP}')/
   ip netns exec $P-n1 kubectl --server http://127.0.0.1:8080 patch svc web -p '{"spec":{"externalTrafficPolicy":"Local"}}'
   ip netns exec $P-client curl -s http://198.18.0.13:30080/      # now only node 3's pods, from node 3
+  ip netns exec $P-p1 curl -s http://198.18.0.13:30080/          # a pod (--cluster-cidr) still reaches every node's pods
   kill -9 \$(cat $DIR/node2.pid)                                  # node 2's proxy dies; the others keep serving
   $0 start-node $DIR $P 2                                          # it comes back and catches up
 

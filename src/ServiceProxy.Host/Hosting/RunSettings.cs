@@ -55,6 +55,7 @@ internal static class RunSettings
         new("--watch", Host(nameof(RunOptions.Watch)), "Apply manifest changes as they happen.") { Alias = "-w" },
         new("--node-address", Host(nameof(RunOptions.NodeAddress)), "Address NodePorts listen on; repeatable. Default: every local address."),
         new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP ranges: one CIDR, or two of different families."),
+        new("--cluster-cidr", Registry(nameof(RegistryOptions.ClusterCidr)), "The Pods' address ranges, comma-separated: under externalTrafficPolicy Local their clients reach every endpoint, as kube-proxy's."),
         new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range."),
         new("--admin", Host(nameof(RunOptions.Admin)), "Admin API address."),
         new("--admin-token", Host(nameof(RunOptions.AdminToken)), "Bearer token the admin API requires (mandatory off loopback)."),

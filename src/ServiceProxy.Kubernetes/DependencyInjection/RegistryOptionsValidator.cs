@@ -39,6 +39,15 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
 
         try
         {
+            _ = ClusterCidrs.Parse(options.ClusterCidr);
+        }
+        catch (FormatException e)
+        {
+            failures.Add($"{nameof(RegistryOptions.ClusterCidr)}: {e.Message}");
+        }
+
+        try
+        {
             _ = PortRange.Parse(options.Allocation.NodePortRange);
         }
         catch (FormatException e)

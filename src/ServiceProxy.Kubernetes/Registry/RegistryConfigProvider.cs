@@ -50,6 +50,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
 
     private readonly IObjectStore _store;
     private readonly IReadOnlyList<IPAddress> _nodeAddresses;
+    private readonly ImmutableArray<IPNetwork> _inClusterSources;
     private readonly string? _nodeName;
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
@@ -74,6 +75,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _nodeAddresses = [.. options.NodeAddresses];
+        _inClusterSources = ClusterCidrs.InClusterSources(ClusterCidrs.Parse(options.ClusterCidr), _nodeAddresses);
         _nodeName = options.Node.Name;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _config = new ProxyConfig(0, [], new CancellationChangeToken(_changed.Token));
@@ -122,7 +124,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         var service = _store.Get<Service>(key.Namespace, key.Name);
         var ports = service is null
             ? []
-            : ServicePortConfigBuilder.Build(service, _store.Get<Endpoints>(key.Namespace, key.Name), _nodeAddresses, _logger, _nodeName);
+            : ServicePortConfigBuilder.Build(service, _store.Get<Endpoints>(key.Namespace, key.Name), _nodeAddresses, _logger, _nodeName, _inClusterSources);
         var old = _byService.GetValueOrDefault(key, []);
         if (old.SequenceEqual(ports))
         {

@@ -45,6 +45,13 @@ public sealed class RegistryOptions
     /// </summary>
     public IList<IPAddress> NodeAddresses { get; set; } = [];
 
+    /// <summary>
+    /// The Pods' address ranges, comma-separated (kube-proxy's <c>--cluster-cidr</c>): under
+    /// <c>externalTrafficPolicy: Local</c>, clients from them (and from the node's own addresses) reach
+    /// every endpoint through node ports, external IPs and load-balancer IPs. Default none.
+    /// </summary>
+    public string? ClusterCidr { get; set; }
+
     /// <summary>The cluster DNS zone built from the registry: its domain and TTL.</summary>
     public ClusterDnsOptions Dns { get; set; } = new();
 

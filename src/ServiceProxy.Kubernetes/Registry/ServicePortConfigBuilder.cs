@@ -26,6 +26,11 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// are allowed sources too (kube-proxy's <c>allowFromNode</c>). With no local endpoint, a Local listener refuses its clients.
 /// </para>
 /// <para>
+/// Under <c>externalTrafficPolicy: Local</c>, clients from <c>inClusterSources</c> (the cluster CIDRs
+/// and the node's own addresses, <see cref="ClusterCidrs"/>) still reach every endpoint, as kube-proxy
+/// short-circuits Pod and node traffic to the cluster chain.
+/// </para>
+/// <para>
 /// Within each scope (all endpoints, or this node's), a port without ready endpoints falls back
 /// to the serving endpoints of terminating Pods (<see cref="ServingTerminating"/>), as kube-proxy does.
 /// </para>
@@ -45,7 +50,7 @@ internal static class ServicePortConfigBuilder
     public const string OutlierMaxEjectionPercentAnnotation = "serviceproxy.io/outlier-max-ejection-percent";
 
     public static ImmutableArray<ServicePortConfig> Build(
-        Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger, string? nodeName = null)
+        Service service, Endpoints? endpoints, IReadOnlyList<IPAddress> nodeAddresses, ILogger logger, string? nodeName = null, ImmutableArray<IPNetwork> inClusterSources = default)
     {
         var spec = service.Spec;
         if (spec.Type == ServiceTypes.ExternalName || spec.ClusterIP == "None" || spec.Ports is not { Count: > 0 })
@@ -70,6 +75,7 @@ internal static class ServicePortConfigBuilder
         var maxConnections = MaxConnections(service, logger);
         var internalLocal = spec.InternalTrafficPolicy == "Local";
         var externalLocal = spec.ExternalTrafficPolicy == "Local";
+        var shortCircuit = externalLocal && !inClusterSources.IsDefault ? inClusterSources : [];
         if (!SourceRanges.TryGet(service, out var sourceRanges))
         {
             Log.InvalidSourceRanges(logger, key);
@@ -123,12 +129,12 @@ internal static class ServicePortConfigBuilder
 
             if ((externalLocal || !sourceRanges.IsEmpty) && loadBalancerListen.Count > 0)
             {
-                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(loadBalancerListen), Endpoints = externalLocal ? local : null, AllowedSources = sourceRanges });
+                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(loadBalancerListen), Endpoints = externalLocal ? local : null, AllowedSources = sourceRanges, ClusterSources = shortCircuit });
             }
 
             if (externalLocal && externalListen.Count > 0)
             {
-                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(externalListen), Endpoints = local });
+                listeners.Add(new ListenerConfig { ListenEndPoints = Sorted(externalListen), Endpoints = local, ClusterSources = shortCircuit });
             }
 
             ports.Add(new ServicePortConfig

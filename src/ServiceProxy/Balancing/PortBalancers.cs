@@ -45,15 +45,16 @@ internal sealed class PortBalancers
     /// <summary>The balancer a listener on <paramref name="listen"/> picks from under <paramref name="config"/>.</summary>
     public IEndpointBalancer For(IPEndPoint listen, ServicePortConfig config)
     {
-        var ipv6 = config.EndpointsByFamily && IsIPv6(listen);
         var group = GroupOf(listen, config);
-        if (group >= 0)
-        {
-            return GroupOrCreate(group, ipv6);
-        }
-
-        return ipv6 ? IPv6OrCreate() : Primary;
+        return group >= 0 ? GroupOrCreate(group, config.EndpointsByFamily && IsIPv6(listen)) : ForPort(listen, config);
     }
+
+    /// <summary>
+    /// The balancer of the port's own endpoints for a listener on <paramref name="listen"/>, whatever
+    /// group it is in: where its <see cref="ListenerConfig.ClusterSources"/> clients go.
+    /// </summary>
+    public IEndpointBalancer ForPort(IPEndPoint listen, ServicePortConfig config) =>
+        config.EndpointsByFamily && IsIPv6(listen) ? IPv6OrCreate() : Primary;
 
     /// <summary>
     /// Routes every balancer's ejections and returns, the IPv6 one's too once it exists, through

@@ -28,10 +28,20 @@ public sealed record ListenerConfig
     /// </summary>
     public ImmutableArray<IPNetwork> AllowedSources { get; init; } = [];
 
-    /// <summary>True when the settings that shape a listener (addresses, allowed sources, own endpoints or not) are equal.</summary>
+    /// <summary>
+    /// The client address ranges sent to the port's <see cref="ServicePortConfig.Endpoints"/> rather
+    /// than to these listeners' own <see cref="Endpoints"/>: kube-proxy's short-circuit for a Local
+    /// external traffic policy, which gives Pods (the cluster CIDR) and the node itself every endpoint
+    /// instead of only the node's. Checked at accept (TCP) or when a flow opens (UDP), only when
+    /// <see cref="Endpoints"/> is set. Empty (the default): none.
+    /// </summary>
+    public ImmutableArray<IPNetwork> ClusterSources { get; init; } = [];
+
+    /// <summary>True when the settings that shape a listener (addresses, allowed and cluster sources, own endpoints or not) are equal.</summary>
     public bool HasSameShape(ListenerConfig other) =>
         ListenEndPoints.SequenceEqual(other.ListenEndPoints)
         && AllowedSources.SequenceEqual(other.AllowedSources)
+        && ClusterSources.SequenceEqual(other.ClusterSources)
         && Endpoints.HasValue == other.Endpoints.HasValue;
 
     /// <summary>Equal when every setting is equal, endpoints compared in order.</summary>

@@ -100,8 +100,16 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
             // The listener's balancer is fixed here, so a connection never looks up its family.
             var balancer = _balancers.For(endPoint, _config);
             balancer.Outliers.Sink ??= new OutlierEvents(Key, _logger, _metrics);
-            var allowed = SourceAllowList.Create(_config.ListenerFor(endPoint)?.AllowedSources);
-            var acceptor = _transport.Listen(endPoint, Key, accepted => OnAccepted(accepted, balancer, allowed), OnResetForDescriptors, out var error);
+            var group = _config.ListenerFor(endPoint);
+            var allowed = SourceAllowList.Create(group?.AllowedSources);
+            var inCluster = group?.Endpoints is null ? null : SourceAllowList.Create(group.ClusterSources);
+            var portBalancer = _balancers.ForPort(endPoint, _config);
+            var acceptor = _transport.Listen(
+                endPoint,
+                Key,
+                accepted => OnAccepted(accepted, inCluster is not null && IsAllowed(accepted.Socket, inCluster) ? portBalancer : balancer, allowed),
+                OnResetForDescriptors,
+                out var error);
             if (acceptor is null)
             {
                 Log.TcpBindFailed(_logger, Key, endPoint, error!);

@@ -47,6 +47,16 @@ internal sealed class UdpListener
     /// <summary>The clients whose new flows this listener accepts; null: every client.</summary>
     public SourceAllowList? AllowedSources { get; }
 
+    /// <summary>The clients whose new flows go to <see cref="PortBalancer"/> (<see cref="Configuration.ListenerConfig.ClusterSources"/>); null: none.</summary>
+    public SourceAllowList? ClusterSources { get; init; }
+
+    /// <summary>The port's own balancer, for <see cref="ClusterSources"/> clients; null: <see cref="Balancer"/>.</summary>
+    public IEndpointBalancer? PortBalancer { get; init; }
+
+    /// <summary>Where a new flow from <paramref name="client"/> is balanced.</summary>
+    public IEndpointBalancer BalancerFor(IPAddress client) =>
+        ClusterSources is { } inCluster && PortBalancer is { } port && inCluster.Allows(client) ? port : Balancer;
+
     /// <summary>The event loop reading this listener, when one does (tests look at it).</summary>
     internal UdpLoopReceiver? LoopReceiver => _loopReceiver;
 

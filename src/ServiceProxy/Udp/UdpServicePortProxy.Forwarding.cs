@@ -223,12 +223,13 @@ internal sealed partial class UdpServicePortProxy
         }
 
         var failed = previous is { IsClosed: true, CloseReason: UdpCloseReason.Unreachable } ? previous.Endpoint : null;
+        var balancer = listener.BalancerFor(client.Address);
 
         // Twice at most: a pick can race with an update that removes the picked endpoint, and the
         // table then refuses the session (its endpoint is no longer the balancer's).
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var endpoint = listener.Balancer.Pick(client.Address, resetAffinity: failed is not null, avoid: failed);
+            var endpoint = balancer.Pick(client.Address, resetAffinity: failed is not null, avoid: failed);
             if (endpoint is null)
             {
                 DropNoEndpoints();

@@ -129,8 +129,12 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
                 if (socket is not null)
                 {
                     // The listener's balancer is fixed here, so a new flow never looks up its family.
-                    _listeners.Add(new UdpListener(
-                        this, _listeners.Count, socket, _transport, _balancers.For(endPoint, _config), SourceAllowList.Create(_config.ListenerFor(endPoint)?.AllowedSources)));
+                    var group = _config.ListenerFor(endPoint);
+                    _listeners.Add(new UdpListener(this, _listeners.Count, socket, _transport, _balancers.For(endPoint, _config), SourceAllowList.Create(group?.AllowedSources))
+                    {
+                        ClusterSources = group?.Endpoints is null ? null : SourceAllowList.Create(group.ClusterSources),
+                        PortBalancer = _balancers.ForPort(endPoint, _config),
+                    });
                 }
             }
 

@@ -42,7 +42,35 @@ public static class RawHttp
         return false;
     }
 
-    /// <summary>One GET over a raw socket bound to <paramref name="source"/>: the response text, or null when the connection was reset or closed before any byte.</summary>
+    /// <summary>
+    /// The bodies (trimmed) of <paramref name="count"/> GETs from <paramref name="source"/>, each on a new
+    /// connection, retried (bounded) until <paramref name="done"/> holds for them; the last ones otherwise.
+    /// A connection reset before any byte reads as "reset".
+    /// </summary>
+    public static async Task<List<string>> EventuallyBodiesAsync(IPEndPoint target, IPAddress source, int count, Func<List<string>, bool> done)
+    {
+        var bodies = new List<string>();
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            bodies.Clear();
+            for (var i = 0; i < count; i++)
+            {
+                var response = await ExchangeAsync(target, source);
+                bodies.Add(response is null ? "reset" : response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..].Trim());
+            }
+
+            if (done(bodies))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return bodies;
+    }
+
+    /// <summary>One HTTP/1.0 GET (so the body is never chunked) over a raw socket bound to <paramref name="source"/>: the response text, or null when the connection was reset or closed before any byte.</summary>
     public static async Task<string?> ExchangeAsync(IPEndPoint target, IPAddress source)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -51,7 +79,7 @@ public static class RawHttp
         try
         {
             await socket.ConnectAsync(target, timeout.Token);
-            await socket.SendAsync("GET /hostname.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token);
+            await socket.SendAsync("GET /hostname.html HTTP/1.0\r\nHost: x\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token);
             var buffer = new byte[4096];
             var total = 0;
             int read;

@@ -89,6 +89,11 @@ public sealed class NodeNamespaceClusterTests(ITestOutputHelper output) : IAsync
         await KubectlAsync("delete", "pod", "pod3-a", "pod3-b");
         Assert.Equal("503", await EventuallyAsync(() => StatusAsync("client", $"http://{Nodes[2]}:{healthPort}/"), s => s == "503"));
         Assert.True(await EventuallyAsync(() => RefusedAsync("client", $"http://{Nodes[2]}:30081/"), r => r), "node 3's Local node port still answers");
+
+        // A Pod (in --cluster-cidr) reaches node 3's Local node port all the same: kube-proxy's short-circuit sends it to every endpoint.
+        var fromPod = await CurlLoopAsync("p1", $"http://{Nodes[2]}:30081/", 4);
+        Assert.Equal(4, fromPod.Count);
+        Assert.All(fromPod, x => Assert.False(x.StartsWith("pod3-", StringComparison.Ordinal), x));
         Assert.Equal("200", await StatusAsync("client", $"http://{Nodes[0]}:{healthPort}/"));
         Assert.Equal(4, (await CurlLoopAsync("client", $"http://{Nodes[2]}:30080/", 4)).Count);
     }

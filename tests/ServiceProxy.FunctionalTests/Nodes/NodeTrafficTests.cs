@@ -16,6 +16,7 @@ namespace ServiceProxy.FunctionalTests.Nodes;
 /// </summary>
 public sealed class NodeTrafficTests : IAsyncLifetime
 {
+    private static readonly IPAddress Outside = IPAddress.Parse("127.0.0.2");
     private readonly string _directory = Directory.CreateTempSubdirectory("svcproxy-nodes-").FullName;
     private HttpBackends _pods = null!;
     private HostProcess _host = null!;
@@ -36,20 +37,26 @@ public sealed class NodeTrafficTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task External_policy_Local_sends_node_port_clients_to_this_nodes_pod_only_and_refuses_them_without_one()
+    public async Task External_policy_Local_sends_outside_clients_of_the_node_port_to_this_nodes_pod_only_and_the_node_itself_to_every_pod()
     {
         var nodePort = _firstNodePort;
         await ApplyAsync(Service("web", "NodePort", $"externalTrafficPolicy: Local", $"nodePort: {nodePort}") + "---\n" + Endpoints("web", onA: true, onB: true));
         var clusterIP = await ClusterIPAsync("web");
 
-        var viaNode = await Traffic.EventuallyAsync($"http://127.0.0.1:{nodePort}/hostname.html", names => names.All(n => n == "pod-on-a"));
-        Assert.All(viaNode, n => Assert.Equal("pod-on-a", n));
+        var viaNodePort = new IPEndPoint(IPAddress.Loopback, nodePort);
+
+        // A client from outside (127.0.0.2 is not one of the node's addresses) reaches this node's pod only.
+        Assert.All(await RawHttp.EventuallyBodiesAsync(viaNodePort, Outside, 4, names => names.All(n => n == "pod-on-a")), n => Assert.Equal("pod-on-a", n));
         var viaCluster = await Traffic.EventuallyAsync($"http://{clusterIP}:80/hostname.html", names => names.Distinct().Count() == 2);
         Assert.Equal(["pod-on-a", "pod-on-b"], viaCluster.Distinct().Order());
 
+        // The node itself (127.0.0.1) reaches every pod, as kube-proxy sends --src-type LOCAL to the cluster chain.
+        Assert.Equal(["pod-on-a", "pod-on-b"], (await RawHttp.EventuallyBodiesAsync(viaNodePort, IPAddress.Loopback, 4, names => names.Distinct().Count() == 2)).Distinct().Order());
+
         await ApplyAsync(Endpoints("web", onA: false, onB: true));
-        Assert.True(await RawHttp.EventuallyRefusedAsync(new IPEndPoint(IPAddress.Loopback, nodePort)), "the node port still answers without a local endpoint");
+        Assert.True(await RawHttp.EventuallyRefusedAsync(viaNodePort, Outside), "the node port still answers without a local endpoint");
         Assert.All(await Curl.LoopAsync($"http://{clusterIP}:80/hostname.html", 4, TimeSpan.FromSeconds(30)), n => Assert.Equal("pod-on-b", n));
+        Assert.All(await RawHttp.EventuallyBodiesAsync(viaNodePort, IPAddress.Loopback, 4, names => names.All(n => n == "pod-on-b")), n => Assert.Equal("pod-on-b", n));
     }
 
     [Fact]

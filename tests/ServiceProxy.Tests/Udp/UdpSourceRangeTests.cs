@@ -40,4 +40,29 @@ public sealed class UdpSourceRangeTests
 
         Assert.Equal(1, port.Proxy.SessionCount);
     }
+
+    [Fact]
+    public async Task A_client_in_the_cluster_sources_opens_its_flow_to_the_ports_endpoints_and_others_to_the_groups()
+    {
+        using var local = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        local.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var localPod = (IPEndPoint)local.LocalEndPoint!;
+        await using var port = await UdpTestPort.StartAsync(configure: config => config with
+        {
+            Listeners = [new ListenerConfig { ListenEndPoints = config.ListenEndPoints, Endpoints = [localPod], ClusterSources = [IPNetwork.Parse("127.0.0.2/32")] }],
+        });
+        var listener = port.Proxy.Listeners[0];
+
+        foreach (var source in new[] { "127.0.0.2", "127.0.0.3" })
+        {
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            client.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+            await port.Proxy.ForwardFromClientAsync(listener, new byte[10], client.LocalEndPoint!.Serialize());
+        }
+
+        var flows = new Dictionary<string, IPEndPoint>();
+        port.Proxy.Sessions.RemoveWhere(session => { flows[session.Client.Address.ToString()] = session.Endpoint; return false; }, []);
+        Assert.Equal(port.Config.Endpoints[0], flows["127.0.0.2"]);
+        Assert.Equal(localPod, flows["127.0.0.3"]);
+    }
 }

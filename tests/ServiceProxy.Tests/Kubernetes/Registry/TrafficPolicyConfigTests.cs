@@ -131,6 +131,42 @@ public sealed class TrafficPolicyConfigTests
     }
 
     [Fact]
+    public void External_Local_short_circuits_the_cluster_CIDRs_and_the_node_itself_to_every_endpoint()
+    {
+        var sources = ClusterCidrs.InClusterSources(ClusterCidrs.Parse("10.244.0.0/16, fd00:10:244::/56"), [NodeAddress]);
+        var ports = ServicePortConfigBuilder.Build(
+            Svc(ServiceTypes.LoadBalancer, external: "Local", @internal: "Local", ingress: "198.19.0.1"), TwoNodes, [NodeAddress], NullLogger.Instance, "node-a", sources);
+        var port = Assert.Single(ports);
+
+        var node = port.ListenerFor(new IPEndPoint(NodeAddress, 30080))!;
+        var loadBalancer = port.ListenerFor(IPEndPoint.Parse("198.19.0.1:80"))!;
+        Assert.Equal(["10.244.0.0/16", "fd00:10:244::/56", "198.18.0.11/32"], node.ClusterSources.Select(r => r.ToString()));
+        Assert.Equal(node.ClusterSources, loadBalancer.ClusterSources);
+        // kube-proxy short-circuits external destinations only: internalTrafficPolicy Local stays local for Pods too.
+        Assert.Empty(port.ListenerFor(IPEndPoint.Parse("10.96.0.10:80"))!.ClusterSources);
+        Assert.All(Assert.Single(ServicePortConfigBuilder.Build(Svc(ServiceTypes.NodePort, external: "Cluster"), TwoNodes, [NodeAddress], NullLogger.Instance, "node-a", sources)).Listeners,
+            l => Assert.Empty(l.ClusterSources));
+    }
+
+    [Theory]
+    [InlineData("10.244.0.0/16,10.245.1.0/24", null)]
+    [InlineData("", null)]
+    [InlineData("pods", "\"pods\" is not a CIDR (e.g. 10.244.0.0/16)")]
+    [InlineData("10.244.0.0/33", "\"10.244.0.0/33\" is not a CIDR (e.g. 10.244.0.0/16)")]
+    public void Cluster_CIDRs_are_CIDRs(string text, string? error)
+    {
+        var parsed = Record.Exception(() => ClusterCidrs.Parse(text));
+
+        Assert.Equal(error, parsed?.Message);
+    }
+
+    [Fact]
+    public void A_cluster_CIDR_with_host_bits_reads_as_its_network_as_kube_proxy_reads_it()
+    {
+        Assert.Equal("10.244.0.0/16", Assert.Single(ClusterCidrs.Parse("10.244.1.5/16")).ToString());
+    }
+
+    [Fact]
     public void A_local_endpoint_arriving_is_an_endpoint_update_not_a_listener_change()
     {
         var before = Build(Svc(ServiceTypes.NodePort, external: "Local"), node: "node-c");
