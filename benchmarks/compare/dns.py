@@ -6,7 +6,9 @@ ClusterIP Services, dnsmasq from host-record lines, unbound from local-data in a
 127.0.0.1 with one serving thread each (dnsmasq has one; unbound num-threads 1; svcproxy UdpThreads
 1). Figures, interleaved over the subjects round by round, median of the rounds:
   qps_hit / qps_nxdomain / qps_mix   dnsperf at full speed (100 outstanding), queries per second
-  p99_us_hit / p99_us_mix            99th percentile latency at a fixed load (--latency-qps)
+  p99_us_hit / p99_us_mix            99th percentile latency at a fixed load (--latency-qps): the
+                                     median, over --latency-slices runs of --latency-slice seconds
+                                     taken in turn across the subjects, of each run's p99
   rss_mib_10k                        resident memory serving --memory-services names, after a warm-up
   rss_mib_10k_dns_share              svcproxy's figure less the same process without --dns
 """
@@ -175,6 +177,11 @@ def main() -> int:
     parser.add_argument("--names", type=int, default=1000)
     parser.add_argument("--memory-services", type=int, default=10000, help="0 skips the memory figure")
     parser.add_argument("--latency-qps", type=int, default=20000)
+    # A shared VM stalls for tens of milliseconds now and then; one such stall inside a single long
+    # run is that run's p99 whichever server it hits. Short runs in turn put each stall in one
+    # subject's slice, and the median slice leaves it out for every subject alike.
+    parser.add_argument("--latency-slices", type=int, default=7)
+    parser.add_argument("--latency-slice", type=float, default=1.0, help="seconds per latency slice")
     parser.add_argument("--subjects", nargs="*", default=["svcproxy", "dnsmasq", "unbound"])
     args = parser.parse_args()
 
@@ -204,8 +211,13 @@ def main() -> int:
                     for subject in subjects:
                         record(subject.name, f"qps_{kind}", qps(dnsperf(subject.port, files[kind], args.duration)))
                 for kind in ("hit", "mix"):
+                    slices: dict[str, list[float]] = {subject.name: [] for subject in subjects}
+                    for _ in range(args.latency_slices):
+                        for subject in subjects:
+                            slices[subject.name].append(p99_us(dnsperf(subject.port, files[kind], args.latency_slice, args.latency_qps)))
                     for subject in subjects:
-                        record(subject.name, f"p99_us_{kind}", p99_us(dnsperf(subject.port, files[kind], args.duration, args.latency_qps)))
+                        raw[subject.name].setdefault(f"p99_us_{kind}_slices", []).append(slices[subject.name])
+                        record(subject.name, f"p99_us_{kind}", statistics.median(slices[subject.name]))
         if args.memory_services:
             for s in args.subjects:
                 subject = Subject(s, work, args.memory_services, Path(args.svcproxy))
@@ -231,6 +243,8 @@ def main() -> int:
         "utc": stamp, "cpus": os.cpu_count(), "kernel": os.uname().release, "rounds": args.rounds,
         "duration_s": args.duration, "names": args.names, "memory_services": args.memory_services,
         "latency_qps": args.latency_qps,
+        "latency_slices": args.latency_slices,
+        "latency_slice_seconds": args.latency_slice,
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "versions": {
             "dnsperf": subprocess.run(["dnsperf", "-h"], capture_output=True, text=True).stderr.split("Version")[-1].strip(),
