@@ -32,6 +32,7 @@ require() {
     [ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces)"
     command -v etcd >/dev/null || die "etcd not found"
     command -v python3 >/dev/null || die "python3 not found"
+    command -v curl >/dev/null || die "curl not found"
     [ -f "$SVCPROXY_DLL" ] || die "$SVCPROXY_DLL not found: dotnet build src/ServiceProxy.Host -c Release (or set SVCPROXY_DLL)"
 }
 
@@ -122,7 +123,20 @@ up() {
     start_etcd
     for n in 1 2 3; do start_node "$n"; done
     for n in 1 2 3; do wait_node "$n"; done
+    # Every pod serves before it is in a Service: a pod still starting would refuse the first dials,
+    # and five refusals in a row eject an endpoint for 30 s (passive health).
+    for n in 1 2 3; do for pod in a b; do wait_pod "$n" "$pod"; done; done
     apply "$(manifests)"
+}
+
+# Waits (bounded) until pod N-POD answers HTTP in its namespace.
+wait_pod() {
+    local ip="198.19.$1.$([ "$2" = a ] && echo 2 || echo 3)"
+    for _ in $(seq 1 150); do
+        nsx "$P-p$1" curl -s -o /dev/null -m 1 "http://$ip:8080/" && return 0
+        sleep 0.2
+    done
+    die "pod$1-$2 did not answer on $ip:8080; see $DIR/pod$1-$2.log"
 }
 
 # Applies YAML (an argument) through node 1's API.
