@@ -26,8 +26,6 @@ internal static class EndpointSlices
     // The alphabet of Kubernetes' generated name suffixes (utilrand.String): no vowels, no look-alikes.
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
-    private static readonly IReadOnlySet<string> ServingTerminatingNone = new HashSet<string>();
-
     public static IReadOnlyList<EndpointSlice> From(Endpoints endpoints, Service? service)
     {
         var subsets = endpoints.Subsets is { Count: > 0 } s ? s : [new EndpointSubset()];
@@ -60,7 +58,7 @@ internal static class EndpointSlices
         {
             foreach (var family in (string[])["IPv4", "IPv6"])
             {
-                yield return Slice(endpoints, service, i, family, [], [], ServingTerminatingNone);
+                yield return Slice(endpoints, service, i, family, [], [], ServingTerminating.Of(null));
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -21,15 +20,12 @@ internal static class ClusterCidrs
         foreach (var part in (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             // Host bits are cleared, as kube-proxy's parser clears them.
-            var slash = part.IndexOf('/', StringComparison.Ordinal);
-            if (slash < 0 || !IPAddress.TryParse(part.AsSpan(0, slash), out var address)
-                || !int.TryParse(part.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var prefix)
-                || prefix > (address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
+            if (!SourceRanges.TryParse(part, out var range))
             {
                 throw new FormatException($"\"{part}\" is not a CIDR (e.g. 10.244.0.0/16)");
             }
 
-            ranges.Add(new IPNetwork(Masked(address, prefix), prefix));
+            ranges.Add(range);
         }
 
         return ranges.DrainToImmutable();
@@ -41,15 +37,4 @@ internal static class ClusterCidrs
         .. ranges,
         .. nodeAddresses.Select(a => new IPNetwork(a, a.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)),
     ];
-
-    private static IPAddress Masked(IPAddress address, int prefix)
-    {
-        var bytes = address.GetAddressBytes();
-        for (var bit = prefix; bit < bytes.Length * 8; bit++)
-        {
-            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-        }
-
-        return new IPAddress(bytes);
-    }
 }
