@@ -9,8 +9,8 @@ using static ServiceProxy.Benchmarks.ScenarioProcesses;
 namespace ServiceProxy.Benchmarks;
 
 /// <summary>
-/// The host at scale: <c>scale-scenario [counts] [writes] [svcproxy.dll]</c> (default counts
-/// 100,1000,9000 and 200 writes). For each count N it writes a manifest of N Services with two TCP
+/// The host at scale: <c>scale-scenario [counts] [writes] [svcproxy.dll] [--shards N]</c> (default counts
+/// 100,1000,9000, 200 writes, one process). For each count N it writes a manifest of N Services with two TCP
 /// ports each (80 and 443, ClusterIPs in 127.128.0.0/16) and N Endpoints with three addresses each
 /// (echo backends on 127.0.0.21-23), starts <c>svcproxy run -f</c> on it and reports:
 /// the time from the process start to <c>/readyz</c>, then checks that all 2N listeners answer through
@@ -19,7 +19,9 @@ namespace ServiceProxy.Benchmarks;
 /// backend, with the host's CPU time per write (three API writes per measured Service) and its CPU
 /// while idle. Every process and directory it starts is removed at
 /// the end. One process holds a descriptor per listener, so N is at most about 9 800 here (20 000
-/// descriptors per process).
+/// descriptors per process). With <c>--shards N</c> the node runs N data planes (<c>--proxy-shard</c>):
+/// the first serves the API and the manifest, the others follow its API (<c>--roles proxy --master</c>);
+/// ready is every process's <c>/readyz</c>, and RSS and CPU are summed over the processes.
 /// </summary>
 internal static class ScaleScenario
 {
@@ -27,6 +29,9 @@ internal static class ScaleScenario
 
     public static async Task<int> RunAsync(string[] args)
     {
+        var shardsAt = Array.IndexOf(args, "--shards");
+        var shards = shardsAt >= 0 ? int.Parse(args[shardsAt + 1], CultureInfo.InvariantCulture) : 1;
+        args = shardsAt >= 0 ? [.. args[..shardsAt], .. args[(shardsAt + 2)..]] : args;
         var counts = args.Length > 0 ? args[0].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() : [100, 1_000, 9_000];
         var writes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var dll = args.Length > 2 ? args[2] : FindSvcproxy();
@@ -35,10 +40,11 @@ internal static class ScaleScenario
         var (moved, movedPort) = StartBackends(1, stop.Token);
         try
         {
+            Console.WriteLine($"{shards} process(es)");
             Console.WriteLine("services | listeners | ready (s) | RSS (MiB) | idle CPU (% of a core) | create p50/p99 (ms) | update p50/p99 (ms) | CPU/write (ms)");
             foreach (var count in counts)
             {
-                await RunOneAsync(dll, count, writes, port, movedPort);
+                await RunOneAsync(dll, count, writes, shards, port, movedPort);
             }
 
             return 0;
@@ -50,84 +56,96 @@ internal static class ScaleScenario
         }
     }
 
-    private static async Task RunOneAsync(string dll, int count, int writes, int port, int movedPort)
+    private static async Task RunOneAsync(string dll, int count, int writes, int shards, int port, int movedPort)
     {
         var root = Directory.CreateTempSubdirectory("svcproxy-scale-").FullName;
         var manifest = Path.Combine(root, "services.yaml");
         await File.WriteAllTextAsync(manifest, Manifest(count, port));
-        Process? process = null;
+        var processes = new List<Process>();
+        var clients = new List<HttpClient>();
         try
         {
             var started = Stopwatch.StartNew();
-            (process, var api) = StartSvcproxy(dll,
-                ["run", "-f", manifest, "--service-cidr", "127.128.0.0/16", "--loadbalancer-pool", "", "--node-address", "127.0.0.1", "--log-level", "Warning"]);
-            using (api)
+            string[] common = ["--node-address", "127.0.0.1", "--log-level", "Warning"];
+            string[] shard = shards > 1 ? ["--proxy-shard", $"0/{shards}"] : [];
+            var (first, api) = StartSvcproxy(dll, ["run", "-f", manifest, "--service-cidr", "127.128.0.0/16", "--loadbalancer-pool", "", .. common, .. shard]);
+            processes.Add(first);
+            clients.Add(api);
+            for (var k = 1; k < shards; k++)
             {
-                await WaitReadyAsync(api, TimeSpan.FromSeconds(300));
-                var ready = started.Elapsed;
-                var silent = await SweepAsync(count);
-                if (silent > 0)
-                {
-                    throw new InvalidOperationException($"{silent} of {count * Ports.Length} listeners did not answer once /readyz said ready");
-                }
-
-                var rss = RssMiB(process);
-
-                // Idle: what the host burns with every listener open and no traffic (timers, sweeps),
-                // once the sweep's connections have closed and their aftermath (tiered JIT, GC) settled.
-                await Task.Delay(TimeSpan.FromSeconds(3));
-                process.Refresh();
-                var idleFrom = process.TotalProcessorTime;
-                var idleWall = Stopwatch.StartNew();
-                await Task.Delay(TimeSpan.FromSeconds(5));
-                process.Refresh();
-                var idle = (process.TotalProcessorTime - idleFrom).TotalMilliseconds / idleWall.Elapsed.TotalMilliseconds * 100;
-
-                process.Refresh();
-                var cpu = process.TotalProcessorTime;
-                var created = new List<double>(writes);
-                for (var i = 0; i < writes; i++)
-                {
-                    var name = $"measured-{i}";
-                    await PostAsync(api, "endpoints", Endpoints(name, port));
-                    await PostAsync(api, "services", Service(name, ClusterIP(count + i)));
-                    var acknowledged = Stopwatch.StartNew();
-                    foreach (var servicePort in Ports)
-                    {
-                        await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + i), servicePort), 7, acknowledged);
-                    }
-
-                    created.Add(acknowledged.Elapsed.TotalMilliseconds);
-                }
-
-                var updated = new List<double>(writes);
-                for (var i = 0; i < writes; i++)
-                {
-                    var name = $"measured-{i}";
-                    await PutAsync(api, "endpoints", name, Endpoints(name, movedPort));
-                    var acknowledged = Stopwatch.StartNew();
-                    await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + i), Ports[0]), 8, acknowledged);
-                    updated.Add(acknowledged.Elapsed.TotalMilliseconds);
-                }
-
-                created.Sort();
-                updated.Sort();
-                process.Refresh();
-                var cpuPerWrite = (process.TotalProcessorTime - cpu).TotalMilliseconds / (3 * writes);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{count} | {count * Ports.Length} | {ready.TotalSeconds:F2} | {rss:F1} | {idle:F1} | {Pair(created)} | {Pair(updated)} | {cpuPerWrite:F2}"));
-                Console.WriteLine($"  create: {Summary(created)}; update: {Summary(updated)}");
+                var (follower, health) = StartSvcproxy(dll, ["run", "--roles", "proxy", "--master", api.BaseAddress!.ToString().TrimEnd('/'), "--proxy-shard", $"{k}/{shards}", .. common]);
+                processes.Add(follower);
+                clients.Add(health);
             }
+
+            foreach (var client in clients)
+            {
+                await WaitReadyAsync(client, TimeSpan.FromSeconds(300));
+            }
+
+            var ready = started.Elapsed;
+            var silent = await SweepAsync(count);
+            if (silent > 0)
+            {
+                throw new InvalidOperationException($"{silent} of {count * Ports.Length} listeners did not answer once /readyz said ready");
+            }
+
+            var rss = processes.Sum(RssMiB);
+
+            // Idle: what the host burns with every listener open and no traffic (timers, sweeps),
+            // once the sweep's connections have closed and their aftermath (tiered JIT, GC) settled.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var idleFrom = Cpu(processes);
+            var idleWall = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var idle = (Cpu(processes) - idleFrom).TotalMilliseconds / idleWall.Elapsed.TotalMilliseconds * 100;
+
+            var cpu = Cpu(processes);
+            var created = new List<double>(writes);
+            for (var i = 0; i < writes; i++)
+            {
+                var name = $"measured-{i}";
+                await PostAsync(api, "endpoints", Endpoints(name, port));
+                await PostAsync(api, "services", Service(name, ClusterIP(count + i)));
+                var acknowledged = Stopwatch.StartNew();
+                foreach (var servicePort in Ports)
+                {
+                    await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + i), servicePort), 7, acknowledged);
+                }
+
+                created.Add(acknowledged.Elapsed.TotalMilliseconds);
+            }
+
+            var updated = new List<double>(writes);
+            for (var i = 0; i < writes; i++)
+            {
+                var name = $"measured-{i}";
+                await PutAsync(api, "endpoints", name, Endpoints(name, movedPort));
+                var acknowledged = Stopwatch.StartNew();
+                await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + i), Ports[0]), 8, acknowledged);
+                updated.Add(acknowledged.Elapsed.TotalMilliseconds);
+            }
+
+            created.Sort();
+            updated.Sort();
+            var cpuPerWrite = (Cpu(processes) - cpu).TotalMilliseconds / (3 * writes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{count} | {count * Ports.Length} | {ready.TotalSeconds:F2} | {rss:F1} | {idle:F1} | {Pair(created)} | {Pair(updated)} | {cpuPerWrite:F2}"));
+            Console.WriteLine($"  create: {Summary(created)}; update: {Summary(updated)}");
         }
         finally
         {
-            if (process is not null)
-            {
-                await StopAllAsync([process]);
-            }
-
+            clients.ForEach(c => c.Dispose());
+            await StopAllAsync(processes);
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>User and system time of <paramref name="processes"/> together.</summary>
+    private static TimeSpan Cpu(List<Process> processes)
+    {
+        processes.ForEach(p => p.Refresh());
+        return TimeSpan.FromTicks(processes.Sum(p => p.TotalProcessorTime.Ticks));
     }
 
     /// <summary>Connects to every listener once, 64 at a time; returns how many did not answer.</summary>

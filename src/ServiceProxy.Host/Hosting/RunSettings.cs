@@ -56,6 +56,7 @@ internal static class RunSettings
         new("--node-address", Host(nameof(RunOptions.NodeAddress)), "Address NodePorts listen on; repeatable. Default: every local address."),
         new("--service-cidr", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.ServiceCidr)), "ClusterIP ranges: one CIDR, or two of different families."),
         new("--cluster-cidr", Registry(nameof(RegistryOptions.ClusterCidr)), "The Pods' address ranges, comma-separated: under externalTrafficPolicy Local their clients reach every endpoint, as kube-proxy's."),
+        new("--proxy-shard", Registry(nameof(RegistryOptions.ProxyShard)), "K/N: proxy only the Services that hash to shard K of N (0/3); N processes following one API serve them all, for more Service ports than one process has descriptors for. Default: every Service."),
         new("--node-port-range", Registry(nameof(RegistryOptions.Allocation), nameof(AllocationOptions.NodePortRange)), "NodePort range."),
         new("--admin", Host(nameof(RunOptions.Admin)), "Admin API address."),
         new("--admin-token", Host(nameof(RunOptions.AdminToken)), "Bearer token the admin API requires (mandatory off loopback)."),

@@ -48,6 +48,15 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
 
         try
         {
+            _ = Registry.ProxyShard.Parse(options.ProxyShard);
+        }
+        catch (FormatException e)
+        {
+            failures.Add($"{nameof(RegistryOptions.ProxyShard)}: {e.Message}");
+        }
+
+        try
+        {
             _ = PortRange.Parse(options.Allocation.NodePortRange);
         }
         catch (FormatException e)

@@ -19,6 +19,7 @@ internal sealed class HealthCheckServer : IHostedService, IAsyncDisposable
 {
     private readonly IObjectStore _store;
     private readonly string? _nodeName;
+    private readonly ProxyShard _shard;
     private readonly IReadOnlyList<IPAddress> _addresses;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -30,6 +31,7 @@ internal sealed class HealthCheckServer : IHostedService, IAsyncDisposable
     {
         _store = store;
         _nodeName = options.Node.Name;
+        _shard = ProxyShard.Parse(options.ProxyShard);
         _addresses = [.. options.NodeAddresses];
         _logger = logger ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     }
@@ -109,7 +111,8 @@ internal sealed class HealthCheckServer : IHostedService, IAsyncDisposable
 
     private void Recompute((string Namespace, string Name) key)
     {
-        var service = _store.Get<Service>(key.Namespace, key.Name);
+        // The shard that proxies a Service answers for its health, so one process binds its port.
+        var service = _shard.Owns(key.Namespace, key.Name) ? _store.Get<Service>(key.Namespace, key.Name) : null;
         var port = service is not null && ServiceAllocator.NeedsHealthCheck(service.Spec) ? service.Spec.HealthCheckNodePort : 0;
         lock (_gate)
         {

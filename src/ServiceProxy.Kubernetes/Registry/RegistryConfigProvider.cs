@@ -15,7 +15,8 @@ namespace ServiceProxy.Kubernetes.Registry;
 /// proxied Service (listening on its cluster IP, node ports, external and load-balancer IPs;
 /// sending to the ready addresses of its Endpoints). Only the Services touched by a write are
 /// recomputed; a new snapshot, whose version is the store's resourceVersion, is published and the
-/// old one's change token fired only when some service port actually changed. Each snapshot says
+/// old one's change token fired only when some service port actually changed. With
+/// <see cref="RegistryOptions.ProxyShard"/>, only the Services of that shard are proxied. Each snapshot says
 /// which ports changed since the one before (<see cref="ProxyConfig.Changes"/>), so the data plane's
 /// work per write follows the ports the write changed, not the number of Services.
 /// </summary>
@@ -52,6 +53,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
     private readonly IReadOnlyList<IPAddress> _nodeAddresses;
     private readonly ImmutableArray<IPNetwork> _inClusterSources;
     private readonly string? _nodeName;
+    private readonly ProxyShard _shard;
     private readonly ILogger _logger;
     private readonly StoreChangeFeed _feed;
     // Immutable underneath: each snapshot keeps the version it was published with, O(1) to take, and
@@ -77,6 +79,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
         _nodeAddresses = [.. options.NodeAddresses];
         _inClusterSources = ClusterCidrs.InClusterSources(ClusterCidrs.Parse(options.ClusterCidr), _nodeAddresses);
         _nodeName = options.Node.Name;
+        _shard = ProxyShard.Parse(options.ProxyShard);
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _config = new ProxyConfig(0, [], new CancellationChangeToken(_changed.Token));
         _feed = new StoreChangeFeed(store, nameof(RegistryConfigProvider), OnEvents, RebuildAll, _logger, FireChanged);
@@ -121,7 +124,7 @@ public sealed class RegistryConfigProvider : IProxyConfigProvider, IDisposable
 
     private void Recompute((string Namespace, string Name) key)
     {
-        var service = _store.Get<Service>(key.Namespace, key.Name);
+        var service = _shard.Owns(key.Namespace, key.Name) ? _store.Get<Service>(key.Namespace, key.Name) : null;
         var ports = service is null
             ? []
             : ServicePortConfigBuilder.Build(service, _store.Get<Endpoints>(key.Namespace, key.Name), _nodeAddresses, _logger, _nodeName, _inClusterSources);

@@ -52,6 +52,14 @@ public sealed class RegistryOptions
     /// </summary>
     public string? ClusterCidr { get; set; }
 
+    /// <summary>
+    /// <c>K/N</c>: the data plane (and the health-check node ports) of this process serves only the
+    /// Services whose namespace and name hash to shard K of N; N processes on one node, each following
+    /// the same API with its own K, serve every Service between them. For more Service ports than one
+    /// process has descriptors for. Default none: every Service.
+    /// </summary>
+    public string? ProxyShard { get; set; }
+
     /// <summary>The cluster DNS zone built from the registry: its domain and TTL.</summary>
     public ClusterDnsOptions Dns { get; set; } = new();
 

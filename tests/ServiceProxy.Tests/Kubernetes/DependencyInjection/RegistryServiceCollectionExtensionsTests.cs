@@ -86,13 +86,15 @@ public sealed class RegistryServiceCollectionExtensionsTests
             o.Allocation.NodePortRange = "32767-30000";
             o.Allocation.ServiceCidr = "bogus";
             o.ClusterCidr = "10.244.0.0/16,pods";
+            o.ProxyShard = "3/3";
         });
         await using var provider = services.BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
-        Assert.Equal(3, error.Failures.Count());
+        Assert.Equal(4, error.Failures.Count());
         Assert.Contains("ClusterCidr: \"pods\" is not a CIDR (e.g. 10.244.0.0/16)", error.Failures);
+        Assert.Contains("ProxyShard: \"3/3\" needs 0 <= K < N <= 64", error.Failures);
         Assert.Contains(error.Failures, f => f.StartsWith("Allocation:ServiceCidr: ", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("Allocation:NodePortRange: ", StringComparison.Ordinal));
     }

@@ -73,6 +73,40 @@ public sealed class HealthCheckServerTests
     }
 
     [Fact]
+    public async Task Only_the_proxy_shard_that_serves_the_Service_opens_its_health_check_port()
+    {
+        var port = FreePort();
+        var owner = ProxyShard.Of("default", "web", 2);
+        var servers = new List<HealthCheckServer>();
+        try
+        {
+            for (var k = 0; k < 2; k++)
+            {
+                var options = new RegistryOptions { NodeAddresses = [IPAddress.Loopback], ProxyShard = $"{k}/2" };
+                options.Allocation.NodePortRange = $"{port}-{port + 1}";
+                options.Node.Name = "node-a";
+                var store = ObjectStore.CreateInMemory(options, new TestValidator());
+                var server = new HealthCheckServer(store, options);
+                servers.Add(server);
+                await server.StartAsync(CancellationToken.None);
+                var service = Service("web", ServiceTypes.LoadBalancer, Port(80, nodePort: port + 1));
+                await store.CreateAsync(service with { Spec = service.Spec with { ExternalTrafficPolicy = "Local", HealthCheckNodePort = port } });
+            }
+
+            // Both shards would bind the same port otherwise; the one that does not proxy the Service stays out.
+            Assert.Equal([true, false], [servers[owner].Listeners.Count == 1, servers[1 - owner].Listeners.Count == 1]);
+            Assert.StartsWith("HTTP/1.1 503 ", await GetAsync(port), StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_request_head_larger_than_the_bound_is_answered_431()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
