@@ -45,6 +45,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     private volatile PortEntry[] _snapshot = [];
     private bool _portsReplaced; // reconcile loop only: _snapshot is stale
     private ProxyConfig? _applied; // reconcile loop only: the snapshot _ports reflect in full, null after a failed apply
+    private long _appliedVersion = -1;
     private IDisposable? _changeRegistration;
     private ITimer? _sweepTimer;
     private ITimer? _retryTimer;
@@ -85,6 +86,13 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     /// <summary>Where each service port listens and what failed, for health endpoints and status commands.</summary>
     public IReadOnlyList<ServicePortStatus> GetStatus() =>
         [.. _snapshot.Select(p => p.Proxy?.Status ?? new ServicePortStatus(p.Config.Key, [], [p.Error ?? "not served"], 0))];
+
+    /// <summary>
+    /// The <see cref="ProxyConfig.Version"/> of the last snapshot applied in full (its listeners bound or
+    /// their failures recorded); -1 before the first. A host waits for it to say its data plane serves a
+    /// state it was given, as kube-proxy's health check waits for its first sync.
+    /// </summary>
+    public long AppliedVersion => Volatile.Read(ref _appliedVersion);
 
     /// <summary>Applies the current snapshot (listeners are bound when this returns) and starts following changes.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -217,6 +225,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         {
             await ReconcileAsync(config, applied, cancellationToken).ConfigureAwait(false);
             _applied = config;
+            Volatile.Write(ref _appliedVersion, config.Version);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

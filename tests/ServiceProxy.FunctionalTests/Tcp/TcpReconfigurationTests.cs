@@ -73,6 +73,24 @@ public sealed class TcpReconfigurationTests
     }
 
     [Fact]
+    public async Task AppliedVersion_follows_each_snapshot_once_its_listeners_are_bound()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var backend = TestBackend.Echo();
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint]);
+        var address = proxy.EndPoint;
+        var first = proxy.Provider.GetConfig().Version;
+        Assert.Equal(first, proxy.Server.AppliedVersion);
+
+        proxy.Provider.Update([]);
+        var second = proxy.Provider.GetConfig().Version;
+        Assert.True(second > first);
+        await ProxyHarness.WaitUntilAsync(() => proxy.Server.AppliedVersion == second);
+        var refused = await Assert.ThrowsAsync<SocketException>(() => Loopback.ConnectAsync(address, cts.Token));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    [Fact]
     public async Task Only_the_changed_ports_are_touched_and_a_listen_change_restarts_just_that_port()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ServiceProxy.FunctionalTests.Host;
+
+/// <summary>
+/// A node following a remote API says ready (<c>/readyz</c>) only once its data plane proxies what it
+/// listed, as kube-proxy's health check waits for its first sync: a load balancer that sends traffic
+/// the moment the node is ready must find every Service's listener bound.
+/// </summary>
+public sealed class FollowerReadinessTests : IDisposable
+{
+    private const int Count = 3000;
+    private readonly string _dir = Directory.CreateTempSubdirectory("svcproxy-follow-ready-").FullName;
+    private readonly int _second = Random.Shared.Next(101, 250);
+    private readonly int _third = Random.Shared.Next(0, 16) * 16;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task A_follower_is_ready_only_once_every_listed_Service_is_bound()
+    {
+        var manifest = Path.Combine(_dir, "services.yaml");
+        await File.WriteAllTextAsync(manifest, string.Join("---\n", Enumerable.Range(0, Count).Select(Service)));
+        var admin = $"127.0.0.1:{Ports.FreeTcpPort()}";
+
+        // Both at once, as processes of one node start together: the follower lists the API the moment it answers.
+        await using var b = await HostProcess.StartAsync(["--roles", "proxy", "--master", $"http://{admin}", "--node-name", "node-b", "--remote-api-max-backoff", "100ms"], waitReady: false);
+        await using var a = await HostProcess.StartAsync(["--roles", "api,controllers", "--admin", admin, "--service-cidr", $"{Base}.0/20", "-f", manifest]);
+        var waited = Stopwatch.StartNew();
+        while (!await ReadyAsync(b))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the follower did not become ready within 60 s");
+            Assert.False(b.HasExited, b.Output);
+            await Task.Delay(5);
+        }
+
+        var unbound = new List<int>();
+        for (var i = 0; i < Count; i++)
+        {
+            if (!await BoundAsync(ClusterIP(i)))
+            {
+                unbound.Add(i);
+            }
+        }
+
+        Assert.True(unbound.Count == 0, $"ready with {unbound.Count} of {Count} Services not bound yet");
+    }
+
+    private static async Task<bool> ReadyAsync(HostProcess node)
+    {
+        try
+        {
+            using var response = await node.Http.GetAsync("/readyz");
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> BoundAsync(IPEndPoint target)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await socket.ConnectAsync(target, timeout.Token);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The first three octets of a /20 service CIDR of its own.</summary>
+    private string Base => $"127.{_second}.{_third}";
+
+    private IPEndPoint ClusterIP(int i) => new(IPAddress.Parse($"127.{_second}.{_third + ((i + 10) >> 8)}.{(i + 10) & 0xff}"), 80);
+
+    private string Service(int i) => string.Create(CultureInfo.InvariantCulture, $"""
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: svc-{i}
+        spec:
+          clusterIP: {ClusterIP(i).Address}
+          ports:
+          - port: 80
+        ---
+        apiVersion: v1
+        kind: Endpoints
+        metadata:
+          name: svc-{i}
+        subsets:
+        - addresses:
+          - ip: 127.0.0.1
+          ports:
+          - port: 9
+
+        """);
+}
