@@ -17,7 +17,8 @@ namespace ServiceProxy.Benchmarks;
 /// to a backend; the host's RSS; then, for each of the measured writes, the time from a new Service's
 /// 201 until both its ports answer, and from an Endpoints update's 200 until connections reach the new
 /// backend, with the host's CPU time per write (three API writes per measured Service) and its CPU
-/// while idle. Every process and directory it starts is removed at
+/// while idle. The measured writes follow 500 unmeasured ones (Services created and updated), so they
+/// time the steady state rather than the JIT compiling the write path. Every process and directory it starts is removed at
 /// the end. One process holds a descriptor per listener, so N is at most about 9 800 here (20 000
 /// descriptors per process). With <c>--shards N</c> the node runs N data planes (<c>--proxy-shard</c>):
 /// the first serves the API and the manifest, the others follow its API (<c>--roles proxy --master</c>);
@@ -26,6 +27,9 @@ namespace ServiceProxy.Benchmarks;
 internal static class ScaleScenario
 {
     private static readonly int[] Ports = [80, 443];
+
+    /// <summary>Services created and updated before the measured writes.</summary>
+    private const int WarmUpWrites = 500;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -100,8 +104,21 @@ internal static class ScaleScenario
             await Task.Delay(TimeSpan.FromSeconds(5));
             var idle = (Cpu(processes) - idleFrom).TotalMilliseconds / idleWall.Elapsed.TotalMilliseconds * 100;
 
+            // Unmeasured: the write path's first calls JIT-compile it in every process (tiered
+            // compilation goes on for hundreds of calls); the figures are the steady state's.
+            for (var i = 0; i < WarmUpWrites; i++)
+            {
+                var name = $"warm-{i}";
+                await PostAsync(api, "endpoints", Endpoints(name, port));
+                await PostAsync(api, "services", Service(name, ClusterIP(count + writes + i)));
+                await PutAsync(api, "endpoints", name, Endpoints(name, movedPort));
+            }
+
+            await UntilAnsweredAsync(new IPEndPoint(ClusterIP(count + writes + WarmUpWrites - 1), Ports[0]), 8, Stopwatch.StartNew());
             var cpu = Cpu(processes);
+            var each = processes.Select(p => p.TotalProcessorTime).ToList();
             var created = new List<double>(writes);
+            var createdByShard = Enumerable.Range(0, shards).Select(_ => new List<double>()).ToList();
             for (var i = 0; i < writes; i++)
             {
                 var name = $"measured-{i}";
@@ -114,6 +131,7 @@ internal static class ScaleScenario
                 }
 
                 created.Add(acknowledged.Elapsed.TotalMilliseconds);
+                createdByShard[ServiceProxy.Kubernetes.Registry.ProxyShard.Of("default", name, shards)].Add(acknowledged.Elapsed.TotalMilliseconds);
             }
 
             var updated = new List<double>(writes);
@@ -132,6 +150,13 @@ internal static class ScaleScenario
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{count} | {count * Ports.Length} | {ready.TotalSeconds:F2} | {rss:F1} | {idle:F1} | {Pair(created)} | {Pair(updated)} | {cpuPerWrite:F2}"));
             Console.WriteLine($"  create: {Summary(created)}; update: {Summary(updated)}");
+            if (processes.Count > 1)
+            {
+                createdByShard.ForEach(c => c.Sort());
+                Console.WriteLine("  create by shard: " + string.Join("; ", createdByShard.Select((c, k) => $"{k}: {(c.Count > 0 ? Summary(c) : "none")}")));
+                Console.WriteLine("  CPU/write by process (ms): " + string.Join(", ", processes.Select((p, k) =>
+                    ((p.TotalProcessorTime - each[k]).TotalMilliseconds / (3 * writes)).ToString("F2", CultureInfo.InvariantCulture))));
+            }
         }
         finally
         {
