@@ -27,5 +27,5 @@ internal abstract class DotNetTcpTransport(TcpProxyOptions options, EventLoopGro
         return new TransportSocket(socket, Loop: null);
     }
 
-    public abstract ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backend);
+    public abstract ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket client, TransportSocket backend);
 }

@@ -9,8 +9,10 @@ namespace ServiceProxy.Tcp;
 /// A socket and the event loop that serves it, when its transport runs loops: an accepted client
 /// carries the loop that accepted it, a dialed backend the loop that connected it (its epoll
 /// registration is there), so a connection can stay on one thread from accept to close.
+/// <paramref name="NonBlocking"/>: the descriptor is non-blocking at the OS level already (accepted
+/// with accept4's SOCK_NONBLOCK), so a transport that needs it so makes no call to set it.
 /// </summary>
-internal readonly record struct TransportSocket(Socket Socket, EventLoop? Loop);
+internal readonly record struct TransportSocket(Socket Socket, EventLoop? Loop, bool NonBlocking = false);
 
 /// <summary>
 /// How a TCP service port moves its connections, in Kestrel's transport style: <see cref="Listen"/>
@@ -36,12 +38,13 @@ internal interface ITcpTransport
     ValueTask<TransportSocket> ConnectAsync(Socket socket, IPEndPoint endpoint, TransportSocket client, TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Moves bytes both ways between the connection's client and <paramref name="backend"/> (the
-    /// socket <see cref="ConnectAsync"/> returned) until both directions have ended (FIN each way)
+    /// Moves bytes both ways between the connection's client (<paramref name="client"/>, as
+    /// <see cref="Listen"/> handed it over) and <paramref name="backend"/> (the socket
+    /// <see cref="ConnectAsync"/> returned) until both directions have ended (FIN each way)
     /// or the connection is aborted. Never throws: failures end up as
     /// <see cref="TcpProxyConnection.Abort"/> with a reason. Awaited once.
     /// </summary>
-    ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backend);
+    ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket client, TransportSocket backend);
 }
 
 /// <summary>Maps a failed relay operation to the side that failed.</summary>

@@ -31,7 +31,7 @@ internal sealed class PipelinesTransport : DotNetTcpTransport
             useSynchronizationContext: false);
     }
 
-    public override async ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backendSocket)
+    public override async ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket clientSocket, TransportSocket backendSocket)
     {
         using var client = SocketConnection.Create(connection.Client, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);
         using var backend = SocketConnection.Create(backendSocket.Socket, _pipeOptions, SocketConnectionOptions.ZeroLengthReads);

@@ -24,7 +24,7 @@ internal sealed class SocketTransport(TcpProxyOptions options, EventLoopGroup lo
 {
     private readonly int _bufferSize = Math.Max(1024, options.MaxBufferPerDirection);
 
-    public override async ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backendSocket)
+    public override async ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket clientSocket, TransportSocket backendSocket)
     {
         var backend = backendSocket.Socket;
         var upstream = PumpAsync(connection, connection.Client, backend, RelayDirection.Upstream);

@@ -31,6 +31,6 @@ internal sealed class SpliceTransport(TcpProxyOptions options, EventLoopGroup lo
         SpliceConnect.StartAsync(client.Loop ?? loops.LeastBusy(), socket, endpoint, timeout, cancellationToken);
 
     /// <summary>On the loop that connected the backend, where its epoll registration is.</summary>
-    public ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket backend) =>
-        (backend.Loop ?? loops.LeastBusy()).RelayAsync(connection, _pipeSize);
+    public ValueTask RelayAsync(TcpProxyConnection connection, TransportSocket client, TransportSocket backend) =>
+        (backend.Loop ?? loops.LeastBusy()).RelayAsync(connection, _pipeSize, client.NonBlocking);
 }

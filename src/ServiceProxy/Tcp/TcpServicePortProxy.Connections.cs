@@ -113,7 +113,7 @@ internal sealed partial class TcpServicePortProxy
             _metrics.TcpConnectionOpened(tags.Value);
             try
             {
-                await _transport.RelayAsync(connection, backend).ConfigureAwait(false);
+                await _transport.RelayAsync(connection, accepted, backend).ConfigureAwait(false);
             }
             finally
             {

@@ -22,8 +22,15 @@ public sealed class LoopAcceptorTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var listener = Listen(IPAddress.Parse(address));
         var accepted = new ConcurrentQueue<(Socket Socket, bool OnLoop)>();
+        var nonBlocking = new ConcurrentQueue<(bool Claimed, bool Actual)>();
         using var loops = new EventLoopGroup(new EventLoopOptions { Count = 2 });
-        var acceptor = LoopAcceptor.TryStart(listener, loops, s => accepted.Enqueue((s.Socket, s.Loop?.IsCurrent == true)), _ => { }, TimeProvider.System);
+        var acceptor = LoopAcceptor.TryStart(listener, loops, s =>
+        {
+            // Read as handed over: the splice relay skips setting O_NONBLOCK when the socket says it is set.
+            var flags = Libc.Fcntl((int)s.Socket.SafeHandle.DangerousGetHandle(), Libc.F_GETFL, 0);
+            nonBlocking.Enqueue((s.NonBlocking, flags >= 0 && (flags & Libc.O_NONBLOCK) != 0));
+            accepted.Enqueue((s.Socket, s.Loop?.IsCurrent == true));
+        }, _ => { }, TimeProvider.System);
         Assert.NotNull(acceptor);
         var clients = new List<Socket>();
         try
@@ -37,6 +44,7 @@ public sealed class LoopAcceptorTests
 
             await ProxyHarness.WaitUntilAsync(() => accepted.Count == clients.Count, timeoutMs: 10_000);
             Assert.Equal(clients.Count, accepted.Count);
+            Assert.All(nonBlocking, n => Assert.Equal((true, true), n));
             var byRemote = accepted.ToDictionary(a => (IPEndPoint)a.Socket.RemoteEndPoint!);
             foreach (var client in clients)
             {

@@ -80,11 +80,14 @@ internal sealed partial class EventLoop
     /// <summary>Removes <paramref name="fd"/> from this loop's epoll (any thread).</summary>
     public int Unregister(int fd) => Libc.EpollDelete(_epoll, fd);
 
-    /// <summary>Relays <paramref name="connection"/> until both directions ended or it is aborted.</summary>
-    public ValueTask RelayAsync(TcpProxyConnection connection, int pipeSize)
+    /// <summary>
+    /// Relays <paramref name="connection"/> until both directions ended or it is aborted;
+    /// <paramref name="clientNonBlocking"/>: its client's descriptor is non-blocking already.
+    /// </summary>
+    public ValueTask RelayAsync(TcpProxyConnection connection, int pipeSize, bool clientNonBlocking)
     {
         var pool = _pools.GetOrAdd(pipeSize, static (size, pipes) => new SplicePipePool(size, MaxIdlePipes, pipes), _group.Pipes);
-        var spliced = SpliceConnection.TryCreate(this, pool, connection);
+        var spliced = SpliceConnection.TryCreate(this, pool, connection, clientNonBlocking);
         if (spliced is null)
         {
             return ValueTask.CompletedTask; // aborted before the handover: its sockets are closed already

@@ -25,6 +25,7 @@ internal static partial class Libc
     public const uint SPLICE_F_MOVE = 1;
     public const uint SPLICE_F_NONBLOCK = 2;
     public const int F_SETPIPE_SZ = 1031;
+    public const int F_GETFL = 3;
     public const int F_GETPIPE_SZ = 1032;
     public const int SHUT_WR = 1;
     public const int FIONBIO = 0x5421;

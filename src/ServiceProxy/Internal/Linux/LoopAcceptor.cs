@@ -153,7 +153,7 @@ internal sealed class LoopAcceptor
                 return;
             }
 
-            _onAccepted(new TransportSocket(Wrap(fd, Libc.ReadSockAddr(address)), registration.Loop));
+            _onAccepted(new TransportSocket(Wrap(fd, Libc.ReadSockAddr(address)), registration.Loop, NonBlocking: true));
         }
     }
 

@@ -47,8 +47,11 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
     /// <summary>Completes when the relay has ended; awaited once.</summary>
     public ValueTask Completion => new(this, _completion.Version);
 
-    /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
-    public static SpliceConnection? TryCreate(EventLoop loop, SplicePipePool pool, TcpProxyConnection connection)
+    /// <summary>
+    /// Takes a reference on both sockets; null when one was closed already (the connection was
+    /// aborted). <paramref name="clientNonBlocking"/>: the client's descriptor is non-blocking already.
+    /// </summary>
+    public static SpliceConnection? TryCreate(EventLoop loop, SplicePipePool pool, TcpProxyConnection connection, bool clientNonBlocking)
     {
         if (!DescriptorLease.TryTake(connection.Client, out var client))
         {
@@ -61,9 +64,13 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
             return null;
         }
 
-        // .NET keeps a socket blocking at the OS level until its first async operation; the loop
-        // must never block. (The backend was made non-blocking by its connect, see EventLoop.RelayAsync.)
-        Libc.SetNonBlocking(client.Fd);
+        // .NET keeps a socket it accepted blocking at the OS level until its first async operation;
+        // the loop must never block. A client the loops accepted is non-blocking from accept4 on,
+        // and the backend was made non-blocking by its connect (see EventLoop.RegisterBackend).
+        if (!clientNonBlocking)
+        {
+            Libc.SetNonBlocking(client.Fd);
+        }
         return new SpliceConnection(loop, pool, connection, client, backend);
     }
 
