@@ -6,6 +6,7 @@ namespace ServiceProxy.Host.Following;
 /// <see cref="IOException"/>, so a broken or hostile server cannot make the node buffer without end.
 /// And the moment a watch is open: the client hands a watch's response over only with its first line,
 /// which a quiet API sends as late as its first bookmark; <see cref="WatchOpened"/> hears of the headers.
+/// And a watch asks for a connection of its own (<c>Connection: close</c>).
 /// </summary>
 internal sealed class RemoteApiResponses(int maxBytes) : DelegatingHandler
 {
@@ -14,8 +15,16 @@ internal sealed class RemoteApiResponses(int maxBytes) : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var watch = request.RequestUri?.Query.Contains("watch=true", StringComparison.OrdinalIgnoreCase) == true;
+        if (watch)
+        {
+            // A watch's connection is never reused. The client's event reader starts its next read before it
+            // sees the watch ended (an ERROR event, a cancellation) and leaves that read running; on a pooled
+            // HTTP/1.1 connection it would take the next request's response, and that request would wait for ever.
+            request.Headers.ConnectionClose = true;
+        }
+
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (watch && response.IsSuccessStatusCode)
         {
             WatchOpened.Value?.Invoke();

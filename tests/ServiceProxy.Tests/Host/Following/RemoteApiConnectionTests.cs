@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using ServiceProxy.Host.Following;
+using ServiceProxy.Kubernetes;
+using ServiceProxy.Kubernetes.Model;
+using ServiceProxy.Kubernetes.Registry;
+
+namespace ServiceProxy.Tests.Host.Following;
+
+/// <summary>
+/// The follower against an HTTP/1.1 API over real loopback sockets, where connections are pooled
+/// and reused: what one request leaves on a connection must not reach the next.
+/// </summary>
+public sealed class RemoteApiConnectionTests : IAsyncDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().AddServiceProxyRegistry().BuildServiceProvider();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly FakeLogger _logger = new();
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly ConcurrentQueue<string> _requests = new();
+    private int _sliceLists;
+
+    [Fact]
+    public async Task A_list_after_a_watch_that_ended_with_410_is_answered()
+    {
+        // The watch's ERROR event comes first and the end of its body a moment later: the client
+        // reader still reads that body after the follower has moved on. Were the connection reused,
+        // that read would take the next response off it and the list would wait for ever.
+        _listener.Start();
+        var serving = ServeAsync(_stop.Token);
+        var (follower, store) = Start($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+        var running = follower.StartAsync(_stop.Token);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (store.Get<Endpoints>("default", "web")?.Subsets?[0].Addresses?[0].Ip != "10.2.0.2")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the second list of endpointslices got no answer within 10 s; requests:\n"
+                + string.Join("\n", _requests) + "\nthe follower logged:\n" + string.Join("\n", _logger.Collector.GetSnapshot().Select(r => r.Message)));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(2, Volatile.Read(ref _sliceLists));
+        await _stop.CancelAsync();
+        await follower.StopAsync(CancellationToken.None);
+        await running;
+        _listener.Stop();
+        await serving;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        await _services.DisposeAsync();
+        _stop.Dispose();
+    }
+
+    private (RemoteApiFollower Follower, IObjectStore Store) Start(string master)
+    {
+        var options = new RemoteApiOptions { Master = master, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50) };
+        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = master }, new RemoteApiResponses(options.MaxMessageBytes));
+        var mirror = _services.GetRequiredService<IObjectMirror>();
+        var store = _services.GetRequiredService<IObjectStore>();
+        var status = new RemoteApiStatus(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System, options);
+        var follower = new RemoteApiFollower(master, [new FollowedServices(client, mirror, store)],
+            [new FollowedEndpointSlices(client, mirror, store)], options, status, TimeProvider.System, _logger);
+        return (follower, store);
+    }
+
+    /// <summary>Every connection, each with its keep-alive requests in turn, until the test ends.</summary>
+    private async Task ServeAsync(CancellationToken stop)
+    {
+        var connections = new List<Task>();
+        try
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var socket = await _listener.AcceptSocketAsync(stop);
+                connections.Add(ConnectionAsync(socket, stop));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The test is over.
+        }
+
+        await Task.WhenAll(connections);
+    }
+
+    private async Task ConnectionAsync(Socket socket, CancellationToken stop)
+    {
+        using var _ = socket;
+        await using var stream = new NetworkStream(socket);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        try
+        {
+            for (var served = 0; served < 100; served++)
+            {
+                var requestLine = await reader.ReadLineAsync(stop);
+                if (requestLine is null)
+                {
+                    return;
+                }
+
+                var close = false;
+                for (var line = await reader.ReadLineAsync(stop); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync(stop))
+                {
+                    close |= line.Equals("Connection: close", StringComparison.OrdinalIgnoreCase);
+                }
+
+                var target = requestLine.Split(' ')[1];
+                _requests.Enqueue(target + (close ? " (Connection: close)" : string.Empty));
+                if (!await AnswerAsync(stream, target, stop) || close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+        {
+            // The client or the test went away.
+        }
+    }
+
+    /// <summary>Answers one request; false when the connection is to stay with it (a watch held open).</summary>
+    private async Task<bool> AnswerAsync(NetworkStream stream, string target, CancellationToken stop)
+    {
+        var watch = target.Contains("watch=true", StringComparison.Ordinal);
+        if (target.StartsWith("/api/v1/services", StringComparison.Ordinal))
+        {
+            if (!watch)
+            {
+                await WriteAsync(stream, Full(List("ServiceList", "5", Service())), stop);
+                return true;
+            }
+
+            await WriteAsync(stream, Head(), stop);
+            await Task.Delay(Timeout.Infinite, stop);
+            return false;
+        }
+
+        if (!watch)
+        {
+            var first = Interlocked.Increment(ref _sliceLists) == 1;
+            await WriteAsync(stream, Full(List("EndpointSliceList", first ? "5" : "7", Slice(first ? "10.2.0.1" : "10.2.0.2"))), stop);
+            return true;
+        }
+
+        if (target.Contains("resourceVersion=5", StringComparison.Ordinal))
+        {
+            var error = """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410,"message":"too old resource version: 5 (7)"}}""" + "\n";
+            await WriteAsync(stream, Head() + Chunk(error), stop);
+            await Task.Delay(200, stop);
+            await WriteAsync(stream, "0\r\n\r\n", stop);
+            return true;
+        }
+
+        await WriteAsync(stream, Head(), stop);
+        await Task.Delay(Timeout.Infinite, stop);
+        return false;
+    }
+
+    private static async Task WriteAsync(NetworkStream stream, string text, CancellationToken stop) =>
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(text), stop);
+
+    private static string Full(string body) =>
+        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+
+    private static string Head() => "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+    private static string Chunk(string text) => $"{Encoding.UTF8.GetByteCount(text):x}\r\n{text}\r\n";
+
+    private static string List(string kind, string resourceVersion, string item) =>
+        $$"""{"kind":"{{kind}}","apiVersion":"v1","metadata":{"resourceVersion":"{{resourceVersion}}"},"items":[{{item}}]}""";
+
+    private static string Service() =>
+        """{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"default","resourceVersion":"1"},"spec":{"type":"ClusterIP","clusterIP":"10.96.0.1","ports":[{"port":80,"protocol":"TCP","targetPort":8080}]}}""";
+
+    private static string Slice(string ip) =>
+        $$$"""{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","metadata":{"name":"web-1","namespace":"default","resourceVersion":"2","labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","endpoints":[{"addresses":["{{{ip}}}"],"conditions":{"ready":true}}],"ports":[{"name":"","port":8080,"protocol":"TCP"}]}""";
+}
