@@ -15,9 +15,10 @@ internal interface IFollowedResource
 
     /// <summary>
     /// Lists every object (page by page), at most <paramref name="maxObjects"/>, and replaces what was
-    /// followed with them; returns the list's resourceVersion.
+    /// followed with them; returns the list's resourceVersion. A page that takes longer than
+    /// <paramref name="pageTimeout"/> fails the list with <see cref="TimeoutException"/>.
     /// </summary>
-    Task<string> ListAsync(int pageSize, int maxObjects, CancellationToken cancellationToken);
+    Task<string> ListAsync(int pageSize, int maxObjects, TimeSpan pageTimeout, CancellationToken cancellationToken);
 
     /// <summary>
     /// Opens a watch from <paramref name="resourceVersion"/> with bookmarks; completes when the response
@@ -38,13 +39,25 @@ internal abstract class FollowedResource<T, TList> : IFollowedResource
 {
     public abstract string Name { get; }
 
-    public async Task<string> ListAsync(int pageSize, int maxObjects, CancellationToken cancellationToken)
+    public async Task<string> ListAsync(int pageSize, int maxObjects, TimeSpan pageTimeout, CancellationToken cancellationToken)
     {
         var items = new List<T>();
         string? next = null;
         while (true)
         {
-            using var response = await ListPageAsync(next, pageSize, watch: false, resourceVersion: null, timeoutSeconds: null, cancellationToken).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(pageTimeout);
+            HttpOperationResponse<TList> response;
+            try
+            {
+                response = await ListPageAsync(next, pageSize, watch: false, resourceVersion: null, timeoutSeconds: null, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{Name}: a list page got no answer within {pageTimeout.TotalMilliseconds:0} ms");
+            }
+
+            using var _ = response;
             var page = response.Body;
             items.AddRange(page.Items ?? []);
             if (items.Count > maxObjects)

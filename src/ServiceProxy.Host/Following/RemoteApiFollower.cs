@@ -107,7 +107,7 @@ internal sealed partial class RemoteApiFollower : BackgroundService
         {
             try
             {
-                return (candidates[i], await candidates[i].ListAsync(_options.PageSize, _options.MaxObjects, stopping).ConfigureAwait(false));
+                return (candidates[i], await candidates[i].ListAsync(_options.PageSize, _options.MaxObjects, _options.ListTimeout, stopping).ConfigureAwait(false));
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound && i + 1 < candidates.Count)
             {

@@ -28,6 +28,12 @@ internal sealed class RemoteApiOptions
     /// <summary>How long one watch request lasts (timeoutSeconds, made up to a quarter longer at random) before it is renewed.</summary>
     public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long one list page may take before it is given up and the list retried after a back-off, as
+    /// kube-apiserver bounds a list (its <c>--request-timeout</c>, one minute).
+    /// </summary>
+    public TimeSpan ListTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Objects a list asks for per page (<c>limit</c>).</summary>
     public int PageSize { get; set; } = 500;
 

@@ -61,6 +61,11 @@ internal sealed class RemoteApiOptionsValidator(IOptions<RunOptions> run, IOptio
             failures.Add($"RemoteApi:WatchTimeout {options.WatchTimeout} is shorter than 1s");
         }
 
+        if (options.ListTimeout < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"RemoteApi:ListTimeout {options.ListTimeout} is shorter than 1s");
+        }
+
         if (options.PageSize < 1 || options.MaxObjects < 1 || options.MaxMessageBytes < 1024)
         {
             failures.Add("RemoteApi: PageSize and MaxObjects must be at least 1, MaxMessageBytes at least 1024");

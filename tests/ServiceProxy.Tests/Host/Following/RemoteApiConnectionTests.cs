@@ -24,6 +24,7 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly ConcurrentQueue<string> _requests = new();
     private int _sliceLists;
+    private int _silentSliceLists;
 
     [Fact]
     public async Task A_list_after_a_watch_that_ended_with_410_is_answered()
@@ -52,6 +53,34 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         await serving;
     }
 
+    [Fact]
+    public async Task A_list_page_the_API_never_answers_is_given_up_and_asked_again()
+    {
+        // An API that took the request and went quiet (stopped, or a path that drops packets): without a
+        // bound of its own the list would wait for the HTTP client's, several minutes.
+        _silentSliceLists = 1;
+        _listener.Start();
+        var serving = ServeAsync(_stop.Token);
+        var (follower, store) = Start($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}", listTimeout: TimeSpan.FromMilliseconds(500));
+        var running = follower.StartAsync(_stop.Token);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (store.Get<Endpoints>("default", "web") is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no endpointslices within 10 s; requests:\n" + string.Join("\n", _requests)
+                + "\nthe follower logged:\n" + string.Join("\n", _logger.Collector.GetSnapshot().Select(r => r.Message)));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(2, Volatile.Read(ref _sliceLists));
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Message.Contains("endpointslices: a list page got no answer within 500 ms", StringComparison.Ordinal));
+        await _stop.CancelAsync();
+        await follower.StopAsync(CancellationToken.None);
+        await running;
+        _listener.Stop();
+        await serving;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -60,9 +89,10 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private (RemoteApiFollower Follower, IObjectStore Store) Start(string master)
+    private (RemoteApiFollower Follower, IObjectStore Store) Start(string master, TimeSpan? listTimeout = null)
     {
         var options = new RemoteApiOptions { Master = master, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50) };
+        options.ListTimeout = listTimeout ?? options.ListTimeout;
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = master }, new RemoteApiResponses(options.MaxMessageBytes));
         var mirror = _services.GetRequiredService<IObjectMirror>();
         var store = _services.GetRequiredService<IObjectStore>();
@@ -147,6 +177,11 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         if (!watch)
         {
             var first = Interlocked.Increment(ref _sliceLists) == 1;
+            if (first && _silentSliceLists > 0)
+            {
+                await Task.Delay(Timeout.Infinite, stop);
+            }
+
             await WriteAsync(stream, Full(List("EndpointSliceList", first ? "5" : "7", Slice(first ? "10.2.0.1" : "10.2.0.2"))), stop);
             return true;
         }
