@@ -56,6 +56,33 @@ internal sealed class AllocationBitmap
         return offset;
     }
 
+    /// <summary>
+    /// Takes a free offset at random from <c>[reserved, Size)</c> while it has one, and only then from
+    /// <c>[0, reserved)</c>, as kube-apiserver's random scan with an offset does; -1 when full. The low
+    /// band is left to values a client chooses itself (KEP-3070 for ClusterIPs, KEP-3668 for node ports).
+    /// </summary>
+    public int AllocateRandom(Random random, int reserved)
+    {
+        if (Count >= Size)
+        {
+            return -1;
+        }
+
+        var offset = FindFreeFrom(random, reserved, Size) is var upper and >= 0 ? upper : FindFreeFrom(random, 0, reserved);
+        if (offset >= 0)
+        {
+            TryAllocate(offset);
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// The low band kube-apiserver leaves to chosen values in a range of <paramref name="size"/>:
+    /// min(max(16, size / <paramref name="step"/>), <paramref name="max"/>), none in a range of 16 or fewer.
+    /// </summary>
+    public static int ReservedBand(long size, int step, int max) => size <= 16 ? 0 : (int)Math.Clamp(size / step, 16, max);
+
     /// <summary>The bits as bytes, offset 0 first, lowest bit first (the form the cluster store keeps).</summary>
     public byte[] ToBytes()
     {
@@ -80,6 +107,18 @@ internal sealed class AllocationBitmap
             word &= ~bit;
             Count--;
         }
+    }
+
+    /// <summary>A free offset in [from, to), scanning forward from a random point and wrapping; -1 when none.</summary>
+    private int FindFreeFrom(Random random, int from, int to)
+    {
+        if (to <= from)
+        {
+            return -1;
+        }
+
+        var start = from + random.Next(to - from);
+        return FindFree(start, to) is var found and >= 0 ? found : FindFree(from, start);
     }
 
     /// <summary>The first free offset in [from, to), or -1.</summary>

@@ -15,11 +15,17 @@ internal sealed class ClusterIPAllocator
     private readonly AllocationBitmap _bitmap;
     private readonly Random _random;
 
+    // kube-apiserver's band for ClusterIPs chosen by hand (KEP-3070): min(max(16, range / 16), 256)
+    // addresses at the start of the range, where the range counts every address of the CIDR.
+    private readonly int _reserved;
+
     public ClusterIPAllocator(ServiceCidr cidr, Random random)
     {
         Cidr = cidr;
         _random = random;
         _bitmap = new AllocationBitmap(cidr.Size);
+        var hostBits = (cidr.Family == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128) - cidr.PrefixLength;
+        _reserved = AllocationBitmap.ReservedBand(1L << hostBits, step: 16, max: 256);
     }
 
     public ServiceCidr Cidr { get; }
@@ -37,10 +43,10 @@ internal sealed class ClusterIPAllocator
         return _bitmap.TryAllocate(offset) ? AllocateResult.Allocated : AllocateResult.AlreadyAllocated;
     }
 
-    /// <summary>A random free address, or null when the range is full.</summary>
+    /// <summary>A random free address, after the reserved band while the range has room there; null when the range is full.</summary>
     public IPAddress? AllocateNext()
     {
-        var offset = _bitmap.AllocateNext(_random.Next(_bitmap.Size));
+        var offset = _bitmap.AllocateRandom(_random, _reserved);
         return offset < 0 ? null : Cidr.AddressAt(offset);
     }
 

@@ -11,10 +11,14 @@ internal sealed class NodePortAllocator
     private readonly Random _random;
     private readonly Dictionary<string, AllocationBitmap> _byProtocol = new(StringComparer.Ordinal);
 
+    // kube-apiserver's band for node ports chosen by hand (KEP-3668): min(max(16, size / 32), 128).
+    private readonly int _reserved;
+
     public NodePortAllocator(PortRange range, Random random)
     {
         Range = range;
         _random = random;
+        _reserved = AllocationBitmap.ReservedBand(range.Size, step: 32, max: 128);
     }
 
     public PortRange Range { get; }
@@ -29,10 +33,10 @@ internal sealed class NodePortAllocator
         return Bitmap(protocol).TryAllocate(port - Range.First) ? AllocateResult.Allocated : AllocateResult.AlreadyAllocated;
     }
 
-    /// <summary>A random free port for <paramref name="protocol"/>, or 0 when the range is full.</summary>
+    /// <summary>A random free port for <paramref name="protocol"/>, above the reserved band while it can be; 0 when the range is full.</summary>
     public int AllocateNext(string protocol)
     {
-        var offset = Bitmap(protocol).AllocateNext(_random.Next(Range.Size));
+        var offset = Bitmap(protocol).AllocateRandom(_random, _reserved);
         return offset < 0 ? 0 : Range.First + offset;
     }
 
