@@ -2,11 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using ServiceProxy.Host.Following;
-using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
 
@@ -18,13 +15,13 @@ namespace ServiceProxy.Tests.Host.Following;
 /// </summary>
 public sealed class RemoteApiConnectionTests : IAsyncDisposable
 {
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().AddServiceProxyRegistry().BuildServiceProvider();
     private readonly CancellationTokenSource _stop = new();
     private readonly FakeLogger _logger = new();
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly ConcurrentQueue<string> _requests = new();
     private int _sliceLists;
     private int _silentSliceLists;
+    private FollowerUnderTest? _follower;
 
     [Fact]
     public async Task A_list_after_a_watch_that_ended_with_410_is_answered()
@@ -85,21 +82,20 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _listener.Dispose();
-        await _services.DisposeAsync();
+        if (_follower is not null)
+        {
+            await _follower.DisposeAsync();
+        }
+
         _stop.Dispose();
     }
 
     private (RemoteApiFollower Follower, IObjectStore Store) Start(string master, TimeSpan? listTimeout = null)
     {
-        var options = new RemoteApiOptions { Master = master, InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50) };
+        var options = new RemoteApiOptions { Master = master };
         options.ListTimeout = listTimeout ?? options.ListTimeout;
-        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = master }, new RemoteApiResponses(options.MaxMessageBytes));
-        var mirror = _services.GetRequiredService<IObjectMirror>();
-        var store = _services.GetRequiredService<IObjectStore>();
-        var status = new RemoteApiStatus(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System, options);
-        var follower = new RemoteApiFollower(master, [new FollowedServices(client, mirror, store)],
-            [new FollowedEndpointSlices(client, mirror, store)], options, status, TimeProvider.System, _logger);
-        return (follower, store);
+        _follower = new FollowerUnderTest(options, _logger);
+        return (_follower.Follower, _follower.Store);
     }
 
     /// <summary>Every connection, each with its keep-alive requests in turn, until the test ends.</summary>

@@ -2,11 +2,8 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text;
-using k8s;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using ServiceProxy.Host.Following;
-using ServiceProxy.Kubernetes;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
 
@@ -15,10 +12,10 @@ namespace ServiceProxy.Tests.Host.Following;
 /// <summary>The list-and-watch loop against a scripted API: resume, bookmarks, back-off, 410 relist, the Endpoints fallback.</summary>
 public sealed class RemoteApiFollowerTests : IAsyncDisposable
 {
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().AddServiceProxyRegistry().BuildServiceProvider();
     private readonly ScriptedApi _api = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly FakeLogger _logger = new();
+    private FollowerUnderTest? _follower;
 
     [Fact]
     public async Task Watches_resume_from_the_last_version_or_bookmark_back_off_on_errors_and_relist_on_410()
@@ -103,20 +100,18 @@ public sealed class RemoteApiFollowerTests : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _api.Dispose();
-        await _services.DisposeAsync();
+        if (_follower is not null)
+        {
+            await _follower.DisposeAsync();
+        }
+
         _stop.Dispose();
     }
 
     private (RemoteApiFollower Follower, RemoteApiStatus Status, IObjectStore Store) Start(TimeSpan? staleAfter = null)
     {
-        var options = new RemoteApiOptions { Master = "http://api.test", InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), StaleAfter = staleAfter ?? TimeSpan.FromSeconds(30) };
-        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = options.Master }, new RemoteApiResponses(options.MaxMessageBytes), _api);
-        var mirror = _services.GetRequiredService<IObjectMirror>();
-        var store = _services.GetRequiredService<IObjectStore>();
-        var status = new RemoteApiStatus(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System, options);
-        var follower = new RemoteApiFollower(options.Master, [new FollowedServices(client, mirror, store)],
-            [new FollowedEndpointSlices(client, mirror, store), new FollowedEndpoints(client, mirror, store)], options, status, TimeProvider.System, _logger);
-        return (follower, status, store);
+        _follower = new FollowerUnderTest(new RemoteApiOptions { Master = "http://api.test", StaleAfter = staleAfter ?? TimeSpan.FromSeconds(30) }, _logger, _api);
+        return (_follower.Follower, _follower.Status, _follower.Store);
     }
 
     private async Task Until(Func<bool> condition)
