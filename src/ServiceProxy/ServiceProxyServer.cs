@@ -37,16 +37,16 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     private readonly IServicePortObserver? _observer;
     private readonly EventLoopGroup _loops;
     private readonly Dictionary<TransportProtocol, IServicePortProxyFactory> _factories;
-    private readonly Dictionary<ServicePortKey, PortEntry> _ports = []; // reconcile loop only
+    // Reconcile loop only. A builder, so that publishing the ports to other threads after ports came or
+    // went is ToImmutable(): O(1), sharing every node with the builder, rather than a copy of every port.
+    private readonly ImmutableDictionary<ServicePortKey, PortEntry>.Builder _ports = ImmutableDictionary.CreateBuilder<ServicePortKey, PortEntry>();
     private readonly List<Task> _draining = []; // reconcile loop only
     private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abortDrains;
-    // What other threads read (status, affinity sweeps): an immutable map, so a port that comes or
-    // goes costs O(log n) to publish, not a copy of every port (an 18 000-port array per write).
-    private volatile ImmutableDictionary<ServicePortKey, PortEntry> _published = ImmutableDictionary<ServicePortKey, PortEntry>.Empty;
-    private ImmutableDictionary<ServicePortKey, PortEntry>.Builder? _publishing; // reconcile loop only: ports added or removed since _published
+    private volatile ImmutableDictionary<ServicePortKey, PortEntry> _published = ImmutableDictionary<ServicePortKey, PortEntry>.Empty; // what other threads read (status, affinity sweeps)
+    private bool _portsChanged; // reconcile loop only: ports came or went since _published
     private ProxyConfig? _applied; // reconcile loop only: the snapshot _ports reflect in full, null after a failed apply
     private long _appliedVersion = -1;
     private IDisposable? _changeRegistration;
@@ -145,7 +145,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         _ports.Clear();
         _draining.Clear();
         _published = ImmutableDictionary<ServicePortKey, PortEntry>.Empty;
-        _publishing = null;
+        _portsChanged = false;
         _applied = null;
         Log.ServerStopped(_logger);
     }
@@ -238,10 +238,10 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         finally
         {
             // Published only when ports came or went: an update changes a port's entry in place.
-            if (_publishing is not null)
+            if (_portsChanged)
             {
-                _published = _publishing.ToImmutable();
-                _publishing = null;
+                _portsChanged = false;
+                _published = _ports.ToImmutable();
             }
         }
     }
@@ -271,7 +271,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
             // ejections end here rather than be reported later for a port that is gone.
             removed.Balancers.ClearOutliers();
             _ports.Remove(key);
-            (_publishing ??= _published.ToBuilder()).Remove(key);
+            _portsChanged = true;
         }
 
         foreach (var port in plan.Restarted)
@@ -316,7 +316,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
 
         var entry = new PortEntry(port, balancers);
         _ports[port.Key] = entry;
-        (_publishing ??= _published.ToBuilder())[port.Key] = entry;
+        _portsChanged = true;
         if (!_factories.TryGetValue(port.Key.Protocol, out var factory))
         {
             Log.NoHandlerForProtocol(_logger, port.Key, port.Key.Protocol);
@@ -382,7 +382,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
     }
 
     /// <summary>The running ports' configs, read through without a copy.</summary>
-    private sealed class RunningConfigs(Dictionary<ServicePortKey, PortEntry> ports) : IReadOnlyDictionary<ServicePortKey, ServicePortConfig>
+    private sealed class RunningConfigs(IReadOnlyDictionary<ServicePortKey, PortEntry> ports) : IReadOnlyDictionary<ServicePortKey, ServicePortConfig>
     {
         public int Count => ports.Count;
 

@@ -98,7 +98,11 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         return (_follower.Follower, _follower.Store);
     }
 
-    /// <summary>Every connection, each with its keep-alive requests in turn, until the test ends.</summary>
+    /// <summary>
+    /// Every connection, each with its keep-alive requests in turn, until the test ends. Written on a bare
+    /// socket, not Kestrel, to control the bytes of a watch's body and when they leave: the same script on
+    /// Kestrel did not make the stale read take the next response, and its test passed without the fix.
+    /// </summary>
     private async Task ServeAsync(CancellationToken stop)
     {
         var connections = new List<Task>();
