@@ -16,7 +16,7 @@ internal sealed class ClusterIPAllocator
     private readonly Random _random;
 
     // kube-apiserver's band for ClusterIPs chosen by hand (KEP-3070): min(max(16, range / 16), 256)
-    // addresses at the start of the range, where the range counts every address of the CIDR.
+    // addresses at the start of the range, where the range counts every address of the CIDR (AddressCount).
     private readonly int _reserved;
 
     public ClusterIPAllocator(ServiceCidr cidr, Random random)
@@ -24,8 +24,7 @@ internal sealed class ClusterIPAllocator
         Cidr = cidr;
         _random = random;
         _bitmap = new AllocationBitmap(cidr.Size);
-        var hostBits = (cidr.Family == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128) - cidr.PrefixLength;
-        _reserved = AllocationBitmap.ReservedBand(1L << hostBits, step: 16, max: 256);
+        _reserved = AllocationBitmap.ReservedBand(cidr.AddressCount, step: 16, max: 256);
     }
 
     public ServiceCidr Cidr { get; }

@@ -32,6 +32,9 @@ internal sealed class ServiceCidr
     /// <summary>Number of allocatable addresses.</summary>
     public int Size { get; }
 
+    /// <summary>Every address of the CIDR, the network (and IPv4's broadcast) address included.</summary>
+    public long AddressCount => 1L << ((Family == AddressFamily.InterNetwork ? 32 : 128) - PrefixLength);
+
     /// <summary>Parses <c>10.96.0.0/12</c>; host bits are masked off as <c>net.ParseCIDR</c> does.</summary>
     public static ServiceCidr Parse(string cidr)
     {
