@@ -31,7 +31,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     public async Task DisposeAsync() => await _etcd.DisposeAsync();
 
     [Fact]
-    public async Task When_the_leader_is_killed_the_other_takes_over_within_the_lease_duration_and_a_second()
+    public async Task When_the_leader_is_killed_the_other_takes_over_within_the_lease_duration_its_retry_and_a_second()
     {
         await using var a = await StartAsync("node-a");
         await using var b = await StartAsync("node-b");
@@ -41,7 +41,10 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var killed = Stopwatch.StartNew();
         await leader.KillAsync();
         await follower.WaitForOutputAsync(BecameLeader, TimeSpan.FromSeconds(30));
-        Assert.True(killed.Elapsed <= LeaseDuration + TimeSpan.FromSeconds(1), $"took over {killed.Elapsed} after the kill (lease duration {LeaseDuration})");
+        // The lease runs out at most its duration after the last renewal, and the other tries every 0.5 s (half
+        // the renew deadline); a second more covers the kill's wait for the exit and the log line's trip on a
+        // loaded machine (it took 3.05 s once in CI). Waiting for a second lease would take 4 s.
+        Assert.True(killed.Elapsed <= LeaseDuration + TimeSpan.FromSeconds(1.5), $"took over {killed.Elapsed} after the kill (lease duration {LeaseDuration})");
     }
 
     [Fact]

@@ -44,7 +44,8 @@ public sealed class ClusterProbingTests
                         .Distinct()];
                 }
 
-                return !await ReadyAsync(b, "on-b") && !await ReadyAsync(b, "unbound") && hosts["on-b"].Length > 0 && hosts["unbound"].Length > 0;
+                // Written through node-a: node-b may not have the pods from etcd yet (null), which is not "not ready".
+                return await ReadyAsync(b, "on-b") == false && await ReadyAsync(b, "unbound") == false && hosts["on-b"].Length > 0 && hosts["unbound"].Length > 0;
             },
             "the probed pods not ready, with their Unhealthy events",
             TimeSpan.FromSeconds(30));
@@ -53,12 +54,20 @@ public sealed class ClusterProbingTests
         Assert.Equal(["node-b"], hosts["on-b"]);
         Assert.Equal(["node-a"], hosts["unbound"]);
         Assert.Empty(hosts["elsewhere"]);
-        Assert.True(await ReadyAsync(a, "elsewhere"));
+        Assert.True(await ReadyAsync(a, "elsewhere") == true);
     }
 
-    private static async Task<bool> ReadyAsync(HostProcess node, string pod)
+    /// <summary>The pod's Ready condition as <paramref name="node"/> serves it; null while that node does not have the pod yet.</summary>
+    private static async Task<bool?> ReadyAsync(HostProcess node, string pod)
     {
-        var status = JsonNode.Parse(await node.Http.GetStringAsync($"/api/v1/namespaces/default/pods/{pod}"))!["status"]!;
+        using var response = await node.Http.GetAsync($"/api/v1/namespaces/default/pods/{pod}");
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]!;
         return status["conditions"]!.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True");
     }
 
