@@ -255,8 +255,8 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy-dotnetaccept": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops", "false"), name="svcproxy-dotnetaccept"),
         # svcproxy with a single event loop, for reference (not a peer): see --event-loops.
         "svcproxy-1loop": lambda: _svcproxy(work, backends, svcproxy, extra=("--event-loops", "1"), name="svcproxy-1loop"),
-        # svcproxy without busy polling, for reference (not a peer): what polling buys.
-        "svcproxy-nopoll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "0"), name="svcproxy-nopoll"),
+        # svcproxy with adaptive busy polling (50 µs), for reference (not a peer): what polling buys.
+        "svcproxy-poll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "50"), name="svcproxy-poll"),
         # Another build of svcproxy (SVCPROXY_BASE=path/to/svcproxy), for A/B runs of two commits side by side.
         "svcproxy-base": lambda: _svcproxy(work, backends, Path(os.environ["SVCPROXY_BASE"]), name="svcproxy-base"),
     }

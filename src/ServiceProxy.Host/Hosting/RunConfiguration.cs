@@ -26,14 +26,6 @@ internal static class RunConfiguration
     public static IConfiguration Load(IReadOnlyDictionary<string, IReadOnlyList<string>> commandLine, IDictionary environment, string? configFile, bool required = false)
     {
         var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var setting in RunSettings.All)
-        {
-            if (setting.HostDefault is { } hostDefault)
-            {
-                Set(merged, setting, [hostDefault]);
-            }
-        }
-
         if (configFile is not null)
         {
             ReadFile(merged, configFile, required);

@@ -71,7 +71,6 @@ internal static class RunSettings
         new("--busy-poll-us", DataPlane(nameof(ServiceProxyOptions.EventLoops), nameof(EventLoopOptions.BusyPoll)), "Linux event loops (splice engine, UDP): microseconds a loop with few sockets polls after its last event before sleeping; 0: off.")
         {
             Microseconds = true,
-            HostDefault = "50",
             Check = value => value is TimeSpan { Ticks: >= 0 and <= TimeSpan.TicksPerSecond } ? null : "is not within 0-1000000",
         },
         new("--event-loops", DataPlane(nameof(ServiceProxyOptions.EventLoops), nameof(EventLoopOptions.Count)), "Linux event loops (splice engine, UDP): threads that accept, dial and relay; 0: one per core.")
@@ -187,9 +186,6 @@ internal sealed record RunSetting(string Flag, string Key, string Description)
     /// <summary>The flag, environment variable and <c>Svcproxy</c> key take a Go duration (<c>10s</c>, <c>1m30s</c>, <c>500ms</c>); the property is a <see cref="TimeSpan"/>.</summary>
     public bool Duration { get; init; }
 
-    /// <summary>svcproxy's default where it differs from the library's (in the flag's unit); null: the property's default.</summary>
-    public string? HostDefault { get; init; }
-
     /// <summary>What is wrong with a bound value (<c>is not within 0-1024</c>), or null when it is right.</summary>
     public Func<object?, string?>? Check { get; init; }
 
@@ -225,7 +221,7 @@ internal sealed record RunSetting(string Flag, string Key, string Description)
     public Type ValueType => IsList ? Property.PropertyType.GetGenericArguments()[0] : Nullable.GetUnderlyingType(Property.PropertyType) ?? Property.PropertyType;
 
     /// <summary>The value the options hold when nothing sets it, in the flag's unit.</summary>
-    public object? Default => HostDefault is null ? ToFlagUnit(Read(Activator.CreateInstance(RunSettings.Sections[Key.Split(':')[0]])!)) : HostDefault;
+    public object? Default => ToFlagUnit(Read(Activator.CreateInstance(RunSettings.Sections[Key.Split(':')[0]])!));
 
     /// <summary>The bound value of this setting in <paramref name="options"/> (an instance of its section's type).</summary>
     public object? Read(object options)

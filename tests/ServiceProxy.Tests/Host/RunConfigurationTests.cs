@@ -30,7 +30,7 @@ public sealed class RunConfigurationTests : IDisposable
         Assert.False(run.Host.Watch);
         Assert.Contains(System.Net.IPAddress.Loopback, run.Registry.NodeAddresses);
         Assert.True(run.DataPlane.Tcp.AcceptOnEventLoops);
-        Assert.Equal(TimeSpan.FromMicroseconds(50), run.DataPlane.EventLoops.BusyPoll);
+        Assert.Equal(TimeSpan.Zero, run.DataPlane.EventLoops.BusyPoll);
     }
 
     [Fact]
@@ -278,7 +278,7 @@ public sealed class RunConfigurationTests : IDisposable
         Assert.EndsWith($"Default {new AllocationOptions().NodePortRange}.", help, StringComparison.Ordinal);
         Assert.EndsWith($"Default {new RunOptions().MinRequestTimeout}.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--min-request-timeout")).Description, StringComparison.Ordinal);
         Assert.EndsWith("Default splice.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--tcp-engine")).Description, StringComparison.Ordinal);
-        Assert.EndsWith("Default 50.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--busy-poll-us")).Description, StringComparison.Ordinal);
+        Assert.EndsWith("Default 0.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--busy-poll-us")).Description, StringComparison.Ordinal);
     }
 
     [Fact]
