@@ -16,7 +16,7 @@ public sealed class DnsZone
 {
     private readonly Lock _writer = new();
     private readonly Dictionary<string, DnsRecord[]> _sources = new(StringComparer.Ordinal);
-    private readonly Dictionary<byte[], NameState>[] _names = new Dictionary<byte[], NameState>[AnswerTable.ShardCount];
+    private readonly Dictionary<byte[], NameState>?[] _names = new Dictionary<byte[], NameState>?[AnswerTable.ShardCount];
     private readonly HashSet<NameState> _dirtyNames = [];
     private readonly HashSet<int> _dirtyShards = [];
     private readonly byte[] _origin;
@@ -37,16 +37,12 @@ public sealed class DnsZone
         Ttl = TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds));
         _origin = DnsNames.Encode(Origin);
         _ttl = (uint)Ttl.TotalSeconds;
-        for (var i = 0; i < _names.Length; i++)
-        {
-            _names[i] = new Dictionary<byte[], NameState>(WireNameComparer.Instance);
-        }
-
+        _table = AnswerTable.Empty(_origin, []);
         lock (_writer)
         {
             // The apex always exists: it owns the SOA.
             State(_origin).Apex = true;
-            _table = Build(new Dictionary<byte[], NameAnswers>[AnswerTable.ShardCount], all: true);
+            _table = Build();
         }
     }
 
@@ -122,36 +118,35 @@ public sealed class DnsZone
                 return;
             }
 
-            _table = Build([.. _table.Shards], all: false);
+            _table = Build();
         }
     }
 
-    private AnswerTable Build(Dictionary<byte[], NameAnswers>[] shards, bool all)
+    private AnswerTable Build()
     {
         foreach (var name in _dirtyNames)
         {
             name.Answers = NameAnswers.Compile(name.Records, _ttl, name.Apex);
         }
 
-        for (var i = 0; i < shards.Length; i++)
-        {
-            if (!all && !_dirtyShards.Contains(i))
-            {
-                continue;
-            }
+        var table = _table.With(_dirtyShards, Shard, AnswerTable.BuildSoa(Origin, _ttl, ++_serial));
+        _dirtyNames.Clear();
+        _dirtyShards.Clear();
+        return table;
+    }
 
-            var shard = new Dictionary<byte[], NameAnswers>(_names[i].Count, WireNameComparer.Instance);
-            foreach (var (key, state) in _names[i])
+    private Dictionary<byte[], NameAnswers> Shard(int index)
+    {
+        var shard = new Dictionary<byte[], NameAnswers>(_names[index]?.Count ?? 0, WireNameComparer.Instance);
+        if (_names[index] is { } names)
+        {
+            foreach (var (key, state) in names)
             {
                 shard[key] = state.Answers;
             }
-
-            shards[i] = shard;
         }
 
-        _dirtyNames.Clear();
-        _dirtyShards.Clear();
-        return new AnswerTable(_origin, shards, AnswerTable.BuildSoa(Origin, _ttl, ++_serial));
+        return shard;
     }
 
     private void Attach(DnsRecord record)
@@ -219,10 +214,11 @@ public sealed class DnsZone
     private NameState State(byte[] name)
     {
         var shard = AnswerTable.ShardOf(WireNameComparer.Hash(name));
-        if (!_names[shard].TryGetValue(name, out var state))
+        var names = _names[shard] ??= new Dictionary<byte[], NameState>(WireNameComparer.Instance);
+        if (!names.TryGetValue(name, out var state))
         {
             state = new NameState(name, shard);
-            _names[shard][name] = state;
+            names[name] = state;
         }
 
         return state;
@@ -238,7 +234,7 @@ public sealed class DnsZone
     {
         if (!state.Apex && state.Records.Count == 0 && state.Below == 0)
         {
-            _names[state.Shard].Remove(state.Name);
+            _names[state.Shard]!.Remove(state.Name);
             _dirtyNames.Remove(state);
             _dirtyShards.Add(state.Shard);
         }
