@@ -62,6 +62,51 @@ public sealed class DnsResponderTests
     }
 
     [Fact]
+    public void An_any_query_lists_every_record_type_by_type_in_type_order_and_each_type_as_given()
+    {
+        var zone = new DnsZone("cluster.local", TimeSpan.FromSeconds(5));
+        zone.SetRecords("multi",
+        [
+            DnsRecord.Txt("multi.default.svc.cluster.local", "x"),
+            DnsRecord.A("multi.default.svc.cluster.local", IPAddress.Parse("10.0.0.2")),
+            DnsRecord.Aaaa("multi.default.svc.cluster.local", IPAddress.Parse("fd00::1")),
+            DnsRecord.A("multi.default.svc.cluster.local", IPAddress.Parse("10.0.0.1")),
+        ]);
+        zone.Commit();
+        var query = Query("multi.default.svc.cluster.local", type: 255);
+        var (_, length, response) = Ask(query, zone: zone);
+
+        Assert.Equal((0, 4), (response!.Rcode, response.Answers));
+        var records = new List<(int Type, byte[] Data)>();
+        for (var at = query.Length; at < length;)
+        {
+            var size = (response.Bytes[at + 10] << 8) | response.Bytes[at + 11];
+            records.Add(((response.Bytes[at + 2] << 8) | response.Bytes[at + 3], response.Bytes.AsSpan(at + 12, size).ToArray()));
+            at += 12 + size;
+        }
+
+        Assert.Equal([1, 1, 16, 28], records.Select(r => r.Type));
+        Assert.Equal([10, 0, 0, 2], records[0].Data);
+        Assert.Equal([10, 0, 0, 1], records[1].Data);
+    }
+
+    [Fact]
+    public void Srv_records_that_share_a_target_give_its_address_once()
+    {
+        var zone = new DnsZone("cluster.local", TimeSpan.FromSeconds(5));
+        zone.SetRecords("dup",
+        [
+            DnsRecord.A("dup.default.svc.cluster.local", IPAddress.Parse("10.0.0.3")),
+            DnsRecord.Srv("_http._tcp.dup.default.svc.cluster.local", 0, 50, 80, "dup.default.svc.cluster.local"),
+            DnsRecord.Srv("_http._tcp.dup.default.svc.cluster.local", 0, 50, 81, "dup.default.svc.cluster.local"),
+        ]);
+        zone.Commit();
+        var (_, _, response) = Ask(Query("_http._tcp.dup.default.svc.cluster.local", type: 33), zone: zone);
+
+        Assert.Equal((0, 2, 1), (response!.Rcode, response.Answers, response.Additional));
+    }
+
+    [Fact]
     public void The_apex_names_its_server_with_the_servers_address_in_the_additional_section()
     {
         var query = Query("cluster.local", type: 2);

@@ -23,34 +23,86 @@ internal sealed class CompiledAnswer(byte[] records, ushort count)
     /// </summary>
     public byte[][] Targets { get; private init; } = [];
 
-    /// <summary>An answer whose records name hosts (SRV: after priority, weight and port; NS: the whole data).</summary>
-    public static CompiledAnswer? CompileWithTargets(IEnumerable<DnsRecord> records, uint ttl, int targetOffset)
+    /// <summary>
+    /// The records of <paramref name="type"/>, an answer whose records name hosts (SRV: after
+    /// priority, weight and port; NS: the whole data), with its distinct targets in record order.
+    /// </summary>
+    public static CompiledAnswer? CompileWithTargets(List<DnsRecord> records, DnsRecordType type, uint ttl, int targetOffset)
     {
-        var list = records.ToList();
-        return Compile(list, ttl) is { } answer
-            ? new CompiledAnswer(answer.Records, answer.Count)
-            {
-                Targets = [.. list.Select(r => r.Data[targetOffset..]).DistinctBy(Convert.ToHexString)],
-            }
-            : null;
-    }
-
-    public static CompiledAnswer? Compile(IEnumerable<DnsRecord> records, uint ttl)
-    {
-        var list = records.ToList();
-        if (list.Count == 0)
+        if (Compile(records, [type], ttl) is not { } answer)
         {
             return null;
         }
 
-        var bytes = new byte[list.Sum(r => 12 + r.Data.Length)];
-        var at = 0;
-        foreach (var record in list)
+        var targets = new List<byte[]>(answer.Count);
+        foreach (var record in records)
         {
-            at += WriteRecord(bytes.AsSpan(at), record.Type, ttl, record.Data);
+            if (record.Type == type && !Contains(targets, record.Data.AsSpan(targetOffset)))
+            {
+                targets.Add(record.Data[targetOffset..]);
+            }
         }
 
-        return new CompiledAnswer(bytes, (ushort)list.Count);
+        return new CompiledAnswer(answer.Records, answer.Count) { Targets = [.. targets] };
+    }
+
+    /// <summary>
+    /// The records of <paramref name="types"/>, type after type in that order and, within a type, in
+    /// the order given; at most <paramref name="perType"/> of each. Null when there are none.
+    /// </summary>
+    public static CompiledAnswer? Compile(List<DnsRecord> records, ReadOnlySpan<DnsRecordType> types, uint ttl, int perType = int.MaxValue)
+    {
+        var count = 0;
+        var size = 0;
+        foreach (var type in types)
+        {
+            var taken = 0;
+            foreach (var record in records)
+            {
+                if (record.Type == type && taken < perType)
+                {
+                    taken++;
+                    size += 12 + record.Data.Length;
+                }
+            }
+
+            count += taken;
+        }
+
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var bytes = new byte[size];
+        var at = 0;
+        foreach (var type in types)
+        {
+            var taken = 0;
+            foreach (var record in records)
+            {
+                if (record.Type == type && taken < perType)
+                {
+                    taken++;
+                    at += WriteRecord(bytes.AsSpan(at), record.Type, ttl, record.Data);
+                }
+            }
+        }
+
+        return new CompiledAnswer(bytes, (ushort)count);
+    }
+
+    private static bool Contains(List<byte[]> targets, ReadOnlySpan<byte> target)
+    {
+        foreach (var known in targets)
+        {
+            if (target.SequenceEqual(known))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>One record owned by the question's name: pointer, type, class IN, TTL, data.</summary>
@@ -71,6 +123,9 @@ internal sealed class NameAnswers
 {
     public static readonly NameAnswers EmptyNonTerminal = new();
 
+    /// <summary>Every record type, in the order an ANY answer lists them (ascending type number).</summary>
+    private static readonly DnsRecordType[] AnyOrder = [.. Enum.GetValues<DnsRecordType>().Where(t => t != DnsRecordType.None).Order()];
+
     public CompiledAnswer? A { get; init; }
 
     public CompiledAnswer? Ns { get; init; }
@@ -90,7 +145,7 @@ internal sealed class NameAnswers
     /// <summary>The zone's own name: SOA queries get the zone's SOA record.</summary>
     public bool IsApex { get; init; }
 
-    public static NameAnswers Compile(IReadOnlyCollection<DnsRecord> records, uint ttl, bool apex)
+    public static NameAnswers Compile(List<DnsRecord> records, uint ttl, bool apex)
     {
         if (records.Count == 0)
         {
@@ -100,22 +155,18 @@ internal sealed class NameAnswers
         // Order within a type is the order the records were given, so answers are stable.
         return new NameAnswers
         {
-            A = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.A), ttl),
-            Aaaa = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Aaaa), ttl),
-            Cname = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Cname).Take(1), ttl),
-            Ptr = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Ptr), ttl),
-            Txt = CompiledAnswer.Compile(records.Where(r => r.Type == DnsRecordType.Txt), ttl),
-            Ns = CompiledAnswer.CompileWithTargets(records.Where(r => r.Type == DnsRecordType.Ns), ttl, 0),
-            Srv = CompiledAnswer.CompileWithTargets(records.Where(r => r.Type == DnsRecordType.Srv), ttl, 6),
-            Any = CompiledAnswer.Compile(records.Where(r => r.Type != DnsRecordType.None).OrderBy(r => r.Type), ttl),
+            A = CompiledAnswer.Compile(records, [DnsRecordType.A], ttl),
+            Aaaa = CompiledAnswer.Compile(records, [DnsRecordType.Aaaa], ttl),
+            Cname = CompiledAnswer.Compile(records, [DnsRecordType.Cname], ttl, perType: 1),
+            Ptr = CompiledAnswer.Compile(records, [DnsRecordType.Ptr], ttl),
+            Txt = CompiledAnswer.Compile(records, [DnsRecordType.Txt], ttl),
+            Ns = CompiledAnswer.CompileWithTargets(records, DnsRecordType.Ns, ttl, 0),
+            Srv = CompiledAnswer.CompileWithTargets(records, DnsRecordType.Srv, ttl, 6),
+            Any = CompiledAnswer.Compile(records, AnyOrder, ttl),
             IsApex = apex,
         };
     }
 
-    /// <summary>
-    /// The answer to <paramref name="type"/>: its records; the CNAME for any other type when the name
-    /// is an alias (the client follows it); otherwise NODATA.
-    /// </summary>
     public CompiledAnswer Get(ushort type)
     {
         var answer = type switch
