@@ -5,10 +5,10 @@ namespace ServiceProxy.Dns.Internal;
 /// <summary>
 /// One published version of a zone: name → compiled answers, in shards by the name's hash so a
 /// change rebuilds only the shards it touches, and the zone's SOA record for negative answers.
-/// The shards sit in groups, and a change copies only the groups that hold a rebuilt shard: a
-/// commit then copies two arrays of <see cref="GroupSize"/> shards and a few shards of some ten
-/// names each in a zone of 10 000 Services, where one level of 256 shards copied four shards of a
-/// hundred names or more. Never changed once published; readers take it with one volatile read.
+/// The shards sit in groups, and a change copies the array of groups, the group of each shard it
+/// rebuilds, and those shards: some ten names each in a zone of 10 000 Services, where one level
+/// of 256 shards copied shards of a hundred names or more. Never changed once published; readers
+/// take it with one volatile read.
 /// </summary>
 internal sealed class AnswerTable
 {
