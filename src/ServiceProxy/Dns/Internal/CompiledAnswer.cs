@@ -52,6 +52,23 @@ internal sealed class CompiledAnswer(byte[] records, ushort count)
     /// </summary>
     public static CompiledAnswer? Compile(List<DnsRecord> records, ReadOnlySpan<DnsRecordType> types, uint ttl, int perType = int.MaxValue)
     {
+        var (count, size) = Walk(records, types, ttl, perType, []);
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var bytes = new byte[size];
+        Walk(records, types, ttl, perType, bytes);
+        return new CompiledAnswer(bytes, (ushort)count);
+    }
+
+    /// <summary>
+    /// Counts the records <see cref="Compile"/> takes and the bytes they need; given room in
+    /// <paramref name="into"/>, also writes them there.
+    /// </summary>
+    private static (int Count, int Size) Walk(List<DnsRecord> records, ReadOnlySpan<DnsRecordType> types, uint ttl, int perType, Span<byte> into)
+    {
         var count = 0;
         var size = 0;
         foreach (var type in types)
@@ -59,37 +76,24 @@ internal sealed class CompiledAnswer(byte[] records, ushort count)
             var taken = 0;
             foreach (var record in records)
             {
-                if (record.Type == type && taken < perType)
+                if (record.Type != type || taken == perType)
                 {
-                    taken++;
-                    size += 12 + record.Data.Length;
+                    continue;
                 }
+
+                taken++;
+                if (!into.IsEmpty)
+                {
+                    WriteRecord(into[size..], type, ttl, record.Data);
+                }
+
+                size += 12 + record.Data.Length;
             }
 
             count += taken;
         }
 
-        if (count == 0)
-        {
-            return null;
-        }
-
-        var bytes = new byte[size];
-        var at = 0;
-        foreach (var type in types)
-        {
-            var taken = 0;
-            foreach (var record in records)
-            {
-                if (record.Type == type && taken < perType)
-                {
-                    taken++;
-                    at += WriteRecord(bytes.AsSpan(at), record.Type, ttl, record.Data);
-                }
-            }
-        }
-
-        return new CompiledAnswer(bytes, (ushort)count);
+        return (count, size);
     }
 
     private static bool Contains(List<byte[]> targets, ReadOnlySpan<byte> target)
