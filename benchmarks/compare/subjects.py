@@ -251,6 +251,8 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy": lambda: _svcproxy(work, backends, svcproxy),
         # The socket relay engine, for reference (not a peer): what splice buys.
         "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
+        # svcproxy relaying through io_uring (--tcp-engine iouring), measured against the splice engine.
+        "svcproxy-iouring": lambda: _svcproxy(work, backends, svcproxy, engine="iouring"),
         # svcproxy accepting on .NET's socket thread, for reference (not a peer): see --accept-on-loops.
         "svcproxy-dotnetaccept": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops", "false"), name="svcproxy-dotnetaccept"),
         # svcproxy with a single event loop, for reference (not a peer): see --event-loops.

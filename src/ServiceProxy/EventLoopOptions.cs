@@ -23,4 +23,10 @@ public sealed class EventLoopOptions
     /// again. Default zero: sleep at once.
     /// </summary>
     public TimeSpan BusyPoll { get; set; }
+
+    /// <summary>
+    /// <see cref="RelayEngine.IoUring"/>: most 16 KiB buffers one loop allocates for bytes between
+    /// their receive and their send (a power of two). Tests lower it to make every buffer busy.
+    /// </summary>
+    internal int IoUringBuffers { get; set; } = 2048;
 }

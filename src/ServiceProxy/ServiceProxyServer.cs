@@ -82,7 +82,7 @@ public sealed class ServiceProxyServer : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _observer = observer;
         _abortDrains = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        _loops = new EventLoopGroup(_options.EventLoops);
+        _loops = new EventLoopGroup(_options.EventLoops, ioUring: _options.Tcp.Engine == RelayEngine.IoUring);
         _factories = CreateFactories(_options, _loops, loggerFactory, _metrics, _time).ToDictionary(f => f.Protocol);
     }
 

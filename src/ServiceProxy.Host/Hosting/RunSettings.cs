@@ -64,9 +64,9 @@ internal static class RunSettings
         new("--log-level", Host(nameof(RunOptions.LogLevel)), "Trace, Debug, Information, Warning, Error, Critical or None."),
         new("--log-format", Host(nameof(RunOptions.LogFormat)), "text or json."),
         new("--access-log", DataPlane(nameof(ServiceProxyOptions.AccessLog)), "Log every closed connection and UDP session."),
-        new("--tcp-engine", DataPlane(nameof(ServiceProxyOptions.Tcp), nameof(TcpProxyOptions.Engine)), "TCP relay: splice (zero-copy on Linux, the socket engine elsewhere), socket or pipelines.")
+        new("--tcp-engine", DataPlane(nameof(ServiceProxyOptions.Tcp), nameof(TcpProxyOptions.Engine)), "TCP relay: splice (zero-copy on Linux, the socket engine elsewhere), iouring (Linux, experimental: the splice engine's loops relaying through io_uring), socket or pipelines.")
         {
-            Check = value => value is RelayEngine engine && Enum.IsDefined(engine) ? null : "is not splice, socket or pipelines",
+            Check = value => value is RelayEngine engine && Enum.IsDefined(engine) ? null : "is not splice, iouring, socket or pipelines",
         },
         new("--busy-poll-us", DataPlane(nameof(ServiceProxyOptions.EventLoops), nameof(EventLoopOptions.BusyPoll)), "Linux event loops (splice engine, UDP): microseconds a loop with few sockets polls after its last event before sleeping; 0: off.")
         {

@@ -57,4 +57,8 @@ internal static partial class Log
 
     [LoggerMessage(113, LogLevel.Information, "{ServicePort} endpoint {Endpoint} returned to rotation")]
     public static partial void EndpointReturned(ILogger logger, ServicePortKey servicePort, IPEndPoint endpoint);
+
+    [LoggerMessage(114, LogLevel.Warning,
+        "TCP relays with splice: the kernel refused io_uring (errno {Errno}; it needs Linux 6.1, and kernel.io_uring_disabled or a seccomp profile can turn it off)")]
+    public static partial void IoUringRefused(ILogger logger, int errno);
 }

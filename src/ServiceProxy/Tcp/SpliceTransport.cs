@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using ServiceProxy.Configuration;
+using ServiceProxy.Diagnostics;
 using ServiceProxy.Internal.Linux;
 
 namespace ServiceProxy.Tcp;
@@ -13,16 +14,24 @@ namespace ServiceProxy.Tcp;
 /// socket and a dial needs no timer) and relays it, moving bytes socket → pipe → socket with
 /// splice(2), so payload never enters user space. A direction holds a pipe of
 /// <see cref="TcpProxyOptions.MaxBufferPerDirection"/> only while bytes move (pipes are pooled),
-/// so an idle connection holds no buffer, only its two descriptors.
+/// so an idle connection holds no buffer, only its two descriptors. With
+/// <see cref="RelayEngine.IoUring"/> the same loops accept and dial, and relay through their
+/// io_uring where the kernel allows it (see <see cref="UringConnection"/>).
 /// </summary>
 internal sealed class SpliceTransport(TcpProxyOptions options, EventLoopGroup loops, ILogger logger, TimeProvider time) : ITcpTransport
 {
     private readonly int _pipeSize = Math.Max(1024, options.MaxBufferPerDirection);
+    private int _refusalLogged;
 
     public TcpAcceptor? Listen(IPEndPoint endPoint, ServicePortKey key, Action<TransportSocket> onAccepted, Action<int> onReset, out string? error)
     {
         var acceptor = TcpAcceptor.TryBind(endPoint, options.Backlog, key, logger, time, out error);
         acceptor?.Start(onAccepted, loops.Reserve, options.AcceptOnEventLoops ? loops : null, onReset);
+        if (options.Engine == RelayEngine.IoUring && loops.Loops.Count > 0 && loops.IoUringErrno is var errno and not 0 && Interlocked.Exchange(ref _refusalLogged, 1) == 0)
+        {
+            Log.IoUringRefused(logger, errno);
+        }
+
         return acceptor;
     }
 

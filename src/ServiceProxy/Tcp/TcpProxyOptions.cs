@@ -67,4 +67,13 @@ public enum RelayEngine
     /// so payload is never copied to user space. Elsewhere this is <see cref="Socket"/>.
     /// </summary>
     Splice,
+
+    /// <summary>
+    /// Linux only, experimental: the <see cref="Splice"/> engine's event loops accept and dial, and
+    /// each loop relays through its own io_uring (Linux 6.1 or later): receives into buffers the
+    /// kernel picks when bytes arrive and sends, batched into one <c>io_uring_enter</c> per pass of
+    /// the loop, with no splice. Where the kernel refuses io_uring (older, or
+    /// <c>kernel.io_uring_disabled</c>) this is <see cref="Splice"/>.
+    /// </summary>
+    IoUring,
 }

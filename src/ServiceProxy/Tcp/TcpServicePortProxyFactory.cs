@@ -28,15 +28,15 @@ internal sealed class TcpServicePortProxyFactory : IServicePortProxyFactory
         _transport = CreateTransport(options.Tcp, loops, _logger, time);
     }
 
-    /// <summary>Whether <paramref name="options"/> relay TCP on the event loops (splice, where it exists).</summary>
-    public static bool UsesEventLoops(TcpProxyOptions options) => options.Engine == RelayEngine.Splice && EventLoopGroup.IsSupported;
+    /// <summary>Whether <paramref name="options"/> relay TCP on the event loops (splice or io_uring, where the loops exist).</summary>
+    public static bool UsesEventLoops(TcpProxyOptions options) => options.Engine is RelayEngine.Splice or RelayEngine.IoUring && EventLoopGroup.IsSupported;
 
     private static ITcpTransport CreateTransport(TcpProxyOptions options, EventLoopGroup loops, ILogger logger, TimeProvider time) => options.Engine switch
     {
         RelayEngine.Socket => new SocketTransport(options, loops, logger, time),
         RelayEngine.Pipelines => new PipelinesTransport(options, loops, logger, time),
-        RelayEngine.Splice when UsesEventLoops(options) => new SpliceTransport(options, loops, logger, time),
-        RelayEngine.Splice => new SocketTransport(options, loops, logger, time),
+        RelayEngine.Splice or RelayEngine.IoUring when UsesEventLoops(options) => new SpliceTransport(options, loops, logger, time),
+        RelayEngine.Splice or RelayEngine.IoUring => new SocketTransport(options, loops, logger, time),
         var other => throw new ArgumentOutOfRangeException(nameof(options), other, "unknown TCP relay engine"),
     };
 

@@ -41,8 +41,12 @@ internal sealed partial class EventLoop
     private uint _nextId;
     private volatile bool _stopping;
 
-    /// <summary>Starts the loop's thread; <paramref name="busyPoll"/> is how long it polls after its last event.</summary>
-    public EventLoop(EventLoopGroup group, int index, TimeSpan busyPoll)
+    /// <summary>
+    /// Starts the loop's thread; <paramref name="busyPoll"/> is how long it polls after its last
+    /// event; with <paramref name="ringBuffers"/> above zero it relays through io_uring where the
+    /// kernel allows, with at most that many buffers.
+    /// </summary>
+    public EventLoop(EventLoopGroup group, int index, TimeSpan busyPoll, int ringBuffers = 0)
     {
         _group = group;
         _busyPollTicks = busyPoll <= TimeSpan.Zero ? 0 : (long)(busyPoll.TotalSeconds * Stopwatch.Frequency);
@@ -53,6 +57,11 @@ internal sealed partial class EventLoop
             var error = Libc.LastError;
             CloseDescriptors();
             throw new InvalidOperationException($"cannot create an event loop: errno {error}");
+        }
+
+        if (ringBuffers > 0)
+        {
+            CreateRing(ringBuffers);
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = $"{group.Name} {index}" };
@@ -87,6 +96,11 @@ internal sealed partial class EventLoop
     public ValueTask RelayAsync(TcpProxyConnection connection, int pipeSize, bool clientNonBlocking)
     {
         var pool = _pools.GetOrAdd(pipeSize, static (size, pipes) => new SplicePipePool(size, MaxIdlePipes, pipes), _group.Pipes);
+        if (_ring is not null)
+        {
+            return RelayOnRing(connection, pool);
+        }
+
         var spliced = SpliceConnection.TryCreate(this, pool, connection, clientNonBlocking);
         if (spliced is null)
         {
@@ -212,7 +226,7 @@ internal sealed partial class EventLoop
         }
         catch (Exception)
         {
-            (entry as SpliceConnection)?.Connection.Abort(TcpCloseReason.Error);
+            entry.OnFault();
         }
     }
 
@@ -240,6 +254,27 @@ internal sealed partial class EventLoop
     private void Run()
     {
         var events = new byte[Libc.EpollEventSize * MaxEventsPerWait];
+        if (_ring is { } ring)
+        {
+            try
+            {
+                RunOnRing(ring, events);
+            }
+            finally
+            {
+                CloseRing();
+                ClearPools();
+            }
+
+            return;
+        }
+
+        RunOnEpoll(events);
+        ClearPools();
+    }
+
+    private void RunOnEpoll(byte[] events)
+    {
         var poll = new AdaptivePoll(_busyPollTicks);
         while (!_stopping)
         {
@@ -264,27 +299,7 @@ internal sealed partial class EventLoop
                 throw new InvalidOperationException($"epoll_wait failed: errno {Libc.LastError}");
             }
 
-            // Published before the epoll_ctl that could produce these events.
-            var slots = Volatile.Read(ref _slots);
-            for (var i = 0; i < count; i++)
-            {
-                var (flags, data) = Libc.EpollEventAt(events, i);
-                if (data == WakeToken)
-                {
-                    Libc.EventFdDrain(_wake);
-                    continue;
-                }
-
-                var slot = (int)((uint)data >> 1);
-                var entry = slot < slots.Length ? slots[slot] : null;
-                if (entry is null || entry.Id != (uint)(data >> 32))
-                {
-                    continue; // an event for a connection that has ended
-                }
-
-                Guard(entry, static (e, d, f) => e.OnEvents((int)(d & 1), f), data, flags);
-            }
-
+            HandleEvents(events, count);
             ServeDeferred();
 
             while (_commands.TryDequeue(out var command))
@@ -294,7 +309,34 @@ internal sealed partial class EventLoop
 
             ExpireConnects();
         }
+    }
 
+    private void HandleEvents(byte[] events, int count)
+    {
+        // Published before the epoll_ctl that could produce these events.
+        var slots = Volatile.Read(ref _slots);
+        for (var i = 0; i < count; i++)
+        {
+            var (flags, data) = Libc.EpollEventAt(events, i);
+            if (data == WakeToken)
+            {
+                Libc.EventFdDrain(_wake);
+                continue;
+            }
+
+            var slot = (int)((uint)data >> 1);
+            var entry = slot < slots.Length ? slots[slot] : null;
+            if (entry is null || entry.Id != (uint)(data >> 32))
+            {
+                continue; // an event for a connection that has ended
+            }
+
+            Guard(entry, static (e, d, f) => e.OnEvents((int)(d & 1), f), data, flags);
+        }
+    }
+
+    private void ClearPools()
+    {
         foreach (var pool in _pools.Values)
         {
             pool.Clear();

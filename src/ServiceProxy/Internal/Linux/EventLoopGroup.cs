@@ -14,17 +14,32 @@ internal sealed class EventLoopGroup : IDisposable
 
     private readonly int _count;
     private readonly TimeSpan _busyPoll;
+    private readonly bool _ioUring;
+    private readonly int _ioUringBuffers;
+    private int _ioUringErrno;
     private readonly Lock _gate = new();
     private EventLoop[]? _loops;
     private bool _disposed;
 
-    public EventLoopGroup(EventLoopOptions options, string name = "ServiceProxy loop")
+    /// <summary><paramref name="ioUring"/>: the loops relay TCP through io_uring where the kernel allows it.</summary>
+    public EventLoopGroup(EventLoopOptions options, string name = "ServiceProxy loop", bool ioUring = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         _count = options.Count > 0 ? options.Count : Environment.ProcessorCount;
         _busyPoll = options.BusyPoll;
+        _ioUring = ioUring;
+        _ioUringBuffers = options.IoUringBuffers;
         Name = name;
     }
+
+    /// <summary>
+    /// Why the loops relay with splice although io_uring was asked for: the errno the kernel gave
+    /// (ENOSYS when it lacks a feature, EPERM where it is turned off); 0 when it was not refused.
+    /// </summary>
+    public int IoUringErrno => Volatile.Read(ref _ioUringErrno);
+
+    /// <summary>A loop could not set up its ring and relays with splice instead.</summary>
+    public void IoUringRefused(int errno) => Interlocked.CompareExchange(ref _ioUringErrno, errno == 0 ? Libc.ENOSYS : errno, 0);
 
     /// <summary>Whether this platform runs the loops: epoll, splice(2) and a known event layout.</summary>
     public static bool IsSupported => Libc.IsSupported;
@@ -113,7 +128,7 @@ internal sealed class EventLoopGroup : IDisposable
             {
                 for (var i = 0; i < _count; i++)
                 {
-                    loops.Add(new EventLoop(this, i, _busyPoll));
+                    loops.Add(new EventLoop(this, i, _busyPoll, _ioUring ? _ioUringBuffers : 0));
                 }
             }
             catch

@@ -142,6 +142,8 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
         _completion.SetResult(true);
     }
 
+    public override void OnFault() => Connection.Abort(TcpCloseReason.Error);
+
     /// <summary>The abort <see cref="RequestAbort"/> queued.</summary>
     public override void OnCommand() => Finish(aborted: true);
 

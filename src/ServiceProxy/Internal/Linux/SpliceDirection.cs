@@ -44,6 +44,15 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
     /// <summary>Bytes read and not yet written; the target must become writable before more are read.</summary>
     public bool HasPending => _inPipe > 0 || _unsentCount > 0;
 
+    /// <summary>The direction moves bytes with splice(2): its last read was a bulk one.</summary>
+    public bool IsSplicing => _splicing;
+
+    /// <summary>
+    /// Splices from the next read on, for a relay that saw a bulk read itself
+    /// (<see cref="UringConnection"/>); copying instead where splice failed before.
+    /// </summary>
+    public void StartSplicing() => _splicing = !_cannotSplice;
+
     /// <summary>
     /// Moves bytes until the source is drained, the target is full (EAGAIN), or the source ended.
     /// <paramref name="mayStopAfterShortRead"/>: this runs for a plain readability edge of the source

@@ -1,0 +1,391 @@
+using System.Threading.Tasks.Sources;
+using ServiceProxy.Tcp;
+
+namespace ServiceProxy.Internal.Linux;
+
+/// <summary>
+/// A connection the loop relays through its io_uring (<see cref="RelayEngine.IoUring"/>): each
+/// direction receives into a provided buffer and sends it on, as operations that every pass of the
+/// loop submits in one <c>io_uring_enter</c> with the wait for the next completions, instead of one
+/// recv and one send syscall per message and an epoll_wait. Both descriptors are held by a
+/// SafeHandle reference until the loop lets go. Everything but <see cref="RequestAbort"/> runs on
+/// the loop.
+/// </summary>
+internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IValueTaskSource
+{
+    // Operations, by the low three bits of their user data; an even one is upstream's, odd downstream's.
+    private const int ReceiveUpstream = 0;
+    private const int ReceiveDownstream = 1;
+    private const int SendUpstream = 2;
+    private const int SendDownstream = 3;
+    private const int CancelOperation = 4;
+    private const int PollUpstream = 6;
+    private const int PollDownstream = 7;
+    private const uint PollIn = 0x001;
+    private const uint PollOut = 0x004;
+    private const uint PollRdHup = 0x2000;
+
+    private readonly EventLoop _loop;
+    private readonly IoUring _ring;
+    private readonly IoUringBuffers _buffers;
+    private readonly SplicePipePool _pipes;
+    private readonly UringDirection _upstream;
+    private readonly UringDirection _downstream;
+    private ManualResetValueTaskSourceCore<bool> _completion;
+    private DescriptorLease _client;
+    private DescriptorLease _backend;
+    private int _abortRequested;
+    private int _inFlight;
+    private bool _started;
+    private bool _cancelling;
+    private bool _finished;
+
+    private UringConnection(EventLoop loop, IoUring ring, IoUringBuffers buffers, SplicePipePool pipes, TcpProxyConnection connection, DescriptorLease client, DescriptorLease backend)
+    {
+        _loop = loop;
+        _ring = ring;
+        _buffers = buffers;
+        _pipes = pipes;
+        Connection = connection;
+        _client = client;
+        _backend = backend;
+        _upstream = new UringDirection(RelayDirection.Upstream, client.Fd, backend.Fd, ReceiveUpstream, SendUpstream, PollUpstream);
+        _downstream = new UringDirection(RelayDirection.Downstream, backend.Fd, client.Fd, ReceiveDownstream, SendDownstream, PollDownstream);
+    }
+
+    public TcpProxyConnection Connection { get; }
+
+    public int BackendFd => _backend.Fd;
+
+    /// <summary>Completes when the relay has ended; awaited once.</summary>
+    public ValueTask Completion => new(this, _completion.Version);
+
+    /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
+    public static UringConnection? TryCreate(EventLoop loop, IoUring ring, IoUringBuffers buffers, SplicePipePool pipes, TcpProxyConnection connection)
+    {
+        if (!DescriptorLease.TryTake(connection.Client, out var client))
+        {
+            return null;
+        }
+
+        if (!DescriptorLease.TryTake(connection.Backend!, out var backend))
+        {
+            client.Release();
+            return null;
+        }
+
+        // io_uring tries each operation without blocking and waits for readiness itself, so the
+        // sockets need no O_NONBLOCK: one ioctl fewer per connection than the splice relay.
+        return new UringConnection(loop, ring, buffers, pipes, connection, client, backend);
+    }
+
+    /// <summary>Any thread: the loop cancels what is in flight and resets both sockets on its own thread.</summary>
+    public void RequestAbort()
+    {
+        if (Interlocked.Exchange(ref _abortRequested, 1) == 0)
+        {
+            _loop.EnqueueCommand(this);
+        }
+    }
+
+    /// <summary>Loop thread: the first receive of each direction.</summary>
+    public void Start()
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        if (Volatile.Read(ref _abortRequested) == 0)
+        {
+            Receive(_upstream);
+            Receive(_downstream);
+        }
+    }
+
+    /// <summary>The start another thread asked for, or an abort.</summary>
+    public override void OnCommand()
+    {
+        Start();
+        if (Volatile.Read(ref _abortRequested) != 0)
+        {
+            BeginAbort();
+        }
+    }
+
+    public override void OnFault() => Connection.Abort(TcpCloseReason.Error);
+
+    public override void OnEvents(int side, uint events)
+    {
+        // The relay's sockets are not in epoll: the ring reports on them.
+    }
+
+    public override void OnCompletion(int operation, int result, uint flags)
+    {
+        _inFlight--;
+        var direction = (operation & 1) == 0 ? _upstream : _downstream;
+        if (_finished || _cancelling || Volatile.Read(ref _abortRequested) != 0)
+        {
+            if ((flags & IoUring.CqeBuffer) != 0)
+            {
+                _loop.BufferTaken();
+                ReturnBuffer((int)(flags >> IoUring.CqeBufferShift));
+            }
+
+            if (_cancelling && _inFlight == 0)
+            {
+                Finish(aborted: true);
+            }
+
+            return;
+        }
+
+        var failure = operation switch
+        {
+            ReceiveUpstream or ReceiveDownstream => Received(direction, result, flags),
+            SendUpstream or SendDownstream => Sent(direction, result),
+            PollUpstream or PollDownstream => PumpBulk(direction),
+            _ => null,
+        };
+
+        if (failure is { } reason)
+        {
+            Connection.Abort(reason); // comes back through RequestAbort
+        }
+        else if (_upstream.IsDone && _downstream.IsDone)
+        {
+            Finish(aborted: false);
+        }
+    }
+
+    private TcpCloseReason? Received(UringDirection direction, int result, uint flags)
+    {
+        var bufferId = -1;
+        if ((flags & IoUring.CqeBuffer) != 0)
+        {
+            bufferId = (int)(flags >> IoUring.CqeBufferShift);
+            _loop.BufferTaken();
+        }
+
+        if (result <= 0)
+        {
+            ReturnBuffer(bufferId); // an end of stream or an error may consume a buffer too
+        }
+
+        if (result > 0)
+        {
+            direction.Hold(bufferId, result);
+            Connection.BufferTaken(direction.Direction, result);
+            Connection.Touch();
+            return SendFirst(direction);
+        }
+
+        if (result == 0)
+        {
+            direction.IsDone = true;
+            Connection.Touch();
+            if (!Connection.DirectionCompleted())
+            {
+                // Half-close: the other direction goes on. After the last one, closing both
+                // sockets sends this FIN, one syscall fewer.
+                Libc.Shutdown(direction.TargetFd, Libc.SHUT_WR);
+            }
+
+            return null;
+        }
+
+        switch (-result)
+        {
+            case Libc.ENOBUFS when _buffers.TryGrow():
+            case Libc.EINTR or Libc.EAGAIN:
+                Receive(direction);
+                return null;
+            case Libc.ENOBUFS:
+                // Every buffer holds bytes that wait for a slow reader. Waiting for one to come
+                // back would let those readers stall every connection of the loop, so this
+                // direction copies through the loop's scratch buffer (and holds what its target
+                // refuses in its own rented one) until the ring has a buffer again.
+                _loop.BuffersExhausted();
+                direction.Bulk ??= new SpliceDirection(Connection, direction.Direction, direction.SourceFd, direction.TargetFd);
+                Poll(direction.SourceFd, PollIn | PollRdHup, direction.PollOperation);
+                return null;
+            default:
+                return direction.Failure(-result, onTarget: false);
+        }
+    }
+
+    private TcpCloseReason? Sent(UringDirection direction, int result)
+    {
+        if (result < 0)
+        {
+            return -result is Libc.EINTR or Libc.EAGAIN ? Send(direction) : direction.Failure(-result, onTarget: true);
+        }
+
+        direction.Advance(result);
+        Connection.BufferReleased(direction.Direction, result);
+        Connection.AddBytes(direction.Direction, result);
+        if (direction.Unsent > 0)
+        {
+            return Send(direction);
+        }
+
+        Connection.Touch();
+        var filled = direction.Count == _buffers.BufferSize;
+        ReturnBuffer(direction.TakeBuffer());
+        if (filled)
+        {
+            // A full buffer means more is queued: a bulk transfer, which splice moves without
+            // copying it through user space.
+            (direction.Bulk ??= new SpliceDirection(Connection, direction.Direction, direction.SourceFd, direction.TargetFd)).StartSplicing();
+            return PumpBulk(direction);
+        }
+
+        Receive(direction);
+        return null;
+    }
+
+    /// <summary>
+    /// Moves a bulk phase's bytes until a socket would block, then asks the ring to say when it is
+    /// ready again; a small read ends the phase and receives go through the ring again.
+    /// </summary>
+    private TcpCloseReason? PumpBulk(UringDirection direction)
+    {
+        var bulk = direction.Bulk!;
+        if (bulk.Pump(_pipes, mayStopAfterShortRead: true) is { } failure)
+        {
+            return failure;
+        }
+
+        if (bulk.IsDone)
+        {
+            direction.IsDone = true; // its end of stream was passed on, as the splice relay does
+        }
+        else if (bulk.HasPending)
+        {
+            Poll(direction.TargetFd, PollOut, direction.PollOperation);
+        }
+        else if (bulk.IsSplicing)
+        {
+            Poll(direction.SourceFd, PollIn | PollRdHup, direction.PollOperation);
+        }
+        else
+        {
+            Receive(direction);
+        }
+
+        return null;
+    }
+
+    private void Poll(int fd, uint events, int operation)
+    {
+        _ring.PollOnce(fd, events, OperationData(operation));
+        _inFlight++;
+    }
+
+    private void Receive(UringDirection direction)
+    {
+        _ring.ReceiveSelect(direction.SourceFd, _buffers.Group, _buffers.BufferSize, OperationData(direction.ReceiveOperation));
+        _inFlight++;
+    }
+
+    /// <summary>
+    /// The first send of received bytes. In a light pass of the loop (a completion or two), a
+    /// direct send(2) costs less than a trip through the ring, which takes a second
+    /// <c>io_uring_enter</c> before the loop can sleep; under load the sends are batched instead.
+    /// </summary>
+    private TcpCloseReason? SendFirst(UringDirection direction)
+    {
+        if (!_loop.IsLightPass)
+        {
+            return Send(direction);
+        }
+
+        var sent = Libc.Send(direction.TargetFd, _buffers.Address(direction.BufferId), (nuint)direction.Unsent, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+        if (sent >= 0)
+        {
+            return Sent(direction, (int)sent);
+        }
+
+        var error = Libc.LastError;
+        return error is Libc.EAGAIN or Libc.EINTR ? Send(direction) : direction.Failure(error, onTarget: true);
+    }
+
+    private TcpCloseReason? Send(UringDirection direction)
+    {
+        _ring.Send(direction.TargetFd, _buffers.Address(direction.BufferId) + direction.Offset, direction.Unsent, OperationData(direction.SendOperation));
+        _inFlight++;
+        return null;
+    }
+
+    private void ReturnBuffer(int id)
+    {
+        if (id >= 0)
+        {
+            _buffers.Return(id);
+            _loop.BufferReturned();
+        }
+    }
+
+    /// <summary>Cancels what is in flight on both sockets; the last completion finishes the abort.</summary>
+    private void BeginAbort()
+    {
+        if (_finished || _cancelling)
+        {
+            return;
+        }
+
+        if (_inFlight == 0)
+        {
+            Finish(aborted: true);
+            return;
+        }
+
+        _cancelling = true;
+        _ring.CancelAllOn(_client.Fd, OperationData(CancelOperation));
+        _ring.CancelAllOn(_backend.Fd, OperationData(CancelOperation));
+        _inFlight += 2;
+    }
+
+    /// <summary>
+    /// Ends the relay once nothing is in flight: buffers back to the ring, descriptors released; an
+    /// aborted connection is reset (linger 0, then close sends RST) before the relay's task completes.
+    /// </summary>
+    private void Finish(bool aborted)
+    {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
+        foreach (var direction in (ReadOnlySpan<UringDirection>)[_upstream, _downstream])
+        {
+            if (direction.Unsent > 0)
+            {
+                Connection.BufferReleased(direction.Direction, direction.Unsent);
+            }
+
+            ReturnBuffer(direction.TakeBuffer());
+            direction.Bulk?.Release(_pipes);
+        }
+
+        _loop.Remove(this);
+        _client.Release();
+        _backend.Release();
+        if (aborted)
+        {
+            TcpProxyConnection.Reset(Connection.Client);
+            TcpProxyConnection.Reset(Connection.Backend);
+        }
+
+        _completion.SetResult(true);
+    }
+
+    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _completion.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,173 @@
+using System.Net.Sockets;
+using ServiceProxy.FunctionalTests.Infrastructure;
+using ServiceProxy.Internal.Linux;
+using ServiceProxy.Tcp;
+
+namespace ServiceProxy.FunctionalTests.Tcp;
+
+/// <summary>
+/// The io_uring engine over real sockets: its loops really relay through the ring, a bulk phase
+/// goes through splice, an idle connection holds no buffer, and buffers held by slow readers do
+/// not stall the loop's other connections. The byte-exactness, half-close, reset and backpressure
+/// tests run it with every other engine (<see cref="Engines"/>).
+/// </summary>
+public sealed class TcpIoUringTests
+{
+    [Fact]
+    public async Task The_loops_relay_through_the_ring_bulk_is_spliced_and_an_idle_connection_holds_no_buffer()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return; // the engine is the socket engine there; its own tests cover it
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var backend = TestBackend.Echo();
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.IoUring));
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.EndPoint, ct);
+        var loops = proxy.Server.EventLoops;
+        Assert.Equal(0, loops.IoUringErrno);
+        Assert.All(loops.Loops, loop => Assert.True(loop.UsesIoUring, "a loop fell back to splice"));
+        var rentedBefore = loops.Pipes.Rented;
+
+        // 200 round trips of 64 bytes: each goes through a ring buffer, no pipe is taken.
+        var message = new byte[64];
+        var reply = new byte[64];
+        for (var i = 0; i < 200; i++)
+        {
+            message[0] = (byte)i;
+            await client.SendAsync(message, SocketFlags.None, ct);
+            await ReadExactlyAsync(client, reply, ct);
+            Assert.Equal(message, reply);
+        }
+
+        Assert.Equal(rentedBefore, loops.Pipes.Rented);
+        Assert.True(loops.Loops.Sum(l => l.RingBuffersAllocated) > 0, "no ring buffer was ever taken");
+
+        // 16 MiB each way at once: full buffers start bulk phases, which splice.
+        var payload = new byte[16 << 20];
+        new Random(5).NextBytes(payload);
+        await EchoThroughAsync(client, payload, ct);
+        Assert.True(loops.Pipes.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
+
+        // Still open but idle: no buffer and no pipe held.
+        await ProxyHarness.WaitUntilAsync(() => loops.Pipes.InUse == 0 && loops.Loops.Sum(l => l.RingBuffersHeld) == 0, timeoutMs: 5_000);
+        Assert.Equal(0, loops.Pipes.InUse);
+        Assert.Equal(0, loops.Loops.Sum(l => l.RingBuffersHeld));
+        Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
+
+        // Small messages go through the ring again after the bulk phase.
+        await client.SendAsync(message, SocketFlags.None, ct);
+        await ReadExactlyAsync(client, reply, ct);
+        Assert.Equal(message, reply);
+    }
+
+    [Fact]
+    public async Task Buffers_held_for_a_backend_that_does_not_read_stall_no_other_connection_and_lose_no_byte()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accepted = 0;
+        // The first two connections are not read until released; the others are echoed at once.
+        await using var backend = new TestBackend(async (socket, token) =>
+        {
+            if (Interlocked.Increment(ref accepted) <= 2)
+            {
+                await release.Task.WaitAsync(token);
+            }
+
+            await TestBackend.EchoAsync(socket, token);
+        });
+
+        // One loop with two buffers; small send buffers make a send to a backend that does not
+        // read stall early.
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.IoUring, o =>
+        {
+            o.EventLoops.Count = 1;
+            o.EventLoops.IoUringBuffers = 2;
+            o.Tcp.SocketSendBufferSize = 4096;
+        }));
+        var loop = Assert.Single(proxy.Server.EventLoops.Loops);
+        Assert.True(loop.UsesIoUring);
+
+        var stalled = new List<(Socket Client, Task Echo)>();
+        for (var i = 0; i < 2; i++)
+        {
+            var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(proxy.EndPoint, ct);
+            // 1 KiB messages a millisecond apart: each is read alone, far below a buffer's 16 KiB,
+            // so the direction never goes bulk (to splice) before its send to the backend stalls.
+            var payload = new byte[512 << 10];
+            new Random(i).NextBytes(payload);
+            stalled.Add((client, EchoThroughAsync(client, payload, ct, paced: true)));
+        }
+
+        try
+        {
+            // Each stalled send holds its buffer: the loop has none left.
+            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == 2, timeoutMs: 10_000);
+            Assert.Equal(2, loop.RingBuffersHeld);
+            Assert.Equal(2, loop.RingBuffersAllocated);
+
+            // Another connection of the same loop still carries 256 KiB each way, byte for byte.
+            using (var other = new Socket(SocketType.Stream, ProtocolType.Tcp))
+            {
+                await other.ConnectAsync(proxy.EndPoint, ct);
+                var payload = new byte[256 << 10];
+                new Random(9).NextBytes(payload);
+                await EchoThroughAsync(other, payload, ct);
+            }
+
+            Assert.True(loop.BufferExhaustions > 0, "no receive found the buffers exhausted");
+            Assert.False(stalled.Any(s => s.Echo.IsCompleted), "the backend was never stalled");
+
+            release.SetResult();
+            await Task.WhenAll(stalled.Select(s => s.Echo)); // every byte of both, in order
+            Assert.Equal(2, loop.RingBuffersAllocated);
+            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == 0, timeoutMs: 5_000);
+            Assert.Equal(0, loop.RingBuffersHeld);
+        }
+        finally
+        {
+            release.TrySetResult();
+            stalled.ForEach(s => s.Client.Dispose());
+        }
+    }
+
+    /// <summary>Sends <paramref name="payload"/> through the echo and checks every byte that comes back.</summary>
+    private static async Task EchoThroughAsync(Socket client, byte[] payload, CancellationToken ct, bool paced = false)
+    {
+        var echoed = new byte[payload.Length];
+        var send = paced ? SendPacedAsync(client, payload, ct) : client.SendAsync(payload, SocketFlags.None, ct).AsTask();
+        await ReadExactlyAsync(client, echoed, ct);
+        await send;
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "echoed bytes differ");
+    }
+
+    private static async Task SendPacedAsync(Socket client, byte[] payload, CancellationToken ct)
+    {
+        for (var offset = 0; offset < payload.Length; offset += 1024)
+        {
+            await client.SendAsync(payload.AsMemory(offset, Math.Min(1024, payload.Length - offset)), SocketFlags.None, ct);
+            await Task.Delay(1, ct);
+        }
+    }
+
+    private static async Task ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken ct)
+    {
+        for (var read = 0; read < buffer.Length;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, ct);
+            Assert.NotEqual(0, n);
+            read += n;
+        }
+    }
+}
