@@ -200,9 +200,10 @@ stream {{
     return Subject("nginx", HOST, front, Process("nginx", ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-e", "stderr"], work / "nginx.log"))
 
 
-def _svcproxy(work: Path, backends: Backends, binary: Path, engine: str = "splice", extra: tuple[str, ...] = (),
+def _svcproxy(work: Path, backends: Backends, binary: Path, engine: str | None = None, extra: tuple[str, ...] = (),
               name: str | None = None) -> Subject:
-    name = name or ("svcproxy" if engine == "splice" else f"svcproxy-{engine}")
+    """svcproxy on its default TCP engine, or on `engine` (subject svcproxy-<engine>)."""
+    name = name or ("svcproxy" if engine is None else f"svcproxy-{engine}")
     front = {role: free_port() for role in ROLES}
     ports = "\n".join(
         f"  - {{name: {role.replace('_', '-')}, protocol: {'UDP' if role == 'sockperf_udp' else 'TCP'}, port: {front[role]}, targetPort: {backends.ports[role]}}}"
@@ -232,7 +233,8 @@ subsets:
 """)
     admin = free_port()
     cmd = [str(binary), "run", "-f", str(manifest), "--admin", f"{HOST}:{admin}", "--node-address", HOST,
-           "--data-dir", str(work / f"{name}-data"), "--log-level", "Warning", "--tcp-engine", engine, *extra]
+           "--data-dir", str(work / f"{name}-data"), "--log-level", "Warning",
+           *(("--tcp-engine", engine) if engine else ()), *extra]
     subject = Subject(name, SVC_IP, front, Process(name, cmd, work / f"{name}.log"))
     subject.admin = admin
     return subject
@@ -251,14 +253,15 @@ def make_subjects(work: Path, svcproxy: Path, names: list[str]) -> tuple[list[Su
         "svcproxy": lambda: _svcproxy(work, backends, svcproxy),
         # The socket relay engine, for reference (not a peer): what splice buys.
         "svcproxy-socket": lambda: _svcproxy(work, backends, svcproxy, engine="socket"),
-        # svcproxy relaying through io_uring (--tcp-engine iouring), measured against the splice engine.
-        "svcproxy-iouring": lambda: _svcproxy(work, backends, svcproxy, engine="iouring"),
+        # svcproxy's epoll relay (--tcp-engine splice), for reference: what the io_uring default buys.
+        "svcproxy-splice": lambda: _svcproxy(work, backends, svcproxy, engine="splice"),
         # svcproxy accepting on .NET's socket thread, for reference (not a peer): see --accept-on-loops.
         "svcproxy-dotnetaccept": lambda: _svcproxy(work, backends, svcproxy, extra=("--accept-on-loops", "false"), name="svcproxy-dotnetaccept"),
         # svcproxy with a single event loop, for reference (not a peer): see --event-loops.
         "svcproxy-1loop": lambda: _svcproxy(work, backends, svcproxy, extra=("--event-loops", "1"), name="svcproxy-1loop"),
-        # svcproxy with adaptive busy polling (50 µs), for reference (not a peer): what polling buys.
-        "svcproxy-poll": lambda: _svcproxy(work, backends, svcproxy, extra=("--busy-poll-us", "50"), name="svcproxy-poll"),
+        # svcproxy with adaptive busy polling (50 µs), for reference (not a peer): what polling buys;
+        # on the splice engine, since the io_uring engine's loops never poll.
+        "svcproxy-poll": lambda: _svcproxy(work, backends, svcproxy, engine="splice", extra=("--busy-poll-us", "50"), name="svcproxy-poll"),
         # Another build of svcproxy (SVCPROXY_BASE=path/to/svcproxy), for A/B runs of two commits side by side.
         "svcproxy-base": lambda: _svcproxy(work, backends, Path(os.environ["SVCPROXY_BASE"]), name="svcproxy-base"),
     }

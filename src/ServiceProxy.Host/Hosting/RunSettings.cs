@@ -64,7 +64,7 @@ internal static class RunSettings
         new("--log-level", Host(nameof(RunOptions.LogLevel)), "Trace, Debug, Information, Warning, Error, Critical or None."),
         new("--log-format", Host(nameof(RunOptions.LogFormat)), "text or json."),
         new("--access-log", DataPlane(nameof(ServiceProxyOptions.AccessLog)), "Log every closed connection and UDP session."),
-        new("--tcp-engine", DataPlane(nameof(ServiceProxyOptions.Tcp), nameof(TcpProxyOptions.Engine)), "TCP relay: splice (zero-copy on Linux, the socket engine elsewhere), iouring (Linux, experimental: the splice engine's loops relaying through io_uring), socket or pipelines.")
+        new("--tcp-engine", DataPlane(nameof(ServiceProxyOptions.Tcp), nameof(TcpProxyOptions.Engine)), "TCP relay: iouring (Linux 6.1: the event loops relaying through io_uring; splice where the kernel refuses it), splice (zero-copy event loops on Linux), socket or pipelines; on other systems the socket engine.")
         {
             Check = value => value is RelayEngine engine && Enum.IsDefined(engine) ? null : "is not splice, iouring, socket or pipelines",
         },

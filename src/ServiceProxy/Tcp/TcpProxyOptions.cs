@@ -47,10 +47,11 @@ public sealed class TcpProxyOptions
     public int Backlog { get; set; } = 512;
 
     /// <summary>
-    /// How bytes are relayed between client and backend. Default <see cref="RelayEngine.Splice"/>
-    /// (the socket engine where splice(2) does not exist).
+    /// How bytes are relayed between client and backend. Default <see cref="RelayEngine.IoUring"/>
+    /// (<see cref="RelayEngine.Splice"/> where the kernel refuses io_uring, the socket engine where
+    /// the event loops do not exist).
     /// </summary>
-    public RelayEngine Engine { get; set; } = RelayEngine.Splice;
+    public RelayEngine Engine { get; set; } = RelayEngine.IoUring;
 }
 
 /// <summary>The relay implementation of the TCP data plane.</summary>
@@ -69,11 +70,11 @@ public enum RelayEngine
     Splice,
 
     /// <summary>
-    /// Linux only, experimental: the <see cref="Splice"/> engine's event loops accept and dial, and
-    /// each loop relays through its own io_uring (Linux 6.1 or later): receives into buffers the
-    /// kernel picks when bytes arrive and sends, batched into one <c>io_uring_enter</c> per pass of
-    /// the loop, with no splice. Where the kernel refuses io_uring (older, or
-    /// <c>kernel.io_uring_disabled</c>) this is <see cref="Splice"/>.
+    /// Linux only: the <see cref="Splice"/> engine's event loops accept and dial, and each loop
+    /// relays through its own io_uring (Linux 6.1 or later): receives into buffers the kernel picks
+    /// when bytes arrive and sends, batched into one <c>io_uring_enter</c> per pass of the loop, and
+    /// splice(2) for bulk transfers. Where the kernel refuses io_uring (older, or
+    /// <c>kernel.io_uring_disabled</c>) this is <see cref="Splice"/>. The default.
     /// </summary>
     IoUring,
 }

@@ -210,10 +210,12 @@ public sealed class RunConfigurationTests : IDisposable
     }
 
     [Theory]
-    [InlineData(null, ServiceProxy.Tcp.RelayEngine.Splice)]
+    [InlineData(null, ServiceProxy.Tcp.RelayEngine.IoUring)]
+    [InlineData("splice", ServiceProxy.Tcp.RelayEngine.Splice)]
     [InlineData("socket", ServiceProxy.Tcp.RelayEngine.Socket)]
     [InlineData("Pipelines", ServiceProxy.Tcp.RelayEngine.Pipelines)]
-    public void The_tcp_engine_defaults_to_splice_and_is_chosen_by_name(string? value, ServiceProxy.Tcp.RelayEngine expected)
+    [InlineData("iouring", ServiceProxy.Tcp.RelayEngine.IoUring)]
+    public void The_tcp_engine_defaults_to_io_uring_and_is_chosen_by_name(string? value, ServiceProxy.Tcp.RelayEngine expected)
     {
         var commandLine = value is null ? NoCommandLine : new() { ["--tcp-engine"] = [value] };
         using var run = Run.Bind(RunConfiguration.Load(commandLine, new Hashtable(), AppSettings));
@@ -277,7 +279,7 @@ public sealed class RunConfigurationTests : IDisposable
         var help = ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--node-port-range")).Description;
         Assert.EndsWith($"Default {new AllocationOptions().NodePortRange}.", help, StringComparison.Ordinal);
         Assert.EndsWith($"Default {new RunOptions().MinRequestTimeout}.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--min-request-timeout")).Description, StringComparison.Ordinal);
-        Assert.EndsWith("Default splice.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--tcp-engine")).Description, StringComparison.Ordinal);
+        Assert.EndsWith("Default iouring.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--tcp-engine")).Description, StringComparison.Ordinal);
         Assert.EndsWith("Default 0.", ServiceProxy.Host.Cli.RunCommand.CreateOption(RunSettings.Get("--busy-poll-us")).Description, StringComparison.Ordinal);
     }
 

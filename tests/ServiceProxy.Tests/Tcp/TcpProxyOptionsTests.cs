@@ -14,7 +14,7 @@ public sealed class TcpProxyOptionsTests
         Assert.Equal(TimeSpan.FromHours(1), options.IdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(60), options.HalfClosedTimeout);
         Assert.Equal(64 * 1024, options.MaxBufferPerDirection);
-        Assert.Equal(RelayEngine.Splice, options.Engine);
+        Assert.Equal(RelayEngine.IoUring, options.Engine);
     }
 
     [Theory]
