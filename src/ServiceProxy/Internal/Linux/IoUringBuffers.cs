@@ -68,6 +68,9 @@ internal sealed unsafe class IoUringBuffers : IDisposable
     /// <summary>Where buffer <paramref name="id"/>'s bytes are.</summary>
     public byte* Address(int id) => _buffers[id];
 
+    /// <summary>The first <paramref name="length"/> bytes of buffer <paramref name="id"/>.</summary>
+    public ReadOnlySpan<byte> Bytes(int id, int length) => new(_buffers[id], length);
+
     /// <summary>Allocates one more buffer and gives it to the kernel; false at <see cref="Capacity"/>.</summary>
     public bool TryGrow()
     {

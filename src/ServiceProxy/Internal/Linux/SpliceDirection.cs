@@ -306,7 +306,8 @@ internal sealed unsafe class SpliceDirection(TcpProxyConnection connection, Rela
         }
     }
 
-    private void ReturnPipe(SplicePipePool pool)
+    /// <summary>Gives an empty pipe back to the pool: a direction that stops splicing holds none.</summary>
+    public void ReturnPipe(SplicePipePool pool)
     {
         if (_pipe is not null && _inPipe == 0)
         {

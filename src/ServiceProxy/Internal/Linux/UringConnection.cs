@@ -271,6 +271,7 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
         }
         else
         {
+            bulk.ReturnPipe(_pipes); // the phase ended with a small read, which may leave the pipe held
             Receive(direction);
         }
 

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using ServiceProxy.Internal.Linux;
+
+namespace ServiceProxy.Tests.Internal.Linux;
+
+/// <summary>
+/// The kernel behaviour the io_uring relay is built on, on a real ring and a loopback TCP pair: a
+/// receive takes a provided buffer only when bytes arrive, finds none at once when the ring is
+/// empty (which the relay answers by copying without one), and ends with ECANCELED when cancelled
+/// by descriptor (which the relay's abort waits for).
+/// </summary>
+public sealed class IoUringTests
+{
+    private const int ECANCELED = 125;
+    private const ushort Group = 3;
+
+    [Fact]
+    public void A_receive_takes_a_buffer_only_when_bytes_arrive_and_says_which()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var ring = CreateRing();
+        using var buffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out var errno) ?? throw new InvalidOperationException($"errno {errno}");
+        Assert.True(ring.Enable(out errno), $"errno {errno}");
+        Assert.True(buffers.TryGrow());
+        var (sender, receiver) = ConnectedPair();
+        using var _ = sender;
+        using var __ = receiver;
+
+        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 8);
+        Assert.True(ring.SubmitAndWait(0, out errno), $"errno {errno}");
+        Assert.Empty(Drain(ring)); // no bytes yet: armed, holding no buffer
+
+        sender.Send("hello"u8);
+        var completion = Assert.Single(WaitFor(ring, 1));
+        Assert.Equal(8ul, completion.UserData);
+        Assert.Equal(5, completion.Result);
+        Assert.NotEqual(0u, completion.Flags & IoUring.CqeBuffer);
+        var id = (int)(completion.Flags >> IoUring.CqeBufferShift);
+        Assert.Equal("hello"u8.ToArray(), buffers.Bytes(id, 5).ToArray());
+    }
+
+    [Fact]
+    public void A_receive_finds_no_buffer_at_once_when_every_one_is_taken()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var ring = CreateRing();
+        using var buffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out var errno) ?? throw new InvalidOperationException($"errno {errno}");
+        Assert.True(ring.Enable(out errno), $"errno {errno}");
+        var (sender, receiver) = ConnectedPair();
+        using var _ = sender;
+        using var __ = receiver;
+
+        // No byte is waiting, yet the receive ends now: it picks its buffer before it looks for data.
+        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1);
+        var completion = Assert.Single(WaitFor(ring, 1));
+        Assert.Equal(-Libc.ENOBUFS, completion.Result);
+        Assert.Equal(0u, completion.Flags & IoUring.CqeBuffer);
+    }
+
+    [Fact]
+    public void Cancelling_by_descriptor_ends_a_pending_receive_with_ECANCELED()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var ring = CreateRing();
+        using var buffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out var errno) ?? throw new InvalidOperationException($"errno {errno}");
+        Assert.True(ring.Enable(out errno), $"errno {errno}");
+        Assert.True(buffers.TryGrow());
+        var (sender, receiver) = ConnectedPair();
+        using var _ = sender;
+        using var __ = receiver;
+
+        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1);
+        Assert.True(ring.SubmitAndWait(0, out errno), $"errno {errno}");
+        ring.CancelAllOn(Fd(receiver), userData: 2);
+        var completions = WaitFor(ring, 2).ToDictionary(c => c.UserData);
+        Assert.Equal(-ECANCELED, completions[1].Result);
+        Assert.Equal(1, completions[2].Result); // how many it cancelled
+    }
+
+    private static IoUring CreateRing() =>
+        IoUring.TryCreate(8, out var errno) ?? throw new InvalidOperationException($"io_uring refused: errno {errno}");
+
+    private static List<(ulong UserData, int Result, uint Flags)> Drain(IoUring ring)
+    {
+        var seen = new List<(ulong, int, uint)>();
+        ring.Drain(seen, static (list, data, result, flags) => list.Add((data, result, flags)));
+        return seen;
+    }
+
+    /// <summary>Submits and waits, at most 50 passes of 100 ms, until <paramref name="count"/> completions came.</summary>
+    private static List<(ulong UserData, int Result, uint Flags)> WaitFor(IoUring ring, int count)
+    {
+        var seen = new List<(ulong UserData, int Result, uint Flags)>();
+        for (var pass = 0; pass < 50 && seen.Count < count; pass++)
+        {
+            Assert.True(ring.SubmitAndWait(100, out var errno), $"errno {errno}");
+            seen.AddRange(Drain(ring));
+        }
+
+        Assert.Equal(count, seen.Count);
+        return seen;
+    }
+
+    private static (Socket Sender, Socket Receiver) ConnectedPair()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        sender.Connect(listener.LocalEndPoint!);
+        return (sender, listener.Accept());
+    }
+
+    private static int Fd(Socket socket) => (int)socket.SafeHandle.DangerousGetHandle();
+}
