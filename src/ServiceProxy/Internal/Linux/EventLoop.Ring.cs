@@ -19,9 +19,6 @@ internal sealed partial class EventLoop
 
     private const int RingBufferSize = 16 * 1024;
 
-    /// <summary>A pass that drains at most this many completions is light: see <see cref="IsLightPass"/>.</summary>
-    private const uint LightPassCompletions = 2;
-
     private IoUring? _ring;
     private IoUringBuffers? _ringBuffers;
     private bool _epollReady;
@@ -30,12 +27,6 @@ internal sealed partial class EventLoop
 
     /// <summary>Whether this loop relays through io_uring (it was asked to and the kernel allows it).</summary>
     public bool UsesIoUring => _ring is not null;
-
-    /// <summary>
-    /// Loop thread: this pass of the loop had few completions to handle, so a relay sends directly
-    /// rather than through the ring (see <see cref="UringConnection"/>).
-    /// </summary>
-    public bool IsLightPass { get; private set; }
 
     /// <summary>Buffers holding bytes that wait to be sent; the rest are with the kernel.</summary>
     public int RingBuffersHeld => Volatile.Read(ref _ringBuffersHeld);
@@ -126,7 +117,6 @@ internal sealed partial class EventLoop
                 throw new InvalidOperationException($"io_uring_enter failed: errno {errno}");
             }
 
-            IsLightPass = ring.Ready <= LightPassCompletions;
             ring.Drain(this, static (loop, data, result, flags) => loop.OnRingCompletion(data, result, flags));
             if (_epollReady)
             {

@@ -221,9 +221,6 @@ internal sealed unsafe partial class IoUring : IDisposable
         return errno is Libc.EINTR or ETIME or EBUSY or Libc.EAGAIN;
     }
 
-    /// <summary>Completions ready to be drained.</summary>
-    public uint Ready => Volatile.Read(ref *_cqTail) - *_cqHead;
-
     /// <summary>
     /// Hands each ready completion (user data, result, flags) to <paramref name="handle"/>, which may
     /// prepare more submissions; returns how many it handled.

@@ -178,7 +178,7 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
             direction.Hold(bufferId, result);
             Connection.BufferTaken(direction.Direction, result);
             Connection.Touch();
-            return SendFirst(direction);
+            return Send(direction);
         }
 
         if (result == 0)
@@ -288,28 +288,6 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
     {
         _ring.ReceiveSelect(direction.SourceFd, _buffers.Group, _buffers.BufferSize, OperationData(direction.ReceiveOperation));
         _inFlight++;
-    }
-
-    /// <summary>
-    /// The first send of received bytes. In a light pass of the loop (a completion or two), a
-    /// direct send(2) costs less than a trip through the ring, which takes a second
-    /// <c>io_uring_enter</c> before the loop can sleep; under load the sends are batched instead.
-    /// </summary>
-    private TcpCloseReason? SendFirst(UringDirection direction)
-    {
-        if (!_loop.IsLightPass)
-        {
-            return Send(direction);
-        }
-
-        var sent = Libc.Send(direction.TargetFd, _buffers.Address(direction.BufferId), (nuint)direction.Unsent, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
-        if (sent >= 0)
-        {
-            return Sent(direction, (int)sent);
-        }
-
-        var error = Libc.LastError;
-        return error is Libc.EAGAIN or Libc.EINTR ? Send(direction) : direction.Failure(error, onTarget: true);
     }
 
     private TcpCloseReason? Send(UringDirection direction)
