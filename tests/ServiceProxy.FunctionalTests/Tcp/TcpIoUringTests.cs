@@ -39,7 +39,7 @@ public sealed class TcpIoUringTests
         {
             message[0] = (byte)i;
             await client.SendAsync(message, SocketFlags.None, ct);
-            await ReadExactlyAsync(client, reply, ct);
+            await EchoExchange.ReadExactlyAsync(client, reply, ct);
             Assert.Equal(message, reply);
         }
 
@@ -49,7 +49,7 @@ public sealed class TcpIoUringTests
         // 16 MiB each way at once: full buffers start bulk phases, which splice.
         var payload = new byte[16 << 20];
         new Random(5).NextBytes(payload);
-        await EchoThroughAsync(client, payload, ct);
+        await EchoExchange.EchoThroughAsync(client, payload, ct);
         Assert.True(loops.Pipes.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
 
         // Still open but idle: no buffer and no pipe held.
@@ -60,7 +60,7 @@ public sealed class TcpIoUringTests
 
         // Small messages go through the ring again after the bulk phase.
         await client.SendAsync(message, SocketFlags.None, ct);
-        await ReadExactlyAsync(client, reply, ct);
+        await EchoExchange.ReadExactlyAsync(client, reply, ct);
         Assert.Equal(message, reply);
     }
 
@@ -107,7 +107,7 @@ public sealed class TcpIoUringTests
             // so the direction never goes bulk (to splice) before its send to the backend stalls.
             var payload = new byte[512 << 10];
             new Random(i).NextBytes(payload);
-            stalled.Add((client, EchoThroughAsync(client, payload, ct, paced: true)));
+            stalled.Add((client, EchoExchange.EchoThroughAsync(client, payload, ct, paced: true)));
         }
 
         try
@@ -123,7 +123,7 @@ public sealed class TcpIoUringTests
                 await other.ConnectAsync(proxy.EndPoint, ct);
                 var payload = new byte[256 << 10];
                 new Random(9).NextBytes(payload);
-                await EchoThroughAsync(other, payload, ct);
+                await EchoExchange.EchoThroughAsync(other, payload, ct);
             }
 
             Assert.True(loop.BufferExhaustions > 0, "no receive found the buffers exhausted");
@@ -139,35 +139,6 @@ public sealed class TcpIoUringTests
         {
             release.TrySetResult();
             stalled.ForEach(s => s.Client.Dispose());
-        }
-    }
-
-    /// <summary>Sends <paramref name="payload"/> through the echo and checks every byte that comes back.</summary>
-    private static async Task EchoThroughAsync(Socket client, byte[] payload, CancellationToken ct, bool paced = false)
-    {
-        var echoed = new byte[payload.Length];
-        var send = paced ? SendPacedAsync(client, payload, ct) : client.SendAsync(payload, SocketFlags.None, ct).AsTask();
-        await ReadExactlyAsync(client, echoed, ct);
-        await send;
-        Assert.True(payload.AsSpan().SequenceEqual(echoed), "echoed bytes differ");
-    }
-
-    private static async Task SendPacedAsync(Socket client, byte[] payload, CancellationToken ct)
-    {
-        for (var offset = 0; offset < payload.Length; offset += 1024)
-        {
-            await client.SendAsync(payload.AsMemory(offset, Math.Min(1024, payload.Length - offset)), SocketFlags.None, ct);
-            await Task.Delay(1, ct);
-        }
-    }
-
-    private static async Task ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken ct)
-    {
-        for (var read = 0; read < buffer.Length;)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, ct);
-            Assert.NotEqual(0, n);
-            read += n;
         }
     }
 }

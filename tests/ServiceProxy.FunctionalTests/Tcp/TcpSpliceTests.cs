@@ -34,7 +34,7 @@ public sealed class TcpSpliceTests
         {
             message[0] = (byte)i;
             await client.SendAsync(message, SocketFlags.None, ct);
-            await ReadExactlyAsync(client, reply, ct);
+            await EchoExchange.ReadExactlyAsync(client, reply, ct);
             Assert.Equal(message, reply);
         }
 
@@ -45,7 +45,7 @@ public sealed class TcpSpliceTests
         new Random(7).NextBytes(payload);
         var echoed = new byte[payload.Length];
         var send = client.SendAsync(payload, SocketFlags.None, ct).AsTask();
-        await ReadExactlyAsync(client, echoed, ct);
+        await EchoExchange.ReadExactlyAsync(client, echoed, ct);
         await send;
         Assert.True(payload.AsSpan().SequenceEqual(echoed), "bulk bytes differ");
         Assert.True(pipes.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
@@ -57,7 +57,7 @@ public sealed class TcpSpliceTests
 
         // And small messages flow again after the bulk phase.
         await client.SendAsync(message, SocketFlags.None, ct);
-        await ReadExactlyAsync(client, reply, ct);
+        await EchoExchange.ReadExactlyAsync(client, reply, ct);
         Assert.Equal(message, reply);
     }
 
@@ -91,7 +91,7 @@ public sealed class TcpSpliceTests
         };
         try
         {
-            await EchoThroughAsync(client, payload, ct);
+            await EchoExchange.EchoThroughAsync(client, payload, ct);
             Assert.Equal(rentedBefore, pipes.Rented);
             Assert.True(pipes.CreateFailures > failuresBefore, "no pipe creation was tried: the transfer never went bulk");
         }
@@ -103,28 +103,8 @@ public sealed class TcpSpliceTests
         // Descriptors are back: after the pool's pause between attempts (100 ms), a later bulk
         // transfer on the same connection splices again.
         await Task.Delay(300, ct);
-        await EchoThroughAsync(client, payload, ct);
+        await EchoExchange.EchoThroughAsync(client, payload, ct);
         Assert.True(pipes.Rented > rentedBefore, "no pipe was taken once pipes could be created again");
         Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
-    }
-
-    /// <summary>Sends <paramref name="payload"/> through the echo and checks every byte that comes back.</summary>
-    private static async Task EchoThroughAsync(Socket client, byte[] payload, CancellationToken ct)
-    {
-        var echoed = new byte[payload.Length];
-        var send = client.SendAsync(payload, SocketFlags.None, ct).AsTask();
-        await ReadExactlyAsync(client, echoed, ct);
-        await send;
-        Assert.True(payload.AsSpan().SequenceEqual(echoed), "bulk bytes differ");
-    }
-
-    private static async Task ReadExactlyAsync(Socket socket, byte[] buffer, CancellationToken ct)
-    {
-        for (var read = 0; read < buffer.Length;)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, ct);
-            Assert.NotEqual(0, n);
-            read += n;
-        }
     }
 }

@@ -1,51 +1,28 @@
-using System.Threading.Tasks.Sources;
 using ServiceProxy.Tcp;
 
 namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
-/// A connection handed to an event loop: both sockets' descriptors, held open by a SafeHandle
-/// reference until the loop lets go, so no other thread can close (and the kernel reuse) a
-/// descriptor the loop still splices. Everything but <see cref="RequestAbort"/> runs on the loop.
+/// A connection the loop relays with epoll (<see cref="RelayEngine.Splice"/>): both sockets
+/// registered edge-triggered once, each readiness event pumping the directions it concerns with
+/// recv/send or splice(2). Everything but <see cref="LoopRelay.RequestAbort"/> runs on the loop.
 /// </summary>
-internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTaskSource
+internal sealed class SpliceConnection : LoopRelay
 {
-    private readonly EventLoop _loop;
     private readonly SplicePipePool _pool;
-    // Continuations run inline on the loop: the connection's tail (metrics, access log, closing
-    // both sockets) never blocks, and a thread-pool hop per connection would cost a wake-up.
-    // The connection is its own awaitable: no task held per idle connection.
-    private ManualResetValueTaskSourceCore<bool> _completion;
-    private DescriptorLease _client;
-    private DescriptorLease _backend;
-    private int _abortRequested;
     private bool _finished;
 
     private SpliceConnection(EventLoop loop, SplicePipePool pool, TcpProxyConnection connection, DescriptorLease client, DescriptorLease backend)
+        : base(loop, connection, client, backend)
     {
-        _loop = loop;
         _pool = pool;
-        Connection = connection;
-        _client = client;
-        _backend = backend;
-        ClientFd = client.Fd;
-        BackendFd = backend.Fd;
         Upstream = new SpliceDirection(connection, RelayDirection.Upstream, ClientFd, BackendFd);
         Downstream = new SpliceDirection(connection, RelayDirection.Downstream, BackendFd, ClientFd);
     }
 
-    public TcpProxyConnection Connection { get; }
-
-    public int ClientFd { get; }
-
-    public int BackendFd { get; }
-
     public SpliceDirection Upstream { get; }
 
     public SpliceDirection Downstream { get; }
-
-    /// <summary>Completes when the relay has ended; awaited once.</summary>
-    public ValueTask Completion => new(this, _completion.Version);
 
     /// <summary>
     /// Takes a reference on both sockets; null when one was closed already (the connection was
@@ -53,14 +30,8 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
     /// </summary>
     public static SpliceConnection? TryCreate(EventLoop loop, SplicePipePool pool, TcpProxyConnection connection, bool clientNonBlocking)
     {
-        if (!DescriptorLease.TryTake(connection.Client, out var client))
+        if (!TryTakeDescriptors(connection, out var client, out var backend))
         {
-            return null;
-        }
-
-        if (!DescriptorLease.TryTake(connection.Backend!, out var backend))
-        {
-            client.Release();
             return null;
         }
 
@@ -71,22 +42,14 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
         {
             Libc.SetNonBlocking(client.Fd);
         }
-        return new SpliceConnection(loop, pool, connection, client, backend);
-    }
 
-    /// <summary>Any thread: the loop resets both sockets on its own thread, where no splice can race the close.</summary>
-    public void RequestAbort()
-    {
-        if (Interlocked.Exchange(ref _abortRequested, 1) == 0)
-        {
-            _loop.EnqueueCommand(this);
-        }
+        return new SpliceConnection(loop, pool, connection, client, backend);
     }
 
     /// <summary>Handles readiness of one socket (side 0: client, 1: backend).</summary>
     public override void OnEvents(int side, uint events)
     {
-        if (_finished || Volatile.Read(ref _abortRequested) != 0)
+        if (_finished || AbortRequested)
         {
             return;
         }
@@ -115,10 +78,7 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
         }
     }
 
-    /// <summary>
-    /// Ends the relay: pipes back to the pool, descriptors released; an aborted connection is reset
-    /// (linger 0, then close sends RST) before the relay's task completes.
-    /// </summary>
+    /// <summary>Ends the relay: pipes back to the pool, then <see cref="LoopRelay.End"/>.</summary>
     public void Finish(bool aborted)
     {
         if (_finished)
@@ -129,28 +89,9 @@ internal sealed class SpliceConnection : LoopEntry, ITcpAbortHandler, IValueTask
         _finished = true;
         Upstream.Release(_pool);
         Downstream.Release(_pool);
-        _loop.Remove(this);
-        _client.Release();
-        _backend.Release();
-
-        if (aborted)
-        {
-            TcpProxyConnection.Reset(Connection.Client);
-            TcpProxyConnection.Reset(Connection.Backend);
-        }
-
-        _completion.SetResult(true);
+        End(aborted);
     }
 
-    public override void OnFault() => Connection.Abort(TcpCloseReason.Error);
-
-    /// <summary>The abort <see cref="RequestAbort"/> queued.</summary>
+    /// <summary>The abort <see cref="LoopRelay.RequestAbort"/> queued.</summary>
     public override void OnCommand() => Finish(aborted: true);
-
-    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
-
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _completion.OnCompleted(continuation, state, token, flags);
 }

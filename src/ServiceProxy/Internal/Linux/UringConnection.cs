@@ -1,4 +1,3 @@
-using System.Threading.Tasks.Sources;
 using ServiceProxy.Tcp;
 
 namespace ServiceProxy.Internal.Linux;
@@ -7,11 +6,10 @@ namespace ServiceProxy.Internal.Linux;
 /// A connection the loop relays through its io_uring (<see cref="RelayEngine.IoUring"/>): each
 /// direction receives into a provided buffer and sends it on, as operations that every pass of the
 /// loop submits in one <c>io_uring_enter</c> with the wait for the next completions, instead of one
-/// recv and one send syscall per message and an epoll_wait. Both descriptors are held by a
-/// SafeHandle reference until the loop lets go. Everything but <see cref="RequestAbort"/> runs on
-/// the loop.
+/// recv and one send syscall per message and an epoll_wait. Everything but
+/// <see cref="LoopRelay.RequestAbort"/> runs on the loop.
 /// </summary>
-internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IValueTaskSource
+internal sealed unsafe class UringConnection : LoopRelay
 {
     // Operations, by the low three bits of their user data; an even one is upstream's, odd downstream's.
     private const int ReceiveUpstream = 0;
@@ -25,67 +23,37 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
     private const uint PollOut = 0x004;
     private const uint PollRdHup = 0x2000;
 
-    private readonly EventLoop _loop;
     private readonly IoUring _ring;
     private readonly IoUringBuffers _buffers;
     private readonly SplicePipePool _pipes;
     private readonly UringDirection _upstream;
     private readonly UringDirection _downstream;
-    private ManualResetValueTaskSourceCore<bool> _completion;
-    private DescriptorLease _client;
-    private DescriptorLease _backend;
-    private int _abortRequested;
     private int _inFlight;
     private bool _started;
     private bool _cancelling;
     private bool _finished;
 
     private UringConnection(EventLoop loop, IoUring ring, IoUringBuffers buffers, SplicePipePool pipes, TcpProxyConnection connection, DescriptorLease client, DescriptorLease backend)
+        : base(loop, connection, client, backend)
     {
-        _loop = loop;
         _ring = ring;
         _buffers = buffers;
         _pipes = pipes;
-        Connection = connection;
-        _client = client;
-        _backend = backend;
         _upstream = new UringDirection(RelayDirection.Upstream, client.Fd, backend.Fd, ReceiveUpstream, SendUpstream, PollUpstream);
         _downstream = new UringDirection(RelayDirection.Downstream, backend.Fd, client.Fd, ReceiveDownstream, SendDownstream, PollDownstream);
     }
 
-    public TcpProxyConnection Connection { get; }
-
-    public int BackendFd => _backend.Fd;
-
-    /// <summary>Completes when the relay has ended; awaited once.</summary>
-    public ValueTask Completion => new(this, _completion.Version);
-
     /// <summary>Takes a reference on both sockets; null when one was closed already (the connection was aborted).</summary>
     public static UringConnection? TryCreate(EventLoop loop, IoUring ring, IoUringBuffers buffers, SplicePipePool pipes, TcpProxyConnection connection)
     {
-        if (!DescriptorLease.TryTake(connection.Client, out var client))
+        if (!TryTakeDescriptors(connection, out var client, out var backend))
         {
-            return null;
-        }
-
-        if (!DescriptorLease.TryTake(connection.Backend!, out var backend))
-        {
-            client.Release();
             return null;
         }
 
         // io_uring tries each operation without blocking and waits for readiness itself, so the
         // sockets need no O_NONBLOCK: one ioctl fewer per connection than the splice relay.
         return new UringConnection(loop, ring, buffers, pipes, connection, client, backend);
-    }
-
-    /// <summary>Any thread: the loop cancels what is in flight and resets both sockets on its own thread.</summary>
-    public void RequestAbort()
-    {
-        if (Interlocked.Exchange(ref _abortRequested, 1) == 0)
-        {
-            _loop.EnqueueCommand(this);
-        }
     }
 
     /// <summary>Loop thread: the first receive of each direction.</summary>
@@ -97,7 +65,7 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
         }
 
         _started = true;
-        if (Volatile.Read(ref _abortRequested) == 0)
+        if (!AbortRequested)
         {
             Receive(_upstream);
             Receive(_downstream);
@@ -108,13 +76,11 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
     public override void OnCommand()
     {
         Start();
-        if (Volatile.Read(ref _abortRequested) != 0)
+        if (AbortRequested)
         {
             BeginAbort();
         }
     }
-
-    public override void OnFault() => Connection.Abort(TcpCloseReason.Error);
 
     public override void OnEvents(int side, uint events)
     {
@@ -125,11 +91,11 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
     {
         _inFlight--;
         var direction = (operation & 1) == 0 ? _upstream : _downstream;
-        if (_finished || _cancelling || Volatile.Read(ref _abortRequested) != 0)
+        if (_finished || _cancelling || AbortRequested)
         {
             if ((flags & IoUring.CqeBuffer) != 0)
             {
-                _loop.BufferTaken();
+                Loop.BufferTaken();
                 ReturnBuffer((int)(flags >> IoUring.CqeBufferShift));
             }
 
@@ -165,7 +131,7 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
         if ((flags & IoUring.CqeBuffer) != 0)
         {
             bufferId = (int)(flags >> IoUring.CqeBufferShift);
-            _loop.BufferTaken();
+            Loop.BufferTaken();
         }
 
         if (result <= 0)
@@ -206,7 +172,7 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
                 // back would let those readers stall every connection of the loop, so this
                 // direction copies through the loop's scratch buffer (and holds what its target
                 // refuses in its own rented one) until the ring has a buffer again.
-                _loop.BuffersExhausted();
+                Loop.BuffersExhausted();
                 direction.Bulk ??= new SpliceDirection(Connection, direction.Direction, direction.SourceFd, direction.TargetFd);
                 Poll(direction.SourceFd, PollIn | PollRdHup, direction.PollOperation);
                 return null;
@@ -302,7 +268,7 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
         if (id >= 0)
         {
             _buffers.Return(id);
-            _loop.BufferReturned();
+            Loop.BufferReturned();
         }
     }
 
@@ -321,15 +287,12 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
         }
 
         _cancelling = true;
-        _ring.CancelAllOn(_client.Fd, OperationData(CancelOperation));
-        _ring.CancelAllOn(_backend.Fd, OperationData(CancelOperation));
+        _ring.CancelAllOn(ClientFd, OperationData(CancelOperation));
+        _ring.CancelAllOn(BackendFd, OperationData(CancelOperation));
         _inFlight += 2;
     }
 
-    /// <summary>
-    /// Ends the relay once nothing is in flight: buffers back to the ring, descriptors released; an
-    /// aborted connection is reset (linger 0, then close sends RST) before the relay's task completes.
-    /// </summary>
+    /// <summary>Ends the relay once nothing is in flight: buffers back to the ring and pipes to the pool, then <see cref="LoopRelay.End"/>.</summary>
     private void Finish(bool aborted)
     {
         if (_finished)
@@ -349,22 +312,6 @@ internal sealed unsafe class UringConnection : LoopEntry, ITcpAbortHandler, IVal
             direction.Bulk?.Release(_pipes);
         }
 
-        _loop.Remove(this);
-        _client.Release();
-        _backend.Release();
-        if (aborted)
-        {
-            TcpProxyConnection.Reset(Connection.Client);
-            TcpProxyConnection.Reset(Connection.Backend);
-        }
-
-        _completion.SetResult(true);
+        End(aborted);
     }
-
-    void IValueTaskSource.GetResult(short token) => _completion.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _completion.GetStatus(token);
-
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _completion.OnCompleted(continuation, state, token, flags);
 }

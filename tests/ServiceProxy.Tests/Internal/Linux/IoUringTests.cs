@@ -23,16 +23,11 @@ public sealed class IoUringTests
             return;
         }
 
-        using var ring = CreateRing();
-        using var buffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out var errno) ?? throw new InvalidOperationException($"errno {errno}");
-        Assert.True(ring.Enable(out errno), $"errno {errno}");
-        Assert.True(buffers.TryGrow());
-        var (sender, receiver) = ConnectedPair();
-        using var _ = sender;
-        using var __ = receiver;
+        using var test = RingOnPair.Start(buffers: 1);
+        var (ring, buffers, sender, receiver) = (test.Ring, test.Buffers, test.Sender, test.Receiver);
 
         ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 8);
-        Assert.True(ring.SubmitAndWait(0, out errno), $"errno {errno}");
+        Assert.True(ring.SubmitAndWait(0, out var errno), $"errno {errno}");
         Assert.Empty(Drain(ring)); // no bytes yet: armed, holding no buffer
 
         sender.Send("hello"u8);
@@ -52,12 +47,8 @@ public sealed class IoUringTests
             return;
         }
 
-        using var ring = CreateRing();
-        using var buffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out var errno) ?? throw new InvalidOperationException($"errno {errno}");
-        Assert.True(ring.Enable(out errno), $"errno {errno}");
-        var (sender, receiver) = ConnectedPair();
-        using var _ = sender;
-        using var __ = receiver;
+        using var test = RingOnPair.Start(buffers: 0);
+        var (ring, receiver) = (test.Ring, test.Receiver);
 
         // No byte is waiting, yet the receive ends now: it picks its buffer before it looks for data.
         ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1);
@@ -74,24 +65,16 @@ public sealed class IoUringTests
             return;
         }
 
-        using var ring = CreateRing();
-        using var buffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out var errno) ?? throw new InvalidOperationException($"errno {errno}");
-        Assert.True(ring.Enable(out errno), $"errno {errno}");
-        Assert.True(buffers.TryGrow());
-        var (sender, receiver) = ConnectedPair();
-        using var _ = sender;
-        using var __ = receiver;
+        using var test = RingOnPair.Start(buffers: 1);
+        var (ring, buffers, sender, receiver) = (test.Ring, test.Buffers, test.Sender, test.Receiver);
 
         ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1);
-        Assert.True(ring.SubmitAndWait(0, out errno), $"errno {errno}");
+        Assert.True(ring.SubmitAndWait(0, out var errno), $"errno {errno}");
         ring.CancelAllOn(Fd(receiver), userData: 2);
         var completions = WaitFor(ring, 2).ToDictionary(c => c.UserData);
         Assert.Equal(-ECANCELED, completions[1].Result);
         Assert.Equal(1, completions[2].Result); // how many it cancelled
     }
-
-    private static IoUring CreateRing() =>
-        IoUring.TryCreate(8, out var errno) ?? throw new InvalidOperationException($"io_uring refused: errno {errno}");
 
     private static List<(ulong UserData, int Result, uint Flags)> Drain(IoUring ring)
     {
@@ -114,15 +97,46 @@ public sealed class IoUringTests
         return seen;
     }
 
-    private static (Socket Sender, Socket Receiver) ConnectedPair()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        sender.Connect(listener.LocalEndPoint!);
-        return (sender, listener.Accept());
-    }
-
     private static int Fd(Socket socket) => (int)socket.SafeHandle.DangerousGetHandle();
+
+    /// <summary>A started ring with its buffer ring (<c>buffers</c> of them given to the kernel) and a connected loopback pair.</summary>
+    private sealed class RingOnPair : IDisposable
+    {
+        private RingOnPair(IoUring ring, IoUringBuffers buffers, Socket sender, Socket receiver) =>
+            (Ring, Buffers, Sender, Receiver) = (ring, buffers, sender, receiver);
+
+        public IoUring Ring { get; }
+
+        public IoUringBuffers Buffers { get; }
+
+        public Socket Sender { get; }
+
+        public Socket Receiver { get; }
+
+        public static RingOnPair Start(int buffers)
+        {
+            var ring = IoUring.TryCreate(8, out var errno) ?? throw new InvalidOperationException($"io_uring refused: errno {errno}");
+            var ringBuffers = IoUringBuffers.TryCreate(ring, Group, capacity: 2, bufferSize: 4096, out errno) ?? throw new InvalidOperationException($"errno {errno}");
+            Assert.True(ring.Enable(out errno), $"errno {errno}");
+            for (var i = 0; i < buffers; i++)
+            {
+                Assert.True(ringBuffers.TryGrow());
+            }
+
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(1);
+            var sender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            sender.Connect(listener.LocalEndPoint!);
+            return new RingOnPair(ring, ringBuffers, sender, listener.Accept());
+        }
+
+        public void Dispose()
+        {
+            Sender.Dispose();
+            Receiver.Dispose();
+            Buffers.Dispose();
+            Ring.Dispose();
+        }
+    }
 }
