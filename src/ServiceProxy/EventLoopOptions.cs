@@ -29,4 +29,10 @@ public sealed class EventLoopOptions
     /// their receive and their send (a power of two). Tests lower it to make every buffer busy.
     /// </summary>
     internal int IoUringBuffers { get; set; } = 2048;
+
+    /// <summary>
+    /// <see cref="RelayEngine.IoUring"/>: submission entries of each loop's ring (the completion
+    /// ring has four times as many). Tests pass 0, which the kernel refuses, to see the fallback.
+    /// </summary>
+    internal uint IoUringEntries { get; set; } = 4096;
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using ServiceProxy.FunctionalTests.Infrastructure;
 using ServiceProxy.Internal.Linux;
 using ServiceProxy.Tcp;
@@ -62,6 +63,35 @@ public sealed class TcpIoUringTests
         await client.SendAsync(message, SocketFlags.None, ct);
         await EchoExchange.ReadExactlyAsync(client, reply, ct);
         Assert.Equal(message, reply);
+    }
+
+    [Fact]
+    public async Task Where_the_kernel_refuses_a_ring_the_loops_relay_with_splice_and_a_warning_says_why()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        using var logs = new CapturingLoggerFactory();
+        await using var backend = TestBackend.Echo();
+        // A ring of no entries, which io_uring_setup refuses with EINVAL, as it refuses any ring
+        // where io_uring is turned off.
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.IoUring, o => o.EventLoops.IoUringEntries = 0), loggerFactory: logs);
+        var loops = proxy.Server.EventLoops;
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.EndPoint, ct);
+        var payload = new byte[4 << 20];
+        new Random(3).NextBytes(payload);
+        await EchoExchange.EchoThroughAsync(client, payload, ct);
+
+        Assert.Equal(Libc.EINVAL, loops.IoUringErrno);
+        Assert.All(loops.Loops, loop => Assert.False(loop.UsesIoUring));
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 114);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("errno 22", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]

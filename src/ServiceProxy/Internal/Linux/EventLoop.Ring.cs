@@ -12,7 +12,6 @@ namespace ServiceProxy.Internal.Linux;
 internal sealed partial class EventLoop
 {
     private const ulong EpollReadyToken = ulong.MaxValue - 1;
-    private const uint RingEntries = 4096;
 
     /// <summary>The provided buffers' group id; one ring per loop, so one group.</summary>
     private const ushort BufferGroup = 1;
@@ -39,13 +38,13 @@ internal sealed partial class EventLoop
 
     /// <summary>
     /// Creating thread: the ring, disabled until the loop's thread enables it and so becomes its
-    /// only submitter, with up to <paramref name="bufferCount"/> buffers of 16 KiB allocated as
+    /// only submitter, with up to <see cref="RingSize.Buffers"/> buffers of 16 KiB allocated as
     /// bytes wait to be sent; none (the splice relay) where the kernel refuses.
     /// </summary>
-    private void CreateRing(int bufferCount)
+    private void CreateRing(RingSize size)
     {
-        var ring = IoUring.TryCreate(RingEntries, out var errno);
-        var buffers = ring is null ? null : IoUringBuffers.TryCreate(ring, BufferGroup, (int)BitOperations.RoundUpToPowerOf2((uint)bufferCount), RingBufferSize, out errno);
+        var ring = IoUring.TryCreate(size.Entries, out var errno);
+        var buffers = ring is null ? null : IoUringBuffers.TryCreate(ring, BufferGroup, (int)BitOperations.RoundUpToPowerOf2((uint)size.Buffers), RingBufferSize, out errno);
         if (buffers is null)
         {
             ring?.Dispose();
@@ -178,3 +177,6 @@ internal sealed partial class EventLoop
         _ring = null;
     }
 }
+
+/// <summary>A loop's ring: <paramref name="Entries"/> submissions, at most <paramref name="Buffers"/> buffers.</summary>
+internal readonly record struct RingSize(uint Entries, int Buffers);

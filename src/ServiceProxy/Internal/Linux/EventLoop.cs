@@ -43,10 +43,9 @@ internal sealed partial class EventLoop
 
     /// <summary>
     /// Starts the loop's thread; <paramref name="busyPoll"/> is how long it polls after its last
-    /// event; with <paramref name="ringBuffers"/> above zero it relays through io_uring where the
-    /// kernel allows, with at most that many buffers.
+    /// event; with a <paramref name="ring"/> size it relays through io_uring where the kernel allows.
     /// </summary>
-    public EventLoop(EventLoopGroup group, int index, TimeSpan busyPoll, int ringBuffers = 0)
+    public EventLoop(EventLoopGroup group, int index, TimeSpan busyPoll, RingSize? ring = null)
     {
         _group = group;
         _busyPollTicks = busyPoll <= TimeSpan.Zero ? 0 : (long)(busyPoll.TotalSeconds * Stopwatch.Frequency);
@@ -59,9 +58,9 @@ internal sealed partial class EventLoop
             throw new InvalidOperationException($"cannot create an event loop: errno {error}");
         }
 
-        if (ringBuffers > 0)
+        if (ring is { } size)
         {
-            CreateRing(ringBuffers);
+            CreateRing(size);
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = $"{group.Name} {index}" };

@@ -16,6 +16,7 @@ internal sealed class EventLoopGroup : IDisposable
     private readonly TimeSpan _busyPoll;
     private readonly bool _ioUring;
     private readonly int _ioUringBuffers;
+    private readonly uint _ioUringEntries;
     private int _ioUringErrno;
     private readonly Lock _gate = new();
     private EventLoop[]? _loops;
@@ -29,6 +30,7 @@ internal sealed class EventLoopGroup : IDisposable
         _busyPoll = options.BusyPoll;
         _ioUring = ioUring;
         _ioUringBuffers = options.IoUringBuffers;
+        _ioUringEntries = options.IoUringEntries;
         Name = name;
     }
 
@@ -128,7 +130,7 @@ internal sealed class EventLoopGroup : IDisposable
             {
                 for (var i = 0; i < _count; i++)
                 {
-                    loops.Add(new EventLoop(this, i, _busyPoll, _ioUring ? _ioUringBuffers : 0));
+                    loops.Add(new EventLoop(this, i, _busyPoll, _ioUring ? new RingSize(_ioUringEntries, _ioUringBuffers) : null));
                 }
             }
             catch
