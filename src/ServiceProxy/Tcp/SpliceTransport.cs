@@ -27,12 +27,25 @@ internal sealed class SpliceTransport(TcpProxyOptions options, EventLoopGroup lo
     {
         var acceptor = TcpAcceptor.TryBind(endPoint, options.Backlog, key, logger, time, out error);
         acceptor?.Start(onAccepted, loops.Reserve, options.AcceptOnEventLoops ? loops : null, onReset);
-        if (options.Engine == RelayEngine.IoUring && loops.Loops.Count > 0 && loops.IoUringErrno is var errno and not 0 && Interlocked.Exchange(ref _refusalLogged, 1) == 0)
+        if (options.Engine == RelayEngine.IoUring)
         {
-            Log.IoUringRefused(logger, errno);
+            ReportRefusedRing();
         }
 
         return acceptor;
+    }
+
+    /// <summary>
+    /// Starts the loops if accepting did not (each sets up its ring as it starts) and says once
+    /// why they relay with splice when the kernel refused io_uring.
+    /// </summary>
+    private void ReportRefusedRing()
+    {
+        _ = loops.Loops;
+        if (loops.IoUringErrno is var errno and not 0 && Interlocked.Exchange(ref _refusalLogged, 1) == 0)
+        {
+            Log.IoUringRefused(logger, errno);
+        }
     }
 
     /// <summary>On the loop that accepted the client, so the connection stays on one thread; else on the least busy.</summary>

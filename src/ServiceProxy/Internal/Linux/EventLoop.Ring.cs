@@ -127,13 +127,7 @@ internal sealed partial class EventLoop
                 }
             }
 
-            ServeDeferred();
-            while (_commands.TryDequeue(out var command))
-            {
-                Guard(command, static (e, _, _) => e.OnCommand(), 0, 0);
-            }
-
-            ExpireConnects();
+            EndPass();
         }
     }
 

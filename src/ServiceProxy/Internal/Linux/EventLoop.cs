@@ -299,15 +299,23 @@ internal sealed partial class EventLoop
             }
 
             HandleEvents(events, count);
-            ServeDeferred();
-
-            while (_commands.TryDequeue(out var command))
-            {
-                Guard(command, static (e, _, _) => e.OnCommand(), 0, 0);
-            }
-
-            ExpireConnects();
+            EndPass();
         }
+    }
+
+    /// <summary>
+    /// What every pass does after its events: the entries deferred at their budget, the commands
+    /// other threads queued, and the dials whose deadline passed.
+    /// </summary>
+    private void EndPass()
+    {
+        ServeDeferred();
+        while (_commands.TryDequeue(out var command))
+        {
+            Guard(command, static (e, _, _) => e.OnCommand(), 0, 0);
+        }
+
+        ExpireConnects();
     }
 
     private void HandleEvents(byte[] events, int count)

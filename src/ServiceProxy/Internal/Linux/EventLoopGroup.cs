@@ -14,9 +14,7 @@ internal sealed class EventLoopGroup : IDisposable
 
     private readonly int _count;
     private readonly TimeSpan _busyPoll;
-    private readonly bool _ioUring;
-    private readonly int _ioUringBuffers;
-    private readonly uint _ioUringEntries;
+    private readonly RingSize? _ringSize;
     private int _ioUringErrno;
     private readonly Lock _gate = new();
     private EventLoop[]? _loops;
@@ -28,9 +26,7 @@ internal sealed class EventLoopGroup : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _count = options.Count > 0 ? options.Count : Environment.ProcessorCount;
         _busyPoll = options.BusyPoll;
-        _ioUring = ioUring;
-        _ioUringBuffers = options.IoUringBuffers;
-        _ioUringEntries = options.IoUringEntries;
+        _ringSize = ioUring ? new RingSize(options.IoUringEntries, options.IoUringBuffers) : null;
         Name = name;
     }
 
@@ -130,7 +126,7 @@ internal sealed class EventLoopGroup : IDisposable
             {
                 for (var i = 0; i < _count; i++)
                 {
-                    loops.Add(new EventLoop(this, i, _busyPoll, _ioUring ? new RingSize(_ioUringEntries, _ioUringBuffers) : null));
+                    loops.Add(new EventLoop(this, i, _busyPoll, _ringSize));
                 }
             }
             catch

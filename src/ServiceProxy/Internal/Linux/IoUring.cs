@@ -223,12 +223,11 @@ internal sealed unsafe partial class IoUring : IDisposable
 
     /// <summary>
     /// Hands each ready completion (user data, result, flags) to <paramref name="handle"/>, which may
-    /// prepare more submissions; returns how many it handled.
+    /// prepare more submissions.
     /// </summary>
-    public int Drain<TState>(TState state, Action<TState, ulong, int, uint> handle)
+    public void Drain<TState>(TState state, Action<TState, ulong, int, uint> handle)
     {
         var head = *_cqHead;
-        var handled = 0;
         for (var tail = Volatile.Read(ref *_cqTail); head != tail; tail = Volatile.Read(ref *_cqTail))
         {
             while (head != tail)
@@ -240,11 +239,8 @@ internal sealed unsafe partial class IoUring : IDisposable
                 head++;
                 Volatile.Write(ref *_cqHead, head); // the slot is free before the handler can fill the ring
                 handle(state, userData, result, flags);
-                handled++;
             }
         }
-
-        return handled;
     }
 
     /// <summary>io_uring_register(2) on this ring.</summary>
