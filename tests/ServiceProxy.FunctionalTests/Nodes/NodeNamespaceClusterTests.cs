@@ -71,16 +71,19 @@ public sealed class NodeNamespaceClusterTests(ITestOutputHelper output) : IAsync
 
     private async Task ExternalPolicyLocalAsync()
     {
+        // The node ports chosen from here on lie in the range's static band (30000-30015 of 30000-30099), which
+        // the API allocates from only when the rest is full: this Service's health-check node port is picked
+        // at random, and in the upper band it could take a port a later Service asks for.
         await ApplyAsync("""
             apiVersion: v1
             kind: Service
             metadata: {name: local}
-            spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30081}]}
+            spec: {type: LoadBalancer, externalTrafficPolicy: Local, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30011}]}
             """);
         var healthPort = int.Parse(await KubectlAsync("get", "svc", "local", "-o", "jsonpath={.spec.healthCheckNodePort}"), System.Globalization.CultureInfo.InvariantCulture);
         for (var n = 1; n <= 3; n++)
         {
-            var names = await EventuallyAsync(() => CurlLoopAsync("client", $"http://{Nodes[n - 1]}:30081/", 4), r => r.All(x => x.StartsWith($"pod{n}-", StringComparison.Ordinal)));
+            var names = await EventuallyAsync(() => CurlLoopAsync("client", $"http://{Nodes[n - 1]}:30011/", 4), r => r.All(x => x.StartsWith($"pod{n}-", StringComparison.Ordinal)));
             Assert.All(names, x => Assert.StartsWith($"pod{n}-", x, StringComparison.Ordinal));
             Assert.Equal("200", await EventuallyAsync(() => StatusAsync("client", $"http://{Nodes[n - 1]}:{healthPort}/"), s => s == "200"));
         }
@@ -88,10 +91,10 @@ public sealed class NodeNamespaceClusterTests(ITestOutputHelper output) : IAsync
         // Node 3 loses its pods: its health check says 503 and its node port refuses; the others are unchanged.
         await KubectlAsync("delete", "pod", "pod3-a", "pod3-b");
         Assert.Equal("503", await EventuallyAsync(() => StatusAsync("client", $"http://{Nodes[2]}:{healthPort}/"), s => s == "503"));
-        Assert.True(await EventuallyAsync(() => RefusedAsync("client", $"http://{Nodes[2]}:30081/"), r => r), "node 3's Local node port still answers");
+        Assert.True(await EventuallyAsync(() => RefusedAsync("client", $"http://{Nodes[2]}:30011/"), r => r), "node 3's Local node port still answers");
 
         // A Pod (in --cluster-cidr) reaches node 3's Local node port all the same: kube-proxy's short-circuit sends it to every endpoint.
-        var fromPod = await CurlLoopAsync("p1", $"http://{Nodes[2]}:30081/", 4);
+        var fromPod = await CurlLoopAsync("p1", $"http://{Nodes[2]}:30011/", 4);
         Assert.Equal(4, fromPod.Count);
         Assert.All(fromPod, x => Assert.False(x.StartsWith("pod3-", StringComparison.Ordinal), x));
         Assert.Equal("200", await StatusAsync("client", $"http://{Nodes[0]}:{healthPort}/"));
@@ -104,14 +107,14 @@ public sealed class NodeNamespaceClusterTests(ITestOutputHelper output) : IAsync
             apiVersion: v1
             kind: Service
             metadata: {name: fenced}
-            spec: {type: LoadBalancer, loadBalancerSourceRanges: [198.18.0.200/32], selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30082}]}
+            spec: {type: LoadBalancer, loadBalancerSourceRanges: [198.18.0.200/32], selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30012}]}
             """);
         var ingress = await EventuallyAsync(() => KubectlAsync("get", "svc", "fenced", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"), ip => ip.Length > 0);
         Assert.StartsWith("198.19.250.", ingress, StringComparison.Ordinal);
 
         // The client namespace is outside the ranges: reset at the load-balancer address; the node port stays open, as with kube-proxy.
         Assert.True(await EventuallyAsync(() => RefusedAsync("client", $"http://{ingress}/"), r => r), "a client outside loadBalancerSourceRanges was served");
-        Assert.Equal(2, (await CurlLoopAsync("client", $"http://{Nodes[0]}:30082/", 2)).Count);
+        Assert.Equal(2, (await CurlLoopAsync("client", $"http://{Nodes[0]}:30012/", 2)).Count);
 
         await KubectlAsync("patch", "svc", "fenced", "-p", """{"spec":{"loadBalancerSourceRanges":["198.18.0.100/32"]}}""");
         Assert.Single(await EventuallyAsync(() => CurlLoopAsync("client", $"http://{ingress}/", 1, check: false), r => r.Count == 1));
@@ -128,13 +131,13 @@ public sealed class NodeNamespaceClusterTests(ITestOutputHelper output) : IAsync
             apiVersion: v1
             kind: Service
             metadata: {name: later}
-            spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30083}]}
+            spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30013}]}
             """);
         await RunAsync(Script, ["start-node", _directory, _prefix, "2"], TimeSpan.FromMinutes(2));
 
         // When node 2 led the controllers, the Service's Endpoints wait for another node to take the
         // lease over: its duration (15 s) and a second.
-        Assert.NotEmpty(await EventuallyAsync(() => CurlLoopAsync("client", $"http://{Nodes[1]}:30083/", 2, check: false), r => r.Count == 2, attempts: 200));
+        Assert.NotEmpty(await EventuallyAsync(() => CurlLoopAsync("client", $"http://{Nodes[1]}:30013/", 2, check: false), r => r.Count == 2, attempts: 200));
     }
 
     private async Task ApiStoppedAndRestartedAsync()
@@ -150,14 +153,14 @@ public sealed class NodeNamespaceClusterTests(ITestOutputHelper output) : IAsync
             apiVersion: v1
             kind: Service
             metadata: {name: after}
-            spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30084}]}
+            spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: http, nodePort: 30014}]}
             """;
         await EventuallyAsync(async () => await TryApplyAsync(manifest), ok => ok, attempts: 300);
         var written = Stopwatch.StartNew();
         // Every node polled at once: one after another, each node's wait would add the curls spent on the
         // nodes before it, and the figure would be their sum rather than the slowest node's.
         var served = await Task.WhenAll(Nodes.Select(node =>
-            EventuallyAsync(() => CurlLoopAsync("client", $"http://{node}:30084/", 1, check: false), r => r.Count == 1, attempts: 200, delay: TimeSpan.FromMilliseconds(50))));
+            EventuallyAsync(() => CurlLoopAsync("client", $"http://{node}:30014/", 1, check: false), r => r.Count == 1, attempts: 200, delay: TimeSpan.FromMilliseconds(50))));
         Assert.All(served, names => Assert.Single(names));
 
         output.WriteLine($"every node served the Service written after the API returned within {written.ElapsedMilliseconds} ms");
