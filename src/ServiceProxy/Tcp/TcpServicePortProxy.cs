@@ -8,6 +8,7 @@ using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
+using ServiceProxy.Internal;
 
 namespace ServiceProxy.Tcp;
 

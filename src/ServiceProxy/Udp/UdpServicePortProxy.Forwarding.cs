@@ -289,6 +289,7 @@ internal sealed partial class UdpServicePortProxy
                 continue;
             }
 
+            _sweepTimer?.Wake();
             Interlocked.Increment(ref _activeSessions);
             _metrics.UdpSessionOpened(_tags);
             if (replaced is not null)

@@ -5,6 +5,7 @@ using ServiceProxy.Balancing;
 using ServiceProxy.Configuration;
 using ServiceProxy.Diagnostics;
 using ServiceProxy.Hosting;
+using ServiceProxy.Internal;
 using ServiceProxy.Internal.Linux;
 using ServiceProxy.Tcp;
 
@@ -38,7 +39,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
     private readonly Lock _lifecycle = new();
     private volatile ServicePortConfig _config;
     private ServicePortStatus _status;
-    private ITimer? _sweepTimer;
+    private PausingSweepTimer? _sweepTimer;
     private ITimer? _affinityTimer;
     private long _idleTimeout; // timestamp ticks
     private TimeSpan _sweepInterval;
@@ -139,7 +140,8 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
             }
 
             _status = _status with { Listening = [.. _listeners.Select(l => l.LocalEndPoint)], Errors = [.. _errors] };
-            _sweepTimer = _time.CreateTimer(static s => ((UdpServicePortProxy)s!).SweepIdle(), this, _sweepInterval, _sweepInterval);
+            // Runs only while the table holds sessions: a UDP port nobody uses costs no wake-ups.
+            _sweepTimer = new PausingSweepTimer(_time, _sweepInterval, () => SweepIdle(), () => _table.Count > 0);
             if (_ownsBalancer)
             {
                 var affinitySweep = _options.Balancing.AffinitySweepInterval;
@@ -174,7 +176,7 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
             _table.RemoveWhere(s => !current.Contains(s.Endpoint), removed);
             if (ApplyIdleTimeout(config))
             {
-                _sweepTimer?.Change(_sweepInterval, _sweepInterval);
+                _sweepTimer?.ChangePeriod(_sweepInterval);
             }
         }
 

@@ -82,6 +82,11 @@ public sealed class UdpSessionLifecycleTests
         Assert.Equal("a", await client.AskAsync(proxy.EndPoint, "back"));
         Assert.Equal(1, proxy.Proxy.ActiveSessions);
         Assert.Equal(2, echo.Sources.Count); // a new session socket
+
+        // The sweep stopped when the table emptied; the new session started it again.
+        time.Advance(TimeSpan.FromSeconds(34));
+        Assert.Equal(0, proxy.Proxy.ActiveSessions);
+        Assert.Equal(2, proxy.Measured("serviceproxy.udp.sessions.closed/idle"));
     }
 
     [Fact]

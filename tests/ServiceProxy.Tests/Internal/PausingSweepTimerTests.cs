@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using ServiceProxy.Tcp;
+using ServiceProxy.Internal;
 
-namespace ServiceProxy.Tests.Tcp;
+namespace ServiceProxy.Tests.Internal;
 
 public sealed class PausingSweepTimerTests
 {
@@ -55,5 +55,32 @@ public sealed class PausingSweepTimerTests
         Assert.Equal(1, sweeps);
         time.Advance(Period);
         Assert.Equal(2, sweeps);
+    }
+
+    [Fact]
+    public void A_changed_period_applies_at_once_while_running_and_from_the_next_start_while_paused()
+    {
+        var time = new FakeTimeProvider();
+        var work = 1;
+        var sweeps = 0;
+        using var timer = new PausingSweepTimer(time, Period, () => sweeps++, () => work > 0);
+        timer.Wake();
+        timer.ChangePeriod(3 * Period);
+        time.Advance(2 * Period);
+        Assert.Equal(0, sweeps);
+        time.Advance(Period);
+        Assert.Equal(1, sweeps);
+
+        work = 0;
+        time.Advance(3 * Period); // pauses
+        Assert.Equal(2, sweeps);
+        timer.ChangePeriod(Period);
+        time.Advance(5 * Period);
+        Assert.Equal(2, sweeps); // paused: no sweep
+
+        work = 1;
+        timer.Wake();
+        time.Advance(Period);
+        Assert.Equal(3, sweeps);
     }
 }

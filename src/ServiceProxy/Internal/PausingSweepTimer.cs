@@ -1,4 +1,4 @@
-namespace ServiceProxy.Tcp;
+namespace ServiceProxy.Internal;
 
 /// <summary>
 /// A periodic sweep that runs only while there is something to sweep. A port with no connections
@@ -7,7 +7,7 @@ namespace ServiceProxy.Tcp;
 /// </summary>
 internal sealed class PausingSweepTimer : IDisposable
 {
-    private readonly TimeSpan _period;
+    private TimeSpan _period;
     private readonly Action _sweep;
     private readonly Func<bool> _hasWork;
     private readonly Action? _resuming;
@@ -35,6 +35,16 @@ internal sealed class PausingSweepTimer : IDisposable
         {
             _resuming?.Invoke();
             _timer.Change(_period, _period);
+        }
+    }
+
+    /// <summary>Sweeps every <paramref name="period"/> from now on (from the next start, while paused).</summary>
+    public void ChangePeriod(TimeSpan period)
+    {
+        _period = period;
+        if (Volatile.Read(ref _paused) == 0)
+        {
+            _timer.Change(period, period);
         }
     }
 
