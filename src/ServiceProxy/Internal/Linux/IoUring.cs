@@ -17,6 +17,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     public const byte OpRecv = 27;
 
     public const byte SqeBufferSelect = 1 << 5;
+    public const ushort RecvSendPollFirst = 1;
     public const uint CqeBuffer = 1;
     public const uint CqeMore = 2;
     public const int CqeBufferShift = 16;
@@ -164,11 +165,16 @@ internal sealed unsafe partial class IoUring : IDisposable
         *(uint*)(sqe + 28) = events;
     }
 
-    /// <summary>recv(2) of up to <paramref name="length"/> bytes into a buffer the kernel picks from <paramref name="group"/> when data arrives.</summary>
-    public void ReceiveSelect(int fd, ushort group, int length, ulong userData)
+    /// <summary>
+    /// recv(2) of up to <paramref name="length"/> bytes into a buffer the kernel picks from <paramref name="group"/>
+    /// when data arrives. <paramref name="pollFirst"/>: the socket is known to be empty, so the kernel waits for
+    /// data before it tries, instead of trying once in vain (IORING_RECVSEND_POLL_FIRST).
+    /// </summary>
+    public void ReceiveSelect(int fd, ushort group, int length, ulong userData, bool pollFirst)
     {
         var sqe = NextSqe(OpRecv, fd, userData);
         sqe[1] = SqeBufferSelect;
+        *(ushort*)(sqe + 2) = pollFirst ? RecvSendPollFirst : (ushort)0;
         *(uint*)(sqe + 24) = (uint)length;
         *(ushort*)(sqe + 40) = group;
     }

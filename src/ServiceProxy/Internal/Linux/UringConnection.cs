@@ -67,8 +67,8 @@ internal sealed unsafe class UringConnection : LoopRelay
         _started = true;
         if (!AbortRequested)
         {
-            Receive(_upstream);
-            Receive(_downstream);
+            Receive(_upstream, emptied: false);
+            Receive(_downstream, emptied: false);
         }
     }
 
@@ -165,7 +165,7 @@ internal sealed unsafe class UringConnection : LoopRelay
         {
             case Libc.ENOBUFS when _buffers.TryGrow():
             case Libc.EINTR or Libc.EAGAIN:
-                Receive(direction);
+                Receive(direction, emptied: false);
                 return null;
             case Libc.ENOBUFS:
                 // Every buffer holds bytes that wait for a slow reader. Waiting for one to come
@@ -207,7 +207,8 @@ internal sealed unsafe class UringConnection : LoopRelay
             return PumpBulk(direction);
         }
 
-        Receive(direction);
+        // What was read was all there was (it did not fill the buffer), and the peer is still to answer it.
+        Receive(direction, emptied: true);
         return null;
     }
 
@@ -238,7 +239,7 @@ internal sealed unsafe class UringConnection : LoopRelay
         else
         {
             bulk.ReturnPipe(_pipes); // the phase ended with a small read, which may leave the pipe held
-            Receive(direction);
+            Receive(direction, emptied: true);
         }
 
         return null;
@@ -250,9 +251,11 @@ internal sealed unsafe class UringConnection : LoopRelay
         _inFlight++;
     }
 
-    private void Receive(UringDirection direction)
+    /// <param name="direction">The direction.</param>
+    /// <param name="emptied">The last read emptied the socket: the kernel waits for data before it tries.</param>
+    private void Receive(UringDirection direction, bool emptied)
     {
-        _ring.ReceiveSelect(direction.SourceFd, _buffers.Group, _buffers.BufferSize, OperationData(direction.ReceiveOperation));
+        _ring.ReceiveSelect(direction.SourceFd, _buffers.Group, _buffers.BufferSize, OperationData(direction.ReceiveOperation), pollFirst: emptied);
         _inFlight++;
     }
 
