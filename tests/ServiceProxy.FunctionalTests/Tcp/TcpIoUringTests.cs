@@ -142,8 +142,19 @@ public sealed class TcpIoUringTests
 
         try
         {
-            // Each stalled send holds its buffer: the loop has none left.
-            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == 2, timeoutMs: 10_000);
+            // Each stalled send holds its buffer: the loop has none left. Both held for half a second
+            // running, not two sends that were in flight at the same moment while the backend's
+            // receive buffer still had room.
+            var held = System.Diagnostics.Stopwatch.StartNew();
+            await ProxyHarness.WaitUntilAsync(() =>
+            {
+                if (loop.RingBuffersHeld != 2)
+                {
+                    held.Restart();
+                }
+
+                return held.ElapsedMilliseconds >= 500;
+            }, timeoutMs: 20_000);
             Assert.Equal(2, loop.RingBuffersHeld);
             Assert.Equal(2, loop.RingBuffersAllocated);
 
