@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Model;
+using static ServiceProxy.Kubernetes.Validation.FieldPath;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
@@ -230,6 +231,4 @@ internal static class ClusterIPFieldsValidation
             errors.Add(new FieldError("spec.ipFamilies[0]", FieldErrorType.Invalid, "may not change once set", new GoStringSlice(spec.ClusterIPs ?? [])));
         }
     }
-
-    private static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
 }

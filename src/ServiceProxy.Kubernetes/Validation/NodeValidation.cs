@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ServiceProxy.Kubernetes.Model;
+using static ServiceProxy.Kubernetes.Validation.FieldPath;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
@@ -119,8 +120,6 @@ internal static class NodeValidation
         family = address.AddressFamily;
         return true;
     }
-
-    private static string Index(string path, int i) => string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]");
 
     /// <summary>A struct as Go's <c>%#v</c> prints it in a field error (<c>core.NodeAddress{Type:"InternalIP", Address:"10.0.0.1"}</c>).</summary>
     private sealed record GoStruct(object Value) : IFormattable

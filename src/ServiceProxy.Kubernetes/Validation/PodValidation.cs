@@ -1,5 +1,5 @@
-using System.Globalization;
 using ServiceProxy.Kubernetes.Model;
+using static ServiceProxy.Kubernetes.Validation.FieldPath;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
@@ -126,6 +126,4 @@ internal static class PodValidation
             }
         }
     }
-
-    private static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using ServiceProxy.Kubernetes.Allocation;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
+using static ServiceProxy.Kubernetes.Validation.FieldPath;
 
 namespace ServiceProxy.Kubernetes.Validation;
 
@@ -78,10 +79,10 @@ internal static class ServiceValidation
         }
 
         ValidateUniquePorts(ports, errors);
-        ValidateLoadBalancerFields(spec, service.Status, errors);
-        ValidateLoadBalancerClass(spec, old?.Spec, errors);
+        LoadBalancerFieldsValidation.ValidateFields(spec, service.Status, errors);
+        LoadBalancerFieldsValidation.ValidateClass(spec, old?.Spec, errors);
         ValidateTrafficPolicies(spec, errors);
-        ValidateSourceRanges(service, errors);
+        LoadBalancerFieldsValidation.ValidateSourceRanges(service, errors);
         ValidateClusterIPsRelatedFields(spec, errors);
 
         if (old is not null)
@@ -282,53 +283,6 @@ internal static class ServiceValidation
         }
     }
 
-    private static void ValidateLoadBalancerFields(ServiceSpec spec, ServiceStatus? status, List<FieldError> errors)
-    {
-        if (!string.IsNullOrEmpty(spec.LoadBalancerIP))
-        {
-            errors.AddIP("spec.loadBalancerIP", spec.LoadBalancerIP);
-        }
-
-        var ingress = status?.LoadBalancer?.Ingress ?? [];
-        for (var i = 0; i < ingress.Count; i++)
-        {
-            var path = Index("status.loadBalancer.ingress", i);
-            if (!string.IsNullOrEmpty(ingress[i].Ip))
-            {
-                errors.AddIP(path + ".ip", ingress[i].Ip);
-            }
-
-            if (!string.IsNullOrEmpty(ingress[i].Hostname))
-            {
-                errors.AddInvalid(path + ".hostname", ingress[i].Hostname, KubeNames.IsDns1123Subdomain(ingress[i].Hostname!));
-            }
-        }
-    }
-
-    /// <summary>kube-apiserver's <c>validateLoadBalancerClassField</c>: a qualified name, LoadBalancer only, fixed once set.</summary>
-    private static void ValidateLoadBalancerClass(ServiceSpec spec, ServiceSpec? old, List<FieldError> errors)
-    {
-        const string path = "spec.loadBalancerClass";
-        if (old is { Type: ServiceTypes.LoadBalancer } && spec.Type == ServiceTypes.LoadBalancer && old.LoadBalancerClass != spec.LoadBalancerClass)
-        {
-            errors.Add(new FieldError(path, FieldErrorType.Invalid, "may not change once set", spec.LoadBalancerClass));
-        }
-
-        if (spec.LoadBalancerClass is null)
-        {
-            return;
-        }
-
-        if (spec.Type == ServiceTypes.LoadBalancer)
-        {
-            errors.AddInvalid(path, spec.LoadBalancerClass, KubeNames.IsQualifiedName(spec.LoadBalancerClass));
-        }
-        else
-        {
-            errors.Add(new FieldError(path, FieldErrorType.Forbidden, "may only be used when `type` is 'LoadBalancer'"));
-        }
-    }
-
     private static void ValidateTrafficPolicies(ServiceSpec spec, List<FieldError> errors)
     {
         const string path = "spec.externalTrafficPolicy";
@@ -367,40 +321,6 @@ internal static class ServiceValidation
         }
     }
 
-    /// <summary>
-    /// kube-apiserver's check of <c>spec.loadBalancerSourceRanges</c> (or, when empty, its annotation):
-    /// LoadBalancer only, and every value a CIDR. The field path keeps Kubernetes' capital L.
-    /// </summary>
-    private static void ValidateSourceRanges(Service service, List<FieldError> errors)
-    {
-        string path;
-        string value;
-        if (service.Spec.LoadBalancerSourceRanges is { Count: > 0 } ranges)
-        {
-            path = "spec.LoadBalancerSourceRanges";
-            value = "[" + string.Join(' ', ranges) + "]";
-        }
-        else if (service.Metadata.Annotations?.TryGetValue(SourceRanges.Annotation, out var annotation) == true)
-        {
-            path = $"metadata.annotations[{SourceRanges.Annotation}]";
-            value = annotation ?? string.Empty;
-        }
-        else
-        {
-            return;
-        }
-
-        if (service.Spec.Type != ServiceTypes.LoadBalancer)
-        {
-            errors.Add(new FieldError(path, FieldErrorType.Forbidden, "may only be used when `type` is 'LoadBalancer'"));
-        }
-
-        if (!SourceRanges.TryGet(service, out _))
-        {
-            errors.Add(new FieldError(path, FieldErrorType.Invalid, "must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 ", value));
-        }
-    }
-
     private static void ValidateUpdate(Service service, Service old, List<FieldError> errors)
     {
         // clusterIP is immutable once allocated (unless the Service becomes ExternalName, which drops it).
@@ -414,8 +334,6 @@ internal static class ServiceValidation
 
         ClusterIPFieldsValidation.ValidateUpdate(service.Spec, old.Spec, errors);
     }
-
-    private static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
 
     /// <summary>
     /// The (protocol, port) key of a duplicate port, printed the way kube-apiserver prints it
