@@ -7,13 +7,20 @@
 //   uring:  multishot accept, connect, recv, send and shutdown as io_uring operations; every
 //           operation a loop iteration produces goes to the kernel in one io_uring_enter, which
 //           also waits for the next completions (liburing; SINGLE_ISSUER and DEFER_TASKRUN when
-//           the kernel has them).
+//           the kernel has them). A send completes at once on loopback, so its completion ends
+//           that wait at once, and the recv it leads to waits in a second io_uring_enter.
+//   uring-link: as uring, but each send (MSG_WAITALL) is linked to the direction's next recv and
+//           posts no completion when it succeeds (IOSQE_CQE_SKIP_SUCCESS): one io_uring_enter
+//           per message and direction instead of two.
+//   uring-sendsys: as uring, but each send is first tried with send(2) (MSG_DONTWAIT), and only
+//           what the socket refuses goes to the ring: one send(2) and one io_uring_enter per
+//           message and direction.
 //
 // It is a measuring tool for benchmarks/compare/uring_vs_epoll.py, not part of svcproxy: it shows
 // what batching the syscalls can buy on a chain whose cost is mostly the kernel's TCP work.
 //
 //   cc -O2 -o uring_relay uring_relay.c -luring -lpthread
-//   ./uring_relay MODE LISTEN_PORT BACKEND_PORT THREADS     (MODE: epoll or uring; 127.0.0.1)
+//   ./uring_relay MODE LISTEN_PORT BACKEND_PORT THREADS     (MODE: epoll, uring, uring-link or uring-sendsys; 127.0.0.1)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +56,7 @@ struct pair {
     int connected;
 };
 
-static int listen_port, backend_port;
+static int listen_port, backend_port, linked, sendsys;
 static struct sockaddr_in backend;
 
 static int listener(void) {
@@ -207,6 +214,19 @@ static void ur_send(struct io_uring *ring, struct side *s) {  // s's buffer to i
     s->pair->inflight++;
 }
 
+// s's whole buffer to its peer, then (linked, only once the send succeeded) s's next recv; only
+// the recv posts a completion, unless the send fails, which cancels the recv.
+static void ur_send_then_recv(struct io_uring *ring, struct side *s) {
+    struct io_uring_sqe *sqe = sqe_of(ring);
+    io_uring_prep_send(sqe, s->peer->fd, s->buf, s->len, MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_sqe_set_data64(sqe, tag(s, OP_SEND));
+    sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    s->pair->inflight++;  // counted back by the recv's completion, which always comes
+    sqe = sqe_of(ring);
+    io_uring_prep_recv(sqe, s->fd, s->buf, BUF, 0);
+    io_uring_sqe_set_data64(sqe, tag(s, OP_RECV));
+}
+
 static void ur_kill(struct pair *p) {
     if (!p->dead) {
         p->dead = 1;
@@ -266,7 +286,7 @@ static void *uring_loop(void *arg) {
             }
             struct side *s = (struct side *)(uintptr_t)(data & ~(__u64)7);
             struct pair *p = s->pair;
-            p->inflight--;
+            if (!(linked && op == OP_SEND)) p->inflight--;  // a linked send is counted by its recv
             if (p->dead) { ur_release(p); continue; }
             switch (op) {
             case OP_CONNECT:
@@ -284,9 +304,17 @@ static void *uring_loop(void *arg) {
                     break;
                 }
                 s->len = res, s->off = 0;
+                if (linked) { ur_send_then_recv(&ring, s); break; }
+                if (sendsys) {
+                    ssize_t w = send(s->peer->fd, s->buf, s->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                    if (w < 0 && errno != EAGAIN) { ur_kill(p); break; }
+                    if (w > 0) s->off = (int)w;
+                    if (s->off == s->len) { ur_recv(&ring, s); break; }
+                }
                 ur_send(&ring, s);
                 break;
             case OP_SEND:
+                if (linked) { ur_kill(p); break; }  // a failed linked send; its recv completes cancelled
                 if (res < 0) { ur_kill(p); break; }
                 s->off += res;
                 if (s->off < s->len) ur_send(&ring, s); else ur_recv(&ring, s);
@@ -306,14 +334,16 @@ static void *uring_loop(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc != 5) {
-        fprintf(stderr, "usage: %s epoll|uring LISTEN_PORT BACKEND_PORT THREADS\n", argv[0]);
+        fprintf(stderr, "usage: %s epoll|uring|uring-link|uring-sendsys LISTEN_PORT BACKEND_PORT THREADS\n", argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
     listen_port = atoi(argv[2]), backend_port = atoi(argv[3]);
     backend = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(backend_port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int threads = atoi(argv[4]);
-    void *(*loop)(void *) = strcmp(argv[1], "uring") == 0 ? uring_loop : epoll_loop;
+    linked = strcmp(argv[1], "uring-link") == 0;
+    sendsys = strcmp(argv[1], "uring-sendsys") == 0;
+    void *(*loop)(void *) = strncmp(argv[1], "uring", 5) == 0 ? uring_loop : epoll_loop;
     pthread_t ids[64];
     for (int i = 0; i < threads && i < 64; i++) pthread_create(&ids[i], NULL, loop, NULL);
     pthread_join(ids[0], NULL);
