@@ -53,16 +53,63 @@ public sealed class TcpIoUringTests
         await EchoExchange.EchoThroughAsync(client, payload, ct);
         Assert.True(loops.Pipes.Rented > rentedBefore, "a bulk transfer took no pipe: it was copied");
 
-        // Still open but idle: no buffer and no pipe held.
-        await ProxyHarness.WaitUntilAsync(() => loops.Pipes.InUse == 0 && loops.Loops.Sum(l => l.RingBuffersHeld) == 0, timeoutMs: 5_000);
+        // Still open but idle: no pipe held, and no buffer but those lent to a chained send, which
+        // each direction gives back with its next receive (at most one per direction).
+        await ProxyHarness.WaitUntilAsync(() => loops.Pipes.InUse == 0 && loops.Loops.All(l => l.RingBuffersHeld == l.RingBuffersLent), timeoutMs: 5_000);
         Assert.Equal(0, loops.Pipes.InUse);
-        Assert.Equal(0, loops.Loops.Sum(l => l.RingBuffersHeld));
+        Assert.All(loops.Loops, l => Assert.Equal(l.RingBuffersLent, l.RingBuffersHeld));
+        Assert.InRange(loops.Loops.Sum(l => l.RingBuffersLent), 0, 2);
         Assert.Equal(1, proxy.PortProxy.Status.ActiveConnections);
 
         // Small messages go through the ring again after the bulk phase.
         await client.SendAsync(message, SocketFlags.None, ct);
         await EchoExchange.ReadExactlyAsync(client, reply, ct);
         Assert.Equal(message, reply);
+    }
+
+    [Fact]
+    public async Task Idle_connections_keep_no_more_buffers_than_the_loop_lends_to_chained_sends()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var backend = TestBackend.Echo();
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.IoUring, o => o.EventLoops.Count = 1));
+        var loop = Assert.Single(proxy.Server.EventLoops.Loops);
+        Assert.True(loop.UsesIoUring);
+
+        // 100 connections, one small round trip each, then idle: 200 chained sends were asked for.
+        var clients = new List<Socket>();
+        try
+        {
+            var reply = new byte[64];
+            for (var i = 0; i < 100; i++)
+            {
+                var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                clients.Add(client);
+                await client.ConnectAsync(proxy.EndPoint, ct);
+                await client.SendAsync(new byte[64], SocketFlags.None, ct);
+                await EchoExchange.ReadExactlyAsync(client, reply, ct);
+            }
+
+            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == loop.RingBuffersLent, timeoutMs: 5_000);
+            Assert.Equal(EventLoop.MaxLentBuffers, loop.RingBuffersLent);
+            Assert.Equal(EventLoop.MaxLentBuffers, loop.RingBuffersHeld);
+
+            // Each lent buffer comes back with its direction's next receive: here, the end of stream.
+            clients.ForEach(c => c.Dispose());
+            clients.Clear();
+            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == 0 && loop.RingBuffersLent == 0, timeoutMs: 10_000);
+            Assert.Equal(0, loop.RingBuffersHeld);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
     }
 
     [Fact]
@@ -173,8 +220,8 @@ public sealed class TcpIoUringTests
             release.SetResult();
             await Task.WhenAll(stalled.Select(s => s.Echo)); // every byte of both, in order
             Assert.Equal(2, loop.RingBuffersAllocated);
-            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == 0, timeoutMs: 5_000);
-            Assert.Equal(0, loop.RingBuffersHeld);
+            await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == loop.RingBuffersLent, timeoutMs: 5_000);
+            Assert.Equal(loop.RingBuffersLent, loop.RingBuffersHeld); // only chained sends' buffers, until their next receive
         }
         finally
         {

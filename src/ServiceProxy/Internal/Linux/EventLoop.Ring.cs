@@ -18,17 +18,27 @@ internal sealed partial class EventLoop
 
     private const int RingBufferSize = 16 * 1024;
 
+    /// <summary>
+    /// Most buffers lent to chained sends at once (<see cref="UringConnection"/>): a chained direction
+    /// gives its buffer back only with its next receive, so an idle one keeps it. At most 1 MiB a loop.
+    /// </summary>
+    public const int MaxLentBuffers = 64;
+
     private IoUring? _ring;
     private IoUringBuffers? _ringBuffers;
     private bool _epollReady;
     private int _ringBuffersHeld;
+    private int _ringBuffersLent;
     private long _buffersExhausted;
 
     /// <summary>Whether this loop relays through io_uring (it was asked to and the kernel allows it).</summary>
     public bool UsesIoUring => _ring is not null;
 
-    /// <summary>Buffers holding bytes that wait to be sent; the rest are with the kernel.</summary>
+    /// <summary>Buffers holding bytes that wait to be sent (or lent); the rest are with the kernel.</summary>
     public int RingBuffersHeld => Volatile.Read(ref _ringBuffersHeld);
+
+    /// <summary>Held buffers lent to chained sends, which give them back with their direction's next receive.</summary>
+    public int RingBuffersLent => Volatile.Read(ref _ringBuffersLent);
 
     /// <summary>Buffers allocated so far (a high-water mark).</summary>
     public int RingBuffersAllocated => _ringBuffers?.Allocated ?? 0;
@@ -96,6 +106,21 @@ internal sealed partial class EventLoop
 
     /// <summary>Loop thread: a buffer went back to the kernel.</summary>
     public void BufferReturned() => Volatile.Write(ref _ringBuffersHeld, _ringBuffersHeld - 1);
+
+    /// <summary>Loop thread: lends a held buffer to a chained send; false at <see cref="MaxLentBuffers"/>.</summary>
+    public bool TryLendBuffer()
+    {
+        if (_ringBuffersLent >= MaxLentBuffers)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _ringBuffersLent, _ringBuffersLent + 1);
+        return true;
+    }
+
+    /// <summary>Loop thread: a chain ended (<see cref="RingBuffersLent"/>).</summary>
+    public void BufferUnlent() => Volatile.Write(ref _ringBuffersLent, _ringBuffersLent - 1);
 
     private void RunOnRing(IoUring ring, byte[] events)
     {

@@ -16,7 +16,9 @@ internal sealed unsafe partial class IoUring : IDisposable
     public const byte OpSend = 26;
     public const byte OpRecv = 27;
 
+    public const byte SqeLink = 1 << 2;
     public const byte SqeBufferSelect = 1 << 5;
+    public const byte SqeSkipSuccess = 1 << 6;
     public const ushort RecvSendPollFirst = 1;
     public const uint CqeBuffer = 1;
     public const uint CqeMore = 2;
@@ -31,6 +33,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     private const uint FeatSingleMmap = 1;
     private const uint FeatNoDrop = 1 << 1;
     private const uint FeatExtArg = 1 << 8;
+    private const uint FeatCqeSkip = 1 << 11;
     private const uint EnterGetEvents = 1;
     private const uint EnterExtArg = 1 << 3;
     private const uint PollAddMulti = 1;
@@ -99,7 +102,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     /// A ring of <paramref name="entries"/> submissions and four times as many completions, disabled
     /// until <see cref="Enable"/>; null with <paramref name="errno"/> set where the
     /// kernel lacks what it needs (Linux 6.1: single issuer, deferred task work, provided buffer
-    /// rings) or io_uring is turned off (<c>kernel.io_uring_disabled</c>, seccomp).
+    /// rings, completions skipped on success) or io_uring is turned off (<c>kernel.io_uring_disabled</c>, seccomp).
     /// </summary>
     public static IoUring? TryCreate(uint entries, out int errno)
     {
@@ -121,7 +124,7 @@ internal sealed unsafe partial class IoUring : IDisposable
             return null;
         }
 
-        const uint needed = FeatSingleMmap | FeatNoDrop | FeatExtArg;
+        const uint needed = FeatSingleMmap | FeatNoDrop | FeatExtArg | FeatCqeSkip;
         if ((*(uint*)(p + 20) & needed) != needed)
         {
             Libc.Close(fd);
@@ -186,6 +189,25 @@ internal sealed unsafe partial class IoUring : IDisposable
         *(ulong*)(sqe + 16) = (ulong)data;
         *(uint*)(sqe + 24) = (uint)length;
         *(uint*)(sqe + 28) = Libc.MSG_NOSIGNAL;
+    }
+
+    /// <summary>
+    /// Prepares a chain that needs no completion of its send: send(2) of the first <paramref name="length"/>
+    /// bytes of <paramref name="buffers"/>' buffer <paramref name="bufferId"/>, then, once every byte went, a receive from
+    /// <paramref name="sourceFd"/> as <see cref="ReceiveSelect"/> with the socket known to be empty.
+    /// The send posts no completion when it succeeds, so exactly one completion comes: the
+    /// receive's, which also says the send is done, or the send's failure, after which the receive
+    /// is dropped without one.
+    /// </summary>
+    public void SendThenReceive(int targetFd, IoUringBuffers buffers, int bufferId, int length, int sourceFd, ulong sendData, ulong receiveData)
+    {
+        Reserve(2); // a chain ends with its submission: both entries go to the kernel together
+        var sqe = NextSqe(OpSend, targetFd, sendData);
+        sqe[1] = SqeLink | SqeSkipSuccess;
+        *(ulong*)(sqe + 16) = (ulong)buffers.Address(bufferId);
+        *(uint*)(sqe + 24) = (uint)length;
+        *(uint*)(sqe + 28) = Libc.MSG_NOSIGNAL | Libc.MSG_WAITALL; // all of it, or a failure that ends the chain
+        ReceiveSelect(sourceFd, buffers.Group, buffers.BufferSize, receiveData, pollFirst: true);
     }
 
     /// <summary>Cancels every operation in flight on <paramref name="fd"/>; each completes with ECANCELED.</summary>
@@ -265,17 +287,31 @@ internal sealed unsafe partial class IoUring : IDisposable
         Libc.Close(_fd); // cancels whatever is still in flight
     }
 
+    /// <summary>Submits what was prepared unless <paramref name="count"/> more entries fit.</summary>
+    private void Reserve(int count)
+    {
+        if (_sqeTail - Volatile.Read(ref *_sqHead) + (uint)count > _sqEntries)
+        {
+            SubmitPrepared();
+        }
+    }
+
+    private void SubmitPrepared()
+    {
+        Volatile.Write(ref *_sqTail, _sqeTail);
+        var toSubmit = _sqeTail - Volatile.Read(ref *_sqHead);
+        if (Syscall(SysEnter, _fd, toSubmit, 0, 0, 0, 0) < 0 || _sqeTail - Volatile.Read(ref *_sqHead) >= _sqEntries)
+        {
+            throw new InvalidOperationException($"io_uring submission queue stays full: errno {Libc.LastError}");
+        }
+    }
+
     /// <summary>A zeroed entry with its opcode, descriptor and user data; a full ring is submitted first.</summary>
     private byte* NextSqe(byte opcode, int fd, ulong userData)
     {
         if (_sqeTail - Volatile.Read(ref *_sqHead) >= _sqEntries)
         {
-            Volatile.Write(ref *_sqTail, _sqeTail);
-            var toSubmit = _sqeTail - Volatile.Read(ref *_sqHead);
-            if (Syscall(SysEnter, _fd, toSubmit, 0, 0, 0, 0) < 0 || _sqeTail - Volatile.Read(ref *_sqHead) >= _sqEntries)
-            {
-                throw new InvalidOperationException($"io_uring submission queue stays full: errno {Libc.LastError}");
-            }
+            SubmitPrepared();
         }
 
         var sqe = _sqes + (_sqeTail & _sqMask) * 64;

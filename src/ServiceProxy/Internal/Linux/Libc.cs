@@ -29,6 +29,7 @@ internal static partial class Libc
     public const int F_GETPIPE_SZ = 1032;
     public const int SHUT_WR = 1;
     public const int FIONBIO = 0x5421;
+    public const int MSG_WAITALL = 0x100;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_WAITFORONE = 0x10000;

@@ -6,8 +6,13 @@ namespace ServiceProxy.Internal.Linux;
 /// A connection the loop relays through its io_uring (<see cref="RelayEngine.IoUring"/>): each
 /// direction receives into a provided buffer and sends it on, as operations that every pass of the
 /// loop submits in one <c>io_uring_enter</c> with the wait for the next completions, instead of one
-/// recv and one send syscall per message and an epoll_wait. Everything but
-/// <see cref="LoopRelay.RequestAbort"/> runs on the loop.
+/// recv and one send syscall per message and an epoll_wait. A message that did not fill its buffer
+/// goes on as a chain (<see cref="IoUring.SendThenReceive"/>): its send, then the direction's next
+/// receive, of which only the receive completes. So the loop wakes once per message and direction,
+/// for the next message, rather than first for the send that completed at once and then again.
+/// The buffer goes back when that receive completes, so a chained direction holds it while idle:
+/// the loop lends buffers to at most <see cref="EventLoop.MaxLentBuffers"/> chains at once.
+/// Everything but <see cref="LoopRelay.RequestAbort"/> runs on the loop.
 /// </summary>
 internal sealed unsafe class UringConnection : LoopRelay
 {
@@ -91,6 +96,13 @@ internal sealed unsafe class UringConnection : LoopRelay
     {
         _inFlight--;
         var direction = (operation & 1) == 0 ? _upstream : _downstream;
+        if (direction.Chained)
+        {
+            // The chain's one completion: its receive's (the send took every byte), or the send's
+            // failure, which dropped the receive.
+            ChainEnded(direction, operation);
+        }
+
         if (_finished || _cancelling || AbortRequested)
         {
             if ((flags & IoUring.CqeBuffer) != 0)
@@ -144,7 +156,7 @@ internal sealed unsafe class UringConnection : LoopRelay
             direction.Hold(bufferId, result);
             Connection.BufferTaken(direction.Direction, result);
             Connection.Touch();
-            return Send(direction);
+            return result < _buffers.BufferSize && Loop.TryLendBuffer() ? SendChained(direction) : Send(direction);
         }
 
         if (result == 0)
@@ -242,6 +254,35 @@ internal sealed unsafe class UringConnection : LoopRelay
             Receive(direction, emptied: true);
         }
 
+        return null;
+    }
+
+    /// <summary>
+    /// Settles a chain by its one completion. After its receive's, the send took every byte, and the
+    /// buffer goes back. After the send's failure, the buffer and whatever is unsent stay with the
+    /// direction, for <see cref="Sent"/> (or the abort) to go on as with any send.
+    /// </summary>
+    private void ChainEnded(UringDirection direction, int operation)
+    {
+        direction.Chained = false;
+        Loop.BufferUnlent();
+        if (operation == direction.ReceiveOperation)
+        {
+            var sent = direction.Unsent;
+            direction.Advance(sent);
+            Connection.BufferReleased(direction.Direction, sent);
+            Connection.AddBytes(direction.Direction, sent);
+            ReturnBuffer(direction.TakeBuffer());
+        }
+    }
+
+    /// <summary>The bytes held, then the next receive, as one chain (see <see cref="ChainEnded"/>).</summary>
+    private TcpCloseReason? SendChained(UringDirection direction)
+    {
+        _ring.SendThenReceive(direction.TargetFd, _buffers, direction.BufferId, direction.Unsent, direction.SourceFd,
+            OperationData(direction.SendOperation), OperationData(direction.ReceiveOperation));
+        _inFlight++;
+        direction.Chained = true;
         return null;
     }
 

@@ -5,8 +5,9 @@ namespace ServiceProxy.Internal.Linux;
 /// <summary>
 /// One direction of a connection the io_uring relay moves: at most one operation in flight, a
 /// receive into a buffer the kernel picks when bytes arrive, then sends of those bytes until every
-/// one is written, then the next receive. So a direction holds at most one buffer, and only while
-/// its bytes wait to be sent. A receive that fills a whole buffer starts a bulk phase, which
+/// one is written, then the next receive (or the send and the next receive as one chain). So a
+/// direction holds at most one buffer: while its bytes wait to be sent, or, after a chained send,
+/// until the chain's receive completes. A receive that fills a whole buffer starts a bulk phase, which
 /// <see cref="Bulk"/> moves with splice(2) whenever the ring reports the socket ready, until a
 /// small read ends it.
 /// </summary>
@@ -24,6 +25,9 @@ internal sealed class UringDirection(RelayDirection direction, int sourceFd, int
     public int SendOperation { get; } = sendOperation;
 
     public int PollOperation { get; } = pollOperation;
+
+    /// <summary>A chain is in flight: the send of the held bytes, then the next receive.</summary>
+    public bool Chained { get; set; }
 
     /// <summary>The splice relay of the bulk phases, created at the first.</summary>
     public SpliceDirection? Bulk { get; set; }

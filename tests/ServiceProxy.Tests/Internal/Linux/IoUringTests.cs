@@ -8,7 +8,8 @@ namespace ServiceProxy.Tests.Internal.Linux;
 /// The kernel behaviour the io_uring relay is built on, on a real ring and a loopback TCP pair: a
 /// receive takes a provided buffer only when bytes arrive, finds none at once when the ring is
 /// empty (which the relay answers by copying without one), and ends with ECANCELED when cancelled
-/// by descriptor (which the relay's abort waits for).
+/// by descriptor (which the relay's abort waits for); and a chained send arms the next receive with
+/// no completion of its own, unless it fails.
 /// </summary>
 public sealed class IoUringTests
 {
@@ -98,6 +99,63 @@ public sealed class IoUringTests
         var completion = Assert.Single(WaitFor(test.Ring, 1));
         Assert.Equal(5, completion.Result);
         Assert.Equal("early"u8.ToArray(), test.Buffers.Bytes((int)(completion.Flags >> IoUring.CqeBufferShift), 5).ToArray());
+    }
+
+    [Fact]
+    public void A_chained_send_arms_the_next_receive_and_only_the_receive_completes()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var test = RingOnPair.Start(buffers: 2);
+        var (ring, buffers, sender, receiver) = (test.Ring, test.Buffers, test.Sender, test.Receiver);
+        sender.Send("hello"u8);
+        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1, pollFirst: false);
+        var id = (int)(Assert.Single(WaitFor(ring, 1)).Flags >> IoUring.CqeBufferShift);
+
+        // Echoed back to the sender and the next receive armed: no completion yet.
+        ring.SendThenReceive(Fd(receiver), buffers, id, 5, Fd(receiver), sendData: 10, receiveData: 12);
+        Assert.True(ring.SubmitAndWait(0, out var errno), $"errno {errno}");
+        Assert.Empty(Drain(ring));
+        var echo = new byte[5];
+        sender.ReceiveTimeout = 5_000;
+        Assert.Equal(5, sender.Receive(echo));
+        Assert.Equal("hello"u8.ToArray(), echo);
+
+        sender.Send("again"u8);
+        var next = Assert.Single(WaitFor(ring, 1));
+        Assert.Equal(12ul, next.UserData);
+        Assert.Equal(5, next.Result);
+        Assert.Equal("again"u8.ToArray(), buffers.Bytes((int)(next.Flags >> IoUring.CqeBufferShift), 5).ToArray());
+    }
+
+    [Fact]
+    public void A_chain_whose_send_fails_completes_once_with_the_error_and_drops_its_receive()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var test = RingOnPair.Start(buffers: 2);
+        var (ring, buffers, sender, receiver) = (test.Ring, test.Buffers, test.Sender, test.Receiver);
+        sender.Send("hello"u8);
+        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1, pollFirst: false);
+        var id = (int)(Assert.Single(WaitFor(ring, 1)).Flags >> IoUring.CqeBufferShift);
+
+        receiver.Shutdown(SocketShutdown.Send); // a send there fails with EPIPE
+        ring.SendThenReceive(Fd(receiver), buffers, id, 5, Fd(receiver), sendData: 10, receiveData: 12);
+        var failed = Assert.Single(WaitFor(ring, 1));
+        Assert.Equal(10ul, failed.UserData);
+        Assert.Equal(-Libc.EPIPE, failed.Result);
+
+        // The receive never ran: bytes that arrive now complete nothing.
+        sender.Send("later"u8);
+        Thread.Sleep(100);
+        Assert.True(ring.SubmitAndWait(0, out var errno), $"errno {errno}");
+        Assert.Empty(Drain(ring));
     }
 
     private static List<(ulong UserData, int Result, uint Flags)> Drain(IoUring ring)
