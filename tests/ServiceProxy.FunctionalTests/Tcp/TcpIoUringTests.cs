@@ -113,6 +113,57 @@ public sealed class TcpIoUringTests
     }
 
     [Fact]
+    public async Task A_chained_send_to_a_backend_that_does_not_read_gives_its_buffer_back_when_the_idle_timeout_ends_it()
+    {
+        if (!EventLoopGroup.IsSupported)
+        {
+            return;
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ct = cts.Token;
+        await using var backend = new TestBackend((_, token) => Task.Delay(Timeout.Infinite, token)); // never reads
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint], ProxyHarness.Engine(RelayEngine.IoUring, o =>
+        {
+            o.EventLoops.Count = 1;
+            o.Tcp.SocketSendBufferSize = 4096;
+            o.Tcp.IdleTimeout = TimeSpan.FromSeconds(5);
+        }));
+        var loop = Assert.Single(proxy.Server.EventLoops.Loops);
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.EndPoint, ct);
+        var ended = Loopback.ReceiveUntilErrorAsync(client, ct);
+
+        // 512 bytes a millisecond, each read alone (32 would have to arrive together to fill a
+        // buffer) and chained, 300 KiB in all: more than the backend's receive buffer takes, so one
+        // chain's send ends up waiting for a backend that never reads, well before the idle timeout
+        // (5 s since the last byte moved).
+        client.Blocking = false;
+        for (var i = 0; i < 600; i++)
+        {
+            try
+            {
+                client.Send(new byte[512]);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // The client's own buffers are full too.
+            }
+
+            await Task.Delay(1, ct);
+        }
+
+        Assert.Equal(1, loop.RingBuffersLent);
+        Assert.Equal(1, loop.RingBuffersHeld);
+
+        // The idle timeout resets both sides; the cancelled send gives its buffer back.
+        Assert.Equal(SocketError.ConnectionReset, await ended);
+        await ProxyHarness.WaitUntilAsync(() => loop.RingBuffersHeld == 0 && loop.RingBuffersLent == 0, timeoutMs: 10_000);
+        Assert.Equal(0, loop.RingBuffersHeld);
+        await ProxyHarness.WaitUntilAsync(() => proxy.PortProxy.Status.ActiveConnections == 0, timeoutMs: 10_000);
+    }
+
+    [Fact]
     public async Task Where_the_kernel_refuses_a_ring_the_loops_relay_with_splice_and_a_warning_says_why()
     {
         if (!EventLoopGroup.IsSupported)

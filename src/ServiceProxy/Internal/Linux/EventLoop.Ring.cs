@@ -19,8 +19,10 @@ internal sealed partial class EventLoop
     private const int RingBufferSize = 16 * 1024;
 
     /// <summary>
-    /// Most buffers lent to chained sends at once (<see cref="UringConnection"/>): a chained direction
-    /// gives its buffer back only with its next receive, so an idle one keeps it. At most 1 MiB a loop.
+    /// Most buffers lent to chained sends at once (<see cref="UringConnection"/>), and never more than
+    /// a quarter of the loop's buffers: a chained direction gives its buffer back only once its next
+    /// receive completed, which takes another buffer, so an idle one keeps its buffer, and a busy one
+    /// briefly holds two. At most 1 MiB a loop.
     /// </summary>
     public const int MaxLentBuffers = 64;
 
@@ -107,10 +109,10 @@ internal sealed partial class EventLoop
     /// <summary>Loop thread: a buffer went back to the kernel.</summary>
     public void BufferReturned() => Volatile.Write(ref _ringBuffersHeld, _ringBuffersHeld - 1);
 
-    /// <summary>Loop thread: lends a held buffer to a chained send; false at <see cref="MaxLentBuffers"/>.</summary>
+    /// <summary>Loop thread: lends a held buffer to a chained send; false at the limit (<see cref="MaxLentBuffers"/>).</summary>
     public bool TryLendBuffer()
     {
-        if (_ringBuffersLent >= MaxLentBuffers)
+        if (_ringBuffersLent >= Math.Min(MaxLentBuffers, _ringBuffers!.Capacity / 4))
         {
             return false;
         }

@@ -11,7 +11,8 @@ namespace ServiceProxy.Internal.Linux;
 /// receive, of which only the receive completes. So the loop wakes once per message and direction,
 /// for the next message, rather than first for the send that completed at once and then again.
 /// The buffer goes back when that receive completes, so a chained direction holds it while idle:
-/// the loop lends buffers to at most <see cref="EventLoop.MaxLentBuffers"/> chains at once.
+/// the loop lends buffers to at most <see cref="EventLoop.MaxLentBuffers"/> chains at once, and to no
+/// more than a quarter of its buffers, so that chains never take the buffers receives need.
 /// Everything but <see cref="LoopRelay.RequestAbort"/> runs on the loop.
 /// </summary>
 internal sealed unsafe class UringConnection : LoopRelay
