@@ -30,10 +30,12 @@ internal sealed class EtcdCluster : IAsyncDisposable
         _root = root;
         _tls = tls;
         _http = tls?.HealthClient() ?? PlainHttp;
+        // Chosen together: ports chosen one after another can repeat, which etcd refuses ("duplicate url").
+        var ports = Ports.FreeTcpPorts(2 * size);
         _members = [.. Enumerable.Range(0, size).Select(i => new EtcdMember(
             $"m{i}",
-            $"{(tls is null ? "http" : "https")}://127.0.0.1:{Ports.FreeTcpPort()}",
-            $"http://127.0.0.1:{Ports.FreeTcpPort()}",
+            $"{(tls is null ? "http" : "https")}://127.0.0.1:{ports[2 * i]}",
+            $"http://127.0.0.1:{ports[(2 * i) + 1]}",
             Path.Combine(root, $"m{i}")))];
         _initialCluster = string.Join(',', _members.Select(m => $"{m.Name}={m.PeerUrl}"));
     }

@@ -281,4 +281,29 @@ internal static class Ports
         listener.Bind(new IPEndPoint(address ?? IPAddress.Loopback, 0));
         return ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
+
+    /// <summary>
+    /// <paramref name="count"/> different TCP ports free on 127.0.0.1 right now: all bound at once, then
+    /// released. One <see cref="FreeTcpPort"/> after another can return a port twice, since each is
+    /// released before the next is chosen.
+    /// </summary>
+    public static int[] FreeTcpPorts(int count)
+    {
+        var sockets = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(socket);
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+
+            return [.. sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port)];
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+    }
 }

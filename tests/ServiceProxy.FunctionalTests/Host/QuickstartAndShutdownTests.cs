@@ -31,7 +31,8 @@ public sealed class QuickstartAndShutdownTests
     [Fact]
     public async Task Quickstart_resolves_its_service_through_cluster_dns_on_the_port_it_is_given()
     {
-        var result = await HostProcess.RunCliAsync(["quickstart", "--admin", "127.0.0.1:0", "--node-port", $"{Ports.FreeTcpPort()}", "--backend-port", "0", "--requests", "1", "--exit", "--dns", $"127.0.0.1:{Ports.FreeTcpPort()}"]);
+        var ports = Ports.FreeTcpPorts(2);
+        var result = await HostProcess.RunCliAsync(["quickstart", "--admin", "127.0.0.1:0", "--node-port", $"{ports[0]}", "--backend-port", "0", "--requests", "1", "--exit", "--dns", $"127.0.0.1:{ports[1]}"]);
 
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
         var clusterIP = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"myapp\s+NodePort\s+(\S+)").Groups[1].Value;
