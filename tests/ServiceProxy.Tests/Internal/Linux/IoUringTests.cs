@@ -111,9 +111,7 @@ public sealed class IoUringTests
 
         using var test = RingOnPair.Start(buffers: 2);
         var (ring, buffers, sender, receiver) = (test.Ring, test.Buffers, test.Sender, test.Receiver);
-        sender.Send("hello"u8);
-        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1, pollFirst: false);
-        var id = (int)(Assert.Single(WaitFor(ring, 1)).Flags >> IoUring.CqeBufferShift);
+        var id = ReceiveHello(test);
 
         // Echoed back to the sender and the next receive armed: no completion yet.
         ring.SendThenReceive(Fd(receiver), buffers, id, 5, Fd(receiver), sendData: 10, receiveData: 12);
@@ -141,9 +139,7 @@ public sealed class IoUringTests
 
         using var test = RingOnPair.Start(buffers: 2);
         var (ring, buffers, sender, receiver) = (test.Ring, test.Buffers, test.Sender, test.Receiver);
-        sender.Send("hello"u8);
-        ring.ReceiveSelect(Fd(receiver), Group, 4096, userData: 1, pollFirst: false);
-        var id = (int)(Assert.Single(WaitFor(ring, 1)).Flags >> IoUring.CqeBufferShift);
+        var id = ReceiveHello(test);
 
         receiver.Shutdown(SocketShutdown.Send); // a send there fails with EPIPE
         ring.SendThenReceive(Fd(receiver), buffers, id, 5, Fd(receiver), sendData: 10, receiveData: 12);
@@ -156,6 +152,14 @@ public sealed class IoUringTests
         Thread.Sleep(100);
         Assert.True(ring.SubmitAndWait(0, out var errno), $"errno {errno}");
         Assert.Empty(Drain(ring));
+    }
+
+    /// <summary>"hello" from the sender, received into a buffer whose id is returned, as the relay receives a message before it sends it on.</summary>
+    private static int ReceiveHello(RingOnPair test)
+    {
+        test.Sender.Send("hello"u8);
+        test.Ring.ReceiveSelect(Fd(test.Receiver), Group, 4096, userData: 1, pollFirst: false);
+        return (int)(Assert.Single(WaitFor(test.Ring, 1)).Flags >> IoUring.CqeBufferShift);
     }
 
     private static List<(ulong UserData, int Result, uint Flags)> Drain(IoUring ring)
