@@ -13,13 +13,13 @@ internal sealed class RemoteApiClient : IDisposable
 {
     private readonly k8s.Kubernetes _client;
 
-    public RemoteApiClient(IOptions<RemoteApiOptions> options, IObjectMirror mirror, IObjectStore store)
+    public RemoteApiClient(IOptions<RemoteApiOptions> options, IObjectMirror mirror, IObjectStore store, ILogger<RemoteApiClient> logger)
     {
         var o = options.Value;
         var config = Configuration(o);
         // A watch lasts up to WatchTimeout and a quarter; the client's timeout must not cut it short.
         config.HttpClientTimeout = (o.WatchTimeout * 1.25) + TimeSpan.FromMinutes(1);
-        _client = new k8s.Kubernetes(config, new RemoteApiResponses(o.MaxMessageBytes));
+        _client = new k8s.Kubernetes(config, new RemoteApiResponses(o.MaxMessageBytes, logger));
         Server = config.Host;
         Services = new FollowedServices(_client, mirror, store);
         EndpointSlices = new FollowedEndpointSlices(_client, mirror, store);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ServiceProxy.Host.Following;
 
 /// <summary>
@@ -6,10 +8,13 @@ namespace ServiceProxy.Host.Following;
 /// <see cref="IOException"/>, so a broken or hostile server cannot make the node buffer without end.
 /// And the moment a watch is open: the client hands a watch's response over only with its first line,
 /// which a quiet API sends as late as its first bookmark; <see cref="WatchOpened"/> hears of the headers.
-/// And a watch asks for a connection of its own (<c>Connection: close</c>).
+/// And a watch asks for a connection of its own (<c>Connection: close</c>). At Debug level each request
+/// is logged when sent, when its headers arrive and when its body ends, as client-go logs at <c>-v=6</c>.
 /// </summary>
-internal sealed class RemoteApiResponses(int maxBytes) : DelegatingHandler
+internal sealed partial class RemoteApiResponses(int maxBytes, ILogger? logger = null) : DelegatingHandler
 {
+    private readonly ILogger _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>Called, in the flow that sends a watch request, when its successful response headers arrive.</summary>
     public static readonly AsyncLocal<Action?> WatchOpened = new();
 
@@ -24,27 +29,56 @@ internal sealed class RemoteApiResponses(int maxBytes) : DelegatingHandler
             request.Headers.ConnectionClose = true;
         }
 
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var path = request.RequestUri?.PathAndQuery ?? string.Empty;
+        var started = Stopwatch.GetTimestamp();
+        LogSending(request.Method.Method, path);
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogNoAnswer(request.Method.Method, path, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.Message);
+            throw;
+        }
+
+        LogAnswered(request.Method.Method, path, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (watch && response.IsSuccessStatusCode)
         {
             WatchOpened.Value?.Invoke();
         }
 
         var original = response.Content;
-        var limited = new StreamContent(new LimitedStream(await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), maxBytes, watch));
+        var body = new LimitedStream(await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), maxBytes, watch,
+            bytes => LogBodyEnded(request.Method.Method, path, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        var content = new StreamContent(body);
         foreach (var (name, values) in original.Headers)
         {
-            limited.Headers.TryAddWithoutValidation(name, values);
+            content.Headers.TryAddWithoutValidation(name, values);
         }
 
-        response.Content = limited;
+        response.Content = content;
         return response;
     }
 
+    [LoggerMessage(EventId = 556, Level = LogLevel.Debug, Message = "remote API: {Method} {Path}")]
+    private partial void LogSending(string method, string path);
+
+    [LoggerMessage(EventId = 557, Level = LogLevel.Debug, Message = "remote API: {Method} {Path}: {Status} after {ElapsedMs:0} ms")]
+    private partial void LogAnswered(string method, string path, int status, double elapsedMs);
+
+    [LoggerMessage(EventId = 558, Level = LogLevel.Debug, Message = "remote API: {Method} {Path}: no answer after {ElapsedMs:0} ms ({Reason})")]
+    private partial void LogNoAnswer(string method, string path, double elapsedMs, string reason);
+
+    [LoggerMessage(EventId = 559, Level = LogLevel.Debug, Message = "remote API: {Method} {Path}: body of {Bytes} bytes ended after {ElapsedMs:0} ms")]
+    private partial void LogBodyEnded(string method, string path, long bytes, double elapsedMs);
+
     /// <summary>Counts bytes since the last newline (<paramref name="perLine"/>) or since the start, and fails past the limit.</summary>
-    private sealed class LimitedStream(Stream inner, int maxBytes, bool perLine) : Stream
+    private sealed class LimitedStream(Stream inner, int maxBytes, bool perLine, Action<long> ended) : Stream
     {
         private long _count;
+        private long _total;
 
         public override bool CanRead => true;
 
@@ -56,12 +90,12 @@ internal sealed class RemoteApiResponses(int maxBytes) : DelegatingHandler
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+        public override int Read(byte[] buffer, int offset, int count) => Count(buffer.AsSpan(offset, inner.Read(buffer, offset, count)), count);
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            return Count(buffer.Span[..read]);
+            return Count(buffer.Span[..read], buffer.Length);
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -87,8 +121,14 @@ internal sealed class RemoteApiResponses(int maxBytes) : DelegatingHandler
             base.Dispose(disposing);
         }
 
-        private int Count(ReadOnlySpan<byte> read)
+        private int Count(ReadOnlySpan<byte> read, int asked)
         {
+            _total += read.Length;
+            if (read.IsEmpty && asked > 0)
+            {
+                ended(_total);
+            }
+
             var newline = perLine ? read.LastIndexOf((byte)'\n') : -1;
             _count = newline >= 0 ? read.Length - newline - 1 : _count + read.Length;
             if (_count > maxBytes)

@@ -15,6 +15,9 @@ namespace ServiceProxy.FunctionalTests.Host;
 public sealed class RemoteApiFollowTests : IAsyncLifetime
 {
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(1);
+
+    /// <summary>The follower logs each request to the API (sent, answered, body ended), for a failure to show where it waited.</summary>
+    private static readonly Dictionary<string, string> FollowerLogging = new() { ["Logging__LogLevel__ServiceProxy.Host.Following"] = "Debug" };
     private readonly string _dir = Directory.CreateTempSubdirectory("svcproxy-follow-").FullName;
     private readonly string _token = Convert.ToHexString(Guid.NewGuid().ToByteArray());
     private HttpBackends _backends = null!;
@@ -67,7 +70,7 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
             await Send(a, HttpMethod.Post, "/api/v1/namespaces/default/endpoints", Endpoints(_backends.Pods[0].Port));
 
             await using var b = await HostProcess.StartAsync(["--roles", "proxy", "--kubeconfig", kubeconfig, "--node-name", "node-b",
-                "--remote-api-stale-after", "2s", "--remote-api-max-backoff", "200ms"]);
+                "--remote-api-stale-after", "2s", "--remote-api-max-backoff", "200ms"], FollowerLogging);
             var url = $"http://127.0.0.1:{nodePort}/hostname.html";
             Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b));
 
@@ -99,7 +102,7 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
             Authorize(a);
             await Send(a, HttpMethod.Put, "/api/v1/namespaces/default/endpoints/web", Endpoints(_backends.Pods[0].Port));
             var back = Stopwatch.StartNew();
-            Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b));
+            Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b, a));
             Assert.True(back.Elapsed <= Converge, $"B took {back.Elapsed} to catch up with A after it came back:\n{b.Output}");
             using (var ready = await b.Http.GetAsync("/readyz"))
             {
@@ -134,9 +137,9 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
                 """);
             await Send(a, HttpMethod.Post, "/api/v1/namespaces/default/endpoints", Endpoints(_backends.Pods[0].Port));
             await using var b = await HostProcess.StartAsync(["--roles", "proxy", "--master", a.AdminUrl, "--token-file", followerToken,
-                "--node-name", "node-b", "--remote-api-max-backoff", "200ms"]);
+                "--node-name", "node-b", "--remote-api-max-backoff", "200ms"], FollowerLogging);
             var url = $"http://127.0.0.1:{nodePort}/hostname.html";
-            Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b));
+            Assert.Equal("pod-one", await UntilAnswer(url, "pod-one", TimeSpan.FromSeconds(10), b, a));
 
             // The API now takes only the new token; the follower's file gets it too (as the kubelet rotates one).
             await a.DisposeAsync();
@@ -146,7 +149,7 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
             File.WriteAllText(followerToken, rotated);
             await Send(a, HttpMethod.Put, "/api/v1/namespaces/default/endpoints/web", Endpoints(_backends.Pods[1].Port));
 
-            Assert.Equal("pod-two", await UntilAnswer(url, "pod-two", TimeSpan.FromSeconds(10), b));
+            Assert.Equal("pod-two", await UntilAnswer(url, "pod-two", TimeSpan.FromSeconds(10), b, a));
         }
         finally
         {
@@ -231,7 +234,7 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
     }
 
     /// <summary>Requests <paramref name="url"/> on new connections every 20 ms until it answers <paramref name="expected"/>.</summary>
-    private static async Task<string> UntilAnswer(string url, string expected, TimeSpan timeout, HostProcess follower)
+    private static async Task<string> UntilAnswer(string url, string expected, TimeSpan timeout, HostProcess follower, HostProcess? api = null)
     {
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
@@ -257,7 +260,8 @@ public sealed class RemoteApiFollowTests : IAsyncLifetime
             await Task.Delay(20);
         }
 
-        throw new TimeoutException($"{url} did not answer {expected} within {timeout} (last: {last}):\n{follower.Output}");
+        throw new TimeoutException($"{url} did not answer {expected} within {timeout} (last: {last}):\n{follower.Output}"
+            + (api is null ? string.Empty : $"\nThe API's log:\n{api.Output}"));
     }
 
     private static async Task<string> UntilStale(HostProcess host)
