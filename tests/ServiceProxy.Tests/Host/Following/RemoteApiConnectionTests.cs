@@ -1,11 +1,9 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging.Testing;
 using ServiceProxy.Host.Following;
 using ServiceProxy.Kubernetes.Model;
 using ServiceProxy.Kubernetes.Registry;
+using ServiceProxy.Testing;
+using static ServiceProxy.Testing.ScriptedHttpServer;
 
 namespace ServiceProxy.Tests.Host.Following;
 
@@ -17,11 +15,17 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly FakeLogger _logger = new();
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ScriptedHttpServer _api;
     private int _sliceLists;
     private int _silentSliceLists;
     private FollowerUnderTest? _follower;
+
+    /// <summary>
+    /// The API is written on a bare socket, not Kestrel, to control the bytes of a watch's body and when they
+    /// leave: the same script on Kestrel did not make the stale read take the next response, and its test passed
+    /// without the fix.
+    /// </summary>
+    public RemoteApiConnectionTests() => _api = new ScriptedHttpServer(AnswerAsync);
 
     [Fact]
     public async Task A_list_after_a_watch_that_ended_with_410_is_answered()
@@ -29,16 +33,14 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         // The watch's ERROR event comes first and the end of its body a moment later: the client
         // reader still reads that body after the follower has moved on. Were the connection reused,
         // that read would take the next response off it and the list would wait for ever.
-        _listener.Start();
-        var serving = ServeAsync(_stop.Token);
-        var (follower, store) = Start($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
+        var (follower, store) = Start($"http://127.0.0.1:{_api.Port}");
         var running = follower.StartAsync(_stop.Token);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (store.Get<Endpoints>("default", "web")?.Subsets?[0].Addresses?[0].Ip != "10.2.0.2")
         {
             Assert.True(DateTime.UtcNow < deadline, "the second list of endpointslices got no answer within 10 s; requests:\n"
-                + string.Join("\n", _requests) + "\nthe follower logged:\n" + string.Join("\n", _logger.Collector.GetSnapshot().Select(r => r.Message)));
+                + string.Join("\n", _api.Requests) + "\nthe follower logged:\n" + string.Join("\n", _logger.Collector.GetSnapshot().Select(r => r.Message)));
             await Task.Delay(20);
         }
 
@@ -46,8 +48,6 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         await _stop.CancelAsync();
         await follower.StopAsync(CancellationToken.None);
         await running;
-        _listener.Stop();
-        await serving;
     }
 
     [Fact]
@@ -56,15 +56,13 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         // An API that took the request and went quiet (stopped, or a path that drops packets): without a
         // bound of its own the list would wait for the HTTP client's, several minutes.
         _silentSliceLists = 1;
-        _listener.Start();
-        var serving = ServeAsync(_stop.Token);
-        var (follower, store) = Start($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}", listTimeout: TimeSpan.FromMilliseconds(500));
+        var (follower, store) = Start($"http://127.0.0.1:{_api.Port}", listTimeout: TimeSpan.FromMilliseconds(500));
         var running = follower.StartAsync(_stop.Token);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (store.Get<Endpoints>("default", "web") is null)
         {
-            Assert.True(DateTime.UtcNow < deadline, "no endpointslices within 10 s; requests:\n" + string.Join("\n", _requests)
+            Assert.True(DateTime.UtcNow < deadline, "no endpointslices within 10 s; requests:\n" + string.Join("\n", _api.Requests)
                 + "\nthe follower logged:\n" + string.Join("\n", _logger.Collector.GetSnapshot().Select(r => r.Message)));
             await Task.Delay(20);
         }
@@ -74,14 +72,12 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         await _stop.CancelAsync();
         await follower.StopAsync(CancellationToken.None);
         await running;
-        _listener.Stop();
-        await serving;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Dispose();
+        await _api.DisposeAsync();
         if (_follower is not null)
         {
             await _follower.DisposeAsync();
@@ -98,79 +94,21 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
         return (_follower.Follower, _follower.Store);
     }
 
-    /// <summary>
-    /// Every connection, each with its keep-alive requests in turn, until the test ends. Written on a bare
-    /// socket, not Kestrel, to control the bytes of a watch's body and when they leave: the same script on
-    /// Kestrel did not make the stale read take the next response, and its test passed without the fix.
-    /// </summary>
-    private async Task ServeAsync(CancellationToken stop)
-    {
-        var connections = new List<Task>();
-        try
-        {
-            for (var i = 0; i < 100; i++)
-            {
-                var socket = await _listener.AcceptSocketAsync(stop);
-                connections.Add(ConnectionAsync(socket, stop));
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // The test is over.
-        }
-
-        await Task.WhenAll(connections);
-    }
-
-    private async Task ConnectionAsync(Socket socket, CancellationToken stop)
-    {
-        using var _ = socket;
-        await using var stream = new NetworkStream(socket);
-        using var reader = new StreamReader(stream, Encoding.ASCII);
-        try
-        {
-            for (var served = 0; served < 100; served++)
-            {
-                var requestLine = await reader.ReadLineAsync(stop);
-                if (requestLine is null)
-                {
-                    return;
-                }
-
-                var close = false;
-                for (var line = await reader.ReadLineAsync(stop); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync(stop))
-                {
-                    close |= line.Equals("Connection: close", StringComparison.OrdinalIgnoreCase);
-                }
-
-                var target = requestLine.Split(' ')[1];
-                _requests.Enqueue(target + (close ? " (Connection: close)" : string.Empty));
-                if (!await AnswerAsync(stream, target, stop) || close)
-                {
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
-        {
-            // The client or the test went away.
-        }
-    }
-
     /// <summary>Answers one request; false when the connection is to stay with it (a watch held open).</summary>
-    private async Task<bool> AnswerAsync(NetworkStream stream, string target, CancellationToken stop)
+    private async Task<bool> AnswerAsync(ScriptedRequest request)
     {
+        var target = request.Target;
         var watch = target.Contains("watch=true", StringComparison.Ordinal);
         if (target.StartsWith("/api/v1/services", StringComparison.Ordinal))
         {
             if (!watch)
             {
-                await WriteAsync(stream, Full(List("ServiceList", "5", Service())), stop);
+                await WriteAsync(request, Full(List("ServiceList", "5", Service())));
                 return true;
             }
 
-            await WriteAsync(stream, Head(), stop);
-            await Task.Delay(Timeout.Infinite, stop);
+            await WriteAsync(request, Head());
+            await Task.Delay(Timeout.Infinite, request.Stopping);
             return false;
         }
 
@@ -179,36 +117,26 @@ public sealed class RemoteApiConnectionTests : IAsyncDisposable
             var first = Interlocked.Increment(ref _sliceLists) == 1;
             if (first && _silentSliceLists > 0)
             {
-                await Task.Delay(Timeout.Infinite, stop);
+                await Task.Delay(Timeout.Infinite, request.Stopping);
             }
 
-            await WriteAsync(stream, Full(List("EndpointSliceList", first ? "5" : "7", Slice(first ? "10.2.0.1" : "10.2.0.2"))), stop);
+            await WriteAsync(request, Full(List("EndpointSliceList", first ? "5" : "7", Slice(first ? "10.2.0.1" : "10.2.0.2"))));
             return true;
         }
 
         if (target.Contains("resourceVersion=5", StringComparison.Ordinal))
         {
             var error = """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410,"message":"too old resource version: 5 (7)"}}""" + "\n";
-            await WriteAsync(stream, Head() + Chunk(error), stop);
-            await Task.Delay(200, stop);
-            await WriteAsync(stream, "0\r\n\r\n", stop);
+            await WriteAsync(request, Head() + Chunk(error));
+            await Task.Delay(200, request.Stopping);
+            await WriteAsync(request, LastChunk);
             return true;
         }
 
-        await WriteAsync(stream, Head(), stop);
-        await Task.Delay(Timeout.Infinite, stop);
+        await WriteAsync(request, Head());
+        await Task.Delay(Timeout.Infinite, request.Stopping);
         return false;
     }
-
-    private static async Task WriteAsync(NetworkStream stream, string text, CancellationToken stop) =>
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(text), stop);
-
-    private static string Full(string body) =>
-        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
-
-    private static string Head() => "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
-
-    private static string Chunk(string text) => $"{Encoding.UTF8.GetByteCount(text):x}\r\n{text}\r\n";
 
     private static string List(string kind, string resourceVersion, string item) =>
         $$"""{"kind":"{{kind}}","apiVersion":"v1","metadata":{"resourceVersion":"{{resourceVersion}}"},"items":[{{item}}]}""";
