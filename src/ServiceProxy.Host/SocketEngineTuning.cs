@@ -11,8 +11,11 @@ namespace ServiceProxy.Host;
 /// Measured with benchmarks/compare on 2 cores (benchmarks/RESULTS.md):
 /// <list type="bullet">
 /// <item><c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> runs socket continuations on the
-/// epoll thread instead of hopping to the thread pool. The relay never blocks, so this is safe, and
-/// it halves the CPU spent per keep-alive request and per new connection.</item>
+/// epoll thread instead of hopping to the thread pool. It halves the CPU spent per keep-alive request
+/// and per new connection. It asks of everything in the process that uses .NET sockets never to read
+/// one synchronously: on the epoll thread such a read waits for that same thread to see the data, and
+/// every socket of the process stops. The relay never blocks; the follower's client, whose library
+/// reads lists synchronously, is handed whole bodies (<c>Following.RemoteApiResponses</c>).</item>
 /// <item><c>DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT</c> = half the cores (at least one): with inline
 /// completions each epoll thread is a busy event loop; the other half is left to the kernel's
 /// network work, and a connection's two sockets stay on fewer threads.</item>

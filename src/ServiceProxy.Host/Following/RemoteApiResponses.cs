@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace ServiceProxy.Host.Following;
 
@@ -8,7 +9,9 @@ namespace ServiceProxy.Host.Following;
 /// <see cref="IOException"/>, so a broken or hostile server cannot make the node buffer without end.
 /// And the moment a watch is open: the client hands a watch's response over only with its first line,
 /// which a quiet API sends as late as its first bookmark; <see cref="WatchOpened"/> hears of the headers.
-/// And a watch asks for a connection of its own (<c>Connection: close</c>). At Debug level each request
+/// And a watch asks for a connection of its own (<c>Connection: close</c>). Any other response is read
+/// to its end before the client sees it, and what follows runs on the thread pool: the client must
+/// not block the socket engine's thread (<see cref="SocketEngineTuning"/>). At Debug level each request
 /// is logged when sent, when its headers arrive and when its body ends, as client-go logs at <c>-v=6</c>.
 /// </summary>
 internal sealed partial class RemoteApiResponses(int maxBytes, ILogger? logger = null) : DelegatingHandler
@@ -52,15 +55,47 @@ internal sealed partial class RemoteApiResponses(int maxBytes, ILogger? logger =
         var original = response.Content;
         var body = new LimitedStream(await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), maxBytes, watch,
             bytes => LogBodyEnded(request.Method.Method, path, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
-        var content = new StreamContent(body);
+        HttpContent content;
+        if (watch)
+        {
+            content = new StreamContent(body);
+        }
+        else
+        {
+            // KubernetesClient reads a list (and a refusal's Status) from the response stream synchronously. svcproxy
+            // runs socket continuations on the socket engine's own thread (SocketEngineTuning), and a blocking read
+            // there waits for that same thread to see the rest of the body arrive: every .NET socket of the process,
+            // the admin API's too, would stop. So the body is read to its end here, asynchronously and within the
+            // list's timeout, and the client reads it from memory.
+            var buffered = new MemoryStream();
+            try
+            {
+                await body.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+
+            content = new ByteArrayContent(buffered.GetBuffer(), 0, (int)buffered.Length);
+        }
+
         foreach (var (name, values) in original.Headers)
         {
             content.Headers.TryAddWithoutValidation(name, values);
         }
 
         response.Content = content;
+
+        // What the client and the follower do with the answer (parse it, apply it to the registry) is theirs to
+        // run on the thread pool, not on the socket engine's thread, where it would hold up every socket.
+        await LeaveSocketThread();
         return response;
     }
+
+    /// <summary>Continues on the thread pool, whatever thread completed the last await.</summary>
+    private static ConfiguredTaskAwaitable LeaveSocketThread() => Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     [LoggerMessage(EventId = 556, Level = LogLevel.Debug, Message = "remote API: {Method} {Path}")]
     private partial void LogSending(string method, string path);
@@ -95,6 +130,12 @@ internal sealed partial class RemoteApiResponses(int maxBytes, ILogger? logger =
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (perLine)
+            {
+                // A watch event is applied by the reader's continuation: not on the socket engine's thread.
+                await LeaveSocketThread();
+            }
+
             return Count(buffer.Span[..read], buffer.Length);
         }
 

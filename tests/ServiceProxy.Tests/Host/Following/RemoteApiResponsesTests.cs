@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using ServiceProxy.Host.Following;
@@ -34,6 +35,24 @@ public sealed class RemoteApiResponsesTests
         Assert.Equal(1, opened);
     }
 
+    [Fact]
+    public async Task A_list_is_handed_over_only_once_its_whole_body_arrived()
+    {
+        // KubernetesClient reads a list synchronously; were the rest still on the wire, that read would block the thread it runs on.
+        var body = new Pipe();
+        await body.Writer.WriteAsync(Encoding.UTF8.GetBytes("""{"items":["""));
+        using var handler = new RemoteApiResponses(1024) { InnerHandler = new Answer(body.Reader.AsStream()) };
+        using var client = new HttpClient(handler);
+        var sending = client.GetAsync("http://api.test/api/v1/services", HttpCompletionOption.ResponseHeadersRead);
+
+        await Task.Delay(100);
+        Assert.False(sending.IsCompleted, "the response was handed over before its body ended");
+        await body.Writer.WriteAsync(Encoding.UTF8.GetBytes("]}"));
+        await body.Writer.CompleteAsync();
+        using var response = await sending;
+        Assert.Equal("""{"items":[]}""", await response.Content.ReadAsStringAsync());
+    }
+
     private static async Task<string> ReadAsync(string url, string body, int maxBytes)
     {
         using var handler = new RemoteApiResponses(maxBytes) { InnerHandler = new Answer(body) };
@@ -44,9 +63,19 @@ public sealed class RemoteApiResponsesTests
         return await reader.ReadToEndAsync();
     }
 
-    private sealed class Answer(string body) : HttpMessageHandler
+    private sealed class Answer(Func<HttpContent> content) : HttpMessageHandler
     {
+        public Answer(string body)
+            : this(() => new StringContent(body, Encoding.UTF8, "application/json"))
+        {
+        }
+
+        public Answer(Stream body)
+            : this(() => new StreamContent(body))
+        {
+        }
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json"), RequestMessage = request });
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content(), RequestMessage = request });
     }
 }
