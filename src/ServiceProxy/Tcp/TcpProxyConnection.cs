@@ -77,6 +77,13 @@ internal sealed class TcpProxyConnection
 
     public TimeSpan IdleFor(long now) => _time.GetElapsedTime(Volatile.Read(ref _lastActivity), now);
 
+    /// <summary>
+    /// Whether the kernel received data on either socket within <paramref name="span"/>, read or not: after a
+    /// stall of the process (a starved thread pool, a long GC) the relay may not have recorded it yet.
+    /// </summary>
+    public bool ReceivedWithin(TimeSpan span) =>
+        Internal.Linux.TcpInfo.SinceLastDataReceived(Client) < span || Internal.Linux.TcpInfo.SinceLastDataReceived(Backend) < span;
+
     /// <summary>Marks one direction ended; true when it was the last, so both have now ended.</summary>
     public bool DirectionCompleted() => Interlocked.Decrement(ref _openDirections) == 0;
 

@@ -10,7 +10,10 @@ public sealed class TcpProxyOptions
     public IList<TimeSpan> ConnectTimeouts { get; set; } =
         [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
 
-    /// <summary>Close a connection when no byte moves either way for this long. Default 1 hour; zero: never.</summary>
+    /// <summary>
+    /// Close a connection when no byte moves either way for this long. Default 1 hour; zero: never. On Linux a
+    /// byte the kernel received counts from its arrival, even if a stalled process has not relayed it yet.
+    /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Close a half-closed connection after this long without a byte. Default 60 s.</summary>

@@ -224,12 +224,16 @@ internal sealed partial class TcpServicePortProxy : IServicePortProxy
                 continue;
             }
 
+            // The relay's record says idle; the kernel's last receive has the last word (ReceivedWithin).
             var idle = connection.IdleFor(now);
             if (connection.IsHalfClosed && _tcp.HalfClosedTimeout > TimeSpan.Zero && idle >= _tcp.HalfClosedTimeout)
             {
-                connection.Abort(TcpCloseReason.HalfClosedTimeout);
+                if (!connection.ReceivedWithin(_tcp.HalfClosedTimeout))
+                {
+                    connection.Abort(TcpCloseReason.HalfClosedTimeout);
+                }
             }
-            else if (_tcp.IdleTimeout > TimeSpan.Zero && idle >= _tcp.IdleTimeout)
+            else if (_tcp.IdleTimeout > TimeSpan.Zero && idle >= _tcp.IdleTimeout && !connection.ReceivedWithin(_tcp.IdleTimeout))
             {
                 connection.Abort(TcpCloseReason.IdleTimeout);
             }

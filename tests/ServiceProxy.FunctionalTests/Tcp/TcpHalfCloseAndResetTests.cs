@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using ServiceProxy.FunctionalTests.Infrastructure;
 using ServiceProxy.Tcp;
 
@@ -161,5 +162,42 @@ public sealed class TcpHalfCloseAndResetTests
         Assert.Equal(SocketError.ConnectionReset, await idleEnded);
         await busy.SendAsync(new byte[] { 42 }, SocketFlags.None, ct);
         Assert.Equal(42, (await Loopback.ReadExactlyAsync(busy, 1, ct))[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines.All), MemberType = typeof(Engines))]
+    public async Task A_connection_the_kernel_received_data_on_within_the_idle_timeout_is_not_idle(RelayEngine engine)
+    {
+        // The proxy's clock runs on by more than the idle timeout while the wire carried a byte a moment ago, as a
+        // process finds it after a stall (a starved thread pool, a long GC) before its relay recorded that byte: the
+        // kernel's last receive, not only the relay's record, decides whether the connection was idle.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var ct = cts.Token;
+        var time = new FakeTimeProvider();
+        await using var backend = TestBackend.Echo();
+        await using var proxy = await ProxyHarness.StartAsync([backend.EndPoint],
+            ProxyHarness.Engine(engine, o => o.Tcp.IdleTimeout = TimeSpan.FromSeconds(1)), time: time);
+        using var client = await proxy.ConnectAsync(ct);
+        await client.SendAsync(new byte[] { 1 }, SocketFlags.None, ct);
+        Assert.Equal(1, (await Loopback.ReadExactlyAsync(client, 1, ct))[0]);
+
+        for (var i = 0; i < 8; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(250)); // every sweep on time, the last 2 s after the byte
+        }
+
+        await client.SendAsync(new byte[] { 2 }, SocketFlags.None, ct);
+        Assert.Equal(2, (await Loopback.ReadExactlyAsync(client, 1, ct))[0]);
+
+        // Silent for an idle timeout by both clocks: the connection ends.
+        await Task.Delay(TimeSpan.FromMilliseconds(1200), ct);
+        var ended = Loopback.ReceiveUntilErrorAsync(client, ct);
+        for (var i = 0; i < 8 && !ended.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Equal(SocketError.ConnectionReset, await ended);
     }
 }
