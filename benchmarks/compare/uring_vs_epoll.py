@@ -9,11 +9,16 @@ with `--fixed-rates`, also sockperf's TCP ping-pong paced at those rates (the re
 and at full rate (latency). Rounds are interleaved (round, figure, subject), as in compare.py, and
 the median of the rounds is printed with every round's value.
 
+With `--udp`, the same for a datagram round trip: udp_relay.c run as `epoll` (recvfrom until
+EAGAIN, sendto), `uring` (multishot recvmsg/recv into provided buffers, send(2)) and `uring-send`
+(the send an io_uring operation too), beside the peers, on sockperf's UDP ping-pong at full rate.
+
 Needs liburing-dev (installed when missing) and a published svcproxy (run.sh publishes one).
 
 Usage: python3 benchmarks/compare/uring_vs_epoll.py --svcproxy benchmarks/results/tmp/svcproxy/svcproxy \\
            [--rounds 3] [--duration 5] [--threads 2] [--peers haproxy svcproxy]
            [--modes epoll uring uring-link] [--figures keepalive new_conn] [--fixed-rates 1000 5000]
+       python3 benchmarks/compare/uring_vs_epoll.py --svcproxy ... --udp [--peers nginx svcproxy svcproxy-splice]
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from compare import fixed_rate, saturated, sockperf
@@ -30,12 +36,46 @@ from subjects import HOST, Process, Subject, _wait_tcp, free_port, make_subjects
 HERE = Path(__file__).resolve().parent
 
 
-def build(work: Path) -> Path:
+def build(work: Path, name: str = "uring_relay") -> Path:
     if not Path("/usr/include/liburing.h").exists():
         subprocess.run(["apt-get", "install", "-y", "-qq", "liburing-dev"], check=True, capture_output=True)
-    binary = work / "uring_relay"
-    subprocess.run(["cc", "-O2", "-Wall", "-o", str(binary), str(HERE / "uring_relay.c"), "-luring", "-lpthread"], check=True)
+    binary = work / name
+    subprocess.run(["cc", "-O2", "-Wall", "-o", str(binary), str(HERE / f"{name}.c"), "-luring", "-lpthread"], check=True)
     return binary
+
+
+def udp_pingpong(args: argparse.Namespace, work: Path) -> int:
+    """Full-rate UDP ping-pong through udp_relay.c in each mode and through the peers, interleaved."""
+    binary = build(work, "udp_relay")
+    subjects, backends = make_subjects(work, args.svcproxy, args.peers)
+    relays = []
+    for mode in args.modes:
+        port = free_port()
+        process = Process(f"udp-{mode}", [str(binary), mode, str(port), str(backends.ports["sockperf_udp"])], work / f"udp-{mode}.log")
+        relays.append(Subject(f"udp-{mode}", HOST, {"sockperf_udp": port}, process))
+    everyone = relays + [s for s in subjects if s.has("sockperf_udp")]
+    results: dict[str, list[tuple[float, float]]] = {s.name: [] for s in everyone}
+    backends.start()
+    try:
+        for subject in everyone:
+            subject.start()
+        time.sleep(0.5)  # the relays bind at once; nothing to poll for on UDP
+        for subject in subjects:
+            subject.wait_ready()
+        for round_no in range(args.rounds):
+            for subject in everyone[round_no % len(everyone):] + everyone[:round_no % len(everyone)]:
+                avg, p99 = sockperf(*subject.endpoint("sockperf_udp"), True, args.duration)
+                results[subject.name].append((avg, p99))
+                print(f"round {round_no + 1}  udp ping-pong  {subject.name:15}  avg {avg:6.1f} µs  p99 {p99:6.1f} µs", flush=True)
+    finally:
+        for subject in everyone:
+            subject.stop()
+        backends.stop()
+    print("\n| UDP ping-pong | subject | avg µs (median; rounds) | p99 µs (median) |\n|---|---|---|---|")
+    for name, values in results.items():
+        print(f"| full rate | {name} | {statistics.median(v[0] for v in values):.1f} ({', '.join(f'{v[0]:.1f}' for v in values)}) | "
+              f"{statistics.median(v[1] for v in values):.1f} |")
+    return 0
 
 
 def main() -> int:
@@ -48,10 +88,15 @@ def main() -> int:
     parser.add_argument("--modes", nargs="*", default=["epoll", "uring", "uring-link"])
     parser.add_argument("--figures", nargs="*", default=["keepalive", "new_conn"], choices=["keepalive", "new_conn"])
     parser.add_argument("--fixed-rates", nargs="*", type=int, default=[], help="also ping-pong paced at these rates, and at full rate")
+    parser.add_argument("--udp", action="store_true", help="UDP ping-pong through udp_relay.c (modes epoll uring uring-send) instead")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="svcproxy-uring-"))
     try:
+        if args.udp:
+            if args.modes == parser.get_default("modes"):
+                args.modes = ["epoll", "uring", "uring-send"]
+            return udp_pingpong(args, work)
         binary = build(work)
         subjects, backends = make_subjects(work, args.svcproxy, args.peers)
         relays = []
