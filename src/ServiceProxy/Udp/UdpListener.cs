@@ -84,7 +84,7 @@ internal sealed class UdpListener
     /// (NullReferenceException, or ArgumentException for e.RemoteEndPoint) and loses the answer.
     /// </remarks>
     public ValueTask<int> SendToClientAsync(ReadOnlyMemory<byte> datagram, SocketAddress client) =>
-        _transport.SendAsync(_socket, datagram, client, (Listener: this, Client: client), static (s, d) => s.Listener.SendToClientViaEngineAsync(d, s.Client));
+        _transport.SendAsync(_socket, _loopReceiver, datagram, client, (Listener: this, Client: client), static (s, d) => s.Listener.SendToClientViaEngineAsync(d, s.Client));
 
     private ValueTask<int> SendToClientViaEngineAsync(ReadOnlyMemory<byte> datagram, SocketAddress client)
     {

@@ -8,8 +8,16 @@ namespace ServiceProxy.Udp;
 internal sealed unsafe class UdpLoopListener(UdpServicePortProxy port, UdpListener listener, Socket socket, EventLoop loop)
     : UdpLoopReceiver(socket, loop)
 {
+    // The ring's recvmsg: a msghdr, its one iovec (the buffer) and room for the source address.
+    private const int MessageSize = 56;
+    private const int IovecOffset = MessageSize;
+    private const int AddressOffset = IovecOffset + 16;
+    private const int AddressRoom = 128;
+    private const int MSG_TRUNC = 0x20;
+
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(UdpListener.BufferSize, pinned: true);
     private readonly SocketAddress _client = new(socket.AddressFamily);
+    private byte[]? _message;
 
     protected override bool ReceiveOne(out ValueTask forward)
     {
@@ -54,4 +62,41 @@ internal sealed unsafe class UdpLoopListener(UdpServicePortProxy port, UdpListen
     }
 
     protected override void OnForwardFailed(Exception exception) => port.OnForwardFailed(listener, exception);
+
+    protected override void SubmitReceive()
+    {
+        _message ??= GC.AllocateArray<byte>(AddressOffset + AddressRoom, pinned: true);
+        fixed (byte* message = _message)
+        fixed (byte* buffer = _buffer)
+        {
+            new Span<byte>(message, MessageSize).Clear(); // the kernel wrote the last address's length and the flags back
+            *(byte**)message = message + AddressOffset; // msg_name
+            *(uint*)(message + 8) = AddressRoom; // msg_namelen
+            *(byte**)(message + 16) = message + IovecOffset; // msg_iov
+            *(ulong*)(message + 24) = 1; // msg_iovlen
+            *(byte**)(message + IovecOffset) = buffer;
+            *(ulong*)(message + IovecOffset + 8) = (ulong)_buffer.Length;
+            Loop.Ring.ReceiveMessage(Fd, message, ReceiveOperation, pollFirst: true);
+        }
+    }
+
+    protected override ValueTask ForwardReceived(int length, uint flags)
+    {
+        var message = _message!;
+        if ((BitConverter.ToInt32(message, 48) & MSG_TRUNC) != 0) // msg_flags
+        {
+            port.OnListenerReceiveError(listener, SocketError.MessageSize);
+            return default;
+        }
+
+        var addressLength = Math.Min(BitConverter.ToInt32(message, 8), Math.Min(AddressRoom, _client.Buffer.Length));
+        message.AsSpan(AddressOffset, addressLength).CopyTo(_client.Buffer.Span);
+        _client.Size = addressLength;
+        return port.ForwardFromClientAsync(listener, _buffer.AsMemory(0, length), _client);
+    }
+
+    protected override void OnReceiveFailed(int errno) =>
+        port.OnListenerReceiveError(listener, Libc.SocketError(errno).SocketErrorCode);
+
+    protected override void OnSendRefused(int errno) => port.OnQueuedSendRefused(null, Libc.SocketError(errno).SocketErrorCode);
 }

@@ -18,9 +18,10 @@ namespace ServiceProxy.Udp;
 /// <remarks>
 /// .NET's <see cref="Socket.Dispose()"/> spins until every SafeHandle reference is released, so the
 /// owner must not dispose the socket while the loop holds it: <see cref="Stop"/> hands the close to
-/// the loop, which disposes the socket right after letting go.
+/// the loop, which disposes the socket right after letting go. On a loop with an io_uring the
+/// socket is read through the ring instead of epoll (UdpLoopReceiver.Ring.cs).
 /// </remarks>
-internal abstract class UdpLoopReceiver : LoopEntry
+internal abstract partial class UdpLoopReceiver : LoopEntry
 {
     private const int MaxDatagramsPerWakeUp = 16;
 
@@ -57,6 +58,12 @@ internal abstract class UdpLoopReceiver : LoopEntry
 
         Fd = _lease.Fd;
         Libc.SetNonBlocking(Fd);
+        if (_loop.UsesRingForDatagrams)
+        {
+            StartOnRing();
+            return true;
+        }
+
         if (_loop.Register(this, Fd, Libc.EPOLLIN | Libc.EPOLLET, side: 0))
         {
             return true;
@@ -92,7 +99,17 @@ internal abstract class UdpLoopReceiver : LoopEntry
         Drain();
     }
 
-    public sealed override void OnCommand() => Drain();
+    public sealed override void OnCommand()
+    {
+        if (_onRing)
+        {
+            RingTurn();
+        }
+        else
+        {
+            Drain();
+        }
+    }
 
     /// <summary>
     /// Reads and forwards one datagram. Returns false when the socket is drained (EAGAIN) or must not
@@ -153,6 +170,11 @@ internal abstract class UdpLoopReceiver : LoopEntry
 
     private void Release()
     {
+        if (_onRing)
+        {
+            _loop.SubmitQueuedDatagrams(); // sends queued for this socket go before its descriptor does
+        }
+
         _lease.Release();
 
         if (_disposeOnRelease)

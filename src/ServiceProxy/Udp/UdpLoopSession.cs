@@ -53,4 +53,30 @@ internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession
     protected override void OnForwardFailed(Exception exception) => port.OnSessionFailed(session, exception);
 
     protected override void OnSocketClosed() => session.OnSocketClosed();
+
+    protected override void SubmitReceive() =>
+        Loop.Ring.ReceiveSelect(Fd, Loop.DatagramBuffers.Group, Loop.DatagramBuffers.BufferSize, ReceiveOperation, pollFirst: true);
+
+    protected override ValueTask ForwardReceived(int length, uint flags)
+    {
+        // Copied to the loop's scratch, as the epoll path reads into it: the buffer goes back to
+        // the kernel right after, and the send copies whatever it cannot send at once.
+        var scratch = Loop.DatagramScratch;
+        if ((flags & IoUring.CqeBuffer) != 0)
+        {
+            Loop.DatagramBuffers.Bytes((int)(flags >> IoUring.CqeBufferShift), length).CopyTo(scratch);
+        }
+
+        return port.ForwardToClientAsync(session, scratch.AsMemory(0, length));
+    }
+
+    protected override void OnReceiveFailed(int errno)
+    {
+        if (!session.IsClosed)
+        {
+            port.OnSessionFailed(session, Libc.SocketError(errno)); // an ICMP error marks the session; anything else closes it
+        }
+    }
+
+    protected override void OnSendRefused(int errno) => port.OnQueuedSendRefused(session, Libc.SocketError(errno).SocketErrorCode);
 }

@@ -156,16 +156,6 @@ internal sealed partial class UdpServicePortProxy
         }
     }
 
-    private void OnSendToClientFailed(UdpSession session, Exception exception)
-    {
-        // ObjectDisposedException: the listener stopped, and StopAsync closes this session next.
-        if (exception is SocketException socketException)
-        {
-            _metrics.UdpDropped(_tags, UdpDropReason.SendFailed);
-            Log.UdpSendFailed(_logger, Key, session.Client, socketException.SocketErrorCode);
-        }
-    }
-
     private void CountToEndpoint(UdpSession session, int length)
     {
         session.DatagramsToEndpoint++;
@@ -179,39 +169,6 @@ internal sealed partial class UdpServicePortProxy
         session.BytesToClient += length;
         _metrics.UdpForwardedToClient(_tags, length);
     }
-
-    /// <summary>The session's receive failed: ICMP unreachable marks it, anything else closes it.</summary>
-    internal void OnSessionFailed(UdpSession session, Exception exception)
-    {
-        if (exception is SocketException socketException && IsUnreachable(socketException.SocketErrorCode))
-        {
-            MarkUnreachable(session, socketException.SocketErrorCode);
-            return;
-        }
-
-        Log.UdpSessionFailed(_logger, Key, session.Client, session.Endpoint, exception);
-        _table.Remove(session);
-        CloseSession(session, UdpCloseReason.Error);
-    }
-
-    internal void OnListenerReceiveError(UdpListener listener, SocketError error)
-    {
-        if (IsUnreachable(error))
-        {
-            _metrics.UdpDropped(_tags, UdpDropReason.ClientUnreachable);
-        }
-        else if (error == SocketError.MessageSize)
-        {
-            DropTooLarge(UdpListener.BufferSize);
-        }
-        else
-        {
-            Log.UdpReceiveError(_logger, Key, listener.LocalEndPoint, error);
-        }
-    }
-
-    internal void OnForwardFailed(UdpListener listener, Exception exception) =>
-        Log.UdpForwardFailed(_logger, Key, listener.LocalEndPoint, exception);
 
     private UdpSession? OpenSession(UdpListener listener, UdpSessionKey key, UdpSession? previous)
     {
@@ -311,23 +268,6 @@ internal sealed partial class UdpServicePortProxy
         return null;
     }
 
-    private void MarkIfUnreachable(UdpSession session, Exception exception)
-    {
-        if (exception is SocketException { SocketErrorCode: var error } && IsUnreachable(error))
-        {
-            MarkUnreachable(session, error);
-        }
-    }
-
-    private void MarkUnreachable(UdpSession session, SocketError error)
-    {
-        // The closed session stays in the table so the client's next datagram avoids this endpoint.
-        if (CloseSession(session, UdpCloseReason.Unreachable))
-        {
-            Log.UdpEndpointUnreachable(_logger, Key, session.Endpoint, session.Client, error);
-        }
-    }
-
     private bool CloseSession(UdpSession session, UdpCloseReason reason)
     {
         if (!session.TryClose(reason))
@@ -386,8 +326,4 @@ internal sealed partial class UdpServicePortProxy
         _metrics.UdpDropped(_tags, UdpDropReason.TooLarge);
         Log.UdpDatagramTooLarge(_logger, Key, size);
     }
-
-    private static bool IsUnreachable(SocketError error) =>
-        error is SocketError.ConnectionRefused or SocketError.ConnectionReset
-            or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
 }

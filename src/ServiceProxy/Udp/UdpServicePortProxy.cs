@@ -79,10 +79,10 @@ internal sealed partial class UdpServicePortProxy : IServicePortProxy
         // honours MaxConnections alone (no derived limit: it is not the process's only user).
         _budget = budget ?? new ConnectionBudget(options.MaxConnections > 0 ? options.MaxConnections : int.MaxValue);
         // ServiceProxyServer passes its transport, on the server's event loops; a proxy built on
-        // its own runs loops of its own, stopped when it is disposed.
+        // its own runs loops of its own, stopped when it is disposed, on the ring as the server's.
         if (transport is null)
         {
-            _ownLoops = new EventLoopGroup(options.EventLoops);
+            _ownLoops = new EventLoopGroup(options.EventLoops, ioUring: options.Tcp.Engine == RelayEngine.IoUring);
             transport = new UdpTransport(_ownLoops);
         }
 

@@ -75,6 +75,9 @@ internal sealed class UdpSession
 
     public UdpCloseReason CloseReason { get; private set; }
 
+    /// <summary>What reads the session's socket on a loop; null where .NET's engine does (or before it started).</summary>
+    internal UdpLoopSession? LoopReceiver => Volatile.Read(ref _receiver);
+
     // Traffic counters: each direction is written by one loop only.
     public long DatagramsToEndpoint;
     public long BytesToEndpoint;
@@ -97,7 +100,7 @@ internal sealed class UdpSession
 
     /// <summary>Sends on the connected socket; the caller's buffer is free when this returns.</summary>
     public ValueTask<int> SendToEndpointAsync(ReadOnlyMemory<byte> datagram) =>
-        _transport.SendAsync(_socket, datagram, to: null, _socket, static (socket, d) => socket.SendAsync(d, SocketFlags.None));
+        _transport.SendAsync(_socket, Volatile.Read(ref _receiver), datagram, to: null, _socket, static (socket, d) => socket.SendAsync(d, SocketFlags.None));
 
     /// <summary>
     /// Starts relaying what the endpoint sends: on an event loop where there are some (Linux),

@@ -6,8 +6,10 @@ namespace ServiceProxy.Udp;
 
 /// <summary>
 /// How UDP sockets are read and written, decided once: on Linux each socket is read on one of the
-/// server's event loops and written with one non-blocking send/sendto (<see cref="UdpNativeSend"/>),
-/// so no UDP socket ever enters .NET's socket engine; elsewhere .NET's engine does both. A listener
+/// server's event loops, and written through that loop's ring when it has one and the send comes
+/// from its thread (<see cref="UdpLoopReceiver.TryQueueSend"/>), else with one non-blocking
+/// send/sendto (<see cref="UdpNativeSend"/>), so no UDP socket ever enters .NET's socket engine;
+/// elsewhere .NET's engine does both. A listener
 /// and its sessions share the listener's loop, so a round trip wakes one loop, not two.
 /// </summary>
 internal sealed class UdpTransport
@@ -49,15 +51,22 @@ internal sealed class UdpTransport
 
     /// <summary>
     /// Sends <paramref name="datagram"/> on <paramref name="socket"/> (to <paramref name="to"/>,
-    /// or its connected peer when null); the caller's buffer is free when this returns. Where the
+    /// or its connected peer when null); the caller's buffer is free when this returns. On the
+    /// thread of the loop that reads the socket through its ring (<paramref name="receiver"/>) the
+    /// send goes with that loop's next submission; elsewhere it is one non-blocking send. Where the
     /// kernel's buffer is full, or there are no loops, <paramref name="viaEngine"/> sends it
     /// through .NET's engine (a copy, in the first case).
     /// </summary>
-    public ValueTask<int> SendAsync<TState>(Socket socket, ReadOnlyMemory<byte> datagram, SocketAddress? to, TState state, Func<TState, ReadOnlyMemory<byte>, ValueTask<int>> viaEngine)
+    public ValueTask<int> SendAsync<TState>(Socket socket, UdpLoopReceiver? receiver, ReadOnlyMemory<byte> datagram, SocketAddress? to, TState state, Func<TState, ReadOnlyMemory<byte>, ValueTask<int>> viaEngine)
     {
         if (_loops is null)
         {
             return viaEngine(state, datagram);
+        }
+
+        if (receiver is not null && receiver.TryQueueSend(datagram.Span, to))
+        {
+            return new ValueTask<int>(datagram.Length);
         }
 
         var sent = UdpNativeSend.TrySend(socket, datagram.Span, to);

@@ -1,15 +1,38 @@
 using System.Net;
 using System.Net.Sockets;
+using ServiceProxy.FunctionalTests.Infrastructure;
+using ServiceProxy.Tcp;
+using ServiceProxy.Udp;
 
 namespace ServiceProxy.FunctionalTests.Udp;
 
 public sealed class UdpDatagramTests
 {
-    [Fact]
-    public async Task A_65507_byte_datagram_arrives_intact_both_ways()
+    [Theory]
+    [InlineData(RelayEngine.IoUring, true)]
+    [InlineData(RelayEngine.Splice, false)]
+    public async Task On_a_loop_with_an_io_uring_the_listener_and_its_sessions_are_read_through_the_ring(RelayEngine engine, bool onRing)
     {
         await using var echo = new UdpTestBackend("echo", tagReplies: false);
-        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint]);
+        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint], options: Engines.Options(engine));
+        using var client = new UdpTestClient();
+
+        await client.SendAsync(proxy.EndPoint, "ping");
+        var (reply, _) = await client.ReceiveAsync();
+
+        Assert.Equal("ping"u8.ToArray(), reply);
+        var listener = proxy.Proxy.Listeners[0];
+        Assert.Equal(onRing, listener.LoopReceiver!.OnRing);
+        Assert.True(proxy.Proxy.Sessions.TryGet(UdpSessionKey.From(listener.Index, client.Socket.LocalEndPoint!.Serialize()), out var session));
+        Assert.Equal(onRing, session.LoopReceiver!.OnRing);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines.Udp), MemberType = typeof(Engines))]
+    public async Task A_65507_byte_datagram_arrives_intact_both_ways(RelayEngine engine)
+    {
+        await using var echo = new UdpTestBackend("echo", tagReplies: false);
+        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint], options: Engines.Options(engine));
         using var client = new UdpTestClient();
         var payload = new byte[65_507];
         new Random(7).NextBytes(payload);
@@ -23,11 +46,12 @@ public sealed class UdpDatagramTests
         Assert.Equal(1, echo.Received);
     }
 
-    [Fact]
-    public async Task Zero_length_datagrams_are_forwarded_both_ways()
+    [Theory]
+    [MemberData(nameof(Engines.Udp), MemberType = typeof(Engines))]
+    public async Task Zero_length_datagrams_are_forwarded_both_ways(RelayEngine engine)
     {
         await using var echo = new UdpTestBackend("echo", tagReplies: false);
-        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint]);
+        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint], options: Engines.Options(engine));
         using var client = new UdpTestClient();
 
         await client.SendAsync(proxy.EndPoint, ReadOnlyMemory<byte>.Empty);
@@ -39,11 +63,12 @@ public sealed class UdpDatagramTests
         Assert.Equal("after"u8.ToArray(), next);
     }
 
-    [Fact]
-    public async Task Datagrams_of_every_size_keep_their_boundaries()
+    [Theory]
+    [MemberData(nameof(Engines.Udp), MemberType = typeof(Engines))]
+    public async Task Datagrams_of_every_size_keep_their_boundaries(RelayEngine engine)
     {
         await using var echo = new UdpTestBackend("echo", tagReplies: false);
-        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint]);
+        await using var proxy = await UdpProxyHarness.StartAsync([echo.EndPoint], options: Engines.Options(engine));
         using var client = new UdpTestClient();
         var random = new Random(11);
 
@@ -57,15 +82,16 @@ public sealed class UdpDatagramTests
         }
     }
 
-    [Fact]
-    public async Task Many_clients_get_every_answer()
+    [Theory]
+    [MemberData(nameof(Engines.Udp), MemberType = typeof(Engines))]
+    public async Task Many_clients_get_every_answer(RelayEngine engine)
     {
         const int Clients = 50;
         const int Requests = 200;
         await using var a = new UdpTestBackend("a");
         await using var b = new UdpTestBackend("b");
         await using var c = new UdpTestBackend("c");
-        await using var proxy = await UdpProxyHarness.StartAsync([a.EndPoint, b.EndPoint, c.EndPoint]);
+        await using var proxy = await UdpProxyHarness.StartAsync([a.EndPoint, b.EndPoint, c.EndPoint], options: Engines.Options(engine));
         using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
         var answered = await Task.WhenAll(Enumerable.Range(0, Clients).Select(async n =>

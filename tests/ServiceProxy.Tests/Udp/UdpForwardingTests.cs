@@ -136,4 +136,32 @@ public sealed class UdpForwardingTests
 
         Assert.Equal("alive"u8.ToArray(), reply.AsSpan(0, received.ReceivedBytes).ToArray());
     }
+
+    [Fact]
+    public async Task A_send_queued_on_the_ring_and_refused_drops_its_datagram_and_an_icmp_error_marks_the_session()
+    {
+        await using var port = await UdpTestPort.StartAsync(echo: false);
+        var meter = port.Meters.Meter!;
+        using var dropped = new MetricCollector<long>(meter, "serviceproxy.udp.datagrams.dropped");
+        using var closed = new MetricCollector<long>(meter, "serviceproxy.udp.sessions.closed");
+        var listener = port.Proxy.Listeners[0];
+        var first = IPEndPoint.Parse("127.0.0.1:9").Serialize();
+        var second = IPEndPoint.Parse("127.0.0.2:9").Serialize();
+        await port.Proxy.ForwardFromClientAsync(listener, new byte[10], first);
+        await port.Proxy.ForwardFromClientAsync(listener, new byte[10], second);
+        Assert.True(port.Proxy.Sessions.TryGet(UdpSessionKey.From(listener.Index, first), out var unreachable));
+        Assert.True(port.Proxy.Sessions.TryGet(UdpSessionKey.From(listener.Index, second), out var busy));
+
+        port.Proxy.OnQueuedSendRefused(unreachable, SocketError.ConnectionRefused); // the endpoint's ICMP error
+        port.Proxy.OnQueuedSendRefused(busy, SocketError.NoBufferSpaceAvailable); // the socket's buffer was full
+        port.Proxy.OnQueuedSendRefused(null, SocketError.ConnectionRefused); // an answer to a client that went away
+
+        Assert.Equal(
+            ["unreachable", "send_failed", "client_unreachable"],
+            dropped.GetMeasurementSnapshot().Select(m => (string?)m.Tags["serviceproxy.reason"]));
+        Assert.True(unreachable.IsClosed);
+        Assert.Equal(UdpCloseReason.Unreachable, unreachable.CloseReason);
+        Assert.Equal("unreachable", Assert.Single(closed.GetMeasurementSnapshot()).Tags["serviceproxy.reason"]);
+        Assert.False(busy.IsClosed);
+    }
 }

@@ -5,8 +5,8 @@ namespace ServiceProxy.Internal.Linux;
 
 /// <summary>
 /// The loop's io_uring, when the group relays with <see cref="RelayEngine.IoUring"/>: relayed
-/// connections are watched by the ring, and everything else (listeners, dials, UDP, the wake-up
-/// eventfd) stays in epoll, whose descriptor the ring polls. The loop then sleeps in
+/// connections and UDP sockets are watched by the ring, and everything else (listeners, dials, the
+/// wake-up eventfd) stays in epoll, whose descriptor the ring polls. The loop then sleeps in
 /// <c>io_uring_enter</c>, which also submits the pass's receives and sends.
 /// </summary>
 internal sealed partial class EventLoop
@@ -66,6 +66,7 @@ internal sealed partial class EventLoop
 
         _ring = ring;
         _ringBuffers = buffers;
+        CreateDatagramBuffers(ring!);
     }
 
     private ValueTask RelayOnRing(TcpProxyConnection connection, SplicePipePool pipes)
@@ -143,6 +144,7 @@ internal sealed partial class EventLoop
                 throw new InvalidOperationException($"io_uring_enter failed: errno {errno}");
             }
 
+            AfterSubmission();
             ring.Drain(this, static (loop, data, result, flags) => loop.OnRingCompletion(data, result, flags));
             if (_epollReady)
             {
@@ -192,6 +194,7 @@ internal sealed partial class EventLoop
     /// <summary>Loop thread, after its last pass: the buffers go before the ring they are registered with.</summary>
     private void CloseRing()
     {
+        CloseDatagrams();
         _ringBuffers?.Dispose();
         _ring?.Dispose();
         _ringBuffers = null;

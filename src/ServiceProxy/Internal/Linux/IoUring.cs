@@ -12,6 +12,7 @@ namespace ServiceProxy.Internal.Linux;
 internal sealed unsafe partial class IoUring : IDisposable
 {
     public const byte OpPollAdd = 6;
+    public const byte OpRecvMsg = 10;
     public const byte OpAsyncCancel = 14;
     public const byte OpSend = 26;
     public const byte OpRecv = 27;
@@ -209,6 +210,41 @@ internal sealed unsafe partial class IoUring : IDisposable
         *(uint*)(sqe + 28) = Libc.MSG_NOSIGNAL | Libc.MSG_WAITALL; // all of it, or a failure that ends the chain
         ReceiveSelect(sourceFd, buffers.Group, buffers.BufferSize, receiveData, pollFirst: true);
     }
+
+    /// <summary>
+    /// recvmsg(2) into the buffer and source address <paramref name="message"/> (a <c>msghdr</c>) points to,
+    /// which must stay put until it completes; the kernel writes the address's length and the flags back.
+    /// </summary>
+    public void ReceiveMessage(int fd, void* message, ulong userData, bool pollFirst)
+    {
+        var sqe = NextSqe(OpRecvMsg, fd, userData);
+        *(ushort*)(sqe + 2) = pollFirst ? RecvSendPollFirst : (ushort)0;
+        *(ulong*)(sqe + 16) = (ulong)message;
+        *(uint*)(sqe + 24) = 1;
+    }
+
+    /// <summary>
+    /// One datagram, send(2) or (with <paramref name="to"/>) sendto(2), that never waits for room
+    /// (<c>MSG_DONTWAIT</c>) and posts a completion only when it fails. Issued while the next
+    /// <see cref="SubmitAndWait"/> submits, which is when the kernel copies the bytes and the address:
+    /// both may be reused once that call returned with <see cref="AllSubmitted"/>.
+    /// </summary>
+    public void SendDatagram(int fd, byte* data, int length, byte* to, int toLength, ulong userData)
+    {
+        var sqe = NextSqe(OpSend, fd, userData);
+        sqe[1] = SqeSkipSuccess;
+        *(ulong*)(sqe + 16) = (ulong)data;
+        *(uint*)(sqe + 24) = (uint)length;
+        *(uint*)(sqe + 28) = Libc.MSG_NOSIGNAL | Libc.MSG_DONTWAIT;
+        if (to is not null)
+        {
+            *(ulong*)(sqe + 8) = (ulong)to; // addr2: the destination (Linux 6.0)
+            *(ushort*)(sqe + 44) = (ushort)toLength; // addr_len
+        }
+    }
+
+    /// <summary>Whether every prepared entry went to the kernel (none is left for the next submission).</summary>
+    public bool AllSubmitted => _sqeTail == Volatile.Read(ref *_sqHead);
 
     /// <summary>Cancels every operation in flight on <paramref name="fd"/>; each completes with ECANCELED.</summary>
     public void CancelAllOn(int fd, ulong userData)
