@@ -68,7 +68,7 @@ public sealed class FollowerReadinessTests : IDisposable
     }
 
     private static Task<HostProcess> StartFollowerAsync(string admin) =>
-        HostProcess.StartAsync(["--roles", "proxy", "--master", $"http://{admin}", "--node-name", "node-b", "--remote-api-max-backoff", "100ms"], waitReady: false);
+        HostProcess.StartServingAsync(["--roles", "proxy", "--master", $"http://{admin}", "--node-name", "node-b", "--remote-api-max-backoff", "100ms"]);
 
     /// <summary>The follower's log without its retries while the API was not up yet.</summary>
     private static string Log(HostProcess node) =>

@@ -80,6 +80,48 @@ internal sealed class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts <c>svcproxy run</c> as <see cref="StartAsync"/> does, but waits only until its admin API
+    /// accepts connections, not until it is ready (a follower whose API is not there yet), choosing
+    /// another admin port when another process took the free one first. Returns early if the process exits.
+    /// </summary>
+    public static async Task<HostProcess> StartServingAsync(IEnumerable<string> args)
+    {
+        var list = args.ToList();
+        var chosen = !list.Contains("--admin");
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = Launch(list, environment: null, workingDirectory: null, readStdout: true, descriptorLimit: null);
+            var port = new Uri(process.AdminUrl).Port;
+            var deadline = Stopwatch.StartNew();
+            while (!process.HasExited && deadline.Elapsed < StartTimeout)
+            {
+                if (chosen && attempt < 3 && process.Output.Contains("cannot serve the admin API", StringComparison.Ordinal))
+                {
+                    break; // another process took the free port between its check and svcproxy's bind
+                }
+
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await probe.ConnectAsync(IPAddress.Loopback, port);
+                    return process;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(50);
+                }
+            }
+
+            if (!(chosen && attempt < 3 && process.Output.Contains("cannot serve the admin API", StringComparison.Ordinal)))
+            {
+                return process;
+            }
+
+            await process.DisposeAsync();
+        }
+    }
+
     private static HostProcess Launch(List<string> list, IDictionary<string, string>? environment, string? workingDirectory, bool readStdout, int? descriptorLimit)
     {
         var adminIndex = list.IndexOf("--admin");

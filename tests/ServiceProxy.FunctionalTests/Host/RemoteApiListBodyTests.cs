@@ -41,8 +41,8 @@ public sealed class RemoteApiListBodyTests : IAsyncLifetime
     {
         var token = Path.Combine(_dir, "token");
         File.WriteAllText(token, "t");
-        await using var follower = await HostProcess.StartAsync(["--roles", "proxy", "--master", $"http://127.0.0.1:{_api.Port}",
-            "--token-file", token, "--node-name", "node-b", "--remote-api-max-backoff", "200ms"], waitReady: false);
+        await using var follower = await HostProcess.StartServingAsync(["--roles", "proxy", "--master", $"http://127.0.0.1:{_api.Port}",
+            "--token-file", token, "--node-name", "node-b", "--remote-api-max-backoff", "200ms"]);
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(2) };
 
         // The follower lists both collections, so /readyz passes; its admin API answers throughout.
