@@ -72,9 +72,8 @@ internal sealed class HostProcess : IAsyncDisposable
                 await process.WaitReadyAsync();
                 return process;
             }
-            catch (InvalidOperationException) when (chosen && attempt < 3 && process.Output.Contains("cannot serve the admin API", StringComparison.Ordinal))
+            catch (InvalidOperationException) when (chosen && attempt < 3 && process.LostAdminPort)
             {
-                // Another process took the free port between its check and svcproxy's bind: choose again.
                 await process.DisposeAsync();
             }
         }
@@ -94,13 +93,8 @@ internal sealed class HostProcess : IAsyncDisposable
             var process = Launch(list, environment: null, workingDirectory: null, readStdout: true, descriptorLimit: null);
             var port = new Uri(process.AdminUrl).Port;
             var deadline = Stopwatch.StartNew();
-            while (!process.HasExited && deadline.Elapsed < StartTimeout)
+            while (!process.HasExited && !process.LostAdminPort && deadline.Elapsed < StartTimeout)
             {
-                if (chosen && attempt < 3 && process.Output.Contains("cannot serve the admin API", StringComparison.Ordinal))
-                {
-                    break; // another process took the free port between its check and svcproxy's bind
-                }
-
                 using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 try
                 {
@@ -113,7 +107,7 @@ internal sealed class HostProcess : IAsyncDisposable
                 }
             }
 
-            if (!(chosen && attempt < 3 && process.Output.Contains("cannot serve the admin API", StringComparison.Ordinal)))
+            if (!(chosen && attempt < 3 && process.LostAdminPort))
             {
                 return process;
             }
@@ -121,6 +115,9 @@ internal sealed class HostProcess : IAsyncDisposable
             await process.DisposeAsync();
         }
     }
+
+    /// <summary>Another process took the free admin port between its check and svcproxy's bind: choose again.</summary>
+    private bool LostAdminPort => Output.Contains("cannot serve the admin API", StringComparison.Ordinal);
 
     private static HostProcess Launch(List<string> list, IDictionary<string, string>? environment, string? workingDirectory, bool readStdout, int? descriptorLimit)
     {
