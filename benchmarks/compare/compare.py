@@ -86,16 +86,20 @@ def saturated(subject: Subject, close: bool, duration: int, connections: int = 6
 FIXED_RATES = (1000, 5000, 20000)
 
 
-def fixed_rate(subject: Subject, mps: int, duration: int) -> tuple[float, float, float, float | None]:
+def fixed_rate(subject: Subject, mps: int, duration: int) -> tuple[float, float, float, float | None, float | None]:
     """TCP ping-pong paced at `mps` messages per second: latency average and p99 (µs), the rate that
-    was held (a round trip longer than the period lowers it, and with it the CPU), and the proxy's
-    CPU share (% of one core, all its processes) while messages flowed. The proxy is idle before and
-    after sockperf's run, so CPU over the whole call / sockperf's run time is its share."""
+    was held (a round trip longer than the period lowers it, and with it the CPU), the proxy's CPU
+    share (% of one core, all its processes) while messages flowed, and its CPU per message (µs).
+    The proxy is idle before and after sockperf's run, so CPU over the whole call / sockperf's run
+    time is its share. Where every subject holds the rate, share and CPU per message rank them
+    alike; where the round trip caps the rate below `mps`, subjects that held different rates did
+    different work, and only the CPU per message compares them."""
     pids = subject.pids()
     before = cpu_seconds(pids)
     avg, p99, flowed, sent = sockperf_run(*subject.endpoint("sockperf_tcp"), False, duration, mps)
     used = cpu_seconds(pids) - before
-    return avg, p99, sent / flowed, (used / flowed * 100 if pids and flowed > 0 else None)
+    measured = pids and flowed > 0 and sent > 0
+    return avg, p99, sent / flowed, (used / flowed * 100 if measured else None), (used / sent * 1e6 if measured else None)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -182,7 +186,7 @@ FIGURES = {
     "churn_req_per_s": ("req/s", True),
     "churn_cpu_pct": ("% of a core", False),
     **{f"tcp_{mps}mps_{kind}": (unit, kind == "msg_per_s") for mps in FIXED_RATES
-       for kind, unit in (("cpu_pct", "% of a core"), ("msg_per_s", "msg/s"), ("avg_us", "µs"), ("p99_us", "µs"))},
+       for kind, unit in (("cpu_pct", "% of a core"), ("cpu_us_per_msg", "µs CPU/msg"), ("msg_per_s", "msg/s"), ("avg_us", "µs"), ("p99_us", "µs"))},
 }
 
 
@@ -217,11 +221,12 @@ def measure_round(subjects: list[Subject], args, raw: dict, round_no: int) -> No
 
     def record_fixed_rates(subject: Subject) -> None:
         for mps in args.rates:
-            avg, p99, held, share = fixed_rate(subject, mps, d)
+            avg, p99, held, share, per_message = fixed_rate(subject, mps, d)
             record(subject, f"tcp_{mps}mps_msg_per_s", held)
             record(subject, f"tcp_{mps}mps_avg_us", avg)
             record(subject, f"tcp_{mps}mps_p99_us", p99)
             record(subject, f"tcp_{mps}mps_cpu_pct", share)
+            record(subject, f"tcp_{mps}mps_cpu_us_per_msg", per_message)
 
     steps = [
         ("tcp_gbps_1", lambda s: record(s, "tcp_gbps_1", iperf(*s.endpoint("iperf"), 1, d))),

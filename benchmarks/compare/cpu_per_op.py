@@ -32,7 +32,7 @@ def main() -> int:
         pids = subject.pids()
         before = cpu_seconds(pids)
         if args.figure == "fixed_rate":
-            avg, p99, held, share = compare.fixed_rate(subject, args.mps, d)
+            avg, p99, held, share, _ = compare.fixed_rate(subject, args.mps, d)
             print(f"{args.subject} {args.mps} msg/s (held {held:.0f}): avg {avg:.1f} µs p99 {p99:.1f} µs; proxy CPU {share:.1f} % of a core")
             return 0
         if args.figure in ("new_conn", "keepalive"):

@@ -3,8 +3,8 @@
 # Usage: benchmarks/compare/run.sh [--rounds 3] [--duration 10] [--idle-connections 5000]
 #          [--only FIGURE...] [--subjects NAME...] [--rates 1000 5000 20000]
 #        (figures: tcp_gbps_1 tcp_gbps_8 tcp_pingpong udp_pingpong new_conn keepalive fixed_rate idle_rss;
-#        new_conn and keepalive also give the proxy's CPU per request, fixed_rate its CPU share and
-#        latency during TCP ping-pong at each of --rates messages/s)
+#        new_conn and keepalive also give the proxy's CPU per request, fixed_rate its CPU share, CPU per
+#        message and latency during TCP ping-pong at each of --rates messages/s)
 #        benchmarks/compare/run.sh --dns [--rounds 3] [--duration 10] [--names 1000] [--memory-services 10000]
 #        (cluster DNS: dnsperf against svcproxy, dnsmasq and unbound; see dns.py)
 # Installs what it needs from Debian's packages, builds svcproxy in Release, runs every figure

@@ -128,7 +128,7 @@ def main() -> int:
                         print(f"round {round_no + 1}  {name:9}  {subject.name:12}  {rate:10.0f}/s  {cpu_us or 0:7.1f} µs CPU/req", flush=True)
                 for mps in args.fixed_rates:
                     for subject in (s for s in order if s.has("sockperf_tcp")):
-                        avg, p99, held, share = fixed_rate(subject, mps, args.duration)
+                        avg, p99, held, share, _ = fixed_rate(subject, mps, args.duration)
                         paced[(mps, subject.name)].append((share or 0, avg, p99, held))
                         print(f"round {round_no + 1}  {mps} mps  {subject.name:15}  {share or 0:5.1f} % CPU  avg {avg:6.1f} µs  p99 {p99:6.1f} µs  {held:7.0f} msg/s", flush=True)
                 for subject in (s for s in order if s.name in full):
