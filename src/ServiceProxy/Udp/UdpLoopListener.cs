@@ -65,19 +65,36 @@ internal sealed unsafe class UdpLoopListener(UdpServicePortProxy port, UdpListen
 
     protected override void SubmitReceive()
     {
-        _message ??= GC.AllocateArray<byte>(AddressOffset + AddressRoom, pinned: true);
-        fixed (byte* message = _message)
+        var message = Message();
+        fixed (byte* header = message)
+        {
+            // Each receive writes the address's length and the flags back; the rest stays as set.
+            *(uint*)(header + 8) = AddressRoom; // msg_namelen
+            *(int*)(header + 48) = 0; // msg_flags
+            Loop.Ring.ReceiveMessage(Fd, header, ReceiveOperation, pollFirst: true);
+        }
+    }
+
+    /// <summary>The pinned msghdr the ring's recvmsg fills, set up at the first receive: it points at pinned arrays only.</summary>
+    private byte[] Message()
+    {
+        if (_message is { } message)
+        {
+            return message;
+        }
+
+        message = GC.AllocateArray<byte>(AddressOffset + AddressRoom, pinned: true); // zeroed: no control data
+        fixed (byte* header = message)
         fixed (byte* buffer = _buffer)
         {
-            new Span<byte>(message, MessageSize).Clear(); // the kernel wrote the last address's length and the flags back
-            *(byte**)message = message + AddressOffset; // msg_name
-            *(uint*)(message + 8) = AddressRoom; // msg_namelen
-            *(byte**)(message + 16) = message + IovecOffset; // msg_iov
-            *(ulong*)(message + 24) = 1; // msg_iovlen
-            *(byte**)(message + IovecOffset) = buffer;
-            *(ulong*)(message + IovecOffset + 8) = (ulong)_buffer.Length;
-            Loop.Ring.ReceiveMessage(Fd, message, ReceiveOperation, pollFirst: true);
+            *(byte**)header = header + AddressOffset; // msg_name
+            *(byte**)(header + 16) = header + IovecOffset; // msg_iov
+            *(ulong*)(header + 24) = 1; // msg_iovlen
+            *(byte**)(header + IovecOffset) = buffer;
+            *(ulong*)(header + IovecOffset + 8) = (ulong)_buffer.Length;
         }
+
+        return _message = message;
     }
 
     protected override ValueTask ForwardReceived(int length, uint flags)

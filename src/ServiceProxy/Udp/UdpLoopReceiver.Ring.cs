@@ -166,10 +166,6 @@ internal abstract partial class UdpLoopReceiver
             return;
         }
 
-        if (!forward.IsCompletedSuccessfully)
-        {
-            _waiting = true;
-            _ = ResumeAfterAsync(forward);
-        }
+        PauseWhile(forward);
     }
 }

@@ -139,17 +139,23 @@ internal abstract partial class UdpLoopReceiver : LoopEntry
                 break;
             }
 
-            if (!forward.IsCompletedSuccessfully)
-            {
-                _waiting = true;
-                _ = ResumeAfterAsync(forward);
-            }
+            PauseWhile(forward);
         }
 
         if (_stopping && !_waiting)
         {
             _loop.Remove(this);
             Release();
+        }
+    }
+
+    /// <summary>Loop thread: a forward that did not complete at once pauses the socket until it has.</summary>
+    private void PauseWhile(ValueTask forward)
+    {
+        if (!forward.IsCompletedSuccessfully)
+        {
+            _waiting = true;
+            _ = ResumeAfterAsync(forward);
         }
     }
 

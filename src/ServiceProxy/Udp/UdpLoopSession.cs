@@ -5,9 +5,10 @@ namespace ServiceProxy.Udp;
 
 /// <summary>
 /// A session's endpoint socket read on an event loop: recv into the loop's one datagram scratch
-/// buffer (<see cref="EventLoop.DatagramScratch"/>), then the port sends it to the client. The send never keeps a reference to the buffer
-/// (<see cref="UdpListener.SendToClientAsync"/> copies whatever it cannot send at once), so an idle
-/// session holds no buffer and the scratch is free for the next session's datagram.
+/// buffer (<see cref="EventLoop.DatagramScratch"/>), or on a loop's ring into a datagram buffer the
+/// kernel picks, then the port sends it to the client from there. The send never keeps a reference
+/// to the buffer (<see cref="UdpListener.SendToClientAsync"/> copies whatever it cannot send at
+/// once), so an idle session holds no buffer and the buffer is free for the next datagram.
 /// </summary>
 internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession session, Socket socket, EventLoop loop)
     : UdpLoopReceiver(socket, loop)
@@ -57,18 +58,13 @@ internal sealed unsafe class UdpLoopSession(UdpServicePortProxy port, UdpSession
     protected override void SubmitReceive() =>
         Loop.Ring.ReceiveSelect(Fd, Loop.DatagramBuffers.Group, Loop.DatagramBuffers.BufferSize, ReceiveOperation, pollFirst: true);
 
-    protected override ValueTask ForwardReceived(int length, uint flags)
-    {
-        // Copied to the loop's scratch, as the epoll path reads into it: the buffer goes back to
-        // the kernel right after, and the send copies whatever it cannot send at once.
-        var scratch = Loop.DatagramScratch;
-        if ((flags & IoUring.CqeBuffer) != 0)
-        {
-            Loop.DatagramBuffers.Bytes((int)(flags >> IoUring.CqeBufferShift), length).CopyTo(scratch);
-        }
-
-        return port.ForwardToClientAsync(session, scratch.AsMemory(0, length));
-    }
+    protected override ValueTask ForwardReceived(int length, uint flags) =>
+        // Sent from where the kernel put it: the buffer goes back to the kernel only after this
+        // returns, and the send copies whatever it cannot send at once. A receive that took no
+        // buffer received nothing (a zero-length datagram).
+        port.ForwardToClientAsync(session, (flags & IoUring.CqeBuffer) != 0
+            ? Loop.ReceivedDatagram((int)(flags >> IoUring.CqeBufferShift), length)
+            : ReadOnlyMemory<byte>.Empty);
 
     protected override void OnReceiveFailed(int errno)
     {

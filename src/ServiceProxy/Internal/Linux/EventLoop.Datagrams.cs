@@ -24,6 +24,7 @@ internal sealed unsafe partial class EventLoop
 
     private const int ArenaAddressSize = 128;
 
+    private readonly NativeMemoryWindow _receivedDatagram = new();
     private IoUringBuffers? _datagramBuffers;
     private byte* _sendArena;
     private int _sendArenaUsed;
@@ -36,6 +37,14 @@ internal sealed unsafe partial class EventLoop
 
     /// <summary>Loop thread: the datagram buffers a session's receive picks from.</summary>
     public IoUringBuffers DatagramBuffers => _datagramBuffers!;
+
+    /// <summary>
+    /// Loop thread: the <paramref name="length"/> bytes a session's receive took into datagram
+    /// buffer <paramref name="bufferId"/>, in place; valid until the next call, and until the buffer
+    /// goes back to the kernel.
+    /// </summary>
+    public ReadOnlyMemory<byte> ReceivedDatagram(int bufferId, int length) =>
+        _receivedDatagram.Over(_datagramBuffers!.Address(bufferId), length);
 
     /// <summary>Creating thread, after the ring: the datagram buffer group; UDP stays on epoll where the kernel refuses it.</summary>
     private void CreateDatagramBuffers(IoUring ring) =>
