@@ -45,14 +45,18 @@ def sockperf(host: str, port: int, udp: bool, duration: int) -> tuple[float, flo
     return avg, p99
 
 
-def sockperf_run(host: str, port: int, udp: bool, duration: int, mps: int | None = None) -> tuple[float, float, float, int]:
+def sockperf_run(host: str, port: int, udp: bool, duration: int, mps: int | None = None,
+                 cpus: str | None = None) -> tuple[float, float, float, int]:
     """Average and p99 latency (µs) of a 64-byte ping-pong, the seconds messages flowed and the
-    messages sent (sockperf's total run, warm-up included): back to back, or paced at `mps` per second."""
+    messages sent (sockperf's total run, warm-up included): back to back, or paced at `mps` per
+    second; the client pinned to `cpus` (taskset's list) when given."""
     cmd = ["sockperf", "ping-pong", "-i", host, "-p", str(port), "-m", "64", "-t", str(duration)]
     if not udp:
         cmd.append("--tcp")
     if mps:
         cmd.append(f"--mps={mps}")
+    if cpus:
+        cmd = ["taskset", "-c", cpus, *cmd]
     out = run(cmd, duration + 30)
     avg = float(re.search(r"avg-(?:latency|lat|rtt)\s*=\s*([\d.]+)", out).group(1))
     p99 = float(re.search(r"percentile 99\.000\s*=\s*([\d.]+)", out).group(1))
