@@ -71,7 +71,7 @@ internal sealed class UdpSession
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>Completes once the socket is closed (an event loop closes it shortly after <see cref="TryClose"/>).</summary>
-    public Task Closed => Volatile.Read(ref _receiver)?.Released ?? Task.CompletedTask;
+    public Task Closed => LoopReceiver?.Released ?? Task.CompletedTask;
 
     public UdpCloseReason CloseReason { get; private set; }
 
@@ -100,7 +100,7 @@ internal sealed class UdpSession
 
     /// <summary>Sends on the connected socket; the caller's buffer is free when this returns.</summary>
     public ValueTask<int> SendToEndpointAsync(ReadOnlyMemory<byte> datagram) =>
-        _transport.SendAsync(_socket, Volatile.Read(ref _receiver), datagram, to: null, _socket, static (socket, d) => socket.SendAsync(d, SocketFlags.None));
+        _transport.SendAsync(_socket, LoopReceiver, datagram, to: null, _socket, static (socket, d) => socket.SendAsync(d, SocketFlags.None));
 
     /// <summary>
     /// Starts relaying what the endpoint sends: on an event loop where there are some (Linux),
@@ -131,7 +131,7 @@ internal sealed class UdpSession
         }
 
         CloseReason = reason;
-        if (Volatile.Read(ref _receiver) is { } receiver)
+        if (LoopReceiver is { } receiver)
         {
             receiver.Stop(); // the loop closes the socket once it has let go
         }
